@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+import {IL1MessageReceiver} from "../interfaces/IL1MessageReceiver.sol";
+import {CrossChain} from "../libraries/CrossChain.sol";
+
+/// @title L2MessageBus
+/// @notice The L2 side of the message bus, a predeploy of the L2 genesis.
+/// L2→L1: `publishMessage` emits `MessagePublished`; the enclave collects these into each batch's
+/// cross-chain message tree, whose root the rollup carries to L1.
+/// L1→L2: the enclave's system account delivers L1 messages strictly in L1 `sequence` order, each
+/// exactly once, to the receiver registered for the L1 sender. A delivery that fails at the receiver
+/// is recorded and may be retried; it never blocks the messages after it.
+contract L2MessageBus is AccessControl {
+    /// @notice Held by the enclave's system account: delivers L1 messages.
+    bytes32 public constant SYSTEM_ROLE = keccak256("SYSTEM_ROLE");
+
+    /// @notice Emitted for every L2→L1 message (same shape as the L1 bus's event).
+    event MessagePublished(
+        address indexed sender,
+        uint64 sequence,
+        uint64 nonce,
+        uint32 topic,
+        bytes payload,
+        uint8 consistencyLevel
+    );
+    /// @notice Emitted for every L1 message delivered; `receiver` is zero when none is registered.
+    event L1MessageDelivered(uint64 indexed sequence, address indexed l1Sender, address indexed receiver);
+    /// @notice Emitted when the receiver of L1 message `sequence` failed; retry with `retryL1Message`.
+    event L1MessageFailed(uint64 indexed sequence, bytes32 indexed messageHash, bytes reason);
+    /// @notice Emitted when L1 sender `l1Sender`'s messages go to `receiver`.
+    event ReceiverSet(address indexed l1Sender, address indexed receiver);
+
+    /// @notice L1 messages must be delivered in order; `expected` is next.
+    error L1MessageOutOfOrder(uint64 expected, uint64 given);
+    /// @notice The message is not waiting for a retry.
+    error L1MessageNotRetryable(bytes32 messageHash);
+    /// @notice A zero address where one is required.
+    error ZeroAddress();
+
+    uint64 private _nextSequence;
+    uint64 private _nextL1Sequence;
+    mapping(address sender => uint64) private _nonces;
+    mapping(address l1Sender => address receiver) public receivers;
+    /// @notice Hashes of L1 messages whose delivery failed and may be retried.
+    mapping(bytes32 messageHash => bool) public failedL1Messages;
+
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (registers receivers).
+    /// @param system Receives SYSTEM_ROLE (the enclave's system account).
+    constructor(address admin, address system) {
+        if (admin == address(0) || system == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(SYSTEM_ROLE, system);
+    }
+
+    /// @notice Publishes an L2→L1 message.
+    function publishMessage(
+        uint32 topic,
+        bytes calldata payload,
+        uint8 consistencyLevel
+    ) external returns (uint64 sequence) {
+        sequence = _nextSequence++;
+        uint64 nonce = _nonces[msg.sender]++;
+        emit MessagePublished(msg.sender, sequence, nonce, topic, payload, consistencyLevel);
+    }
+
+    /// @notice Delivers the next L1 message. Only the system account, strictly in L1 order.
+    function deliverMessage(CrossChain.Message calldata message) external onlyRole(SYSTEM_ROLE) {
+        uint64 expected = _nextL1Sequence;
+        if (message.sequence != expected) revert L1MessageOutOfOrder(expected, message.sequence);
+        _nextL1Sequence = expected + 1;
+        address receiver = receivers[message.sender];
+        emit L1MessageDelivered(message.sequence, message.sender, receiver);
+        if (receiver == address(0)) return;
+        // slither-disable-next-line low-level-calls
+        (bool ok, bytes memory reason) = receiver.call(abi.encodeCall(IL1MessageReceiver.onL1Message, (message)));
+        if (!ok) {
+            bytes32 h = keccak256(abi.encode(message));
+            failedL1Messages[h] = true;
+            emit L1MessageFailed(message.sequence, h, reason);
+        }
+    }
+
+    /// @notice Retries a failed L1 message delivery. Anyone may call; reverts with the receiver's
+    /// error (leaving it retryable) if it fails again.
+    function retryL1Message(CrossChain.Message calldata message) external {
+        bytes32 h = keccak256(abi.encode(message));
+        if (!failedL1Messages[h]) revert L1MessageNotRetryable(h);
+        failedL1Messages[h] = false;
+        IL1MessageReceiver(receivers[message.sender]).onL1Message(message);
+    }
+
+    /// @notice Sends the messages of L1 contract `l1Sender` to L2 contract `receiver`.
+    function setReceiver(address l1Sender, address receiver) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (l1Sender == address(0)) revert ZeroAddress();
+        receivers[l1Sender] = receiver;
+        emit ReceiverSet(l1Sender, receiver);
+    }
+
+    /// @notice The sequence of the next L2→L1 message.
+    function nextSequence() external view returns (uint64) {
+        return _nextSequence;
+    }
+
+    /// @notice The sequence of the next L1 message to deliver (= L1 messages delivered so far).
+    function nextL1Sequence() external view returns (uint64) {
+        return _nextL1Sequence;
+    }
+}

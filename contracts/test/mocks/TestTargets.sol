@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ICrossChainMessenger} from "../../interfaces/ICrossChainMessenger.sol";
+
+/// @notice An L1 target of relayed calls that records the L2 sender and can be told to fail.
+contract RelayTarget {
+    error TargetFailure(uint256 value);
+
+    ICrossChainMessenger public immutable messenger;
+    bool public shouldFail;
+    address public lastSender;
+    uint256 public lastValue;
+    uint256 public calls;
+
+    constructor(ICrossChainMessenger messenger_) {
+        messenger = messenger_;
+    }
+
+    function setShouldFail(bool fail) external {
+        shouldFail = fail;
+    }
+
+    function receiveCall(uint256 value) external {
+        if (shouldFail) revert TargetFailure(value);
+        lastSender = messenger.crossChainSender();
+        lastValue = value;
+        ++calls;
+    }
+}
+
+/// @notice An account that refuses ETH unless told otherwise.
+contract RejectingReceiver {
+    bool public accept;
+
+    function setAccept(bool accept_) external {
+        accept = accept_;
+    }
+
+    receive() external payable {
+        require(accept, "RejectingReceiver: refused");
+    }
+}

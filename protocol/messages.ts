@@ -1,0 +1,90 @@
+/**
+ * Cross-chain messages: their shape, Veilnet's topics, call payloads, and the L2→L1 message tree
+ * (OpenZeppelin StandardMerkleTree, leaf encoding as in contracts/libraries/CrossChain.sol).
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, Interface } from "ethers";
+
+export interface CrossChainMessage {
+  sender: string;
+  sequence: bigint;
+  nonce: bigint;
+  topic: number;
+  payload: string;
+  consistencyLevel: number;
+}
+
+export const Topic = { Deposit: 1, TokenRegistered: 2, Call: 3 } as const;
+
+export const MESSAGE_LEAF_ENCODING = ["address", "uint64", "uint64", "uint32", "bytes", "uint8"];
+
+type LeafValue = [string, bigint, bigint, number, string, number];
+
+function leafValue(m: CrossChainMessage): LeafValue {
+  return [m.sender, m.sequence, m.nonce, m.topic, m.payload, m.consistencyLevel];
+}
+
+/** The Merkle tree of a rollup's L2→L1 messages. */
+export class MessageTree {
+  readonly tree: StandardMerkleTree<LeafValue>;
+
+  constructor(readonly messages: readonly CrossChainMessage[]) {
+    if (messages.length === 0) throw new Error("a message tree needs at least one message");
+    this.tree = StandardMerkleTree.of(messages.map(leafValue), MESSAGE_LEAF_ENCODING);
+  }
+
+  get root(): string {
+    return this.tree.root;
+  }
+
+  /** The proof of the message at `index` in the list the tree was built from. */
+  proof(index: number): string[] {
+    return this.tree.getProof(index);
+  }
+
+  /** The proof of the message with L2 sequence number `sequence`. */
+  proofFor(sequence: bigint): string[] {
+    const index = this.messages.findIndex((m) => m.sequence === sequence);
+    if (index < 0) throw new Error(`message ${sequence} is not in this tree`);
+    return this.proof(index);
+  }
+}
+
+/** The payload of a `Topic.Call` message: `abi.encode(address target, bytes data)`. */
+export function encodeCallPayload(target: string, data: string): string {
+  return AbiCoder.defaultAbiCoder().encode(["address", "bytes"], [target, data]);
+}
+
+const bridgeInterface = new Interface([
+  "function finalizeWithdrawal(address token, address to, uint256 amount)",
+]);
+
+/** The L2→L1 message the L2 bridge publishes for a withdrawal of `amount` of `l1Token` (zero = ETH). */
+export function withdrawalMessage(args: {
+  l2Bridge: string;
+  l1Bridge: string;
+  l1Token: string;
+  to: string;
+  amount: bigint;
+  sequence: bigint;
+  nonce?: bigint;
+}): CrossChainMessage {
+  const data = bridgeInterface.encodeFunctionData("finalizeWithdrawal", [args.l1Token, args.to, args.amount]);
+  return {
+    sender: args.l2Bridge,
+    sequence: args.sequence,
+    nonce: args.nonce ?? args.sequence,
+    topic: Topic.Call,
+    payload: encodeCallPayload(args.l1Bridge, data),
+    consistencyLevel: 1,
+  };
+}
+
+/** The payload of a `Topic.Deposit` message. */
+export function decodeDepositPayload(payload: string): { token: string; from: string; to: string; amount: bigint } {
+  const [token, from, to, amount] = AbiCoder.defaultAbiCoder().decode(
+    ["address", "address", "address", "uint256"],
+    payload,
+  ) as unknown as [string, string, string, bigint];
+  return { token, from, to, amount };
+}

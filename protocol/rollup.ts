@@ -1,0 +1,46 @@
+/** Rollup headers as the RollupRegistry hashes and checks them (EIP-712 struct `RollupHeader`). */
+import { type Signer, type TypedDataDomain, TypedDataEncoder } from "ethers";
+
+export interface RollupHeader {
+  firstBatchSeq: bigint;
+  lastBatchSeq: bigint;
+  lastBatchHash: string;
+  l1BlockNumber: bigint;
+  l1BlockHash: string;
+  messageRoot: string;
+  payloadHash: string;
+  revelationEpoch: bigint;
+  keyCommitment: string;
+}
+
+export const ROLLUP_HEADER_TYPES = {
+  RollupHeader: [
+    { name: "firstBatchSeq", type: "uint64" },
+    { name: "lastBatchSeq", type: "uint64" },
+    { name: "lastBatchHash", type: "bytes32" },
+    { name: "l1BlockNumber", type: "uint64" },
+    { name: "l1BlockHash", type: "bytes32" },
+    { name: "messageRoot", type: "bytes32" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "revelationEpoch", type: "uint64" },
+    { name: "keyCommitment", type: "bytes32" },
+  ],
+};
+
+export function rollupRegistryDomain(chainId: bigint, registry: string): TypedDataDomain {
+  return { name: "VeilnetRollupRegistry", version: "1", chainId, verifyingContract: registry };
+}
+
+/** The rollup's identifier: the EIP-712 struct hash of its header. */
+export function rollupHash(header: RollupHeader): string {
+  return TypedDataEncoder.hashStruct("RollupHeader", ROLLUP_HEADER_TYPES, header);
+}
+
+/** The sequencer enclave's signature of `header`. */
+export async function signRollupHeader(
+  sequencer: Signer,
+  domain: TypedDataDomain,
+  header: RollupHeader,
+): Promise<string> {
+  return sequencer.signTypedData(domain, ROLLUP_HEADER_TYPES, header);
+}

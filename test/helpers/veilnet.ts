@@ -1,0 +1,253 @@
+/**
+ * Test fixture: deploys the L1 suite through the Ignition module (so tests exercise the real
+ * deployment) and offers helpers to make enclaves, reports, rollups and message trees.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { type BytesLike, Wallet, ZeroHash, getBytes, hexlify, id, keccak256, randomBytes } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import VeilnetModule from "../../deploy/modules/Veilnet.js";
+import {
+  type EnclaveIdentity,
+  attestationDomain,
+  enclaveIdentity,
+  signAttestationReport,
+} from "../../protocol/attestation.js";
+import { type CrossChainMessage, MessageTree, withdrawalMessage } from "../../protocol/messages.js";
+import { L2Predeploys } from "../../protocol/predeploys.js";
+import { type RollupHeader, rollupHash, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
+import {
+  enclaveRegistryDomain,
+  encryptSecret,
+  secretCommitment,
+  signSecretResponse,
+} from "../../protocol/secret.js";
+import {
+  type Bridge,
+  Bridge__factory,
+  type CrossChainMessenger,
+  CrossChainMessenger__factory,
+  type EnclaveRegistry,
+  EnclaveRegistry__factory,
+  type FeeVault,
+  FeeVault__factory,
+  type MessageBus,
+  MessageBus__factory,
+  type NetworkConfig,
+  NetworkConfig__factory,
+  type RollupRegistry,
+  RollupRegistry__factory,
+  type SignedReportVerifier,
+  SignedReportVerifier__factory,
+} from "../../types/ethers-contracts/index.js";
+
+export const MEASUREMENT = id("veilnet-enclave-v1");
+export const CHALLENGE_PERIOD = 3600n;
+export const SECRET_REQUEST_TIMEOUT = 600n;
+export const BASE_REWARD = 10n ** 15n;
+export const PER_BATCH_REWARD = 10n ** 14n;
+export const TREASURY_BPS = 1000n;
+
+export interface VeilnetOptions {
+  messageFee?: bigint;
+  permissionlessTokenRegistration?: boolean;
+  baseReward?: bigint;
+  perBatchReward?: bigint;
+}
+
+export type Connection = NetworkConnection;
+
+export interface Veilnet {
+  connection: Connection;
+  admin: HardhatEthersSigner;
+  /** Signs attestation reports (the dev attestation service). */
+  attestationService: HardhatEthersSigner;
+  /** Holds no role anywhere. */
+  stranger: HardhatEthersSigner;
+  users: HardhatEthersSigner[];
+  chainId: bigint;
+  networkConfig: NetworkConfig;
+  verifier: SignedReportVerifier;
+  enclaveRegistry: EnclaveRegistry;
+  feeVault: FeeVault;
+  messageBus: MessageBus;
+  rollupRegistry: RollupRegistry;
+  messenger: CrossChainMessenger;
+  bridge: Bridge;
+  /** The L2 bridge address the L1 bridge trusts (the L2 predeploy). */
+  l2Bridge: string;
+}
+
+/** Deploys the suite with the test parameters above; the admin (account 0) holds every admin role. */
+export async function deployVeilnet(connection: Connection, options: VeilnetOptions = {}): Promise<Veilnet> {
+  const { ethers, ignition } = connection;
+  const [admin, attestationService, stranger, ...users] = await ethers.getSigners();
+  const deployed = await ignition.deploy(VeilnetModule, {
+    parameters: {
+      Veilnet: {
+        challengePeriod: CHALLENGE_PERIOD,
+        secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
+        messageFee: options.messageFee ?? 0n,
+        baseReward: options.baseReward ?? BASE_REWARD,
+        perBatchReward: options.perBatchReward ?? PER_BATCH_REWARD,
+        treasuryShareBps: TREASURY_BPS,
+        attestationService: attestationService.address,
+        measurement: MEASUREMENT,
+        l2Bridge: L2Predeploys.bridge,
+        permissionlessTokenRegistration: options.permissionlessTokenRegistration ?? true,
+      },
+    },
+  });
+  const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
+  return {
+    connection,
+    admin,
+    attestationService,
+    stranger,
+    users,
+    chainId: (await ethers.provider.getNetwork()).chainId,
+    networkConfig: NetworkConfig__factory.connect(await at(deployed.networkConfig), admin),
+    verifier: SignedReportVerifier__factory.connect(await at(deployed.verifier), admin),
+    enclaveRegistry: EnclaveRegistry__factory.connect(await at(deployed.enclaveRegistry), admin),
+    feeVault: FeeVault__factory.connect(await at(deployed.feeVault), admin),
+    messageBus: MessageBus__factory.connect(await at(deployed.messageBus), admin),
+    rollupRegistry: RollupRegistry__factory.connect(await at(deployed.rollupRegistry), admin),
+    messenger: CrossChainMessenger__factory.connect(await at(deployed.messenger), admin),
+    bridge: Bridge__factory.connect(await at(deployed.bridge), admin),
+    l2Bridge: L2Predeploys.bridge,
+  };
+}
+
+/** A fresh enclave key pair and a report for it signed by the fixture's attestation service. */
+export async function makeEnclave(
+  v: Veilnet,
+  overrides: { measurement?: string; expiresAt?: bigint; signer?: HardhatEthersSigner | Wallet } = {},
+): Promise<EnclaveIdentity & { report: string }> {
+  const identity = enclaveIdentity();
+  const now = BigInt((await v.connection.ethers.provider.getBlock("latest"))!.timestamp);
+  const report = await signAttestationReport(
+    overrides.signer ?? v.attestationService,
+    attestationDomain(v.chainId, await v.verifier.getAddress()),
+    {
+      enclavePubKey: identity.publicKey,
+      measurement: overrides.measurement ?? MEASUREMENT,
+      issuedAt: now,
+      expiresAt: overrides.expiresAt ?? now + 86_400n,
+    },
+  );
+  return { ...identity, report };
+}
+
+/** The genesis enclave with the network secret initialized (attested, sequencer, operator = admin). */
+export async function initializeGenesis(v: Veilnet): Promise<EnclaveIdentity & { report: string; secret: string }> {
+  const genesis = await makeEnclave(v);
+  const secret = hexlify(randomBytes(32));
+  await (await v.enclaveRegistry.initializeNetworkSecret(genesis.report, secretCommitment(secret))).wait();
+  return { ...genesis, secret };
+}
+
+/** A signed response of `responder` to request `requestId`, encrypting `secret` to `requesterPubKey`. */
+export async function secretResponse(
+  v: Veilnet,
+  responder: EnclaveIdentity,
+  requestId: bigint,
+  requesterPubKey: string,
+  secret: string,
+): Promise<{ encryptedSecret: string; signature: string }> {
+  const encryptedSecret = encryptSecret(requesterPubKey, secret);
+  const signature = await signSecretResponse(
+    responder.wallet,
+    enclaveRegistryDomain(v.chainId, await v.enclaveRegistry.getAddress()),
+    requestId,
+    encryptedSecret,
+  );
+  return { encryptedSecret, signature };
+}
+
+/** A header for the next rollup, bound to the latest L1 block, with sensible defaults. */
+export async function nextRollupHeader(
+  v: Veilnet,
+  overrides: Partial<RollupHeader> & { payload?: BytesLike } = {},
+): Promise<{ header: RollupHeader; payload: string }> {
+  const block = (await v.connection.ethers.provider.getBlock("latest"))!;
+  const first = await v.rollupRegistry.nextBatchSeq();
+  const payload = hexlify(overrides.payload ?? randomBytes(64));
+  const header: RollupHeader = {
+    firstBatchSeq: first,
+    lastBatchSeq: first,
+    lastBatchHash: hexlify(randomBytes(32)),
+    l1BlockNumber: BigInt(block.number),
+    l1BlockHash: block.hash!,
+    messageRoot: ZeroHash,
+    payloadHash: getBytes(payload).length === 0 ? ZeroHash : keccak256(payload),
+    revelationEpoch: 0n,
+    keyCommitment: keccak256(id("epoch-0-key")),
+    ...overrides,
+  };
+  return { header, payload };
+}
+
+/** Signs `header` with `sequencer`'s enclave key. */
+export async function signRollup(v: Veilnet, sequencer: EnclaveIdentity, header: RollupHeader): Promise<string> {
+  return signRollupHeader(
+    sequencer.wallet,
+    rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
+    header,
+  );
+}
+
+/** Builds, signs and submits the next rollup carrying `messages` (if any). */
+export async function submitRollup(
+  v: Veilnet,
+  sequencer: EnclaveIdentity,
+  messages: CrossChainMessage[] = [],
+  overrides: Partial<RollupHeader> = {},
+): Promise<{ header: RollupHeader; hash: string; tree?: MessageTree }> {
+  const tree = messages.length > 0 ? new MessageTree(messages) : undefined;
+  const { header, payload } = await nextRollupHeader(v, { messageRoot: tree?.root ?? ZeroHash, ...overrides });
+  const signature = await signRollup(v, sequencer, header);
+  await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
+  return { header, hash: rollupHash(header), tree };
+}
+
+/** ETH/token withdrawal messages from the L2 bridge to the L1 bridge, sequences starting at `firstSequence`. */
+export async function withdrawalMessages(
+  v: Veilnet,
+  withdrawals: { token?: string; to: string; amount: bigint }[],
+  firstSequence = 0n,
+): Promise<CrossChainMessage[]> {
+  const l1Bridge = await v.bridge.getAddress();
+  return withdrawals.map((w, i) =>
+    withdrawalMessage({
+      l2Bridge: v.l2Bridge,
+      l1Bridge,
+      l1Token: w.token ?? "0x0000000000000000000000000000000000000000",
+      to: w.to,
+      amount: w.amount,
+      sequence: firstSequence + BigInt(i),
+    }),
+  );
+}
+
+/** Moves time past the challenge period. */
+export async function passChallengePeriod(v: Veilnet): Promise<void> {
+  await v.connection.networkHelpers.time.increase(CHALLENGE_PERIOD + 1n);
+}
+
+/**
+ * The FeeVault's accounting invariant: balance == unclaimed rewards + treasury + unallocated, with
+ * unallocated never negative. Call after every test that touches the vault.
+ */
+export async function feeVaultInvariant(v: Veilnet): Promise<{ balance: bigint; unclaimed: bigint; treasury: bigint }> {
+  const balance = await v.connection.ethers.provider.getBalance(await v.feeVault.getAddress());
+  const unclaimed = await v.feeVault.totalUnclaimed();
+  const treasury = await v.feeVault.treasuryBalance();
+  if (balance < unclaimed + treasury) {
+    throw new Error(`FeeVault insolvent: balance ${balance} < unclaimed ${unclaimed} + treasury ${treasury}`);
+  }
+  const unallocated = await v.feeVault.unallocated();
+  if (balance !== unclaimed + treasury + unallocated) {
+    throw new Error(`FeeVault accounting broken: ${balance} != ${unclaimed} + ${treasury} + ${unallocated}`);
+  }
+  return { balance, unclaimed, treasury };
+}
