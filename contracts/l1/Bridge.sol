@@ -119,7 +119,8 @@ contract Bridge is IBridge, AccessControl, ReentrancyGuardTransient, Pausable {
     // Deposits
 
     /// @notice Deposits ETH for `l2Recipient`: `msg.value` minus the message fee is credited on L2.
-    function depositNative(address l2Recipient) external payable whenNotPaused nonReentrant {
+    function depositNative(address l2Recipient) external payable whenNotPaused {
+        // No guard needed: the only external call is to the MessageBus, after all checks.
         uint256 fee = messageBus.messageFee();
         if (msg.value <= fee) revert ZeroAmount();
         _deposit(address(0), l2Recipient, msg.value - fee, fee);

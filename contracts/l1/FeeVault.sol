@@ -13,14 +13,14 @@ import {IFeeVault} from "../interfaces/IFeeVault.sol";
 /// rewards. Incoming value is split: `treasuryShareBps` to the treasury, the rest unallocated. Each
 /// accepted rollup moves `baseReward + perBatchReward × batches` (capped by what is unallocated) from
 /// unallocated to the sequencer operator's unclaimed rewards.
-/// @dev Accounting invariant: `address(this).balance == totalUnclaimed + treasuryBalance + unallocated()`,
+/// @dev Storage is packed for the reward path (one call per accepted rollup): slot A holds the pause
+/// flag, the rewarder and the treasury balance; slot B the reward schedule and the unclaimed total.
+/// Accounting invariant: `address(this).balance == totalUnclaimed + treasuryBalance + unallocated()`,
 /// with `unallocated()` never negative (value only leaves through claims and treasury withdrawals).
 contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausable {
-    /// @notice Held by the RollupRegistry: may credit sequencer rewards.
-    bytes32 public constant REWARDER_ROLE = keccak256("REWARDER_ROLE");
     /// @notice May withdraw the treasury's share.
     bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
-    /// @notice May set rewards and the treasury share.
+    /// @notice May set rewards, the treasury share and the rewarder.
     bytes32 public constant FEE_ADMIN_ROLE = keccak256("FEE_ADMIN_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -39,6 +39,8 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     event RewardsSet(uint256 baseReward, uint256 perBatchReward);
     /// @notice Emitted when the treasury share changes.
     event TreasuryShareSet(uint16 bps);
+    /// @notice Emitted when the rewarder (the RollupRegistry) changes.
+    event RewarderSet(address indexed rewarder);
 
     /// @notice The caller has no rewards to claim.
     error NothingToClaim();
@@ -46,20 +48,28 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     error InsufficientTreasury(uint256 requested, uint256 available);
     /// @notice Basis points above 10,000.
     error InvalidBps(uint256 bps);
-    /// @notice A reward does not fit in 96 bits.
+    /// @notice The caller is not the rewarder.
+    error NotRewarder(address caller);
+    /// @notice A reward does not fit in 64 bits.
     error RewardTooLarge(uint256 reward);
     /// @notice A zero address where one is required.
     error ZeroAddress();
 
-    // Packs with Pausable's flag: one slot read per reward.
-    uint96 public baseReward;
-    uint96 public perBatchReward;
-    uint16 public treasuryShareBps;
-
-    /// @notice Rewards credited and not yet claimed, all operators together.
-    uint128 public totalUnclaimed;
+    // Slot A (shares Pausable's flag).
+    /// @notice The only account that may credit rewards (the RollupRegistry).
+    address public rewarder;
     /// @notice The treasury's share, not yet withdrawn.
-    uint128 public treasuryBalance;
+    uint88 public treasuryBalance;
+
+    // Slot B.
+    /// @notice Reward per accepted rollup, in wei.
+    uint64 public baseReward;
+    /// @notice Additional reward per batch, in wei.
+    uint64 public perBatchReward;
+    /// @notice Rewards credited and not yet claimed, all operators together.
+    uint112 public totalUnclaimed;
+    /// @notice Share of incoming fees kept for the treasury, in basis points.
+    uint16 public treasuryShareBps;
 
     mapping(address operator => uint256) public rewardsOf;
 
@@ -80,7 +90,7 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     /// @notice Receives fees from anyone (message fees, L2 fee revenue, top-ups).
     receive() external payable {
         uint256 toTreasury = (msg.value * treasuryShareBps) / BPS;
-        treasuryBalance += uint128(toTreasury);
+        treasuryBalance += uint88(toTreasury);
         emit FeesReceived(msg.sender, msg.value, toTreasury);
     }
 
@@ -88,13 +98,14 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     function rewardSequencer(
         address operator,
         uint256 batchCount
-    ) external onlyRole(REWARDER_ROLE) returns (uint256 reward) {
+    ) external returns (uint256 reward) {
+        if (msg.sender != rewarder) revert NotRewarder(msg.sender);
         reward = uint256(baseReward) + uint256(perBatchReward) * batchCount;
         uint256 free = unallocated();
         if (reward > free) reward = free;
         if (reward == 0) return 0;
         rewardsOf[operator] += reward;
-        totalUnclaimed += uint128(reward);
+        totalUnclaimed += uint112(reward);
         emit RewardAccrued(operator, reward, batchCount);
     }
 
@@ -103,7 +114,7 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
         amount = rewardsOf[msg.sender];
         if (amount == 0) revert NothingToClaim();
         rewardsOf[msg.sender] = 0;
-        totalUnclaimed -= uint128(amount);
+        totalUnclaimed -= uint112(amount);
         emit RewardsClaimed(msg.sender, amount);
         Address.sendValue(payable(msg.sender), amount);
     }
@@ -115,7 +126,7 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     ) external onlyRole(TREASURER_ROLE) whenNotPaused nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         if (amount > treasuryBalance) revert InsufficientTreasury(amount, treasuryBalance);
-        treasuryBalance -= uint128(amount);
+        treasuryBalance -= uint88(amount);
         emit TreasuryWithdrawn(to, amount);
         Address.sendValue(to, amount);
     }
@@ -128,6 +139,12 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     /// @notice Sets the reward per rollup and per batch.
     function setRewards(uint256 base, uint256 perBatch) external onlyRole(FEE_ADMIN_ROLE) {
         _setRewards(base, perBatch);
+    }
+
+    /// @notice Sets the account allowed to credit rewards (the RollupRegistry).
+    function setRewarder(address rewarder_) external onlyRole(FEE_ADMIN_ROLE) {
+        rewarder = rewarder_;
+        emit RewarderSet(rewarder_);
     }
 
     /// @notice Sets the share of incoming fees kept for the treasury.
@@ -146,10 +163,10 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     }
 
     function _setRewards(uint256 base, uint256 perBatch) private {
-        if (base > type(uint96).max) revert RewardTooLarge(base);
-        if (perBatch > type(uint96).max) revert RewardTooLarge(perBatch);
-        baseReward = uint96(base);
-        perBatchReward = uint96(perBatch);
+        if (base > type(uint64).max) revert RewardTooLarge(base);
+        if (perBatch > type(uint64).max) revert RewardTooLarge(perBatch);
+        baseReward = uint64(base);
+        perBatchReward = uint64(perBatch);
         emit RewardsSet(base, perBatch);
     }
 

@@ -91,7 +91,8 @@ contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pau
         uint32 topic,
         bytes calldata payload,
         uint8 consistencyLevel
-    ) external payable whenNotPaused nonReentrant returns (uint64 sequence) {
+    ) external payable whenNotPaused returns (uint64 sequence) {
+        // Checks-effects-interactions: the only external call (to the trusted fee vault) comes last.
         uint256 fee = _messageFee;
         if (msg.value != fee) revert IncorrectMessageFee(msg.value, fee);
         sequence = _nextSequence++;

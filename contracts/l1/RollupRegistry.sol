@@ -65,7 +65,7 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     /// @notice Emitted when the guardian rejects a rollup.
     event RollupRejected(bytes32 indexed rollupHash, bytes32 messageRoot, address indexed guardian);
     /// @notice Emitted when the challenge period changes.
-    event ChallengePeriodSet(uint64 challengePeriod);
+    event ChallengePeriodSet(uint32 challengePeriod);
     /// @notice Emitted when a revelation epoch is first used, with its key commitment.
     event EpochKeyCommitted(uint64 indexed epoch, bytes32 keyCommitment);
 
@@ -104,7 +104,7 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     uint64 private _nextBatchSeq;
     uint64 private _rollupCount;
     uint64 private _currentEpoch;
-    uint64 public challengePeriod;
+    uint32 public challengePeriod;
 
     mapping(uint64 epoch => bytes32 keyCommitment) public epochKeyCommitment;
 
@@ -119,7 +119,7 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         IEnclaveRegistry enclaves,
         MessageBus bus,
         IFeeVault vault,
-        uint64 challengePeriod_
+        uint32 challengePeriod_
     ) EIP712("VeilnetRollupRegistry", "1") {
         if (
             admin == address(0) ||
@@ -186,7 +186,7 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     }
 
     /// @notice Sets the challenge period for rollups accepted from now on.
-    function setChallengePeriod(uint64 challengePeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setChallengePeriod(uint32 challengePeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         challengePeriod = challengePeriod_;
         emit ChallengePeriodSet(challengePeriod_);
     }

@@ -31,7 +31,7 @@ export default buildModule("Veilnet", (m) => {
   const bridge = m.contract("Bridge", [admin, messageBus, messenger, l2Bridge, permissionlessTokens]);
 
   m.call(messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), rollupRegistry], { id: "grantRootRegistrar" });
-  m.call(feeVault, "grantRole", [id("REWARDER_ROLE"), rollupRegistry], { id: "grantRewarder" });
+  m.call(feeVault, "setRewarder", [rollupRegistry], { id: "setRewarder" });
 
   const book = {
     SignedReportVerifier: verifier,
