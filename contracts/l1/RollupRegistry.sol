@@ -83,6 +83,8 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     error InvalidBatchRange(uint64 firstBatchSeq, uint64 lastBatchSeq);
     /// @notice The data sent does not hash to `payloadHash`.
     error PayloadHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Neither a calldata payload nor a blob was sent.
+    error MissingPayload();
     /// @notice The revelation epoch went backwards.
     error RevelationEpochDecreased(uint64 current, uint64 given);
     /// @notice The key commitment differs from the one already committed for the epoch.
@@ -234,7 +236,13 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     }
 
     function _checkPayload(bytes32 expected, bytes calldata payload) private view {
-        bytes32 actual = payload.length == 0 ? blobhash(0) : keccak256(payload);
+        bytes32 actual;
+        if (payload.length == 0) {
+            actual = blobhash(0);
+            if (actual == bytes32(0)) revert MissingPayload();
+        } else {
+            actual = keccak256(payload);
+        }
         if (actual != expected) revert PayloadHashMismatch(expected, actual);
     }
 
