@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
@@ -90,7 +91,7 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     /// @notice Receives fees from anyone (message fees, L2 fee revenue, top-ups).
     receive() external payable {
         uint256 toTreasury = (msg.value * treasuryShareBps) / BPS;
-        treasuryBalance += uint88(toTreasury);
+        treasuryBalance += SafeCast.toUint88(toTreasury);
         emit FeesReceived(msg.sender, msg.value, toTreasury);
     }
 
@@ -143,6 +144,7 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
 
     /// @notice Sets the account allowed to credit rewards (the RollupRegistry).
     function setRewarder(address rewarder_) external onlyRole(FEE_ADMIN_ROLE) {
+        if (rewarder_ == address(0)) revert ZeroAddress();
         rewarder = rewarder_;
         emit RewarderSet(rewarder_);
     }

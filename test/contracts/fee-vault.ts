@@ -1,0 +1,470 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+import { network } from "hardhat";
+
+import { Topic } from "../../protocol/messages.js";
+import { FeeVault__factory } from "../../types/ethers-contracts/index.js";
+import {
+  BASE_REWARD,
+  PER_BATCH_REWARD,
+  TREASURY_BPS,
+  type Veilnet,
+  deployVeilnet,
+  feeVaultInvariant,
+  initializeGenesis,
+  nextRollupHeader,
+  signRollup,
+  submitRollup,
+} from "../helpers/veilnet.js";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+
+const ONE_ETH = 10n ** 18n;
+const BPS = 10_000n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const MESSAGE_FEE = 10n ** 15n;
+
+type Genesis = Awaited<ReturnType<typeof initializeGenesis>>;
+
+interface Fixture {
+  v: Veilnet;
+  genesis: Genesis;
+  /** The genesis enclave's operator (reassigned from the admin so that rewards are easy to follow). */
+  operator: HardhatEthersSigner;
+}
+
+async function setUp(v: Veilnet): Promise<Fixture> {
+  const genesis = await initializeGenesis(v);
+  const operator = v.users[0];
+  await (await v.enclaveRegistry.setEnclaveOperator(genesis.address, operator.address)).wait();
+  return { v, genesis, operator };
+}
+
+async function fixture(): Promise<Fixture> {
+  return setUp(await deployVeilnet(connection));
+}
+
+async function messageFeeFixture(): Promise<Fixture> {
+  return setUp(await deployVeilnet(connection, { messageFee: MESSAGE_FEE }));
+}
+
+/** The fixture of the running test, checked by the FeeVault invariant after each test. */
+let current: Veilnet | undefined;
+
+async function load(f: () => Promise<Fixture> = fixture): Promise<Fixture> {
+  const loaded = await networkHelpers.loadFixture(f);
+  current = loaded.v;
+  return loaded;
+}
+
+async function vaultAddress(v: Veilnet): Promise<string> {
+  return v.feeVault.getAddress();
+}
+
+/** Sends `amount` to the vault from `from` (admin by default). */
+async function fund(v: Veilnet, amount: bigint, from: HardhatEthersSigner = v.admin): Promise<void> {
+  await (await from.sendTransaction({ to: await vaultAddress(v), value: amount })).wait();
+}
+
+function rollupReward(batches: bigint, base = BASE_REWARD, perBatch = PER_BATCH_REWARD): bigint {
+  return base + perBatch * batches;
+}
+
+describe("FeeVault", () => {
+  afterEach(async () => {
+    if (current !== undefined) await feeVaultInvariant(current);
+    current = undefined;
+  });
+
+  describe("deployment", () => {
+    it("is configured with the reward schedule, the treasury share and the registry as rewarder", async () => {
+      const { v } = await load();
+      expect(await v.feeVault.baseReward()).to.equal(BASE_REWARD);
+      expect(await v.feeVault.perBatchReward()).to.equal(PER_BATCH_REWARD);
+      expect(await v.feeVault.treasuryShareBps()).to.equal(TREASURY_BPS);
+      expect(await v.feeVault.rewarder()).to.equal(await v.rollupRegistry.getAddress());
+      expect(await v.feeVault.unallocated()).to.equal(0n);
+      expect(await v.feeVault.totalUnclaimed()).to.equal(0n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(0n);
+    });
+
+    it("validates the constructor arguments", async () => {
+      const { v } = await load();
+      const factory = new FeeVault__factory(v.admin);
+      const admin = v.admin.address;
+      await expect(factory.deploy(ZeroAddress, 0n, 0n, 0)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(admin, UINT64_MAX + 1n, 0n, 0))
+        .to.be.revertedWithCustomError(factory, "RewardTooLarge")
+        .withArgs(UINT64_MAX + 1n);
+      await expect(factory.deploy(admin, 0n, UINT64_MAX + 1n, 0))
+        .to.be.revertedWithCustomError(factory, "RewardTooLarge")
+        .withArgs(UINT64_MAX + 1n);
+      await expect(factory.deploy(admin, 0n, 0n, 10_001))
+        .to.be.revertedWithCustomError(factory, "InvalidBps")
+        .withArgs(10_001n);
+    });
+  });
+
+  describe("incoming fees", () => {
+    it("splits treasuryShareBps of every payment to the treasury", async () => {
+      const { v } = await load();
+      const [payer] = v.users;
+      const toTreasury = (ONE_ETH * TREASURY_BPS) / BPS;
+      const tx = await payer.sendTransaction({ to: await vaultAddress(v), value: ONE_ETH });
+      await expect(tx).to.emit(v.feeVault, "FeesReceived").withArgs(payer.address, ONE_ETH, toTreasury);
+      await expect(tx).to.changeEtherBalances(ethers, [payer, await vaultAddress(v)], [-ONE_ETH, ONE_ETH]);
+      expect(await v.feeVault.treasuryBalance()).to.equal(toTreasury);
+      expect(await v.feeVault.unallocated()).to.equal(ONE_ETH - toTreasury);
+    });
+
+    it("rounds the treasury's share down, leaving the remainder unallocated", async () => {
+      const { v } = await load();
+      await fund(v, 9_999n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(999n);
+      expect(await v.feeVault.unallocated()).to.equal(9_000n);
+      await fund(v, 9n); // 0.9 wei for the treasury: rounds to zero
+      expect(await v.feeVault.treasuryBalance()).to.equal(999n);
+      expect(await v.feeVault.unallocated()).to.equal(9_009n);
+    });
+
+    it("follows the treasury share as it changes (0 % and 100 %)", async () => {
+      const { v } = await load();
+      await (await v.feeVault.setTreasuryShare(0)).wait();
+      await fund(v, 1_000n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(0n);
+      await (await v.feeVault.setTreasuryShare(10_000)).wait();
+      await fund(v, 1_000n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(1_000n);
+      expect(await v.feeVault.unallocated()).to.equal(1_000n);
+    });
+
+    it("receives message fees from the MessageBus and pays rewards out of them", async () => {
+      const { v, genesis, operator } = await load(messageFeeFixture);
+      for (let i = 0; i < 10; i++) {
+        await (
+          await v.messageBus.connect(v.users[1]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE })
+        ).wait();
+      }
+      const total = 10n * MESSAGE_FEE;
+      const treasury = (MESSAGE_FEE * TREASURY_BPS) / BPS;
+      expect(await v.feeVault.treasuryBalance()).to.equal(10n * treasury);
+      expect(await v.feeVault.unallocated()).to.equal(total - 10n * treasury);
+
+      await submitRollup(v, genesis, [], { lastBatchSeq: 2n });
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(rollupReward(3n));
+      expect(await v.feeVault.unallocated()).to.equal(total - 10n * treasury - rollupReward(3n));
+    });
+  });
+
+  describe("rewards", () => {
+    it("accrue baseReward + perBatchReward × batches per accepted rollup", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, ONE_ETH);
+      const before = await v.feeVault.unallocated();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 9n });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.feeVault, "RewardAccrued")
+        .withArgs(operator.address, rollupReward(10n), 10n);
+      await submitRollup(v, genesis); // one batch
+      const expected = rollupReward(10n) + rollupReward(1n);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(expected);
+      expect(await v.feeVault.totalUnclaimed()).to.equal(expected);
+      expect(await v.feeVault.unallocated()).to.equal(before - expected);
+    });
+
+    it("are capped by what is unallocated, never touching the treasury's share", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, 10_000n); // 1,000 to the treasury, 9,000 unallocated
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.feeVault, "RewardAccrued")
+        .withArgs(operator.address, 9_000n, 1n);
+      expect(await v.feeVault.unallocated()).to.equal(0n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(1_000n);
+
+      // Nothing left: the next rollup is accepted and earns nothing.
+      const next = await nextRollupHeader(v);
+      await expect(
+        v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)),
+      ).not.to.emit(v.feeVault, "RewardAccrued");
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(9_000n);
+      expect(await v.feeVault.totalUnclaimed()).to.equal(9_000n);
+    });
+
+    it("are zero while the vault is empty", async () => {
+      const { v, genesis, operator } = await load();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 4n });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.feeVault, "RewardAccrued");
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(0n);
+      await expect(v.feeVault.connect(operator).claimRewards()).to.be.revertedWithCustomError(
+        v.feeVault,
+        "NothingToClaim",
+      );
+    });
+
+    it("can be credited only by the rewarder", async () => {
+      const { v, operator } = await load();
+      await fund(v, ONE_ETH);
+      for (const caller of [v.stranger, v.admin, operator]) {
+        await expect(v.feeVault.connect(caller).rewardSequencer(caller.address, 1n))
+          .to.be.revertedWithCustomError(v.feeVault, "NotRewarder")
+          .withArgs(caller.address);
+      }
+      expect(await v.feeVault.totalUnclaimed()).to.equal(0n);
+    });
+
+    it("refuse the zero address as rewarder", async () => {
+      const { v } = await load();
+      await expect(v.feeVault.setRewarder("0x0000000000000000000000000000000000000000")).to.be.revertedWithCustomError(
+        v.feeVault,
+        "ZeroAddress",
+      );
+    });
+
+    it("follow a new rewarder and a new schedule", async () => {
+      const { v, genesis } = await load();
+      await fund(v, ONE_ETH);
+      const rewarder = v.users[2];
+      await expect(v.feeVault.setRewarder(rewarder.address))
+        .to.emit(v.feeVault, "RewarderSet")
+        .withArgs(rewarder.address);
+      await expect(v.feeVault.setRewards(7n, 3n)).to.emit(v.feeVault, "RewardsSet").withArgs(7n, 3n);
+      const beneficiary = v.users[3].address;
+      expect(await v.feeVault.connect(rewarder).rewardSequencer.staticCall(beneficiary, 4n)).to.equal(19n);
+      await expect(v.feeVault.connect(rewarder).rewardSequencer(beneficiary, 4n))
+        .to.emit(v.feeVault, "RewardAccrued")
+        .withArgs(beneficiary, 19n, 4n);
+      expect(await v.feeVault.rewardsOf(beneficiary)).to.equal(19n);
+
+      // The registry is no longer the rewarder, so it can no longer add rollups.
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.feeVault, "NotRewarder")
+        .withArgs(await v.rollupRegistry.getAddress());
+    });
+
+    it("use the new schedule for rollups accepted after setRewards", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, ONE_ETH);
+      await (await v.feeVault.setRewards(1_000n, 10n)).wait();
+      await submitRollup(v, genesis, [], { lastBatchSeq: 2n });
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(1_030n);
+      await (await v.feeVault.setRewards(0n, 0n)).wait();
+      await submitRollup(v, genesis);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(1_030n);
+    });
+  });
+
+  describe("claimRewards", () => {
+    it("pays exactly the accrued amount once", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, ONE_ETH);
+      await submitRollup(v, genesis, [], { lastBatchSeq: 1n });
+      await submitRollup(v, genesis);
+      const accrued = rollupReward(2n) + rollupReward(1n);
+      const vault = await vaultAddress(v);
+      const treasury = await v.feeVault.treasuryBalance();
+      const unallocated = await v.feeVault.unallocated();
+
+      expect(await v.feeVault.connect(operator).claimRewards.staticCall()).to.equal(accrued);
+      const tx = await v.feeVault.connect(operator).claimRewards();
+      await expect(tx).to.changeEtherBalances(ethers, [operator, vault], [accrued, -accrued]);
+      await expect(tx).to.emit(v.feeVault, "RewardsClaimed").withArgs(operator.address, accrued);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(0n);
+      expect(await v.feeVault.totalUnclaimed()).to.equal(0n);
+      expect(await v.feeVault.treasuryBalance()).to.equal(treasury);
+      expect(await v.feeVault.unallocated()).to.equal(unallocated);
+
+      await expect(v.feeVault.connect(operator).claimRewards()).to.be.revertedWithCustomError(
+        v.feeVault,
+        "NothingToClaim",
+      );
+    });
+
+    it("pays each operator only its own rewards", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, ONE_ETH);
+      await submitRollup(v, genesis);
+      await (await v.enclaveRegistry.setEnclaveOperator(genesis.address, v.users[1].address)).wait();
+      await submitRollup(v, genesis, [], { lastBatchSeq: 3n });
+      await expect(v.feeVault.connect(v.stranger).claimRewards()).to.be.revertedWithCustomError(
+        v.feeVault,
+        "NothingToClaim",
+      );
+      await expect(v.feeVault.connect(v.users[1]).claimRewards()).to.changeEtherBalance(
+        ethers,
+        v.users[1],
+        rollupReward(3n),
+      );
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(rollupReward(1n));
+      expect(await v.feeVault.totalUnclaimed()).to.equal(rollupReward(1n));
+      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(
+        ethers,
+        operator,
+        rollupReward(1n),
+      );
+    });
+  });
+
+  describe("treasury", () => {
+    it("withdrawTreasury pays out of the treasury's share, capped by it", async () => {
+      const { v } = await load();
+      await fund(v, ONE_ETH);
+      const share = (ONE_ETH * TREASURY_BPS) / BPS;
+      const to = v.users[5];
+      const vault = await vaultAddress(v);
+      const part = share / 4n;
+
+      const tx = await v.feeVault.withdrawTreasury(to.address, part);
+      await expect(tx).to.changeEtherBalances(ethers, [to, vault], [part, -part]);
+      await expect(tx).to.emit(v.feeVault, "TreasuryWithdrawn").withArgs(to.address, part);
+      expect(await v.feeVault.treasuryBalance()).to.equal(share - part);
+
+      await expect(v.feeVault.withdrawTreasury(to.address, share - part + 1n))
+        .to.be.revertedWithCustomError(v.feeVault, "InsufficientTreasury")
+        .withArgs(share - part + 1n, share - part);
+      await expect(v.feeVault.withdrawTreasury(to.address, share - part)).to.changeEtherBalance(
+        ethers,
+        to,
+        share - part,
+      );
+      expect(await v.feeVault.treasuryBalance()).to.equal(0n);
+      await expect(v.feeVault.withdrawTreasury(to.address, 1n))
+        .to.be.revertedWithCustomError(v.feeVault, "InsufficientTreasury")
+        .withArgs(1n, 0n);
+      // The reward budget is untouched.
+      expect(await v.feeVault.unallocated()).to.equal(ONE_ETH - share);
+    });
+
+    it("withdrawTreasury cannot reach unclaimed rewards", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, 10_000n); // treasury 1,000; the rollup takes the other 9,000
+      await submitRollup(v, genesis);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(9_000n);
+      await expect(v.feeVault.withdrawTreasury(v.admin.address, 1_001n))
+        .to.be.revertedWithCustomError(v.feeVault, "InsufficientTreasury")
+        .withArgs(1_001n, 1_000n);
+      await (await v.feeVault.withdrawTreasury(v.admin.address, 1_000n)).wait();
+      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(ethers, operator, 9_000n);
+      expect(await ethers.provider.getBalance(await vaultAddress(v))).to.equal(0n);
+    });
+
+    it("withdrawTreasury refuses the zero address and callers without TREASURER_ROLE", async () => {
+      const { v } = await load();
+      await fund(v, ONE_ETH);
+      await expect(v.feeVault.withdrawTreasury(ZeroAddress, 1n)).to.be.revertedWithCustomError(
+        v.feeVault,
+        "ZeroAddress",
+      );
+      await expect(v.feeVault.connect(v.stranger).withdrawTreasury(v.stranger.address, 1n))
+        .to.be.revertedWithCustomError(v.feeVault, "AccessControlUnauthorizedAccount")
+        .withArgs(v.stranger.address, await v.feeVault.TREASURER_ROLE());
+      const treasurer = v.users[6];
+      await (await v.feeVault.grantRole(await v.feeVault.TREASURER_ROLE(), treasurer.address)).wait();
+      await expect(v.feeVault.connect(treasurer).withdrawTreasury(treasurer.address, 1n)).to.changeEtherBalance(
+        ethers,
+        treasurer,
+        1n,
+      );
+    });
+  });
+
+  describe("pause", () => {
+    it("stops claims and treasury withdrawals, not fees or reward accrual", async () => {
+      const { v, genesis, operator } = await load();
+      await fund(v, ONE_ETH);
+      await submitRollup(v, genesis);
+      await expect(v.feeVault.pause()).to.emit(v.feeVault, "Paused").withArgs(v.admin.address);
+
+      await expect(v.feeVault.connect(operator).claimRewards()).to.be.revertedWithCustomError(
+        v.feeVault,
+        "EnforcedPause",
+      );
+      await expect(v.feeVault.withdrawTreasury(v.admin.address, 1n)).to.be.revertedWithCustomError(
+        v.feeVault,
+        "EnforcedPause",
+      );
+      await fund(v, 1_000n);
+      await submitRollup(v, genesis);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(2n * rollupReward(1n));
+
+      await expect(v.feeVault.unpause()).to.emit(v.feeVault, "Unpaused").withArgs(v.admin.address);
+      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(
+        ethers,
+        operator,
+        2n * rollupReward(1n),
+      );
+      await expect(v.feeVault.withdrawTreasury(v.admin.address, 1n)).to.emit(v.feeVault, "TreasuryWithdrawn");
+    });
+  });
+
+  describe("administration", () => {
+    it("setRewards validates both amounts", async () => {
+      const { v } = await load();
+      await expect(v.feeVault.setRewards(UINT64_MAX + 1n, 0n))
+        .to.be.revertedWithCustomError(v.feeVault, "RewardTooLarge")
+        .withArgs(UINT64_MAX + 1n);
+      await expect(v.feeVault.setRewards(0n, UINT64_MAX + 1n))
+        .to.be.revertedWithCustomError(v.feeVault, "RewardTooLarge")
+        .withArgs(UINT64_MAX + 1n);
+      await expect(v.feeVault.setRewards(UINT64_MAX, UINT64_MAX))
+        .to.emit(v.feeVault, "RewardsSet")
+        .withArgs(UINT64_MAX, UINT64_MAX);
+      expect(await v.feeVault.baseReward()).to.equal(UINT64_MAX);
+      expect(await v.feeVault.perBatchReward()).to.equal(UINT64_MAX);
+    });
+
+    it("setTreasuryShare accepts up to 10,000 bps", async () => {
+      const { v } = await load();
+      await expect(v.feeVault.setTreasuryShare(10_001)).to.be.revertedWithCustomError(v.feeVault, "InvalidBps").withArgs(10_001n);
+      await expect(v.feeVault.setTreasuryShare(65_535)).to.be.revertedWithCustomError(v.feeVault, "InvalidBps").withArgs(65_535n);
+      await expect(v.feeVault.setTreasuryShare(10_000)).to.emit(v.feeVault, "TreasuryShareSet").withArgs(10_000n);
+      expect(await v.feeVault.treasuryShareBps()).to.equal(10_000n);
+      await expect(v.feeVault.setTreasuryShare(2_500)).to.emit(v.feeVault, "TreasuryShareSet").withArgs(2_500n);
+      expect(await v.feeVault.treasuryShareBps()).to.equal(2_500n);
+    });
+
+    it("rejects every admin function from callers without the role", async () => {
+      const { v } = await load();
+      const vault = v.feeVault.connect(v.stranger);
+      const [admin, feeAdmin, treasurer, pauser] = await Promise.all([
+        v.feeVault.DEFAULT_ADMIN_ROLE(),
+        v.feeVault.FEE_ADMIN_ROLE(),
+        v.feeVault.TREASURER_ROLE(),
+        v.feeVault.PAUSER_ROLE(),
+      ]);
+      const cases: [string, () => Promise<unknown>, string][] = [
+        ["setRewards", () => vault.setRewards(0n, 0n), feeAdmin],
+        ["setTreasuryShare", () => vault.setTreasuryShare(0), feeAdmin],
+        ["setRewarder", () => vault.setRewarder(v.stranger.address), feeAdmin],
+        ["withdrawTreasury", () => vault.withdrawTreasury(v.stranger.address, 0n), treasurer],
+        ["pause", () => vault.pause(), pauser],
+        ["unpause", () => vault.unpause(), pauser],
+        ["grantRole", () => vault.grantRole(treasurer, v.stranger.address), admin],
+        ["revokeRole", () => vault.revokeRole(treasurer, v.admin.address), admin],
+      ];
+      for (const [name, call, role] of cases) {
+        await expect(call(), name)
+          .to.be.revertedWithCustomError(v.feeVault, "AccessControlUnauthorizedAccount")
+          .withArgs(v.stranger.address, role);
+      }
+      // Roles do not imply each other.
+      const treasurerOnly = v.users[7];
+      await (await v.feeVault.grantRole(treasurer, treasurerOnly.address)).wait();
+      await expect(v.feeVault.connect(treasurerOnly).setRewards(0n, 0n))
+        .to.be.revertedWithCustomError(v.feeVault, "AccessControlUnauthorizedAccount")
+        .withArgs(treasurerOnly.address, feeAdmin);
+      await expect(v.feeVault.connect(treasurerOnly).pause())
+        .to.be.revertedWithCustomError(v.feeVault, "AccessControlUnauthorizedAccount")
+        .withArgs(treasurerOnly.address, pauser);
+      expect(await v.feeVault.baseReward()).to.equal(BASE_REWARD);
+      expect(await v.feeVault.rewarder()).to.equal(await v.rollupRegistry.getAddress());
+    });
+  });
+});

@@ -1,0 +1,422 @@
+import { expect } from "chai";
+import { ZeroAddress, ZeroHash, hexlify, id, randomBytes } from "ethers";
+import { network } from "hardhat";
+
+import { type CrossChainMessage, MessageTree, Topic } from "../../protocol/messages.js";
+import { rollupHash } from "../../protocol/rollup.js";
+import { MessageBus__factory, RejectingReceiver__factory } from "../../types/ethers-contracts/index.js";
+import {
+  CHALLENGE_PERIOD,
+  TREASURY_BPS,
+  type Veilnet,
+  deployVeilnet,
+  feeVaultInvariant,
+  initializeGenesis,
+  nextRollupHeader,
+  passChallengePeriod,
+  signRollup,
+  submitRollup,
+  withdrawalMessages,
+} from "../helpers/veilnet.js";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+
+const MESSAGE_FEE = 10n ** 15n;
+const UINT128_MAX = 2n ** 128n - 1n;
+
+type Genesis = Awaited<ReturnType<typeof initializeGenesis>>;
+
+interface Fixture {
+  v: Veilnet;
+  genesis: Genesis;
+}
+
+/** The suite with a non-zero message fee and the network secret initialized. */
+async function fixture(): Promise<Fixture> {
+  const v = await deployVeilnet(connection, { messageFee: MESSAGE_FEE });
+  const genesis = await initializeGenesis(v);
+  return { v, genesis };
+}
+
+let current: Veilnet | undefined;
+
+async function load(): Promise<Fixture> {
+  const f = await networkHelpers.loadFixture(fixture);
+  current = f.v;
+  return f;
+}
+
+/** The leaf the bus computes for `m` (StandardMerkleTree leaf over the CrossChain encoding). */
+function leafOf(tree: MessageTree, m: CrossChainMessage): string {
+  return tree.tree.leafHash([m.sender, m.sequence, m.nonce, m.topic, m.payload, m.consistencyLevel]);
+}
+
+describe("MessageBus", () => {
+  afterEach(async () => {
+    if (current !== undefined) await feeVaultInvariant(current);
+    current = undefined;
+  });
+
+  describe("deployment", () => {
+    it("starts with the configured fee and vault and grants the admin roles", async () => {
+      const { v } = await load();
+      expect(await v.messageBus.messageFee()).to.equal(MESSAGE_FEE);
+      expect(await v.messageBus.feeVault()).to.equal(await v.feeVault.getAddress());
+      expect(await v.messageBus.nextSequence()).to.equal(0n);
+      const registrar = await v.messageBus.ROOT_REGISTRAR_ROLE();
+      expect(await v.messageBus.hasRole(registrar, await v.rollupRegistry.getAddress())).to.equal(true);
+      expect(await v.messageBus.hasRole(registrar, v.admin.address)).to.equal(false);
+      expect(await v.messageBus.hasRole(await v.messageBus.FEE_ADMIN_ROLE(), v.admin.address)).to.equal(true);
+      expect(await v.messageBus.hasRole(await v.messageBus.PAUSER_ROLE(), v.admin.address)).to.equal(true);
+    });
+
+    it("refuses zero addresses and a fee above 128 bits in the constructor", async () => {
+      const { v } = await load();
+      const factory = new MessageBus__factory(v.admin);
+      const vault = await v.feeVault.getAddress();
+      await expect(factory.deploy(ZeroAddress, vault, 0n)).to.be.revertedWithCustomError(factory, "ZeroAddress");
+      await expect(factory.deploy(v.admin.address, ZeroAddress, 0n)).to.be.revertedWithCustomError(
+        factory,
+        "ZeroAddress",
+      );
+      await expect(factory.deploy(v.admin.address, vault, UINT128_MAX + 1n))
+        .to.be.revertedWithCustomError(factory, "FeeTooLarge")
+        .withArgs(UINT128_MAX + 1n);
+    });
+  });
+
+  describe("publishMessage", () => {
+    it("numbers messages with a global sequence and a per-sender nonce", async () => {
+      const { v } = await load();
+      const [alice, bob] = v.users;
+      const sends: [typeof alice, bigint, bigint][] = [
+        [alice, 0n, 0n],
+        [alice, 1n, 1n],
+        [bob, 2n, 0n],
+        [alice, 3n, 2n],
+        [bob, 4n, 1n],
+      ];
+      for (const [sender, sequence, nonce] of sends) {
+        const payload = hexlify(randomBytes(40));
+        const topic = 7 + Number(sequence);
+        const bus = v.messageBus.connect(sender);
+        expect(await bus.publishMessage.staticCall(topic, payload, 2, { value: MESSAGE_FEE })).to.equal(sequence);
+        await expect(bus.publishMessage(topic, payload, 2, { value: MESSAGE_FEE }))
+          .to.emit(v.messageBus, "MessagePublished")
+          .withArgs(sender.address, sequence, nonce, topic, payload, 2);
+      }
+      expect(await v.messageBus.nextSequence()).to.equal(5n);
+      expect(await v.messageBus.nonceOf(alice.address)).to.equal(3n);
+      expect(await v.messageBus.nonceOf(bob.address)).to.equal(2n);
+      expect(await v.messageBus.nonceOf(v.stranger.address)).to.equal(0n);
+    });
+
+    it("forwards exactly the fee to the FeeVault, which splits it", async () => {
+      const { v } = await load();
+      const [alice] = v.users;
+      const vault = await v.feeVault.getAddress();
+      const bus = await v.messageBus.getAddress();
+      const toTreasury = (MESSAGE_FEE * TREASURY_BPS) / 10_000n;
+      const tx = await v.messageBus.connect(alice).publishMessage(Topic.Call, "0x1234", 1, { value: MESSAGE_FEE });
+      await expect(tx).to.changeEtherBalances(ethers, [alice, vault, bus], [-MESSAGE_FEE, MESSAGE_FEE, 0n]);
+      await expect(tx).to.emit(v.feeVault, "FeesReceived").withArgs(bus, MESSAGE_FEE, toTreasury);
+      expect(await v.feeVault.treasuryBalance()).to.equal(toTreasury);
+      expect(await v.feeVault.unallocated()).to.equal(MESSAGE_FEE - toTreasury);
+    });
+
+    it("requires msg.value to equal the message fee", async () => {
+      const { v } = await load();
+      const bus = v.messageBus.connect(v.users[0]);
+      for (const value of [0n, MESSAGE_FEE - 1n, MESSAGE_FEE + 1n, 2n * MESSAGE_FEE]) {
+        await expect(bus.publishMessage(Topic.Call, "0x", 0, { value }))
+          .to.be.revertedWithCustomError(v.messageBus, "IncorrectMessageFee")
+          .withArgs(value, MESSAGE_FEE);
+      }
+      expect(await v.messageBus.nextSequence()).to.equal(0n);
+    });
+
+    it("with a zero fee, takes no value and sends nothing to the vault", async () => {
+      const { v } = await load();
+      await (await v.messageBus.setMessageFee(0n)).wait();
+      const bus = v.messageBus.connect(v.users[0]);
+      await expect(bus.publishMessage(Topic.Call, "0x", 0, { value: 1n }))
+        .to.be.revertedWithCustomError(v.messageBus, "IncorrectMessageFee")
+        .withArgs(1n, 0n);
+      const tx = await bus.publishMessage(Topic.Call, "0x", 0);
+      await expect(tx).to.changeEtherBalances(ethers, [v.users[0], await v.feeVault.getAddress()], [0n, 0n]);
+      await expect(tx).not.to.emit(v.feeVault, "FeesReceived");
+      await expect(tx).to.emit(v.messageBus, "MessagePublished");
+    });
+
+    it("reverts (keeping the fee with the sender) when the fee vault refuses the value", async () => {
+      const { v } = await load();
+      const refuser = await new RejectingReceiver__factory(v.admin).deploy();
+      await (await v.messageBus.setFeeVault(await refuser.getAddress())).wait();
+      await expect(
+        v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }),
+      ).to.be.revertedWith("RejectingReceiver: refused");
+      expect(await v.messageBus.nextSequence()).to.equal(0n);
+      await (await refuser.setAccept(true)).wait();
+      await expect(
+        v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }),
+      ).to.changeEtherBalances(ethers, [v.users[0], refuser], [-MESSAGE_FEE, MESSAGE_FEE]);
+    });
+
+    it("is stopped by pause (EnforcedPause) and resumes on unpause", async () => {
+      const { v } = await load();
+      const bus = v.messageBus.connect(v.users[0]);
+      await expect(v.messageBus.pause()).to.emit(v.messageBus, "Paused").withArgs(v.admin.address);
+      await expect(bus.publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE })).to.be.revertedWithCustomError(
+        v.messageBus,
+        "EnforcedPause",
+      );
+      await (await v.messageBus.unpause()).wait();
+      await expect(bus.publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }))
+        .to.emit(v.messageBus, "MessagePublished")
+        .withArgs(v.users[0].address, 0n, 0n, Topic.Call, "0x", 0);
+    });
+  });
+
+  describe("fee administration", () => {
+    it("setMessageFee changes the required fee and emits MessageFeeSet", async () => {
+      const { v } = await load();
+      const fee = 123_456n;
+      await expect(v.messageBus.setMessageFee(fee)).to.emit(v.messageBus, "MessageFeeSet").withArgs(fee);
+      expect(await v.messageBus.messageFee()).to.equal(fee);
+      await expect(v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }))
+        .to.be.revertedWithCustomError(v.messageBus, "IncorrectMessageFee")
+        .withArgs(MESSAGE_FEE, fee);
+      await expect(
+        v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: fee }),
+      ).to.changeEtherBalance(ethers, await v.feeVault.getAddress(), fee);
+    });
+
+    it("setMessageFee refuses fees above 128 bits", async () => {
+      const { v } = await load();
+      await expect(v.messageBus.setMessageFee(UINT128_MAX + 1n))
+        .to.be.revertedWithCustomError(v.messageBus, "FeeTooLarge")
+        .withArgs(UINT128_MAX + 1n);
+      await expect(v.messageBus.setMessageFee(UINT128_MAX)).to.emit(v.messageBus, "MessageFeeSet").withArgs(UINT128_MAX);
+      expect(await v.messageBus.messageFee()).to.equal(UINT128_MAX);
+    });
+
+    it("setFeeVault redirects fees and refuses the zero address", async () => {
+      const { v } = await load();
+      const newVault = v.users[6];
+      await expect(v.messageBus.setFeeVault(ZeroAddress)).to.be.revertedWithCustomError(v.messageBus, "ZeroAddress");
+      await expect(v.messageBus.setFeeVault(newVault.address))
+        .to.emit(v.messageBus, "FeeVaultSet")
+        .withArgs(newVault.address);
+      expect(await v.messageBus.feeVault()).to.equal(newVault.address);
+      await expect(
+        v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }),
+      ).to.changeEtherBalances(ethers, [newVault, await v.feeVault.getAddress()], [MESSAGE_FEE, 0n]);
+    });
+  });
+
+  describe("message roots (L2 → L1)", () => {
+    it("become usable only after the challenge period", async () => {
+      const { v, genesis } = await load();
+      const msgs = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 1n },
+        { to: v.users[1].address, amount: 2n },
+        { to: v.users[2].address, amount: 3n },
+      ]);
+      const { tree } = await submitRollup(v, genesis, msgs);
+      const root = tree!.root;
+      const { activatesAt } = await v.messageBus.messageRoot(root);
+      await expect(v.messageBus.verifyMessageInclusion(msgs[0], tree!.proof(0), root))
+        .to.be.revertedWithCustomError(v.messageBus, "MessageRootNotActive")
+        .withArgs(root, activatesAt);
+
+      // One second before activation: still not active.
+      await networkHelpers.time.increaseTo(activatesAt - 2n);
+      await expect(v.messageBus.verifyMessageInclusion(msgs[1], tree!.proof(1), root))
+        .to.be.revertedWithCustomError(v.messageBus, "MessageRootNotActive")
+        .withArgs(root, activatesAt);
+
+      await passChallengePeriod(v);
+      for (let i = 0; i < msgs.length; i++) {
+        expect(await v.messageBus.verifyMessageInclusion(msgs[i], tree!.proof(i), root)).to.equal(
+          leafOf(tree!, msgs[i]),
+        );
+      }
+    });
+
+    it("reverts UnknownMessageRoot for a root never registered", async () => {
+      const { v } = await load();
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]);
+      const tree = new MessageTree(msgs);
+      await expect(v.messageBus.verifyMessageInclusion(msgs[0], tree.proof(0), tree.root))
+        .to.be.revertedWithCustomError(v.messageBus, "UnknownMessageRoot")
+        .withArgs(tree.root);
+      await expect(v.messageBus.verifyMessageInclusion(msgs[0], [], ZeroHash))
+        .to.be.revertedWithCustomError(v.messageBus, "UnknownMessageRoot")
+        .withArgs(ZeroHash);
+    });
+
+    it("reverts InvalidMerkleProof for a wrong proof or an altered message", async () => {
+      const { v, genesis } = await load();
+      const msgs = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 100n },
+        { to: v.users[1].address, amount: 200n },
+      ]);
+      const { tree } = await submitRollup(v, genesis, msgs);
+      const root = tree!.root;
+      await passChallengePeriod(v);
+      const altered: CrossChainMessage = {
+        ...msgs[0],
+        payload: (await withdrawalMessages(v, [{ to: v.users[0].address, amount: 10_000n }]))[0].payload,
+      };
+      const cases: [CrossChainMessage, string[]][] = [
+        [msgs[0], tree!.proof(1)],
+        [msgs[0], []],
+        [msgs[0], [hexlify(randomBytes(32))]],
+        [altered, tree!.proof(0)],
+        [{ ...msgs[0], nonce: msgs[0].nonce + 1n }, tree!.proof(0)],
+        [{ ...msgs[0], sender: v.users[0].address }, tree!.proof(0)],
+      ];
+      for (const [message, proof] of cases) {
+        await expect(v.messageBus.verifyMessageInclusion(message, proof, root))
+          .to.be.revertedWithCustomError(v.messageBus, "InvalidMerkleProof")
+          .withArgs(root);
+      }
+    });
+
+    it("does not accept a message proven against another rollup's root", async () => {
+      const { v, genesis } = await load();
+      const first = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }, { to: v.users[0].address, amount: 2n }]);
+      const second = await withdrawalMessages(v, [{ to: v.users[1].address, amount: 3n }, { to: v.users[1].address, amount: 4n }], 2n);
+      const a = await submitRollup(v, genesis, first);
+      const b = await submitRollup(v, genesis, second);
+      await passChallengePeriod(v);
+      await expect(v.messageBus.verifyMessageInclusion(first[0], a.tree!.proof(0), b.tree!.root))
+        .to.be.revertedWithCustomError(v.messageBus, "InvalidMerkleProof")
+        .withArgs(b.tree!.root);
+      expect(await v.messageBus.verifyMessageInclusion(second[1], b.tree!.proof(1), b.tree!.root)).to.equal(
+        leafOf(b.tree!, second[1]),
+      );
+    });
+
+    it("a rollup without messages registers no root", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.messageBus, "MessageRootAdded");
+      expect((await v.messageBus.messageRoot(ZeroHash)).activatesAt).to.equal(0n);
+    });
+
+    it("addMessageRoot registers a root once, for the ROOT_REGISTRAR_ROLE only", async () => {
+      const { v } = await load();
+      const role = await v.messageBus.ROOT_REGISTRAR_ROLE();
+      const root = id("root");
+      const rollup = id("rollup");
+      for (const caller of [v.stranger, v.admin]) {
+        await expect(v.messageBus.connect(caller).addMessageRoot(root, rollup, 1_000n))
+          .to.be.revertedWithCustomError(v.messageBus, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, role);
+      }
+      const registrar = v.users[7];
+      await (await v.messageBus.grantRole(role, registrar.address)).wait();
+      const bus = v.messageBus.connect(registrar);
+      await expect(bus.addMessageRoot(root, rollup, 1_000n))
+        .to.emit(v.messageBus, "MessageRootAdded")
+        .withArgs(root, rollup, 1_000n);
+      const stored = await v.messageBus.messageRoot(root);
+      expect(stored.activatesAt).to.equal(1_000n);
+      expect(stored.rejected).to.equal(false);
+      expect(stored.rollupTag).to.equal(rollup.slice(0, 2 + 46));
+
+      await expect(bus.addMessageRoot(root, id("other rollup"), 2_000n))
+        .to.be.revertedWithCustomError(v.messageBus, "InvalidMessageRoot")
+        .withArgs(root);
+      await expect(bus.addMessageRoot(ZeroHash, rollup, 1_000n))
+        .to.be.revertedWithCustomError(v.messageBus, "InvalidMessageRoot")
+        .withArgs(ZeroHash);
+      expect((await v.messageBus.messageRoot(root)).activatesAt).to.equal(1_000n);
+    });
+
+    it("a rollup whose message root is already registered is refused", async () => {
+      const { v, genesis } = await load();
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]);
+      const first = await submitRollup(v, genesis, msgs);
+      const { header, payload } = await nextRollupHeader(v, { messageRoot: first.tree!.root });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.messageBus, "InvalidMessageRoot")
+        .withArgs(first.tree!.root);
+      // The root still belongs to the first rollup.
+      expect((await v.messageBus.messageRoot(first.tree!.root)).rollupTag).to.equal(
+        rollupHash(first.header).slice(0, 2 + 46),
+      );
+    });
+
+    it("rejectMessageRoot disables a root, for the ROOT_REGISTRAR_ROLE only", async () => {
+      const { v } = await load();
+      const role = await v.messageBus.ROOT_REGISTRAR_ROLE();
+      const registrar = v.users[7];
+      await (await v.messageBus.grantRole(role, registrar.address)).wait();
+      const bus = v.messageBus.connect(registrar);
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }, { to: v.users[1].address, amount: 1n }]);
+      const tree = new MessageTree(msgs);
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      await (await bus.addMessageRoot(tree.root, id("rollup"), now + CHALLENGE_PERIOD)).wait();
+
+      for (const caller of [v.stranger, v.admin]) {
+        await expect(v.messageBus.connect(caller).rejectMessageRoot(tree.root))
+          .to.be.revertedWithCustomError(v.messageBus, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, role);
+      }
+      await expect(bus.rejectMessageRoot(id("unknown")))
+        .to.be.revertedWithCustomError(v.messageBus, "UnknownMessageRoot")
+        .withArgs(id("unknown"));
+      await expect(bus.rejectMessageRoot(tree.root)).to.emit(v.messageBus, "MessageRootRejected").withArgs(tree.root);
+      expect((await v.messageBus.messageRoot(tree.root)).rejected).to.equal(true);
+      await passChallengePeriod(v);
+      await expect(v.messageBus.verifyMessageInclusion(msgs[0], tree.proof(0), tree.root))
+        .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
+        .withArgs(tree.root);
+    });
+  });
+
+  describe("access control", () => {
+    it("rejects every admin function from callers without the role", async () => {
+      const { v } = await load();
+      const bus = v.messageBus.connect(v.stranger);
+      const [admin, registrar, feeAdmin, pauser] = await Promise.all([
+        v.messageBus.DEFAULT_ADMIN_ROLE(),
+        v.messageBus.ROOT_REGISTRAR_ROLE(),
+        v.messageBus.FEE_ADMIN_ROLE(),
+        v.messageBus.PAUSER_ROLE(),
+      ]);
+      const cases: [string, () => Promise<unknown>, string][] = [
+        ["addMessageRoot", () => bus.addMessageRoot(id("r"), id("h"), 1n), registrar],
+        ["rejectMessageRoot", () => bus.rejectMessageRoot(id("r")), registrar],
+        ["setMessageFee", () => bus.setMessageFee(0n), feeAdmin],
+        ["setFeeVault", () => bus.setFeeVault(v.stranger.address), feeAdmin],
+        ["pause", () => bus.pause(), pauser],
+        ["unpause", () => bus.unpause(), pauser],
+        ["grantRole", () => bus.grantRole(registrar, v.stranger.address), admin],
+        ["revokeRole", () => bus.revokeRole(registrar, v.admin.address), admin],
+      ];
+      for (const [name, call, role] of cases) {
+        await expect(call(), name)
+          .to.be.revertedWithCustomError(v.messageBus, "AccessControlUnauthorizedAccount")
+          .withArgs(v.stranger.address, role);
+      }
+      // A pauser cannot change fees; a fee admin cannot pause.
+      const [pauserOnly, feeAdminOnly] = [v.users[8], v.users[9]];
+      await (await v.messageBus.grantRole(pauser, pauserOnly.address)).wait();
+      await (await v.messageBus.grantRole(feeAdmin, feeAdminOnly.address)).wait();
+      await expect(v.messageBus.connect(pauserOnly).setMessageFee(0n))
+        .to.be.revertedWithCustomError(v.messageBus, "AccessControlUnauthorizedAccount")
+        .withArgs(pauserOnly.address, feeAdmin);
+      await expect(v.messageBus.connect(feeAdminOnly).pause())
+        .to.be.revertedWithCustomError(v.messageBus, "AccessControlUnauthorizedAccount")
+        .withArgs(feeAdminOnly.address, pauser);
+      await expect(v.messageBus.connect(pauserOnly).pause()).to.emit(v.messageBus, "Paused");
+      await expect(v.messageBus.connect(feeAdminOnly).setMessageFee(5n)).to.emit(v.messageBus, "MessageFeeSet");
+    });
+  });
+});

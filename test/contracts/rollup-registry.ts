@@ -1,0 +1,738 @@
+import { expect } from "chai";
+import { Signature, TypedDataEncoder, ZeroHash, concat, hexlify, id, keccak256, randomBytes, toBeHex } from "ethers";
+import { network } from "hardhat";
+
+import { type EnclaveIdentity, enclaveIdentity } from "../../protocol/attestation.js";
+import { MessageTree } from "../../protocol/messages.js";
+import {
+  ROLLUP_HEADER_TYPES,
+  type RollupHeader,
+  rollupHash,
+  rollupRegistryDomain,
+  signRollupHeader,
+} from "../../protocol/rollup.js";
+import { RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
+import {
+  BASE_REWARD,
+  CHALLENGE_PERIOD,
+  PER_BATCH_REWARD,
+  type Veilnet,
+  deployVeilnet,
+  feeVaultInvariant,
+  initializeGenesis,
+  makeEnclave,
+  nextRollupHeader,
+  passChallengePeriod,
+  secretResponse,
+  signRollup,
+  submitRollup,
+  withdrawalMessages,
+} from "../helpers/veilnet.js";
+
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
+
+type Genesis = Awaited<ReturnType<typeof initializeGenesis>>;
+
+interface Fixture {
+  v: Veilnet;
+  genesis: Genesis;
+}
+
+async function fixture(): Promise<Fixture> {
+  const v = await deployVeilnet(connection);
+  const genesis = await initializeGenesis(v);
+  return { v, genesis };
+}
+
+/** secp256k1 group order, to build a malleable (high-s) twin of a valid signature. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const ONE_ETH = 10n ** 18n;
+
+/** The fixture of the running test, checked by the FeeVault invariant after each test. */
+let current: Veilnet | undefined;
+
+async function load(): Promise<Fixture> {
+  const f = await networkHelpers.loadFixture(fixture);
+  current = f.v;
+  return f;
+}
+
+async function latestBlock(): Promise<{ number: bigint; hash: string; timestamp: bigint }> {
+  const block = (await ethers.provider.getBlock("latest"))!;
+  return { number: BigInt(block.number), hash: block.hash!, timestamp: BigInt(block.timestamp) };
+}
+
+/** An enclave attested through request/respond (not a sequencer); `operator` requested its secret. */
+async function attestedNonSequencer(
+  v: Veilnet,
+  genesis: Genesis,
+  operator = v.users[0],
+): Promise<EnclaveIdentity> {
+  const newcomer = await makeEnclave(v);
+  await (await v.enclaveRegistry.connect(operator).requestNetworkSecret(newcomer.report)).wait();
+  const requestId = await v.enclaveRegistry.requestCount();
+  const { encryptedSecret, signature } = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
+  await (await v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature)).wait();
+  expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(true);
+  expect(await v.enclaveRegistry.isSequencer(newcomer.address)).to.equal(false);
+  return newcomer;
+}
+
+/** Sends ETH to the FeeVault (its receive() splits it between the treasury and the reward budget). */
+async function fundVault(v: Veilnet, amount: bigint): Promise<void> {
+  await (await v.admin.sendTransaction({ to: await v.feeVault.getAddress(), value: amount })).wait();
+}
+
+describe("RollupRegistry", () => {
+  afterEach(async () => {
+    if (current !== undefined) await feeVaultInvariant(current);
+    current = undefined;
+  });
+
+  describe("deployment", () => {
+    it("wires the registry to the enclave registry, message bus and fee vault", async () => {
+      const { v } = await load();
+      expect(await v.rollupRegistry.enclaveRegistry()).to.equal(await v.enclaveRegistry.getAddress());
+      expect(await v.rollupRegistry.messageBus()).to.equal(await v.messageBus.getAddress());
+      expect(await v.rollupRegistry.feeVault()).to.equal(await v.feeVault.getAddress());
+      expect(await v.rollupRegistry.challengePeriod()).to.equal(CHALLENGE_PERIOD);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(0n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(0n);
+    });
+
+    it("refuses zero addresses in the constructor", async () => {
+      const { v } = await load();
+      const factory = new RollupRegistry__factory(v.admin);
+      const [enclaves, bus, vault] = await Promise.all([
+        v.enclaveRegistry.getAddress(),
+        v.messageBus.getAddress(),
+        v.feeVault.getAddress(),
+      ]);
+      const zero = ethers.ZeroAddress;
+      for (const args of [
+        [zero, enclaves, bus, vault],
+        [v.admin.address, zero, bus, vault],
+        [v.admin.address, enclaves, zero, vault],
+        [v.admin.address, enclaves, bus, zero],
+      ] as const) {
+        await expect(factory.deploy(args[0], args[1], args[2], args[3], 60)).to.be.revertedWithCustomError(
+          factory,
+          "ZeroValue",
+        );
+      }
+    });
+  });
+
+  describe("addRollup: accepted rollups", () => {
+    it("emits RollupAdded keyed by the EIP-712 struct hash and advances the sequence and count", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 2n });
+      const signature = await signRollup(v, genesis, header);
+      const hash = rollupHash(header);
+      expect(await v.rollupRegistry.hashRollupHeader(header)).to.equal(hash);
+      expect(await v.rollupRegistry.rollupDigest(header)).to.equal(
+        TypedDataEncoder.hash(
+          rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
+          ROLLUP_HEADER_TYPES,
+          header,
+        ),
+      );
+      // eth_call runs in the context of the latest block, where the binding block is not yet in the past.
+      await networkHelpers.mine(1);
+      expect(await v.rollupRegistry.addRollup.staticCall(header, payload, signature)).to.equal(hash);
+
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.rollupRegistry, "RollupAdded")
+        .withArgs(hash, 0n, 2n, ZeroHash, genesis.address);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(3n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+
+      const second = await submitRollup(v, genesis, [], { lastBatchSeq: 3n });
+      expect(second.header.firstBatchSeq).to.equal(3n);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(4n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(2n);
+    });
+
+    it("names the signing enclave, not its operator, as the sequencer in RollupAdded", async () => {
+      const { v, genesis } = await load();
+      const operator = v.users[3];
+      await (await v.enclaveRegistry.setEnclaveOperator(genesis.address, operator.address)).wait();
+      await fundVault(v, ONE_ETH);
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.rollupRegistry, "RollupAdded")
+        .withArgs(rollupHash(header), 0n, 0n, ZeroHash, genesis.address)
+        .and.to.emit(v.feeVault, "RewardAccrued")
+        .withArgs(operator.address, BASE_REWARD + PER_BATCH_REWARD, 1n);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
+      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(0n);
+    });
+
+    it("registers the message root with activation at the end of the challenge period", async () => {
+      const { v, genesis } = await load();
+      const msgs = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 5n },
+        { to: v.users[1].address, amount: 7n },
+      ]);
+      const { header, hash, tree } = await submitRollup(v, genesis, msgs);
+      const { timestamp } = await latestBlock();
+      const registered = await v.messageBus.messageRoot(tree!.root);
+      expect(header.messageRoot).to.equal(tree!.root);
+      expect(registered.activatesAt).to.equal(timestamp + CHALLENGE_PERIOD);
+      expect(registered.rejected).to.equal(false);
+      expect(registered.rollupTag).to.equal(hash.slice(0, 2 + 46));
+    });
+
+    it("emits MessageRootAdded on the bus for a rollup with messages", async () => {
+      const { v, genesis } = await load();
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]);
+      const tree = new MessageTree(msgs);
+      const { header, payload } = await nextRollupHeader(v, { messageRoot: tree.root });
+      const signature = await signRollup(v, genesis, header);
+      const at = (await latestBlock()).timestamp + 10n;
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.messageBus, "MessageRootAdded")
+        .withArgs(tree.root, rollupHash(header), at + CHALLENGE_PERIOD);
+    });
+
+    it("registers no message root for a rollup without messages", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      expect(header.messageRoot).to.equal(ZeroHash);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(
+        v.messageBus,
+        "MessageRootAdded",
+      );
+      expect((await v.messageBus.messageRoot(ZeroHash)).activatesAt).to.equal(0n);
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "UnknownRollup")
+        .withArgs(rollupHash(header));
+    });
+
+    it("accepts rollups from a sequencer granted after attestation through request/respond", async () => {
+      const { v, genesis } = await load();
+      const operator = v.users[0];
+      const newcomer = await attestedNonSequencer(v, genesis, operator);
+      await (await v.enclaveRegistry.grantSequencer(newcomer.address)).wait();
+      await fundVault(v, ONE_ETH);
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, newcomer, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.rollupRegistry, "RollupAdded")
+        .withArgs(rollupHash(header), 0n, 0n, ZeroHash, newcomer.address);
+      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
+    });
+  });
+
+  describe("addRollup: signer checks", () => {
+    it("rejects a signature by an unattested (fresh) key with NotSequencer", async () => {
+      const { v } = await load();
+      const fresh = enclaveIdentity();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, fresh, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(fresh.address);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(0n);
+    });
+
+    it("rejects a sequencer revoked with revokeEnclave", async () => {
+      const { v, genesis } = await load();
+      await submitRollup(v, genesis);
+      await (await v.enclaveRegistry.revokeEnclave(genesis.address)).wait();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(genesis.address);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+    });
+
+    it("rejects a sequencer whose sequencer right was revoked (revokeSequencer)", async () => {
+      const { v, genesis } = await load();
+      await (await v.enclaveRegistry.revokeSequencer(genesis.address)).wait();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(genesis.address);
+    });
+
+    it("rejects an enclave attested through request/respond that is not a sequencer", async () => {
+      const { v, genesis } = await load();
+      const newcomer = await attestedNonSequencer(v, genesis);
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, newcomer, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(newcomer.address);
+    });
+
+    it("rejects malformed signatures with InvalidSignature", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      const valid = await signRollup(v, genesis, header);
+      const sig = Signature.from(valid);
+      const highS = concat([sig.r, toBeHex(SECP256K1_N - BigInt(sig.s), 32), sig.v === 27 ? "0x1c" : "0x1b"]);
+      const badV = concat([sig.r, sig.s, "0x00"]);
+      const zeroRS = concat([ZeroHash, ZeroHash, "0x1b"]);
+      for (const bad of ["0x", hexlify(randomBytes(64)), valid.slice(0, -2), valid + "00", highS, badV, zeroRS]) {
+        await expect(v.rollupRegistry.addRollup(header, payload, bad)).to.be.revertedWithCustomError(
+          v.rollupRegistry,
+          "InvalidSignature",
+        );
+      }
+      // The well-formed signature still goes through.
+      await expect(v.rollupRegistry.addRollup(header, payload, valid)).to.emit(v.rollupRegistry, "RollupAdded");
+    });
+
+    it("rejects a header altered after signing (it recovers another signer)", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 1n });
+      const signature = await signRollup(v, genesis, header);
+      const altered: RollupHeader = { ...header, lastBatchSeq: 5n };
+      await expect(v.rollupRegistry.addRollup(altered, payload, signature)).to.be.revertedWithCustomError(
+        v.enclaveRegistry,
+        "NotSequencer",
+      );
+    });
+
+    it("rejects a signature for another chain's or contract's domain", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      const registry = await v.rollupRegistry.getAddress();
+      for (const domain of [
+        rollupRegistryDomain(v.chainId + 1n, registry),
+        rollupRegistryDomain(v.chainId, await v.messageBus.getAddress()),
+      ]) {
+        const signature = await signRollupHeader(genesis.wallet, domain, header);
+        await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
+          v.enclaveRegistry,
+          "NotSequencer",
+        );
+      }
+    });
+  });
+
+  describe("addRollup: binding block", () => {
+    it("rejects a binding block hash that does not match the chain", async () => {
+      const { v, genesis } = await load();
+      const block = await latestBlock();
+      const wrong = hexlify(randomBytes(32));
+      const { header, payload } = await nextRollupHeader(v, { l1BlockHash: wrong });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockHashMismatch")
+        .withArgs(block.number, wrong, block.hash);
+    });
+
+    it("rejects the hash of another block", async () => {
+      const { v, genesis } = await load();
+      const block = await latestBlock();
+      const parent = (await ethers.provider.getBlock(Number(block.number) - 1))!;
+      const { header, payload } = await nextRollupHeader(v, { l1BlockHash: parent.hash! });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockHashMismatch")
+        .withArgs(block.number, parent.hash!, block.hash);
+    });
+
+    it("rejects a binding block more than 256 blocks old", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await networkHelpers.mine(300);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
+        .withArgs(header.l1BlockNumber);
+    });
+
+    it("accepts a binding block exactly 256 blocks old and refuses one 257 blocks old", async () => {
+      const { v, genesis } = await load();
+      const maxAge = await v.rollupRegistry.MAX_BINDING_AGE();
+      expect(maxAge).to.equal(256n);
+
+      const first = await nextRollupHeader(v);
+      const firstSig = await signRollup(v, genesis, first.header);
+      // The transaction executes in the block after the latest: age = mined + 1.
+      await networkHelpers.mine(maxAge - 1n);
+      await expect(v.rollupRegistry.addRollup(first.header, first.payload, firstSig)).to.emit(
+        v.rollupRegistry,
+        "RollupAdded",
+      );
+
+      const second = await nextRollupHeader(v);
+      const secondSig = await signRollup(v, genesis, second.header);
+      await networkHelpers.mine(maxAge);
+      await expect(v.rollupRegistry.addRollup(second.header, second.payload, secondSig))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
+        .withArgs(second.header.l1BlockNumber);
+    });
+
+    it("rejects a binding block that is not yet mined (the current block or later)", async () => {
+      const { v, genesis } = await load();
+      const latest = await latestBlock();
+      for (const number of [latest.number + 1n, latest.number + 10n]) {
+        const { header, payload } = await nextRollupHeader(v, { l1BlockNumber: number, l1BlockHash: ZeroHash });
+        const signature = await signRollup(v, genesis, header);
+        await expect(v.rollupRegistry.addRollup(header, payload, signature))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockNotMined")
+          .withArgs(number);
+      }
+    });
+  });
+
+  describe("addRollup: batch sequence", () => {
+    it("rejects a gap in the batch sequence", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 1n, lastBatchSeq: 1n });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
+        .withArgs(0n, 1n);
+    });
+
+    it("rejects a rollup that goes back in the sequence", async () => {
+      const { v, genesis } = await load();
+      await submitRollup(v, genesis, [], { lastBatchSeq: 4n });
+      const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 3n, lastBatchSeq: 6n });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
+        .withArgs(5n, 3n);
+    });
+
+    it("rejects a replayed rollup (the same header submitted twice)", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 1n });
+      const signature = await signRollup(v, genesis, header);
+      await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
+        .withArgs(2n, 0n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+    });
+
+    it("rejects lastBatchSeq below firstBatchSeq", async () => {
+      const { v, genesis } = await load();
+      await submitRollup(v, genesis, [], { lastBatchSeq: 1n });
+      const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 2n, lastBatchSeq: 1n });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "InvalidBatchRange")
+        .withArgs(2n, 1n);
+    });
+  });
+
+  describe("addRollup: payload", () => {
+    it("rejects a payload that does not hash to payloadHash", async () => {
+      const { v, genesis } = await load();
+      const { header } = await nextRollupHeader(v);
+      const other = hexlify(randomBytes(64));
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, other, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "PayloadHashMismatch")
+        .withArgs(header.payloadHash, keccak256(other));
+    });
+
+    it("rejects a rollup that carries neither a calldata payload nor a blob", async () => {
+      const { v, genesis } = await load();
+      for (const payloadHash of [ZeroHash, keccak256("0x")]) {
+        const { header } = await nextRollupHeader(v, { payload: "0x", payloadHash });
+        const signature = await signRollup(v, genesis, header);
+        await expect(v.rollupRegistry.addRollup(header, "0x", signature)).to.be.revertedWithCustomError(
+          v.rollupRegistry,
+          "MissingPayload",
+        );
+      }
+    });
+  });
+
+  describe("addRollup: revelation epochs", () => {
+    it("commits each epoch's key once and lets the epoch only grow", async () => {
+      const { v, genesis } = await load();
+      const k0 = keccak256(id("epoch-0-key"));
+      const k2 = keccak256(id("epoch-2-key"));
+
+      let next = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: k0 });
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.emit(v.rollupRegistry, "EpochKeyCommitted")
+        .withArgs(0n, k0);
+
+      // The same epoch with the same key: accepted, nothing newly committed.
+      next = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: k0 });
+      await expect(
+        v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)),
+      ).not.to.emit(v.rollupRegistry, "EpochKeyCommitted");
+
+      next = await nextRollupHeader(v, { revelationEpoch: 2n, keyCommitment: k2 });
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.emit(v.rollupRegistry, "EpochKeyCommitted")
+        .withArgs(2n, k2);
+      expect(await v.rollupRegistry.currentEpoch()).to.equal(2n);
+      expect(await v.rollupRegistry.epochKeyCommitment(0n)).to.equal(k0);
+      expect(await v.rollupRegistry.epochKeyCommitment(1n)).to.equal(ZeroHash);
+      expect(await v.rollupRegistry.epochKeyCommitment(2n)).to.equal(k2);
+    });
+
+    it("rejects a revelation epoch going back", async () => {
+      const { v, genesis } = await load();
+      await submitRollup(v, genesis, [], { revelationEpoch: 2n, keyCommitment: keccak256(id("epoch-2-key")) });
+      for (const epoch of [1n, 0n]) {
+        const { header, payload } = await nextRollupHeader(v, {
+          revelationEpoch: epoch,
+          keyCommitment: keccak256(id(`epoch-${epoch}-key`)),
+        });
+        const signature = await signRollup(v, genesis, header);
+        await expect(v.rollupRegistry.addRollup(header, payload, signature))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochDecreased")
+          .withArgs(2n, epoch);
+      }
+    });
+
+    it("rejects a different key commitment for an epoch already committed", async () => {
+      const { v, genesis } = await load();
+      const committed = keccak256(id("epoch-1-key"));
+      const other = keccak256(id("epoch-1-other-key"));
+      await submitRollup(v, genesis, [], { revelationEpoch: 1n, keyCommitment: committed });
+      const { header, payload } = await nextRollupHeader(v, { revelationEpoch: 1n, keyCommitment: other });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "KeyCommitmentMismatch")
+        .withArgs(1n, committed, other);
+    });
+
+    it("rejects a zero key commitment for a new epoch", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: ZeroHash });
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
+        v.rollupRegistry,
+        "ZeroValue",
+      );
+    });
+  });
+
+  describe("addRollup: sequencer rewards", () => {
+    it("credits baseReward + perBatchReward × batches to the operator", async () => {
+      const { v, genesis } = await load();
+      await fundVault(v, ONE_ETH);
+      const unallocated = await v.feeVault.unallocated();
+      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 4n });
+      const signature = await signRollup(v, genesis, header);
+      const reward = BASE_REWARD + 5n * PER_BATCH_REWARD;
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.emit(v.feeVault, "RewardAccrued")
+        .withArgs(v.admin.address, reward, 5n);
+      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(reward);
+      expect(await v.feeVault.unallocated()).to.equal(unallocated - reward);
+    });
+
+    it("accepts rollups while the vault has nothing to pay", async () => {
+      const { v, genesis } = await load();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.feeVault, "RewardAccrued");
+      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(0n);
+    });
+  });
+
+  describe("rejectRollup", () => {
+    async function rollupWithMessages(
+      v: Veilnet,
+      genesis: Genesis,
+    ): Promise<Awaited<ReturnType<typeof submitRollup>> & { msgs: Awaited<ReturnType<typeof withdrawalMessages>> }> {
+      const msgs = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 10n },
+        { to: v.users[1].address, amount: 20n },
+      ]);
+      return { ...(await submitRollup(v, genesis, msgs)), msgs };
+    }
+
+    it("disables the rollup's message root for good", async () => {
+      const { v, genesis } = await load();
+      const { header, hash, tree, msgs } = await rollupWithMessages(v, genesis);
+      const root = tree!.root;
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.emit(v.rollupRegistry, "RollupRejected")
+        .withArgs(hash, root, v.admin.address)
+        .and.to.emit(v.messageBus, "MessageRootRejected")
+        .withArgs(root);
+      expect((await v.messageBus.messageRoot(root)).rejected).to.equal(true);
+
+      await expect(v.messageBus.verifyMessageInclusion(msgs[0], tree!.proof(0), root))
+        .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
+        .withArgs(root);
+      await passChallengePeriod(v);
+      for (const i of [0, 1]) {
+        await expect(v.messageBus.verifyMessageInclusion(msgs[i], tree!.proof(i), root))
+          .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
+          .withArgs(root);
+      }
+    });
+
+    it("leaves the batch sequence as it is (the rollup stays accepted)", async () => {
+      const { v, genesis } = await load();
+      const { header } = await rollupWithMessages(v, genesis);
+      await (await v.rollupRegistry.rejectRollup(header)).wait();
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(1n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+    });
+
+    it("can be done until the last second of the challenge period, not after", async () => {
+      const { v, genesis } = await load();
+      const a = await rollupWithMessages(v, genesis);
+      const activatesAt = (await v.messageBus.messageRoot(a.tree!.root)).activatesAt;
+      await networkHelpers.time.setNextBlockTimestamp(activatesAt);
+      await expect(v.rollupRegistry.rejectRollup(a.header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "ChallengePeriodOver")
+        .withArgs(a.hash, activatesAt);
+
+      const msgs = await withdrawalMessages(v, [{ to: v.users[2].address, amount: 1n }], 2n);
+      const b = await submitRollup(v, genesis, msgs);
+      const bActivatesAt = (await v.messageBus.messageRoot(b.tree!.root)).activatesAt;
+      await networkHelpers.time.setNextBlockTimestamp(bActivatesAt - 1n);
+      await expect(v.rollupRegistry.rejectRollup(b.header)).to.emit(v.rollupRegistry, "RollupRejected");
+    });
+
+    it("reverts ChallengePeriodOver once the root is active", async () => {
+      const { v, genesis } = await load();
+      const { header, hash, tree, msgs } = await rollupWithMessages(v, genesis);
+      const activatesAt = (await v.messageBus.messageRoot(tree!.root)).activatesAt;
+      await passChallengePeriod(v);
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "ChallengePeriodOver")
+        .withArgs(hash, activatesAt);
+      // The messages stay usable.
+      expect(await v.messageBus.verifyMessageInclusion(msgs[0], tree!.proof(0), tree!.root)).to.equal(
+        tree!.tree.leafHash([
+          msgs[0].sender,
+          msgs[0].sequence,
+          msgs[0].nonce,
+          msgs[0].topic,
+          msgs[0].payload,
+          msgs[0].consistencyLevel,
+        ]),
+      );
+    });
+
+    it("reverts RollupAlreadyRejected the second time", async () => {
+      const { v, genesis } = await load();
+      const { header, hash } = await rollupWithMessages(v, genesis);
+      await (await v.rollupRegistry.rejectRollup(header)).wait();
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "RollupAlreadyRejected")
+        .withArgs(hash);
+    });
+
+    it("reverts UnknownRollup for a header never submitted", async () => {
+      const { v, genesis } = await load();
+      await rollupWithMessages(v, genesis);
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 3n }], 9n);
+      const { header } = await nextRollupHeader(v, { messageRoot: new MessageTree(msgs).root });
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "UnknownRollup")
+        .withArgs(rollupHash(header));
+    });
+
+    it("reverts UnknownRollup for a header whose message root belongs to another rollup", async () => {
+      const { v, genesis } = await load();
+      const { header, tree } = await rollupWithMessages(v, genesis);
+      const forged: RollupHeader = { ...header, lastBatchHash: hexlify(randomBytes(32)) };
+      await expect(v.rollupRegistry.rejectRollup(forged))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "UnknownRollup")
+        .withArgs(rollupHash(forged));
+      expect((await v.messageBus.messageRoot(tree!.root)).rejected).to.equal(false);
+    });
+
+    it("is reserved to the guardian", async () => {
+      const { v, genesis } = await load();
+      const { header, hash } = await rollupWithMessages(v, genesis);
+      const role = await v.rollupRegistry.GUARDIAN_ROLE();
+      await expect(v.rollupRegistry.connect(v.stranger).rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
+        .withArgs(v.stranger.address, role);
+
+      const guardian = v.users[4];
+      await (await v.rollupRegistry.grantRole(role, guardian.address)).wait();
+      await expect(v.rollupRegistry.connect(guardian).rejectRollup(header))
+        .to.emit(v.rollupRegistry, "RollupRejected")
+        .withArgs(hash, header.messageRoot, guardian.address);
+    });
+  });
+
+  describe("administration", () => {
+    it("setChallengePeriod applies to rollups accepted from then on", async () => {
+      const { v, genesis } = await load();
+      const first = await submitRollup(v, genesis, await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]));
+      const firstAt = (await latestBlock()).timestamp;
+      await expect(v.rollupRegistry.setChallengePeriod(60))
+        .to.emit(v.rollupRegistry, "ChallengePeriodSet")
+        .withArgs(60n);
+      expect(await v.rollupRegistry.challengePeriod()).to.equal(60n);
+      const second = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 2n }], 1n),
+      );
+      const secondAt = (await latestBlock()).timestamp;
+      expect((await v.messageBus.messageRoot(first.tree!.root)).activatesAt).to.equal(firstAt + CHALLENGE_PERIOD);
+      expect((await v.messageBus.messageRoot(second.tree!.root)).activatesAt).to.equal(secondAt + 60n);
+    });
+
+    it("pause stops rollup submission until unpause", async () => {
+      const { v, genesis } = await load();
+      await (await v.rollupRegistry.pause()).wait();
+      const { header, payload } = await nextRollupHeader(v);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
+        v.rollupRegistry,
+        "EnforcedPause",
+      );
+      await (await v.rollupRegistry.unpause()).wait();
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.emit(v.rollupRegistry, "RollupAdded");
+    });
+
+    it("rejects every admin function from callers without the role", async () => {
+      const { v, genesis } = await load();
+      const { header } = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]),
+      );
+      const r = v.rollupRegistry.connect(v.stranger);
+      const [admin, guardian, pauser] = await Promise.all([
+        v.rollupRegistry.DEFAULT_ADMIN_ROLE(),
+        v.rollupRegistry.GUARDIAN_ROLE(),
+        v.rollupRegistry.PAUSER_ROLE(),
+      ]);
+      const cases: [string, () => Promise<unknown>, string][] = [
+        ["setChallengePeriod", () => r.setChallengePeriod(1), admin],
+        ["rejectRollup", () => r.rejectRollup(header), guardian],
+        ["pause", () => r.pause(), pauser],
+        ["unpause", () => r.unpause(), pauser],
+        ["grantRole", () => r.grantRole(guardian, v.stranger.address), admin],
+        ["revokeRole", () => r.revokeRole(guardian, v.admin.address), admin],
+      ];
+      for (const [name, call, role] of cases) {
+        await expect(call(), name)
+          .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
+          .withArgs(v.stranger.address, role);
+      }
+      // Holding one role does not grant the others.
+      const onlyPauser = v.users[5];
+      await (await v.rollupRegistry.grantRole(pauser, onlyPauser.address)).wait();
+      await expect(v.rollupRegistry.connect(onlyPauser).setChallengePeriod(1))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
+        .withArgs(onlyPauser.address, admin);
+      await expect(v.rollupRegistry.connect(onlyPauser).rejectRollup(header))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
+        .withArgs(onlyPauser.address, guardian);
+    });
+  });
+});
