@@ -1,1 +1,109 @@
-export const veilnetTasks = [];
+/**
+ * Veilnet's Hardhat tasks. Actions are loaded lazily (only when the task runs), so the config stays
+ * cheap to load and works before the first compile.
+ *
+ *   npx hardhat deploy [--network X] [--parameters file.json] [--reset]
+ *   npx hardhat veil:status [--network X]
+ *   npx hardhat veil:register-token --token <address> [--network X]
+ *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
+ *
+ * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
+ */
+import { task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+const DEPLOYMENTS_DIR_HELP =
+  "Directory of the deployment files <chainId>.json (default: $VEILNET_DEPLOYMENTS_DIR or ./deployments)";
+
+const deployTask = task(
+  "deploy",
+  "Deploys (or resumes deploying) the Veilnet L1 suite and writes deployments/<chainId>.json",
+)
+  .addOption({
+    name: "parameters",
+    description: 'Ignition parameters file ({ "Veilnet": { "challengePeriod": 3600, ... } }) layered over the defaults',
+    type: ArgumentType.FILE_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addFlag({ name: "reset", description: "Discard the Ignition journal of this chain and deploy a new suite" })
+  .addOption({
+    name: "deploymentsDir",
+    description: DEPLOYMENTS_DIR_HELP,
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "journalDir",
+    description:
+      "Ignition journal directory (default: ignition/deployments/chain-<chainId>; a temporary one for in-process networks)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addFlag({ name: "noCompile", description: "Don't compile the contracts before deploying" })
+  .setAction(() => import("./deploy.js"))
+  .build();
+
+const statusTask = task(
+  "veil:status",
+  "Prints a Veilnet deployment: addresses, roles, rollups, fees, secret requests, pauses",
+)
+  .addOption({
+    name: "deploymentsDir",
+    description: DEPLOYMENTS_DIR_HELP,
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .setAction(() => import("./status.js"))
+  .build();
+
+const registerTokenTask = task(
+  "veil:register-token",
+  "Registers an ERC-20 on the Veilnet Bridge (pays the message fee)",
+)
+  .addOption({
+    name: "token",
+    description: "Address of the ERC-20 to register",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "deploymentsDir",
+    description: DEPLOYMENTS_DIR_HELP,
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .setAction(() => import("./register-token.js"))
+  .build();
+
+const depositTask = task(
+  "veil:deposit",
+  "Deposits ETH or a registered ERC-20 into Veilnet (the message fee is added on top)",
+)
+  .addOption({
+    name: "amount",
+    description: "Amount: in ether for ETH, in token units (using its decimals) for an ERC-20, e.g. 1.5",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "token",
+    description: "ERC-20 to deposit (default: ETH)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "to",
+    description: "L2 recipient (default: the sender)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "deploymentsDir",
+    description: DEPLOYMENTS_DIR_HELP,
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .setAction(() => import("./deposit.js"))
+  .build();
+
+export const veilnetTasks = [deployTask, statusTask, registerTokenTask, depositTask];

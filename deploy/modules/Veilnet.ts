@@ -3,23 +3,24 @@
  * Parameters (all optional) are listed in `VeilnetParameters` in deploy/parameters.ts.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id, ZeroHash } from "ethers";
+import { id } from "ethers";
 
-import { L2Predeploys } from "../../protocol/predeploys.js";
+import { DEFAULT_PARAMETERS, VEILNET_MODULE_ID } from "../parameters.js";
 
-export default buildModule("Veilnet", (m) => {
+export default buildModule(VEILNET_MODULE_ID, (m) => {
   const admin = m.getAccount(0);
 
-  const challengePeriod = m.getParameter("challengePeriod", 3600n);
-  const secretRequestTimeout = m.getParameter("secretRequestTimeout", 3600n);
-  const messageFee = m.getParameter("messageFee", 0n);
-  const baseReward = m.getParameter("baseReward", 0n);
-  const perBatchReward = m.getParameter("perBatchReward", 0n);
-  const treasuryShareBps = m.getParameter("treasuryShareBps", 1000n);
+  const d = DEFAULT_PARAMETERS;
+  const challengePeriod = m.getParameter("challengePeriod", d.challengePeriod);
+  const secretRequestTimeout = m.getParameter("secretRequestTimeout", d.secretRequestTimeout);
+  const messageFee = m.getParameter("messageFee", d.messageFee);
+  const baseReward = m.getParameter("baseReward", d.baseReward);
+  const perBatchReward = m.getParameter("perBatchReward", d.perBatchReward);
+  const treasuryShareBps = m.getParameter("treasuryShareBps", d.treasuryShareBps);
   const attestationService = m.getParameter<string>("attestationService", admin as unknown as string);
-  const measurement = m.getParameter<string>("measurement", ZeroHash);
-  const l2Bridge = m.getParameter<string>("l2Bridge", L2Predeploys.bridge);
-  const permissionlessTokens = m.getParameter("permissionlessTokenRegistration", true);
+  const measurement = m.getParameter<string>("measurement", d.measurement);
+  const l2Bridge = m.getParameter<string>("l2Bridge", d.l2Bridge);
+  const permissionlessTokens = m.getParameter("permissionlessTokenRegistration", d.permissionlessTokenRegistration);
 
   const networkConfig = m.contract("NetworkConfig", [admin]);
   const verifier = m.contract("SignedReportVerifier", [admin, attestationService, measurement]);

@@ -1,0 +1,200 @@
+/**
+ * Parameters of the Veilnet Ignition module (deploy/modules/Veilnet.ts): their defaults, the
+ * validation of a parameters file (Ignition format: `{ "Veilnet": { ... } }`, optionally with
+ * `"$global"`), and how the values used are recorded in deployments/<chainId>.json.
+ *
+ * No Hardhat import here: workers may load this module.
+ */
+import { ZeroHash, getAddress, isAddress, isHexString } from "ethers";
+import { z } from "zod";
+
+import { L2Predeploys } from "../protocol/predeploys.js";
+
+/** Id of the Ignition module, and the key of its parameters in a parameters file. */
+export const VEILNET_MODULE_ID = "Veilnet";
+
+/** Every parameter of the Veilnet module, as used for one deployment. */
+export interface VeilnetParameters {
+  /** Seconds a rollup's message root waits before it can be relayed (RollupRegistry, uint32). */
+  challengePeriod: bigint;
+  /** Seconds after which an unanswered secret request can be cancelled (EnclaveRegistry, uint64). */
+  secretRequestTimeout: bigint;
+  /** Wei charged per L1→L2 message (MessageBus, ≤ uint128). */
+  messageFee: bigint;
+  /** Wei credited to a sequencer per accepted rollup (FeeVault, ≤ uint64). */
+  baseReward: bigint;
+  /** Wei credited to a sequencer per batch of an accepted rollup (FeeVault, ≤ uint64). */
+  perBatchReward: bigint;
+  /** Share of message fees kept by the treasury, in basis points (FeeVault, ≤ 10 000). */
+  treasuryShareBps: bigint;
+  /** Key whose EIP-712 signatures make attestation reports valid (SignedReportVerifier). */
+  attestationService: string;
+  /** Enclave code measurement allowed from the start (SignedReportVerifier). */
+  measurement: string;
+  /** Address of the L2 bridge the L1 bridge trusts (the L2 predeploy). */
+  l2Bridge: string;
+  /** Whether anyone may register a token on the Bridge, or only TOKEN_ADMIN_ROLE. */
+  permissionlessTokenRegistration: boolean;
+}
+
+/** Defaults of every parameter but `attestationService` (the deployer on local chains, required elsewhere). */
+export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationService">> = {
+  challengePeriod: 3600n,
+  secretRequestTimeout: 3600n,
+  messageFee: 0n,
+  baseReward: 0n,
+  perBatchReward: 0n,
+  treasuryShareBps: 1000n,
+  measurement: ZeroHash,
+  l2Bridge: L2Predeploys.bridge,
+  permissionlessTokenRegistration: true,
+};
+
+const MAX_UINT32 = 2n ** 32n - 1n;
+const MAX_UINT64 = 2n ** 64n - 1n;
+const MAX_UINT128 = 2n ** 128n - 1n;
+
+/** An integer given as a JSON number, a decimal string or Ignition's `"123n"` (already a bigint). */
+function uint(max: bigint, what: string) {
+  return z
+    .union([
+      z.bigint(),
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+      z.string().regex(/^\d+$/, "expected a decimal integer string"),
+    ])
+    .transform((v) => BigInt(v))
+    .refine((v) => v >= 0n && v <= max, { message: `must be between 0 and ${max} (${what})` });
+}
+
+const address = z
+  .string()
+  .refine((v) => isAddress(v), { message: "expected a 20-byte hex address" })
+  .refine((v) => BigInt(v) !== 0n, { message: "must not be the zero address" })
+  .transform((v) => getAddress(v));
+
+const bytes32 = z.string().refine((v) => isHexString(v, 32), { message: "expected a 32-byte hex string" });
+
+/** The parameters one module entry of a parameters file may set (all optional, no others). */
+export const moduleParametersSchema = z
+  .object({
+    challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
+    secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
+    messageFee: uint(MAX_UINT128, "wei"),
+    baseReward: uint(MAX_UINT64, "wei"),
+    perBatchReward: uint(MAX_UINT64, "wei"),
+    treasuryShareBps: uint(10_000n, "basis points"),
+    attestationService: address,
+    measurement: bytes32,
+    l2Bridge: address,
+    permissionlessTokenRegistration: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export type PartialVeilnetParameters = z.infer<typeof moduleParametersSchema>;
+
+/** A whole parameters file: only the Veilnet module (and Ignition's `$global`) may appear. */
+export const parametersFileSchema = z
+  .object({
+    $global: moduleParametersSchema.optional(),
+    [VEILNET_MODULE_ID]: moduleParametersSchema.optional(),
+  })
+  .strict();
+
+/** Formats zod issues as `path: message` lines, naming each bad field. */
+export function formatZodIssues(error: z.ZodError, prefix = ""): string {
+  return error.issues
+    .map((issue) => {
+      const where = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
+      const extra = issue.code === "unrecognized_keys" ? ` (allowed: ${allowedKeysHint(issue.path.map(String))})` : "";
+      return `  - ${where === "" ? "(root)" : where}: ${issue.message}${extra}`;
+    })
+    .join("\n");
+}
+
+function allowedKeysHint(path: string[]): string {
+  if (path.length === 0) return `${VEILNET_MODULE_ID}, $global`;
+  return Object.keys(moduleParametersSchema.shape).join(", ");
+}
+
+/** Validates the parsed content of a parameters file; throws an Error naming every bad field. */
+export function parseParametersFile(content: unknown, source: string): PartialVeilnetParameters {
+  const parsed = parametersFileSchema.safeParse(content);
+  if (!parsed.success) {
+    throw new Error(`Invalid parameters file ${source}:\n${formatZodIssues(parsed.error)}`);
+  }
+  return { ...parsed.data.$global, ...parsed.data[VEILNET_MODULE_ID] };
+}
+
+/**
+ * Layers `given` over the defaults. `attestationService` defaults to `deployer` on local chains and
+ * must be given elsewhere, so that a public deployment never trusts the deployer key by accident.
+ */
+export function resolveParameters(
+  given: PartialVeilnetParameters,
+  context: { deployer: string; isLocalChain: boolean; networkName: string },
+): VeilnetParameters {
+  let attestationService = given.attestationService;
+  if (attestationService === undefined) {
+    if (!context.isLocalChain) {
+      throw new Error(
+        `Parameter ${VEILNET_MODULE_ID}.attestationService is required on network "${context.networkName}" ` +
+          `(it defaults to the deployer only on local chains): set it in the --parameters file.`,
+      );
+    }
+    attestationService = getAddress(context.deployer);
+  }
+  return { ...DEFAULT_PARAMETERS, ...given, attestationService };
+}
+
+/** JSON form of the parameters in deployments/<chainId>.json: integers as decimal strings. */
+export interface SerializedVeilnetParameters {
+  challengePeriod: string;
+  secretRequestTimeout: string;
+  messageFee: string;
+  baseReward: string;
+  perBatchReward: string;
+  treasuryShareBps: string;
+  attestationService: string;
+  measurement: string;
+  l2Bridge: string;
+  permissionlessTokenRegistration: boolean;
+}
+
+export function serializeParameters(p: VeilnetParameters): SerializedVeilnetParameters {
+  return {
+    challengePeriod: p.challengePeriod.toString(),
+    secretRequestTimeout: p.secretRequestTimeout.toString(),
+    messageFee: p.messageFee.toString(),
+    baseReward: p.baseReward.toString(),
+    perBatchReward: p.perBatchReward.toString(),
+    treasuryShareBps: p.treasuryShareBps.toString(),
+    attestationService: getAddress(p.attestationService),
+    measurement: p.measurement.toLowerCase(),
+    l2Bridge: getAddress(p.l2Bridge),
+    permissionlessTokenRegistration: p.permissionlessTokenRegistration,
+  };
+}
+
+/** The recorded parameters as read back (every field required). */
+export const recordedParametersSchema = z
+  .object({
+    challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
+    secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
+    messageFee: uint(MAX_UINT128, "wei"),
+    baseReward: uint(MAX_UINT64, "wei"),
+    perBatchReward: uint(MAX_UINT64, "wei"),
+    treasuryShareBps: uint(10_000n, "basis points"),
+    attestationService: address,
+    measurement: bytes32,
+    l2Bridge: address,
+    permissionlessTokenRegistration: z.boolean(),
+  })
+  .strict();
+
+/** The module parameters to hand to Ignition for `p`. */
+export function toIgnitionParameters(p: VeilnetParameters): {
+  [VEILNET_MODULE_ID]: Record<string, bigint | string | boolean>;
+} {
+  return { [VEILNET_MODULE_ID]: { ...p } };
+}

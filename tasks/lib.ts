@@ -1,0 +1,153 @@
+/**
+ * Shared by the veil:* task actions: the network connection, the deployment of the selected chain,
+ * and revert decoding to custom error names.
+ */
+import { Interface, type InterfaceAbi, isHexString } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
+
+/** A task failure meant for the user: Hardhat prints the message without a stack trace. */
+export class VeilnetTaskError extends HardhatPluginError {
+  constructor(message: string, parent?: Error) {
+    super("veilnet", message, parent);
+  }
+}
+
+/**
+ * The connection to the selected network (`--network`, else the default). Cached: tasks run in one
+ * process (e.g. from tests) share the same in-process chain.
+ */
+export async function connect(hre: HardhatRuntimeEnvironment): Promise<NetworkConnection> {
+  return hre.network.getOrCreate();
+}
+
+export async function chainIdOf(connection: NetworkConnection): Promise<number> {
+  return Number(await connection.provider.request({ method: "eth_chainId" }));
+}
+
+/**
+ * Reads deployments/<chainId>.json for the connected chain and checks its contracts exist there.
+ */
+export async function loadDeployment(connection: NetworkConnection, deploymentsDir?: string): Promise<Deployment> {
+  const chainId = await chainIdOf(connection);
+  let deployment: Deployment;
+  try {
+    deployment = readDeployment(chainId, deploymentsDir);
+  } catch (e) {
+    if (e instanceof DeploymentFileError) {
+      throw new VeilnetTaskError(e.message.replace("--network <network>", `--network ${connection.networkName}`));
+    }
+    throw e;
+  }
+  for (const name of CONTRACT_NAMES) {
+    const code = (await connection.provider.request({
+      method: "eth_getCode",
+      params: [deployment.addresses[name], "latest"],
+    })) as string;
+    if (code === "0x") {
+      throw new VeilnetTaskError(
+        `The deployment file for chain ${chainId} is stale: no contract at ${name} ${deployment.addresses[name]} ` +
+          `on network "${connection.networkName}" (was the node restarted?). ` +
+          `Run \`npx hardhat deploy --network ${connection.networkName}\` again.`,
+      );
+    }
+  }
+  return deployment;
+}
+
+/** Errors a transaction to the bridge may bubble up from an ERC-20 (OpenZeppelin 5 and SafeERC20). */
+export const ERC20_ERRORS: InterfaceAbi = [
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error ERC20InvalidSender(address sender)",
+  "error ERC20InvalidReceiver(address receiver)",
+  "error ERC20InvalidApprover(address approver)",
+  "error ERC20InvalidSpender(address spender)",
+  "error SafeERC20FailedOperation(address token)",
+];
+
+export const ERC20_ABI: InterfaceAbi = [
+  "function name() view returns (string)",
+  "function symbol() view returns (string)",
+  "function decimals() view returns (uint8)",
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+  ...(ERC20_ERRORS as string[]),
+];
+
+/** The revert data carried somewhere in an error thrown by ethers / the provider, if any. */
+export function findRevertData(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const record = e as Record<string, unknown>;
+    const data = record.data;
+    if (typeof data === "string" && isHexString(data) && data.length >= 10) return data;
+    if (data !== null && typeof data === "object") {
+      const nested = (data as Record<string, unknown>).data;
+      if (typeof nested === "string" && isHexString(nested) && nested.length >= 10) return nested;
+    }
+    for (const key of ["error", "info", "cause", "parent", "receipt"]) {
+      if (key in record) queue.push(record[key]);
+    }
+  }
+  return undefined;
+}
+
+/** `Name(arg, …)` for custom errors the interfaces know, the reason of Error(string), or undefined. */
+export function decodeRevert(data: string, interfaces: Interface[]): string | undefined {
+  for (const iface of [...interfaces, new Interface(["error Error(string)", "error Panic(uint256)"])]) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed !== null) {
+        if (parsed.name === "Error") return `Error("${String(parsed.args[0])}")`;
+        return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
+      }
+    } catch {
+      // not this interface's error
+    }
+  }
+  return undefined;
+}
+
+/** A task error for a failed transaction `what`, naming the custom error it reverted with. */
+export function transactionError(
+  what: string,
+  error: unknown,
+  abis: Array<Interface | InterfaceAbi>,
+): VeilnetTaskError {
+  const interfaces = abis.map((a) => (a instanceof Interface ? a : new Interface(a)));
+  const data = findRevertData(error);
+  if (data !== undefined) {
+    const decoded = decodeRevert(data, interfaces);
+    return new VeilnetTaskError(
+      decoded !== undefined
+        ? `${what} reverted with ${decoded}`
+        : `${what} reverted with an unknown custom error (data ${data})`,
+      error instanceof Error ? error : undefined,
+    );
+  }
+  const message =
+    error !== null && typeof error === "object" && "shortMessage" in error
+      ? String((error as { shortMessage: unknown }).shortMessage)
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return new VeilnetTaskError(`${what} failed: ${message}`, error instanceof Error ? error : undefined);
+}
+
+/** Lines of an aligned two-or-more-column table. */
+export function table(rows: string[][], indent = "  "): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "))
+    .join("\n");
+}
