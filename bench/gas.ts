@@ -77,16 +77,27 @@ await measure(
 // --- rollups ----------------------------------------------------------------------------------
 const withdrawals = await withdrawalMessages(
   v,
-  Array.from({ length: 1024 }, (_, i) => ({ to: i % 2 === 0 ? alice.address : bob.address, amount: 1000n + BigInt(i) })),
+  Array.from({ length: 1024 }, (_, i) => ({
+    to: i % 2 === 0 ? alice.address : bob.address,
+    amount: 1000n + BigInt(i),
+  })),
 );
 const tree = new MessageTree(withdrawals);
 {
   const payload = hexlify(randomBytes(10_240));
-  const { header } = await nextRollupHeader(v, { payload, messageRoot: tree.root, lastBatchSeq: (await v.rollupRegistry.nextBatchSeq()) + 9n });
-  const signature = await signRollup(v, genesis, header);
-  await measure("addRollup (header + 10 kB calldata payload, 10 batches)", v.rollupRegistry.addRollup(header, payload, signature), {
-    note: "10 kB of incompressible calldata is priced at the EIP-7623 floor (10 gas per token)",
+  const { header } = await nextRollupHeader(v, {
+    payload,
+    messageRoot: tree.root,
+    lastBatchSeq: (await v.rollupRegistry.nextBatchSeq()) + 9n,
   });
+  const signature = await signRollup(v, genesis, header);
+  await measure(
+    "addRollup (header + 10 kB calldata payload, 10 batches)",
+    v.rollupRegistry.addRollup(header, payload, signature),
+    {
+      note: "10 kB of incompressible calldata is priced at the EIP-7623 floor (10 gas per token)",
+    },
+  );
 }
 // The header's own cost: the payload travels in a blob (type-3 transaction), so the transaction's gas is
 // the header, its checks and its effects; blob gas is paid separately in the blob fee market.
@@ -107,7 +118,10 @@ async function addRollupWithBlob(operation: string, messageRoot: string, target?
     maxFeePerBlobGas: 10n ** 10n,
     gasLimit: 300_000n, // Hardhat's gas estimation does not see blobs
   });
-  await measure(operation, send as Promise<ContractTransactionResponse>, { target, note: "payload in one blob (131,072 blob gas, separate fee market)" });
+  await measure(operation, send as Promise<ContractTransactionResponse>, {
+    target,
+    note: "payload in one blob (131,072 blob gas, separate fee market)",
+  });
 }
 const headerOnlyTree = new MessageTree(await withdrawalMessages(v, [{ to: alice.address, amount: 1n }], 5000n));
 await addRollupWithBlob("addRollup (header alone, with message root)", headerOnlyTree.root, 100_000);
@@ -127,7 +141,10 @@ await measure(
 
 // --- network secret ---------------------------------------------------------------------------
 const newcomer = await makeEnclave(v);
-await measure("requestNetworkSecret", v.enclaveRegistry.connect(bob).requestNetworkSecret(newcomer.report, { value: 10n ** 16n }));
+await measure(
+  "requestNetworkSecret",
+  v.enclaveRegistry.connect(bob).requestNetworkSecret(newcomer.report, { value: 10n ** 16n }),
+);
 const requestId = await v.enclaveRegistry.requestCount();
 const response = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
 await measure(
@@ -153,6 +170,10 @@ const out = join(dirname(fileURLToPath(import.meta.url)), "results", "gas.json")
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
-  JSON.stringify({ measuredAt: new Date().toISOString(), chainId: Number(v.chainId), hardfork: "osaka (EDR default)", rows }, null, 2) + "\n",
+  JSON.stringify(
+    { measuredAt: new Date().toISOString(), chainId: Number(v.chainId), hardfork: "osaka (EDR default)", rows },
+    null,
+    2,
+  ) + "\n",
 );
 console.log(`\nwritten ${out}`);

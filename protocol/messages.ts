@@ -55,9 +55,7 @@ export function encodeCallPayload(target: string, data: string): string {
   return AbiCoder.defaultAbiCoder().encode(["address", "bytes"], [target, data]);
 }
 
-const bridgeInterface = new Interface([
-  "function finalizeWithdrawal(address token, address to, uint256 amount)",
-]);
+const bridgeInterface = new Interface(["function finalizeWithdrawal(address token, address to, uint256 amount)"]);
 
 /** The L2→L1 message the L2 bridge publishes for a withdrawal of `amount` of `l1Token` (zero = ETH). */
 export function withdrawalMessage(args: {

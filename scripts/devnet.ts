@@ -92,13 +92,16 @@ async function main(): Promise<void> {
   const total = 3;
   const external = process.env.L1_RPC_URL;
   const port = Number(process.env.L1_PORT ?? 8545);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`L1_PORT must be a TCP port, got "${process.env.L1_PORT}"`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    fail(`L1_PORT must be a TCP port, got "${process.env.L1_PORT}"`);
   const l1Url = external ?? `http://127.0.0.1:${port}`;
 
   let node: ChildProcess | undefined;
   if (external === undefined) {
     if (!(await portFree(port))) {
-      fail(`port ${port} is in use. Stop what runs there, or set L1_PORT to another port, or set L1_RPC_URL to use that node.`);
+      fail(
+        `port ${port} is in use. Stop what runs there, or set L1_PORT to another port, or set L1_RPC_URL to use that node.`,
+      );
     }
     step(1, total, `starting the L1 node (Hardhat EDR) at ${l1Url}`);
     node = spawn(hardhatBin, ["node", "--port", String(port)], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
@@ -118,7 +121,9 @@ async function main(): Promise<void> {
   const deployment = readDeployment(chainId);
   const provider = new JsonRpcProvider(l1Url, Number(chainId), { staticNetwork: true });
   console.log(`\nL1 JSON-RPC   ${l1Url}   (chain ${chainId})`);
-  console.log(`L2 JSON-RPC   not yet available: the enclave, sequencer, gateway and workers land with the enclave issue`);
+  console.log(
+    `L2 JSON-RPC   not yet available: the enclave, sequencer, gateway and workers land with the enclave issue`,
+  );
   console.log(`\nContracts (deployments/${chainId}.json, from block ${deployment.deploymentBlock}):`);
   for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(20)} ${deployment.addresses[name]}`);
   if (chainId === 31337n) {

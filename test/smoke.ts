@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { withdrawalMessages, deployVeilnet, initializeGenesis, submitRollup, passChallengePeriod } from "./helpers/veilnet.js";
+import {
+  withdrawalMessages,
+  deployVeilnet,
+  initializeGenesis,
+  submitRollup,
+  passChallengePeriod,
+} from "./helpers/veilnet.js";
 
 describe("smoke", () => {
   it("deploys, initializes, rolls up and withdraws", async () => {
@@ -10,7 +16,10 @@ describe("smoke", () => {
     const genesis = await initializeGenesis(v);
     const [alice] = v.users;
     await (await v.bridge.connect(alice).depositNative(alice.address, { value: 10n ** 18n })).wait();
-    const msgs = await withdrawalMessages(v, [{ to: alice.address, amount: 10n ** 17n }, { to: alice.address, amount: 1n }]);
+    const msgs = await withdrawalMessages(v, [
+      { to: alice.address, amount: 10n ** 17n },
+      { to: alice.address, amount: 1n },
+    ]);
     const { tree } = await submitRollup(v, genesis, msgs);
     await passChallengePeriod(v);
     const tx = await v.messenger.relayMessageWithProof(msgs[0], tree!.proof(0), tree!.root);

@@ -422,8 +422,12 @@ describe("FeeVault", () => {
 
     it("setTreasuryShare accepts up to 10,000 bps", async () => {
       const { v } = await load();
-      await expect(v.feeVault.setTreasuryShare(10_001)).to.be.revertedWithCustomError(v.feeVault, "InvalidBps").withArgs(10_001n);
-      await expect(v.feeVault.setTreasuryShare(65_535)).to.be.revertedWithCustomError(v.feeVault, "InvalidBps").withArgs(65_535n);
+      await expect(v.feeVault.setTreasuryShare(10_001))
+        .to.be.revertedWithCustomError(v.feeVault, "InvalidBps")
+        .withArgs(10_001n);
+      await expect(v.feeVault.setTreasuryShare(65_535))
+        .to.be.revertedWithCustomError(v.feeVault, "InvalidBps")
+        .withArgs(65_535n);
       await expect(v.feeVault.setTreasuryShare(10_000)).to.emit(v.feeVault, "TreasuryShareSet").withArgs(10_000n);
       expect(await v.feeVault.treasuryShareBps()).to.equal(10_000n);
       await expect(v.feeVault.setTreasuryShare(2_500)).to.emit(v.feeVault, "TreasuryShareSet").withArgs(2_500n);

@@ -197,7 +197,9 @@ describe("MessageBus", () => {
       await expect(v.messageBus.setMessageFee(UINT128_MAX + 1n))
         .to.be.revertedWithCustomError(v.messageBus, "FeeTooLarge")
         .withArgs(UINT128_MAX + 1n);
-      await expect(v.messageBus.setMessageFee(UINT128_MAX)).to.emit(v.messageBus, "MessageFeeSet").withArgs(UINT128_MAX);
+      await expect(v.messageBus.setMessageFee(UINT128_MAX))
+        .to.emit(v.messageBus, "MessageFeeSet")
+        .withArgs(UINT128_MAX);
       expect(await v.messageBus.messageFee()).to.equal(UINT128_MAX);
     });
 
@@ -286,8 +288,18 @@ describe("MessageBus", () => {
 
     it("does not accept a message proven against another rollup's root", async () => {
       const { v, genesis } = await load();
-      const first = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }, { to: v.users[0].address, amount: 2n }]);
-      const second = await withdrawalMessages(v, [{ to: v.users[1].address, amount: 3n }, { to: v.users[1].address, amount: 4n }], 2n);
+      const first = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 1n },
+        { to: v.users[0].address, amount: 2n },
+      ]);
+      const second = await withdrawalMessages(
+        v,
+        [
+          { to: v.users[1].address, amount: 3n },
+          { to: v.users[1].address, amount: 4n },
+        ],
+        2n,
+      );
       const a = await submitRollup(v, genesis, first);
       const b = await submitRollup(v, genesis, second);
       await passChallengePeriod(v);
@@ -303,7 +315,10 @@ describe("MessageBus", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.messageBus, "MessageRootAdded");
+      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(
+        v.messageBus,
+        "MessageRootAdded",
+      );
       expect((await v.messageBus.messageRoot(ZeroHash)).activatesAt).to.equal(0n);
     });
 
@@ -358,7 +373,10 @@ describe("MessageBus", () => {
       const registrar = v.users[7];
       await (await v.messageBus.grantRole(role, registrar.address)).wait();
       const bus = v.messageBus.connect(registrar);
-      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }, { to: v.users[1].address, amount: 1n }]);
+      const msgs = await withdrawalMessages(v, [
+        { to: v.users[0].address, amount: 1n },
+        { to: v.users[1].address, amount: 1n },
+      ]);
       const tree = new MessageTree(msgs);
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       await (await bus.addMessageRoot(tree.root, id("rollup"), now + CHALLENGE_PERIOD)).wait();

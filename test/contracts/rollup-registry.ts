@@ -64,15 +64,17 @@ async function latestBlock(): Promise<{ number: bigint; hash: string; timestamp:
 }
 
 /** An enclave attested through request/respond (not a sequencer); `operator` requested its secret. */
-async function attestedNonSequencer(
-  v: Veilnet,
-  genesis: Genesis,
-  operator = v.users[0],
-): Promise<EnclaveIdentity> {
+async function attestedNonSequencer(v: Veilnet, genesis: Genesis, operator = v.users[0]): Promise<EnclaveIdentity> {
   const newcomer = await makeEnclave(v);
   await (await v.enclaveRegistry.connect(operator).requestNetworkSecret(newcomer.report)).wait();
   const requestId = await v.enclaveRegistry.requestCount();
-  const { encryptedSecret, signature } = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
+  const { encryptedSecret, signature } = await secretResponse(
+    v,
+    genesis,
+    requestId,
+    newcomer.publicKey,
+    genesis.secret,
+  );
   await (await v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature)).wait();
   expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(true);
   expect(await v.enclaveRegistry.isSequencer(newcomer.address)).to.equal(false);
@@ -669,7 +671,11 @@ describe("RollupRegistry", () => {
   describe("administration", () => {
     it("setChallengePeriod applies to rollups accepted from then on", async () => {
       const { v, genesis } = await load();
-      const first = await submitRollup(v, genesis, await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]));
+      const first = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]),
+      );
       const firstAt = (await latestBlock()).timestamp;
       await expect(v.rollupRegistry.setChallengePeriod(60))
         .to.emit(v.rollupRegistry, "ChallengePeriodSet")

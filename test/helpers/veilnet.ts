@@ -16,12 +16,7 @@ import {
 import { type CrossChainMessage, MessageTree, withdrawalMessage } from "../../protocol/messages.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupHash, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
-import {
-  enclaveRegistryDomain,
-  encryptSecret,
-  secretCommitment,
-  signSecretResponse,
-} from "../../protocol/secret.js";
+import { enclaveRegistryDomain, encryptSecret, secretCommitment, signSecretResponse } from "../../protocol/secret.js";
 import {
   type Bridge,
   Bridge__factory,
