@@ -88,7 +88,9 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControl, EIP712 {
         // slither-disable-next-line timestamp
         if (r.expiresAt < block.timestamp) revert ReportExpired(r.expiresAt);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(reportDigest(r), signature);
-        if (err != ECDSA.RecoverError.NoError || !isAttestationService[signer]) revert UnknownAttestationService(signer);
+        if (err != ECDSA.RecoverError.NoError || !isAttestationService[signer]) {
+            revert UnknownAttestationService(signer);
+        }
         if (!isMeasurementAllowed[r.measurement]) revert MeasurementNotAllowed(r.measurement);
         return (enclaveId, r.enclavePubKey, r.measurement);
     }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// Test doubles, grouped by kind.
+// solhint-disable one-contract-per-file
 pragma solidity ^0.8.28;
 
 import {ICrossChainMessenger} from "../../interfaces/ICrossChainMessenger.sol";
@@ -38,6 +40,8 @@ contract RejectingReceiver {
     }
 
     receive() external payable {
+        // A plain reason string on purpose: tests check that arbitrary revert data is carried through.
+        // solhint-disable-next-line gas-custom-errors
         require(accept, "RejectingReceiver: refused");
     }
 }

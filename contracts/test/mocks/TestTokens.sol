@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// Test doubles, grouped by kind.
+// solhint-disable one-contract-per-file
 pragma solidity ^0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
@@ -45,6 +47,8 @@ contract FeeOnTransferToken is ERC20 {
 
 /// @notice A token whose name and symbol are bytes32 (like MKR) and that has no decimals().
 contract Bytes32MetadataToken {
+    // solhint-disable-next-line const-name-snakecase
     bytes32 public constant name = "Maker";
+    // solhint-disable-next-line const-name-snakecase
     bytes32 public constant symbol = "MKR";
 }
