@@ -28,11 +28,20 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     if (lock.packages[key] !== undefined) continue;
     const platform = platforms[name.replace("@nomicfoundation/edr-", "")];
     if (platform === undefined) throw new Error(`unknown EDR platform package ${name}`);
-    lock.packages[key] = { version, dev: entry.dev, license: entry.license, optional: true, ...platform, engines: entry.engines };
+    lock.packages[key] = {
+      version,
+      dev: entry.dev,
+      license: entry.license,
+      optional: true,
+      ...platform,
+      engines: entry.engines,
+    };
     added++;
   }
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 lock.packages = sorted;
 writeFileSync(file, JSON.stringify(lock, null, 2) + "\n");
 console.log(`lock-platform-entries: ${added} entr${added === 1 ? "y" : "ies"} added`);
