@@ -19,6 +19,28 @@ export function enclaveRegistryDomain(chainId: bigint, registry: string): TypedD
   return { name: "VeilnetEnclaveRegistry", version: "1", chainId, verifyingContract: registry };
 }
 
+export const OPERATOR_BINDING_TYPES = {
+  EnclaveOperator: [
+    { name: "enclaveId", type: "address" },
+    { name: "operator", type: "address" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
+/** The enclave's signature naming `operator` (EnclaveRegistry.bindEnclaveOperator); `nonce` = registry.nonces(enclave). */
+export async function signOperatorBinding(
+  enclave: Signer,
+  domain: TypedDataDomain,
+  operator: string,
+  nonce: bigint,
+): Promise<string> {
+  return enclave.signTypedData(domain, OPERATOR_BINDING_TYPES, {
+    enclaveId: await enclave.getAddress(),
+    operator,
+    nonce,
+  });
+}
+
 /** The commitment to the network secret recorded on L1. */
 export function secretCommitment(secret: Uint8Array | string): string {
   return keccak256(secret);

@@ -15,7 +15,8 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// active message root; the messenger calls the target, which reads the L2 sender from
 /// `crossChainSender()`. Each message is consumed once (a bitmap over L2 message sequence numbers). A
 /// call that fails at the target is recorded and may be retried by anyone, never lost; a call that
-/// succeeded never runs again.
+/// succeeded never runs again. A call that fails because the relayer gave it too little gas reverts the
+/// whole relay instead, so no one can mark a message failed by starving it.
 contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyGuardTransient, Pausable {
     using BitMaps for BitMaps.BitMap;
 
@@ -35,6 +36,8 @@ contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyG
     error MessageAlreadyRelayed(uint64 sequence);
     /// @notice The message is not waiting for a retry (never failed, or succeeded since).
     error MessageNotRetryable(bytes32 leaf);
+    /// @notice The target call ran out of the gas the relayer provided; relay again with more gas.
+    error InsufficientGasForCall();
     /// @notice `crossChainSender()` was called outside a relayed call.
     error NotInRelayedCall();
     /// @notice A zero address where one is required.
@@ -130,11 +133,16 @@ contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyG
         return (address(uint160(targetWord)), payload[0x60:0x60 + length]);
     }
 
+    /// @dev A failure that leaves less than 1/63 of the gas the call started with is treated as the call
+    /// running out of gas (the EVM forwards at most 63/64 of it): the relay reverts rather than recording
+    /// a failure the relayer caused.
     function _call(address sender, address target, bytes memory data) private returns (bool, bytes memory) {
         _xSender = sender;
+        uint256 gasBefore = gasleft();
         // slither-disable-next-line low-level-calls
         (bool success, bytes memory reason) = target.call(data);
         _xSender = address(0);
+        if (!success && gasleft() <= gasBefore / 63) revert InsufficientGasForCall();
         return (success, reason);
     }
 }

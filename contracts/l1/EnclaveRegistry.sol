@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -17,8 +18,11 @@ import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 /// becomes attested when an attested enclave answers with the secret encrypted to its key.
 /// @dev Trust boundaries: reports are only as good as the `IAttestationVerifier`; the contract cannot
 /// check the encrypted secret, so it trusts that an attested enclave (attested code) answered honestly.
-/// Admins can revoke enclaves and sequencers at any time.
-contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
+/// Admins can revoke enclaves and sequencers at any time. The operator of an enclave (where its
+/// bounties and rewards go) is whoever first requested the secret for it, until the enclave itself
+/// names its operator with a signature (`bindEnclaveOperator`) or an admin reassigns it; so copying a
+/// report from the mempool to become its operator gains nothing lasting.
+contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712, Nonces {
     /// @notice May grant and revoke sequencers, revoke enclaves and reassign operators.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
     /// @notice May pause and unpause.
@@ -26,6 +30,9 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
     /// @notice EIP-712 type hash of a secret response.
     bytes32 public constant SECRET_RESPONSE_TYPEHASH =
         keccak256("NetworkSecretResponse(uint256 requestId,bytes32 encryptedSecretHash)");
+    /// @notice EIP-712 type hash of an enclave naming its operator.
+    bytes32 public constant OPERATOR_BINDING_TYPEHASH =
+        keccak256("EnclaveOperator(address enclaveId,address operator,uint256 nonce)");
     /// @notice Exact length of an ECIES (eciesjs defaults: uncompressed ephemeral key, AES-256-GCM with a
     /// 16-byte nonce and 16-byte tag) encryption of the 32-byte secret: 65 + 16 + 16 + 32.
     uint256 public constant ENCRYPTED_SECRET_LENGTH = 129;
@@ -114,6 +121,8 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
     error InvalidEncryptedSecretLength(uint256 length);
     /// @notice The response signature is malformed.
     error InvalidSignature();
+    /// @notice The operator binding for `enclaveId` was signed by `signer`.
+    error NotSignedByEnclave(address enclaveId, address signer);
     /// @notice The bounty does not fit in 96 bits.
     error BountyTooLarge(uint256 bounty);
     /// @notice A zero address or a zero value where one is required.
@@ -289,6 +298,22 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
     function setEnclaveOperator(address enclaveId, address operator) external onlyRole(ENCLAVE_ADMIN_ROLE) {
         if (operator == address(0)) revert ZeroValue();
         _enclaves[enclaveId].operator = operator;
+        emit EnclaveOperatorSet(enclaveId, operator);
+    }
+
+    /// @notice Sets the operator of `enclaveId` on the enclave's own authority: `signature` is the
+    /// enclave's EIP-712 signature of `EnclaveOperator(enclaveId, operator, nonces(enclaveId))`. Anyone may
+    /// submit it; each signature works once.
+    function bindEnclaveOperator(address enclaveId, address operator, bytes calldata signature) external {
+        if (operator == address(0)) revert ZeroValue();
+        Enclave storage e = _enclaves[enclaveId];
+        if (e.revoked) revert EnclaveIsRevoked(enclaveId);
+        address signer = _recover(
+            keccak256(abi.encode(OPERATOR_BINDING_TYPEHASH, enclaveId, operator, _useNonce(enclaveId))),
+            signature
+        );
+        if (signer != enclaveId) revert NotSignedByEnclave(enclaveId, signer);
+        e.operator = operator;
         emit EnclaveOperatorSet(enclaveId, operator);
     }
 

@@ -47,6 +47,8 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControl, EIP712 {
     error MeasurementNotAllowed(bytes32 measurement);
     /// @notice The report expired at `expiresAt`.
     error ReportExpired(uint64 expiresAt);
+    /// @notice The report's validity window is empty (`issuedAt` after `expiresAt`).
+    error InvalidReportWindow(uint64 issuedAt, uint64 expiresAt);
     /// @notice `account` is the zero address.
     error ZeroAddress();
 
@@ -87,6 +89,7 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControl, EIP712 {
         enclaveId = enclaveAddress(r.enclavePubKey);
         // slither-disable-next-line timestamp
         if (r.expiresAt < block.timestamp) revert ReportExpired(r.expiresAt);
+        if (r.issuedAt > r.expiresAt) revert InvalidReportWindow(r.issuedAt, r.expiresAt);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(reportDigest(r), signature);
         if (err != ECDSA.RecoverError.NoError || !isAttestationService[signer]) {
             revert UnknownAttestationService(signer);

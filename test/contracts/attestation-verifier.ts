@@ -164,6 +164,21 @@ describe("SignedReportVerifier", () => {
         .withArgs(expiresAt);
     });
 
+    it("rejects a report issued after it expires", async () => {
+      const v = await networkHelpers.loadFixture(fixture);
+      const now = await latestTimestamp();
+      const enclave = await makeEnclave(v);
+      const { report } = decodeAttestationReport(enclave.report);
+      const bad = await signAttestationReport(
+        v.attestationService,
+        attestationDomain(v.chainId, await v.verifier.getAddress()),
+        { ...report, issuedAt: now + 200n, expiresAt: now + 100n },
+      );
+      await expect(v.verifier.verify(bad))
+        .to.be.revertedWithCustomError(v.verifier, "InvalidReportWindow")
+        .withArgs(now + 200n, now + 100n);
+    });
+
     it("accepts a report until it expires, then rejects it", async () => {
       const v = await networkHelpers.loadFixture(fixture);
       const expiresAt = (await latestTimestamp()) + 100n;

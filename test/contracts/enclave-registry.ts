@@ -23,6 +23,8 @@ import {
   enclaveRegistryDomain,
   encryptSecret,
   secretCommitment,
+  OPERATOR_BINDING_TYPES,
+  signOperatorBinding,
   signSecretResponse,
 } from "../../protocol/secret.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
@@ -917,6 +919,79 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry,
         "ZeroValue",
       );
+    });
+  });
+
+  describe("bindEnclaveOperator", () => {
+    async function binding(v: Veilnet, enclave: EnclaveIdentity, operator: string): Promise<string> {
+      const domain = enclaveRegistryDomain(v.chainId, await v.enclaveRegistry.getAddress());
+      return signOperatorBinding(enclave.wallet, domain, operator, await v.enclaveRegistry.nonces(enclave.address));
+    }
+
+    it("lets the enclave take its operator back from whoever copied its report first", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const [frontRunner, realOperator, bountyPayer] = v.users;
+      const enclave = await makeEnclave(v);
+      // Someone copies the report from the mempool and requests first: they become the operator.
+      const first = await request(v, frontRunner, enclave, 0n);
+      await respond(v, genesis, first, enclave, genesis.secret);
+      expect((await v.enclaveRegistry.enclave(enclave.address)).operator).to.equal(frontRunner.address);
+
+      // The enclave names its real operator; anyone may submit the signature.
+      const signature = await binding(v, enclave, realOperator.address);
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).bindEnclaveOperator(enclave.address, realOperator.address, signature),
+      )
+        .to.emit(v.enclaveRegistry, "EnclaveOperatorSet")
+        .withArgs(enclave.address, realOperator.address);
+      expect(await v.enclaveRegistry.nonces(enclave.address)).to.equal(1n);
+
+      // Bounties the enclave wins now go to the real operator.
+      const newcomer = await makeEnclave(v);
+      const requestId = await request(v, bountyPayer, newcomer, BOUNTY);
+      const { encryptedSecret, signature: answer } = await secretResponse(
+        v,
+        enclave,
+        requestId,
+        newcomer.publicKey,
+        genesis.secret,
+      );
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, answer),
+      ).to.changeEtherBalances(ethers, [realOperator, frontRunner], [BOUNTY, 0n]);
+    });
+
+    it("refuses a binding not signed by the enclave, a replayed one, a zero operator and a revoked enclave", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const operator = v.users[0].address;
+      const impostor = await makeEnclave(v);
+      // The impostor signs a binding for the genesis enclave with its own key.
+      const forged = await impostor.wallet.signTypedData(
+        enclaveRegistryDomain(v.chainId, await v.enclaveRegistry.getAddress()),
+        OPERATOR_BINDING_TYPES,
+        { enclaveId: genesis.address, operator, nonce: 0n },
+      );
+      await expect(v.enclaveRegistry.bindEnclaveOperator(genesis.address, operator, forged))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSignedByEnclave")
+        .withArgs(genesis.address, impostor.address);
+
+      const signature = await binding(v, genesis, operator);
+      await (await v.enclaveRegistry.bindEnclaveOperator(genesis.address, operator, signature)).wait();
+      // The nonce moved on, so the same signature now recovers to another address.
+      await expect(
+        v.enclaveRegistry.bindEnclaveOperator(genesis.address, operator, signature),
+      ).to.be.revertedWithCustomError(v.enclaveRegistry, "NotSignedByEnclave");
+
+      await expect(
+        v.enclaveRegistry.bindEnclaveOperator(genesis.address, ethers.ZeroAddress, await binding(v, genesis, operator)),
+      ).to.be.revertedWithCustomError(v.enclaveRegistry, "ZeroValue");
+
+      await (await v.enclaveRegistry.revokeEnclave(genesis.address)).wait();
+      await expect(
+        v.enclaveRegistry.bindEnclaveOperator(genesis.address, operator, await binding(v, genesis, operator)),
+      )
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
+        .withArgs(genesis.address);
     });
   });
 

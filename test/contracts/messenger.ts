@@ -7,7 +7,7 @@ import { AbiCoder, Wallet, ZeroHash, concat, hexlify, randomBytes, toBeHex, zero
 import { network } from "hardhat";
 
 import { type CrossChainMessage, Topic, encodeCallPayload } from "../../protocol/messages.js";
-import { RelayTarget__factory } from "../../types/ethers-contracts/index.js";
+import { GasHungryTarget__factory, RelayTarget__factory } from "../../types/ethers-contracts/index.js";
 import { messageLeaf } from "../helpers/bridge.js";
 import {
   CHALLENGE_PERIOD,
@@ -315,6 +315,34 @@ describe("CrossChainMessenger", () => {
         .to.be.revertedWithCustomError(v.messenger, "MessageNotRetryable")
         .withArgs(leaf);
       expect(await target.calls()).to.equal(1n);
+    });
+
+    it("reverts a relay whose call ran out of the relayer's gas, leaving the message unconsumed", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { v, l2App } = f;
+      const hungry = await new GasHungryTarget__factory(v.admin).deploy();
+      const data = hungry.interface.encodeFunctionData("consume", [40n]);
+      const msg: CrossChainMessage = {
+        sender: l2App,
+        sequence: 0n,
+        nonce: 0n,
+        topic: Topic.Call,
+        payload: encodeCallPayload(await hungry.getAddress(), data),
+        consistencyLevel: 1,
+      };
+      const { tree, root } = await provenRollup(f, [msg]);
+
+      // 40 fresh storage writes need ~900k gas; 250k starves the call but not the relay itself.
+      await expect(
+        v.messenger.connect(v.stranger).relayMessageWithProof(msg, tree.proof(0), root, { gasLimit: 250_000n }),
+      ).to.be.revertedWithCustomError(v.messenger, "InsufficientGasForCall");
+      expect(await v.messenger.isRelayed(0n)).to.equal(false);
+      expect(await v.messenger.failedMessages(messageLeaf(msg))).to.equal(false);
+
+      await expect(v.messenger.connect(v.stranger).relayMessageWithProof(msg, tree.proof(0), root))
+        .to.emit(v.messenger, "MessageRelayed")
+        .withArgs(messageLeaf(msg), 0n, await hungry.getAddress());
+      expect(await hungry.calls()).to.equal(1n);
     });
 
     it("retries only messages that failed: never-relayed, succeeded and altered messages are not retryable", async () => {

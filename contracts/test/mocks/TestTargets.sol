@@ -45,3 +45,14 @@ contract RejectingReceiver {
         require(accept, "RejectingReceiver: refused");
     }
 }
+
+/// @notice A target whose call needs a lot of gas (fresh storage writes), to starve it on purpose.
+contract GasHungryTarget {
+    mapping(uint256 slot => uint256) public written;
+    uint256 public calls;
+
+    function consume(uint256 slots) external {
+        for (uint256 i; i < slots; ++i) written[i] = i + 1;
+        ++calls;
+    }
+}
