@@ -1,10 +1,12 @@
 /**
  * Gas figures of Veilnet's L1 operations: receipt gasUsed (21,000 intrinsic included) on Hardhat's
- * in-process network. Prints a table and writes bench/results/gas.json.
+ * in-process network. Prints a table and writes bench/results/gas.json (the committed gas snapshot).
  *
- *   npm run bench:gas
+ *   npm run bench:gas          measure and write the snapshot
+ *   npm run bench:gas:check    measure and compare with the snapshot: fails when an operation costs more
+ *                              than 1% over it (random hashes move calldata cost by a few dozen gas)
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -167,13 +169,37 @@ for (const r of rows) {
   );
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), "results", "gas.json");
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  JSON.stringify(
-    { measuredAt: new Date().toISOString(), chainId: Number(v.chainId), hardfork: "osaka (EDR default)", rows },
-    null,
-    2,
-  ) + "\n",
-);
-console.log(`\nwritten ${out}`);
+if (process.env.GAS_CHECK === "1") {
+  if (!existsSync(out)) throw new Error(`no gas snapshot at ${out}: run npm run bench:gas first`);
+  const snapshot = (JSON.parse(readFileSync(out, "utf8")) as { rows: Row[] }).rows;
+  const before = new Map(snapshot.map((r) => [r.operation, r.gas]));
+  const worse: string[] = [];
+  console.log("\ncompared with the snapshot:");
+  for (const r of rows) {
+    const old = before.get(r.operation);
+    if (old === undefined) {
+      worse.push(`${r.operation}: not in the snapshot (run npm run bench:gas to record it)`);
+      continue;
+    }
+    const delta = r.gas - old;
+    console.log(`  ${r.operation.padEnd(width)}  ${delta >= 0 ? "+" : ""}${delta}`);
+    if (r.gas > old * 1.01) worse.push(`${r.operation}: ${old} -> ${r.gas}`);
+  }
+  if (worse.length > 0) {
+    console.error(`\ngas regressions over 1%:\n  ${worse.join("\n  ")}`);
+    process.exitCode = 1;
+  } else {
+    console.log("\nno regression over 1%");
+  }
+} else {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { measuredAt: new Date().toISOString(), chainId: Number(v.chainId), hardfork: "osaka (EDR default)", rows },
+      null,
+      2,
+    ) + "\n",
+  );
+  console.log(`\nwritten ${out}`);
+}
