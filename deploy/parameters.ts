@@ -74,22 +74,22 @@ const address = z
 
 const bytes32 = z.string().refine((v) => isHexString(v, 32), { message: "expected a 32-byte hex string" });
 
+/** Every parameter with its type and range. */
+const parameterFields = z.object({
+  challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
+  secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
+  messageFee: uint(MAX_UINT128, "wei"),
+  baseReward: uint(MAX_UINT64, "wei"),
+  perBatchReward: uint(MAX_UINT64, "wei"),
+  treasuryShareBps: uint(10_000n, "basis points"),
+  attestationService: address,
+  measurement: bytes32,
+  l2Bridge: address,
+  permissionlessTokenRegistration: z.boolean(),
+});
+
 /** The parameters one module entry of a parameters file may set (all optional, no others). */
-export const moduleParametersSchema = z
-  .object({
-    challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
-    secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
-    messageFee: uint(MAX_UINT128, "wei"),
-    baseReward: uint(MAX_UINT64, "wei"),
-    perBatchReward: uint(MAX_UINT64, "wei"),
-    treasuryShareBps: uint(10_000n, "basis points"),
-    attestationService: address,
-    measurement: bytes32,
-    l2Bridge: address,
-    permissionlessTokenRegistration: z.boolean(),
-  })
-  .partial()
-  .strict();
+export const moduleParametersSchema = parameterFields.partial().strict();
 
 export type PartialVeilnetParameters = z.infer<typeof moduleParametersSchema>;
 
@@ -177,20 +177,7 @@ export function serializeParameters(p: VeilnetParameters): SerializedVeilnetPara
 }
 
 /** The recorded parameters as read back (every field required). */
-export const recordedParametersSchema = z
-  .object({
-    challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
-    secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
-    messageFee: uint(MAX_UINT128, "wei"),
-    baseReward: uint(MAX_UINT64, "wei"),
-    perBatchReward: uint(MAX_UINT64, "wei"),
-    treasuryShareBps: uint(10_000n, "basis points"),
-    attestationService: address,
-    measurement: bytes32,
-    l2Bridge: address,
-    permissionlessTokenRegistration: z.boolean(),
-  })
-  .strict();
+export const recordedParametersSchema = parameterFields.strict();
 
 /** The module parameters to hand to Ignition for `p`. */
 export function toIgnitionParameters(p: VeilnetParameters): {
