@@ -2,8 +2,12 @@
  * Test fixture: deploys the L1 suite through the Ignition module (so tests exercise the real
  * deployment) and offers helpers to make enclaves, reports, rollups and message trees.
  */
+import { rmSync } from "node:fs";
+import path from "node:path";
+
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { type BytesLike, Wallet, ZeroHash, getBytes, hexlify, id, keccak256, randomBytes } from "ethers";
+import hre from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import VeilnetModule from "../../deploy/modules/Veilnet.js";
@@ -77,7 +81,12 @@ export interface Veilnet {
 export async function deployVeilnet(connection: Connection, options: VeilnetOptions = {}): Promise<Veilnet> {
   const { ethers, ignition } = connection;
   const [admin, attestationService, stranger, ...users] = await ethers.getSigners();
+  // Over HTTP (a node in another process) Ignition keeps a journal on disk: give each test deployment
+  // its own and delete it afterwards, so runs never resume each other's deployments.
+  const overHttp = connection.networkConfig.type !== "edr-simulated";
+  const deploymentId = overHttp ? `veilnet-test-${hexlify(randomBytes(6)).slice(2)}` : undefined;
   const deployed = await ignition.deploy(VeilnetModule, {
+    deploymentId,
     parameters: {
       Veilnet: {
         challengePeriod: CHALLENGE_PERIOD,
@@ -93,6 +102,9 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
       },
     },
   });
+  if (deploymentId !== undefined) {
+    rmSync(path.join(hre.config.paths.ignition, "deployments", deploymentId), { recursive: true, force: true });
+  }
   const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
   return {
     connection,

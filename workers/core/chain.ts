@@ -1,0 +1,104 @@
+/**
+ * The L1 as workers see it: a JSON-RPC provider checked at start, the deployment read from
+ * deployments/<chainId>.json, and TypeChain-typed contracts bound to it.
+ */
+import { type ContractRunner, JsonRpcProvider, Network, WebSocketProvider } from "ethers";
+
+import { type Deployment, readDeployment } from "../../deploy/deployment-file.js";
+import {
+  type Bridge,
+  Bridge__factory,
+  type CrossChainMessenger,
+  CrossChainMessenger__factory,
+  type EnclaveRegistry,
+  EnclaveRegistry__factory,
+  type FeeVault,
+  FeeVault__factory,
+  type MessageBus,
+  MessageBus__factory,
+  type NetworkConfig,
+  NetworkConfig__factory,
+  type RollupRegistry,
+  RollupRegistry__factory,
+  type SignedReportVerifier,
+  SignedReportVerifier__factory,
+} from "../../types/ethers-contracts/index.js";
+import { redactUrl, withTimeout } from "./redis.js";
+
+export class RpcUnavailableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`L1 RPC is unreachable at ${redactUrl(url)}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = "RpcUnavailableError";
+  }
+}
+
+export type L1Provider = JsonRpcProvider | WebSocketProvider;
+
+/**
+ * Connects to the L1 at `url` and asks its chain id (within `timeoutMs`); throws RpcUnavailableError
+ * when it does not answer. The provider is pinned to that network (no re-detection on every call).
+ */
+export async function connectL1(url: string, timeoutMs = 10_000): Promise<{ provider: L1Provider; chainId: number }> {
+  let chainId: number;
+  try {
+    chainId = await withTimeout(probeChainId(url), timeoutMs, `no answer within ${timeoutMs} ms`);
+  } catch (e) {
+    throw new RpcUnavailableError(url, e);
+  }
+  const network = Network.from(chainId);
+  const provider = url.startsWith("ws")
+    ? new WebSocketProvider(url, network)
+    : new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 500 });
+  return { provider, chainId };
+}
+
+async function probeChainId(url: string): Promise<number> {
+  if (url.startsWith("ws")) {
+    const ws = new WebSocketProvider(url);
+    try {
+      return Number((await ws.getNetwork()).chainId);
+    } finally {
+      await ws.destroy();
+    }
+  }
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const body = (await response.json()) as { result?: string; error?: { message: string } };
+  if (body.result === undefined) throw new Error(body.error?.message ?? "no result");
+  return Number(BigInt(body.result));
+}
+
+/** The deployment's contracts, typed. */
+export interface VeilnetContracts {
+  networkConfig: NetworkConfig;
+  verifier: SignedReportVerifier;
+  enclaveRegistry: EnclaveRegistry;
+  feeVault: FeeVault;
+  messageBus: MessageBus;
+  rollupRegistry: RollupRegistry;
+  messenger: CrossChainMessenger;
+  bridge: Bridge;
+}
+
+export function bindContracts(deployment: Deployment, runner: ContractRunner): VeilnetContracts {
+  const a = deployment.addresses;
+  return {
+    networkConfig: NetworkConfig__factory.connect(a.NetworkConfig, runner),
+    verifier: SignedReportVerifier__factory.connect(a.SignedReportVerifier, runner),
+    enclaveRegistry: EnclaveRegistry__factory.connect(a.EnclaveRegistry, runner),
+    feeVault: FeeVault__factory.connect(a.FeeVault, runner),
+    messageBus: MessageBus__factory.connect(a.MessageBus, runner),
+    rollupRegistry: RollupRegistry__factory.connect(a.RollupRegistry, runner),
+    messenger: CrossChainMessenger__factory.connect(a.CrossChainMessenger, runner),
+    bridge: Bridge__factory.connect(a.Bridge, runner),
+  };
+}
+
+/** The deployment of `chainId` (from VEILNET_DEPLOYMENTS_DIR or ./deployments). */
+export function loadDeployment(chainId: number, dir?: string): Deployment {
+  return readDeployment(chainId, dir);
+}
