@@ -1,0 +1,77 @@
+/**
+ * The enclave's own key pair (secp256k1). Its address is the enclave id on L1 (the registry recovers it
+ * from the enclave's EIP-712 signatures), its uncompressed public key is what attestation reports carry
+ * and what peers encrypt the network secret to (ECIES).
+ *
+ * The private key never leaves this object except through `exportPrivateKey()`, which exists for
+ * sealing (persisting the enclave's state) only.
+ */
+import { type TypedDataDomain, Wallet, computeAddress, getBytes } from "ethers";
+
+import { enclaveIdentity } from "../../protocol/attestation.js";
+import { type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
+import { decryptSecret, signOperatorBinding, signSecretResponse } from "../../protocol/secret.js";
+
+export class EnclaveKey {
+  readonly #wallet: Wallet;
+  /** Enclave id: the address of the key. */
+  readonly address: string;
+  /** Uncompressed secp256k1 public key, 0x04-prefixed (65 bytes). */
+  readonly publicKey: string;
+
+  private constructor(wallet: Wallet) {
+    const identity = enclaveIdentity(wallet);
+    this.#wallet = identity.wallet;
+    this.address = identity.address;
+    this.publicKey = identity.publicKey;
+  }
+
+  /** A fresh random key. */
+  static generate(): EnclaveKey {
+    return new EnclaveKey(Wallet.createRandom() as unknown as Wallet);
+  }
+
+  /** The key of `privateKey` (0x-hex, 32 bytes). */
+  static fromPrivateKey(privateKey: string): EnclaveKey {
+    return new EnclaveKey(new Wallet(privateKey));
+  }
+
+  /** The private key, for sealing only. */
+  exportPrivateKey(): string {
+    return this.#wallet.privateKey;
+  }
+
+  /** Decrypts an ECIES ciphertext addressed to this key (protocol/secret.ts). */
+  decrypt(ciphertext: string): string {
+    return decryptSecret(this.#wallet.privateKey, ciphertext);
+  }
+
+  /** EIP-712 signature of a secret response (EnclaveRegistry.respondNetworkSecret). */
+  signSecretResponse(registryDomain: TypedDataDomain, requestId: bigint, encryptedSecret: string): Promise<string> {
+    return signSecretResponse(this.#wallet, registryDomain, requestId, encryptedSecret);
+  }
+
+  /** EIP-712 signature naming this enclave's operator (EnclaveRegistry.bindEnclaveOperator). */
+  signOperatorBinding(registryDomain: TypedDataDomain, operator: string, nonce: bigint): Promise<string> {
+    return signOperatorBinding(this.#wallet, registryDomain, operator, nonce);
+  }
+
+  /** EIP-712 signature of a rollup header (RollupRegistry.addRollup). */
+  signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
+    return signRollupHeader(this.#wallet, rollupDomain, header);
+  }
+
+  /** Keeps the private key out of logs and JSON. */
+  toJSON(): { address: string; publicKey: string } {
+    return { address: this.address, publicKey: this.publicKey };
+  }
+}
+
+/** The enclave id (address) of an uncompressed secp256k1 public key; throws if it is not one. */
+export function enclaveAddressOf(publicKey: string): string {
+  const bytes = getBytes(publicKey);
+  if (bytes.length !== 65 || bytes[0] !== 0x04) {
+    throw new Error("not an uncompressed secp256k1 public key (65 bytes, 0x04 prefix)");
+  }
+  return computeAddress(publicKey);
+}

@@ -1,0 +1,677 @@
+/**
+ * The secret-responder end to end: a Hardhat node in a child process (the code under test talks to it
+ * by URL), the Veilnet deployment, the real Redis (a unique QUEUE_PREFIX per responder), real TxSenders,
+ * and enclaves built with the Enclave class. Jobs are enqueued by the test (as the event-subscriber
+ * would) from the request receipts.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import type { Queue } from "bullmq";
+import {
+  type JsonRpcApiProvider,
+  type TransactionReceipt,
+  Wallet,
+  getAddress,
+  hexlify,
+  id,
+  keccak256,
+  parseEther,
+  parseUnits,
+  randomBytes,
+  verifyTypedData,
+} from "ethers";
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+
+import type { Deployment } from "../../deploy/deployment-file.js";
+import { DevAttestationService, Enclave } from "../../enclave/secret/index.js";
+import { SECRET_RESPONSE_TYPES, enclaveRegistryDomain } from "../../protocol/secret.js";
+import { type EnclaveRegistry, EnclaveRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { type L1Provider, type VeilnetContracts, bindContracts, connectL1 } from "../../workers/core/chain.js";
+import { commonConfigSchema, parseConfig } from "../../workers/core/config.js";
+import type { WorkerContext } from "../../workers/core/context.js";
+import { type EventJob, type NetworkSecretRequested, eventJobId } from "../../workers/core/events.js";
+import { type Logger, silentLogger } from "../../workers/core/logger.js";
+import { QueueNames, UnrecoverableError, createQueue } from "../../workers/core/queues.js";
+import { connectRedis } from "../../workers/core/redis.js";
+import { queueSettings } from "../../workers/core/runtime.js";
+import type { Service } from "../../workers/core/service.js";
+import {
+  type L1Writer,
+  type ResponderOutcome,
+  SecretResponder,
+  createSecretResponder,
+} from "../../workers/secret-responder/index.js";
+import { TxSender } from "../../workers/tx-sender/tx-sender.js";
+import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx-sender/types.js";
+import { type L1Node, startL1Node } from "../helpers/l1-node.js";
+import {
+  BASE_REWARD,
+  CHALLENGE_PERIOD,
+  MEASUREMENT,
+  PER_BATCH_REWARD,
+  SECRET_REQUEST_TIMEOUT,
+  TREASURY_BPS,
+  type Veilnet,
+  deployVeilnet,
+} from "../helpers/veilnet.js";
+import { deleteKeys, waitFor } from "../helpers/worker-process.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const registryInterface = EnclaveRegistry__factory.createInterface();
+
+/** A log line as pino writes it. */
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger whose JSON lines the test can read. */
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as LogLine);
+      callback();
+    },
+  });
+  return { logger: pino({ level: "debug" }, stream), lines };
+}
+
+/** The NetworkSecretRequested log of `receipt` as the event-subscriber would enqueue it. */
+function requestedJob(
+  receipt: TransactionReceipt,
+  chainId: number,
+  registry: string,
+): EventJob<NetworkSecretRequested> {
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== registry.toLowerCase()) continue;
+    const parsed = registryInterface.parseLog(log);
+    if (parsed?.name !== "NetworkSecretRequested") continue;
+    return {
+      ref: {
+        chainId,
+        blockNumber: log.blockNumber,
+        blockHash: log.blockHash,
+        transactionHash: log.transactionHash,
+        logIndex: log.index,
+        address: getAddress(log.address),
+      },
+      event: {
+        type: "NetworkSecretRequested",
+        requestId: (parsed.args.requestId as bigint).toString(),
+        enclaveId: getAddress(parsed.args.enclaveId as string),
+        enclavePubKey: hexlify(parsed.args.enclavePubKey as string),
+        bounty: (parsed.args.bounty as bigint).toString(),
+      },
+      removed: false,
+    };
+  }
+  throw new Error(`no NetworkSecretRequested in ${receipt.hash}`);
+}
+
+/** The NetworkSecretResponded log of the transaction `hash`. */
+async function respondedEvent(
+  provider: JsonRpcApiProvider,
+  hash: string,
+): Promise<{ requestId: bigint; responder: string; requester: string; encryptedSecret: string }> {
+  const receipt = (await provider.getTransactionReceipt(hash))!;
+  for (const log of receipt.logs) {
+    const parsed = registryInterface.parseLog(log);
+    if (parsed?.name === "NetworkSecretResponded") {
+      return {
+        requestId: parsed.args.requestId as bigint,
+        responder: parsed.args.responder as string,
+        requester: parsed.args.requester as string,
+        encryptedSecret: parsed.args.encryptedSecret as string,
+      };
+    }
+  }
+  throw new Error(`no NetworkSecretResponded in ${hash}`);
+}
+
+/**
+ * Wraps writers so that every wrapped responder reaches `send` (each has seen the request open and
+ * verified the report) before any sends, and then they send one after the other: the outcome of the race
+ * is decided on chain, never by two transactions in one block (a loser's transaction would then be mined
+ * reverted; the writer would report that as a RequestNotOpen revert, also a lost race).
+ */
+function raceGate(count: number): (writer: L1Writer) => L1Writer {
+  let arrived = 0;
+  let everyoneThere!: () => void;
+  const allArrived = new Promise<void>((resolve) => (everyoneThere = resolve));
+  let turn: Promise<unknown> = Promise.resolve();
+  return (writer) => ({
+    async send(intent: TxIntent): Promise<TxOutcome> {
+      arrived += 1;
+      if (arrived === count) everyoneThere();
+      await allArrived;
+      const mine = turn.then(() => writer.send(intent));
+      turn = mine.catch(() => undefined);
+      return mine;
+    },
+  });
+}
+
+async function counterValue(metrics: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = metrics.getSingleMetric(name);
+  if (metric === undefined) return 0;
+  const { values } = await metric.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return match?.value ?? 0;
+}
+
+describe("secret-responder", function () {
+  this.timeout(90_000);
+
+  let node: L1Node;
+  let v: Veilnet;
+  let provider: L1Provider;
+  let chainId: number;
+  let redis: Redis;
+  let registry: EnclaveRegistry;
+  let registryAddress: string;
+  let contracts: VeilnetContracts;
+  let deployment: Deployment;
+  let attestation: DevAttestationService;
+  let genesis: Enclave;
+  let genesisOperator: Wallet;
+  let tmp: string;
+  const prefixes: string[] = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  const newPrefix = () => {
+    const prefix = `t-secret-${hexlify(randomBytes(4)).slice(2)}`;
+    prefixes.push(prefix);
+    return prefix;
+  };
+
+  const settingsOf = (prefix: string) =>
+    queueSettings({ REDIS_URL, QUEUE_PREFIX: prefix, JOB_ATTEMPTS: 3, JOB_BACKOFF_MS: 100 });
+
+  const fundedWallet = async (): Promise<Wallet> => {
+    const wallet = new Wallet(Wallet.createRandom().privateKey, provider);
+    await (await v.admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    return wallet;
+  };
+
+  const txSender = (wallet: Wallet, prefix: string): TxSender => {
+    const sender = new TxSender({
+      provider,
+      signer: wallet.privateKey,
+      redis,
+      keyPrefix: prefix,
+      logger: silentLogger(),
+      maxFeePerGas: parseUnits("500", "gwei"),
+      pollIntervalMs: 50,
+    });
+    cleanups.push(() => sender.stop());
+    return sender;
+  };
+
+  const newEnclave = (measurement = MEASUREMENT) => Enclave.create({ measurement, attestation });
+
+  /** `payer` asks the secret for `requester` with `bounty`; returns the job the subscriber would enqueue. */
+  const requestSecret = async (
+    requester: Enclave,
+    payer: HardhatEthersSigner | Wallet,
+    bounty: bigint,
+  ): Promise<EventJob<NetworkSecretRequested>> => {
+    const tx = await registry
+      .connect(payer)
+      .requestNetworkSecret(await requester.attestationReport(), { value: bounty });
+    const receipt = (await provider.getTransactionReceipt((await tx.wait())!.hash))!;
+    return requestedJob(receipt, chainId, registryAddress);
+  };
+
+  const enqueue = async (prefix: string, job: EventJob, jobId = eventJobId(job.ref)): Promise<Queue<EventJob>> => {
+    const queue = createQueue<EventJob>(QueueNames.secretRequests, settingsOf(prefix));
+    cleanups.push(() => queue.close());
+    await queue.add(job.event.type, job, { jobId });
+    return queue;
+  };
+
+  /** Waits until job `jobId` completed (returns its outcome) or failed for good (throws). */
+  const outcomeOf = async (queue: Queue<EventJob>, jobId: string): Promise<ResponderOutcome> =>
+    waitFor(`job ${jobId} finished`, async () => {
+      const job = await queue.getJob(jobId);
+      const state = await job?.getState();
+      if (state === "failed") throw new Error(`job ${jobId} failed: ${job!.failedReason}`);
+      return state === "completed" ? (job!.returnvalue as ResponderOutcome) : undefined;
+    });
+
+  const responder = (
+    enclave: Enclave,
+    writer: L1Writer,
+    prefix: string,
+    logger: Logger = silentLogger(),
+    metrics = new Registry(),
+  ): SecretResponder => {
+    const r = new SecretResponder({
+      enclave,
+      contracts,
+      provider,
+      chainId,
+      writer,
+      queues: settingsOf(prefix),
+      logger,
+      metrics,
+    });
+    cleanups.push(() => r.stop());
+    return r;
+  };
+
+  before(async function () {
+    tmp = mkdtempSync(path.join(os.tmpdir(), "veilnet-secret-responder-"));
+    node = await startL1Node();
+    v = await deployVeilnet(await node.connect());
+    ({ provider, chainId } = await connectL1(node.url));
+    redis = await connectRedis(REDIS_URL);
+    registryAddress = await v.enclaveRegistry.getAddress();
+    deployment = {
+      chainId,
+      network: "localhost",
+      deployer: v.admin.address,
+      deploymentBlock: 0,
+      addresses: {
+        NetworkConfig: v.networkConfig.target as string,
+        SignedReportVerifier: await v.verifier.getAddress(),
+        EnclaveRegistry: registryAddress,
+        FeeVault: await v.feeVault.getAddress(),
+        MessageBus: await v.messageBus.getAddress(),
+        RollupRegistry: await v.rollupRegistry.getAddress(),
+        CrossChainMessenger: await v.messenger.getAddress(),
+        Bridge: await v.bridge.getAddress(),
+      },
+      parameters: {
+        challengePeriod: CHALLENGE_PERIOD,
+        secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
+        messageFee: 0n,
+        baseReward: BASE_REWARD,
+        perBatchReward: PER_BATCH_REWARD,
+        treasuryShareBps: TREASURY_BPS,
+        attestationService: v.attestationService.address,
+        measurement: MEASUREMENT,
+        l2Bridge: v.l2Bridge,
+        permissionlessTokenRegistration: true,
+      },
+    };
+    contracts = bindContracts(deployment, provider);
+    registry = EnclaveRegistry__factory.connect(registryAddress, v.admin);
+
+    // The genesis enclave creates the secret; the admin records it on L1. Its operator (who receives its
+    // bounties and sends its answers) is a fresh key, so balances and nonces are exact.
+    attestation = new DevAttestationService({
+      signer: v.attestationService,
+      chainId: v.chainId,
+      verifier: await v.verifier.getAddress(),
+    });
+    genesis = newEnclave();
+    const commitment = genesis.initializeSecret();
+    await (await registry.initializeNetworkSecret(await genesis.attestationReport(), commitment)).wait();
+    genesisOperator = await fundedWallet();
+    await (await registry.setEnclaveOperator(genesis.address, genesisOperator.address)).wait();
+  });
+
+  after(async function () {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    for (const prefix of prefixes) await deleteKeys(REDIS_URL, prefix);
+    await redis?.quit();
+    provider?.destroy();
+    await node?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("answers a new enclave's request: the requester gets exactly the secret, is attested, the bounty is paid", async function () {
+    const prefix = newPrefix();
+    const stateFile = path.join(tmp, "genesis.json");
+    genesis.save(stateFile);
+    const config = parseConfig(commonConfigSchema, {
+      L1_RPC_URL: node.url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      JOB_ATTEMPTS: 3,
+      JOB_BACKOFF_MS: 100,
+    });
+    const source = {
+      SIGNER_PRIVATE_KEY: genesisOperator.privateKey,
+      ENCLAVE_STATE_FILE: stateFile,
+      TX_POLL_INTERVAL_MS: "50",
+    };
+    const ctx: WorkerContext = {
+      config,
+      source,
+      logger: silentLogger(),
+      redis,
+      queues: queueSettings(config),
+      provider,
+      chainId,
+      deployment,
+      contracts,
+      metrics: new Registry(),
+    };
+    const service: Service = await createSecretResponder(ctx);
+    cleanups.push(() => service.stop());
+    await service.start();
+    expect(await service.health()).to.deep.equal({ ok: true });
+
+    const requester = newEnclave();
+    const bounty = parseEther("0.5");
+    const job = await requestSecret(requester, v.users[0], bounty);
+    const balanceBefore = await provider.getBalance(genesisOperator.address);
+    const nonceBefore = await provider.getTransactionCount(genesisOperator.address);
+
+    const queue = await enqueue(prefix, job);
+    const outcome = await outcomeOf(queue, eventJobId(job.ref));
+    expect(outcome).to.include({ outcome: "answered", requestId: job.event.requestId });
+    const hash = (outcome as { hash: string }).hash;
+
+    // The answer on chain: genesis answered the requester, and the requester decrypts exactly the secret.
+    const responded = await respondedEvent(provider, hash);
+    expect(responded.requestId).to.equal(BigInt(job.event.requestId));
+    expect(responded.responder).to.equal(genesis.address);
+    expect(responded.requester).to.equal(requester.address);
+    expect(requester.acceptSecret(responded.encryptedSecret, await registry.secretCommitment())).to.equal(
+      genesis.secretCommitment,
+    );
+    expect(requester.derive("veilnet/test")).to.equal(genesis.derive("veilnet/test"));
+    expect(await registry.isAttested(requester.address)).to.equal(true);
+    expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(2n);
+
+    // The operator sent exactly one transaction and got the bounty, minus its gas.
+    const receipt = (await provider.getTransactionReceipt(hash))!;
+    expect(receipt.from).to.equal(genesisOperator.address);
+    expect(await provider.getTransactionCount(genesisOperator.address)).to.equal(nonceBefore + 1);
+    expect(await provider.getBalance(genesisOperator.address)).to.equal(
+      balanceBefore + bounty - receipt.gasUsed * receipt.gasPrice,
+    );
+    expect(await counterValue(ctx.metrics, "veilnet_secret_requests_seen_total")).to.equal(1);
+    expect(await counterValue(ctx.metrics, "veilnet_secret_requests_answered_total")).to.equal(1);
+
+    // Delivered again (another job id): the request is no longer open, nothing is sent.
+    await queue.add(job.event.type, job, { jobId: `${eventJobId(job.ref)}-again` });
+    expect(await outcomeOf(queue, `${eventJobId(job.ref)}-again`)).to.deep.equal({
+      outcome: "closed",
+      requestId: job.event.requestId,
+      status: "answered",
+    });
+    expect(await provider.getTransactionCount(genesisOperator.address)).to.equal(nonceBefore + 1);
+    expect(await counterValue(ctx.metrics, "veilnet_secret_requests_closed_total")).to.equal(1);
+  });
+
+  it("two responders race: exactly one wins the bounty, the other loses gracefully without a transaction", async function () {
+    // A second attested enclave, with its own operator: genesis hands it the secret.
+    const second = newEnclave();
+    const secondOperator = await fundedWallet();
+    const secondJob = await requestSecret(second, secondOperator, 0n);
+    const domain = enclaveRegistryDomain(v.chainId, registryAddress);
+    const encrypted = genesis.encryptSecretFor(second.publicKey);
+    const requestId = BigInt(secondJob.event.requestId);
+    await (
+      await registry.respondNetworkSecret(
+        requestId,
+        encrypted,
+        await genesis.signSecretResponse(domain, requestId, encrypted),
+      )
+    ).wait();
+    second.acceptSecret(encrypted, await registry.secretCommitment());
+    expect(await registry.isAttested(second.address)).to.equal(true);
+
+    // A third enclave asks, with a bounty; both responders get the same event on their own queues.
+    const requester = newEnclave();
+    const bounty = parseEther("1");
+    const job = await requestSecret(requester, v.users[1], bounty);
+
+    const gate = raceGate(2);
+    const sides = [
+      {
+        enclave: genesis,
+        operator: genesisOperator,
+        prefix: newPrefix(),
+        metrics: new Registry(),
+        log: capturingLogger(),
+      },
+      {
+        enclave: second,
+        operator: secondOperator,
+        prefix: newPrefix(),
+        metrics: new Registry(),
+        log: capturingLogger(),
+      },
+    ];
+    const before = await Promise.all(
+      sides.map(async (s) => ({
+        balance: await provider.getBalance(s.operator.address),
+        nonce: await provider.getTransactionCount(s.operator.address),
+      })),
+    );
+    const queues = await Promise.all(sides.map((s) => enqueue(s.prefix, job)));
+    await Promise.all(
+      sides.map((s) =>
+        responder(s.enclave, gate(txSender(s.operator, s.prefix)), s.prefix, s.log.logger, s.metrics).start(),
+      ),
+    );
+    const outcomes = await Promise.all(queues.map((q) => outcomeOf(q, eventJobId(job.ref))));
+
+    const winners = outcomes.flatMap((o, i) => (o.outcome === "answered" ? [i] : []));
+    const losers = outcomes.flatMap((o, i) => (o.outcome === "lost-race" ? [i] : []));
+    expect(winners, JSON.stringify(outcomes)).to.have.length(1);
+    expect(losers, JSON.stringify(outcomes)).to.have.length(1);
+    const [w, l] = [winners[0], losers[0]];
+    const winner = sides[w];
+    const loser = sides[l];
+    expect(outcomes[l]).to.deep.equal({
+      outcome: "lost-race",
+      requestId: job.event.requestId,
+      winner: winner.enclave.address,
+    });
+
+    // The winner's answer is on chain and pays its operator; the requester is attested.
+    const hash = (outcomes[w] as { hash: string }).hash;
+    const responded = await respondedEvent(provider, hash);
+    expect(responded.responder).to.equal(winner.enclave.address);
+    expect(responded.requester).to.equal(requester.address);
+    expect(await registry.isAttested(requester.address)).to.equal(true);
+    const receipt = (await provider.getTransactionReceipt(hash))!;
+    expect(receipt.from).to.equal(winner.operator.address);
+    expect(await provider.getBalance(winner.operator.address)).to.equal(
+      before[w].balance + bounty - receipt.gasUsed * receipt.gasPrice,
+    );
+
+    // The loser sent nothing at all (so no reverted transaction) and its job completed.
+    expect(await provider.getTransactionCount(loser.operator.address)).to.equal(before[l].nonce);
+    expect(await provider.getBalance(loser.operator.address)).to.equal(before[l].balance);
+    const loserJob = await queues[l].getJob(eventJobId(job.ref));
+    expect(await loserJob!.getState()).to.equal("completed");
+    expect(loserJob!.attemptsMade).to.equal(1);
+    const lostLine = loser.log.lines.find((line) => line.msg === "another responder answered first: lost the race");
+    expect(lostLine, "lost-race log line").to.not.equal(undefined);
+    expect(lostLine!.level).to.equal(30); // info, not a warning or an error
+    expect(lostLine!.winner).to.equal(winner.enclave.address);
+    expect(loser.log.lines.filter((line) => line.level >= 40)).to.deep.equal([]);
+
+    expect(await counterValue(winner.metrics, "veilnet_secret_requests_answered_total")).to.equal(1);
+    expect(await counterValue(winner.metrics, "veilnet_secret_requests_lost_races_total")).to.equal(0);
+    expect(await counterValue(loser.metrics, "veilnet_secret_requests_answered_total")).to.equal(0);
+    expect(await counterValue(loser.metrics, "veilnet_secret_requests_lost_races_total")).to.equal(1);
+  });
+
+  it("refuses a request whose report no longer verifies: logs the reason, sends nothing", async function () {
+    const requester = newEnclave();
+    const job = await requestSecret(requester, v.users[2], parseEther("0.1"));
+    // After the request, the admin withdraws the measurement from the verifier's allow-list.
+    await (await v.verifier.setMeasurement(MEASUREMENT, false)).wait();
+    try {
+      const prefix = newPrefix();
+      const { logger, lines } = capturingLogger();
+      const metrics = new Registry();
+      const nonceBefore = await provider.getTransactionCount(genesisOperator.address);
+      const queue = await enqueue(prefix, job);
+      await responder(genesis, txSender(genesisOperator, prefix), prefix, logger, metrics).start();
+
+      const reason = `the attestation verifier refused the report: MeasurementNotAllowed(${MEASUREMENT})`;
+      expect(await outcomeOf(queue, eventJobId(job.ref))).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "verifier-rejected",
+        reason,
+      });
+      const refusal = lines.find((line) => line.msg === `secret request refused: ${reason}`);
+      expect(refusal, "refusal log line").to.not.equal(undefined);
+      expect(refusal).to.include({ level: 40, code: "verifier-rejected", reason, requestId: job.event.requestId });
+      expect(refusal!.requester).to.equal(requester.address);
+
+      expect(await provider.getTransactionCount(genesisOperator.address)).to.equal(nonceBefore);
+      expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(1n);
+      expect(await registry.isAttested(requester.address)).to.equal(false);
+      expect(
+        await counterValue(metrics, "veilnet_secret_requests_refused_total", { reason: "verifier-rejected" }),
+      ).to.equal(1);
+      expect(await counterValue(metrics, "veilnet_secret_requests_answered_total")).to.equal(0);
+    } finally {
+      await (await v.verifier.setMeasurement(MEASUREMENT, true)).wait();
+    }
+  });
+
+  describe("handling one delivery (no queue)", function () {
+    /** A writer that records intents and answers with `reply`. */
+    const stubWriter = (reply: (intent: TxIntent) => Promise<TxOutcome>) => {
+      const intents: TxIntent[] = [];
+      const writer: L1Writer = {
+        send: async (intent) => {
+          intents.push(intent);
+          return reply(intent);
+        },
+      };
+      return { writer, intents };
+    };
+    const never = async (): Promise<TxOutcome> => {
+      throw new Error("must not send");
+    };
+
+    it("refuses a peer running another measurement, even one the verifier allows", async function () {
+      const other = id("veilnet-enclave-v2");
+      await (await v.verifier.setMeasurement(other, true)).wait();
+      const requester = newEnclave(other);
+      const job = await requestSecret(requester, v.users[3], 0n);
+      const { logger, lines } = capturingLogger();
+      const { writer, intents } = stubWriter(never);
+      const outcome = await responder(genesis, writer, newPrefix(), logger).handle(job);
+      expect(outcome).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "measurement-mismatch",
+        reason: `the peer's measurement ${other} is not this enclave's ${MEASUREMENT.toLowerCase()}`,
+      });
+      expect(intents).to.deep.equal([]);
+      expect(lines.some((line) => line.level === 40 && line.code === "measurement-mismatch")).to.equal(true);
+    });
+
+    it("refuses when the report cannot be read back from the request transaction", async function () {
+      const job = await requestSecret(newEnclave(), v.users[3], 0n);
+      // Point the delivery at a transaction that is not a requestNetworkSecret call.
+      const other = await (await v.verifier.setMeasurement(id("unrelated"), false)).wait();
+      const { writer, intents } = stubWriter(never);
+      const outcome = await responder(genesis, writer, newPrefix()).handle({
+        ...job,
+        ref: { ...job.ref, transactionHash: other!.hash },
+      });
+      expect(outcome).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "report-unavailable",
+        reason: `the request was made through ${await v.verifier.getAddress()}, not a direct call`,
+      });
+      expect(intents).to.deep.equal([]);
+    });
+
+    it("sends the intent keyed by chain and request, and treats RequestNotOpen / EnclaveAlreadyAttested as a lost race", async function () {
+      const requester = newEnclave();
+      const job = await requestSecret(requester, v.users[3], 0n);
+      const requestId = BigInt(job.event.requestId);
+      const domain = enclaveRegistryDomain(v.chainId, registryAddress);
+      for (const errorName of ["RequestNotOpen", "EnclaveAlreadyAttested"]) {
+        const metrics = new Registry();
+        const { writer, intents } = stubWriter(async (intent) => {
+          throw new TxRevertedError(intent.key, `${errorName}(${requestId})`, errorName);
+        });
+        const outcome = await responder(genesis, writer, newPrefix(), silentLogger(), metrics).handle(job);
+        expect(outcome).to.deep.equal({ outcome: "lost-race", requestId: job.event.requestId, winner: undefined });
+        expect(await counterValue(metrics, "veilnet_secret_requests_lost_races_total")).to.equal(1);
+
+        // The intent the writer got: respondNetworkSecret with a response signed by genesis.
+        expect(intents).to.have.length(1);
+        const [intent] = intents;
+        expect(intent.key).to.equal(`respond-secret-${chainId}-${requestId}`);
+        expect(intent.to).to.equal(registryAddress);
+        const call = registryInterface.parseTransaction({ data: intent.data })!;
+        expect(call.name).to.equal("respondNetworkSecret");
+        const [calledId, encryptedSecret, signature] = call.args as unknown as [bigint, string, string];
+        expect(calledId).to.equal(requestId);
+        const response = { requestId, encryptedSecretHash: keccak256(encryptedSecret) };
+        expect(verifyTypedData(domain, SECRET_RESPONSE_TYPES, response, signature)).to.equal(genesis.address);
+        expect(requester.acceptSecret(encryptedSecret, await registry.secretCommitment())).to.equal(
+          genesis.secretCommitment,
+        );
+        expect(await intent.alreadyDone!()).to.equal(false); // the request is still open
+      }
+    });
+
+    it("fails for good on another revert, and retries transport errors", async function () {
+      const job = await requestSecret(newEnclave(), v.users[3], 0n);
+      const reverting = stubWriter(async (intent) => {
+        throw new TxRevertedError(intent.key, "InvalidSignature()", "InvalidSignature");
+      });
+      await expect(responder(genesis, reverting.writer, newPrefix()).handle(job)).to.be.rejectedWith(
+        UnrecoverableError,
+        "reverts with InvalidSignature()",
+      );
+      const flaky = stubWriter(async () => {
+        throw new Error("socket hang up");
+      });
+      const error = await responder(genesis, flaky.writer, newPrefix())
+        .handle(job)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).to.be.instanceOf(Error);
+      expect(error).to.not.be.instanceOf(UnrecoverableError);
+      expect((error as Error).message).to.equal("socket hang up");
+    });
+
+    it("refuses to answer for an enclave that is not attested (dead-letter, not a silent drop)", async function () {
+      const job = await requestSecret(newEnclave(), v.users[3], 0n);
+      const outsider = newEnclave();
+      outsider.acceptSecret(genesis.encryptSecretFor(outsider.publicKey), await registry.secretCommitment());
+      const { writer, intents } = stubWriter(never);
+      await expect(responder(outsider, writer, newPrefix()).handle(job)).to.be.rejectedWith(
+        UnrecoverableError,
+        `enclave ${outsider.address} is not attested on L1`,
+      );
+      expect(intents).to.deep.equal([]);
+    });
+
+    it("ignores other events and has nothing to undo for a reorged request", async function () {
+      const job = await requestSecret(newEnclave(), v.users[3], 0n);
+      const { logger, lines } = capturingLogger();
+      const { writer, intents } = stubWriter(never);
+      const r = responder(genesis, writer, newPrefix(), logger);
+      expect(await r.handle({ ...job, removed: true })).to.deep.equal({
+        outcome: "removed",
+        requestId: job.event.requestId,
+      });
+      expect(lines.some((line) => line.level === 30 && line.msg.includes("nothing to undo"))).to.equal(true);
+      const cancelled: EventJob = { ...job, event: { type: "SecretRequestCancelled", requestId: "1", refund: "0" } };
+      expect(await r.handle(cancelled)).to.deep.equal({ outcome: "ignored", type: "SecretRequestCancelled" });
+      expect(intents).to.deep.equal([]);
+    });
+  });
+});
