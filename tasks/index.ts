@@ -6,6 +6,7 @@
  *   npx hardhat veil:status [--network X]
  *   npx hardhat veil:register-token --token <address> [--network X]
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
+ *   npx hardhat veil:withdrawal-status --id <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
  *
  * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
  */
@@ -106,4 +107,35 @@ const depositTask = task(
   .setAction(() => import("./deposit.js"))
   .build();
 
-export const veilnetTasks = [deployTask, statusTask, registerTokenTask, depositTask];
+const withdrawalStatusTask = task(
+  "veil:withdrawal-status",
+  "Prints a withdrawal's status as the withdrawal-processor recorded it, and its state on L1",
+)
+  .addOption({
+    name: "id",
+    description: "The withdrawal's id: its L2→L1 message sequence",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "redisUrl",
+    description: "Redis of the workers (default: $REDIS_URL or redis://127.0.0.1:6379)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "queuePrefix",
+    description: "The workers' QUEUE_PREFIX (default: $QUEUE_PREFIX or veilnet)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "deploymentsDir",
+    description: DEPLOYMENTS_DIR_HELP,
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .setAction(() => import("./withdrawal-status.js"))
+  .build();
+
+export const veilnetTasks = [deployTask, statusTask, registerTokenTask, depositTask, withdrawalStatusTask];

@@ -46,9 +46,11 @@ export async function connectL1(url: string, timeoutMs = 10_000): Promise<{ prov
     throw new RpcUnavailableError(url, e);
   }
   const network = Network.from(chainId);
+  // No read cache (ethers keeps identical calls for 250 ms by default): workers read state right after
+  // changing it (a relay, then isRelayed) or right after a reorg, and must see the chain as it is.
   const provider = url.startsWith("ws")
-    ? new WebSocketProvider(url, network)
-    : new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 500 });
+    ? new WebSocketProvider(url, network, { cacheTimeout: -1 })
+    : new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 500, cacheTimeout: -1 });
   return { provider, chainId };
 }
 

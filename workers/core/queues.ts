@@ -3,7 +3,18 @@
  * re-drive. Every consumer is built with `createConsumer`, so all of them retry with exponential
  * backoff and park a job that exhausted its attempts in `<queue>-dead` with its reason.
  */
-import { type ConnectionOptions, type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from "bullmq";
+import {
+  type ConnectionOptions,
+  DelayedError,
+  type Job,
+  type JobsOptions,
+  Queue,
+  RateLimitError,
+  UnrecoverableError,
+  WaitingChildrenError,
+  WaitingError,
+  Worker,
+} from "bullmq";
 
 import type { DomainEventType } from "./events.js";
 import type { Logger } from "./logger.js";
@@ -54,6 +65,13 @@ export interface QueueSettings {
   attempts: number;
   /** First retry delay in ms (doubles each attempt). */
   backoffMs: number;
+  /**
+   * How long a consumer's lock on its job lasts without renewal (ms; BullMQ default 30 000). A job whose
+   * process died is handed to another consumer once its lock expired, at the next stalled-job check.
+   */
+  lockDurationMs?: number;
+  /** Period of the stalled-job check (ms; BullMQ default 30 000). */
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -114,6 +132,8 @@ export function createConsumer<T>(
       try {
         return await handler(job);
       } catch (e) {
+        // BullMQ's control-flow errors (the handler moved the job back to delayed/waiting itself) are no failures.
+        if (isJobMovedError(e)) throw e;
         const attempts = job.opts.attempts ?? 1;
         const last = e instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts;
         const reason = e instanceof Error ? e.message : String(e);
@@ -137,10 +157,32 @@ export function createConsumer<T>(
         throw e;
       }
     },
-    { connection: s.connection, prefix: s.prefix, concurrency: options.concurrency ?? 1, autorun: false },
+    {
+      connection: s.connection,
+      prefix: s.prefix,
+      concurrency: options.concurrency ?? 1,
+      autorun: false,
+      ...(s.lockDurationMs !== undefined ? { lockDuration: s.lockDurationMs } : {}),
+      ...(s.stalledIntervalMs !== undefined ? { stalledInterval: s.stalledIntervalMs } : {}),
+    },
   );
   worker.on("error", (err) => options.logger.error({ err, queue }, "queue worker error"));
   return { worker, deadLetters };
+}
+
+/**
+ * Whether `e` is one of BullMQ's control-flow errors, thrown by a handler after moving its job itself
+ * (e.g. `await job.moveToDelayed(ts, job.token); throw new DelayedError()` to re-check later without
+ * using an attempt): neither a failure to retry nor one to dead-letter.
+ */
+export function isJobMovedError(e: unknown): boolean {
+  return (
+    e instanceof DelayedError ||
+    e instanceof WaitingError ||
+    e instanceof WaitingChildrenError ||
+    e instanceof RateLimitError ||
+    (e instanceof Error && ["DelayedError", "WaitingError", "WaitingChildrenError", "RateLimitError"].includes(e.name))
+  );
 }
 
 /**

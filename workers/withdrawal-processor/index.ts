@@ -1,0 +1,63 @@
+/**
+ * `npx veilnet worker withdrawal-processor`: tracks the withdrawals of each accepted rollup and relays
+ * them on L1 once the challenge period is over (see processor.ts). Its L1 writes go through its own
+ * TxSender (SIGNER_PRIVATE_KEY); the rollups' messages come from Redis (RedisWithdrawalSource) until
+ * the enclave serves them.
+ */
+import { z } from "zod";
+
+import { parseConfig } from "../core/config.js";
+import type { ServiceFactory } from "../core/context.js";
+import type { Service } from "../core/service.js";
+import { senderFromConfig, txSenderConfigSchema } from "../tx-sender/tx-sender.js";
+import { WithdrawalProcessor } from "./processor.js";
+import { RedisWithdrawalSource } from "./source.js";
+
+export * from "./processor.js";
+export * from "./source.js";
+export * from "./status.js";
+export * from "./metrics.js";
+
+/** The withdrawal-processor's settings: its TxSender's (SIGNER_PRIVATE_KEY, TX_*) and its own. */
+export const withdrawalProcessorConfigSchema = txSenderConfigSchema.extend({
+  /** Longest wait between two checks of whether a rollup's message root is active yet (ms). */
+  WITHDRAWAL_ACTIVATION_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(300_000)
+    .describe(
+      "Longest wait between two checks of whether a rollup's message root has activated, ms (jobs first sleep until the activation time L1 reports)",
+    ),
+});
+
+export const createWithdrawalProcessor: ServiceFactory = async (ctx) => {
+  const settings = parseConfig(withdrawalProcessorConfigSchema, ctx.source);
+  const sender = senderFromConfig(ctx);
+  const processor = new WithdrawalProcessor({
+    chainId: ctx.chainId,
+    contracts: ctx.contracts,
+    provider: ctx.provider,
+    writer: sender,
+    redis: ctx.redis,
+    queues: ctx.queues,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    source: new RedisWithdrawalSource(ctx.redis, ctx.config.QUEUE_PREFIX),
+    settings: {
+      activationPollMs: settings.WITHDRAWAL_ACTIVATION_POLL_MS,
+      fromBlock: ctx.deployment.deploymentBlock,
+    },
+  });
+  const service: Service = {
+    name: processor.name,
+    start: () => processor.start(),
+    stop: async () => {
+      // Let the running job finish first (it may be waiting on a transaction), then the sender.
+      await processor.stop();
+      await sender.stop();
+    },
+    health: () => processor.health(),
+  };
+  return service;
+};
