@@ -12,7 +12,8 @@ import { Enclave, EnclaveStateError } from "../../enclave/secret/enclave.js";
 import { ConfigError, parseConfig } from "../core/config.js";
 import type { ServiceFactory, WorkerContext } from "../core/context.js";
 import type { Service } from "../core/service.js";
-import { type IntentRecord, senderFromConfig, txSenderConfigSchema } from "../tx-sender/tx-sender.js";
+import { acquireSender } from "../tx-sender/shared.js";
+import { type IntentRecord, txSenderConfigSchema } from "../tx-sender/tx-sender.js";
 import { RESPOND_INTENT_KEY, SecretResponder } from "./secret-responder.js";
 
 export {
@@ -68,7 +69,8 @@ export const createSecretResponder: ServiceFactory = async (ctx: WorkerContext):
     ctx.logger.warn({ enclave: enclave.address }, "the enclave is not attested on L1: its answers will be refused");
   }
 
-  const sender = senderFromConfig(ctx);
+  // One sender per key per process: other workers signing with the same key share it.
+  const { sender, release } = acquireSender(ctx);
   const responder = new SecretResponder({
     enclave,
     contracts: ctx.contracts,
@@ -100,7 +102,7 @@ export const createSecretResponder: ServiceFactory = async (ctx: WorkerContext):
     },
     async stop() {
       await responder.stop();
-      await sender.stop();
+      await release();
     },
     health: () => responder.health(),
   };

@@ -230,6 +230,11 @@ export class TxSender {
     return promise;
   }
 
+  /** Whether stop() was called. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /**
    * Finishes the intents a previous process left pending (the sender adopts them when it starts; this
    * waits for them). `resolve` may supply each one's `alreadyDone` check. Returns the outcomes of those

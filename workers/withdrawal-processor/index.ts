@@ -9,7 +9,8 @@ import { z } from "zod";
 import { parseConfig } from "../core/config.js";
 import type { ServiceFactory } from "../core/context.js";
 import type { Service } from "../core/service.js";
-import { senderFromConfig, txSenderConfigSchema } from "../tx-sender/tx-sender.js";
+import { acquireSender } from "../tx-sender/shared.js";
+import { txSenderConfigSchema } from "../tx-sender/tx-sender.js";
 import { WithdrawalProcessor } from "./processor.js";
 import { RedisWithdrawalSource } from "./source.js";
 
@@ -33,7 +34,8 @@ export const withdrawalProcessorConfigSchema = txSenderConfigSchema.extend({
 
 export const createWithdrawalProcessor: ServiceFactory = async (ctx) => {
   const settings = parseConfig(withdrawalProcessorConfigSchema, ctx.source);
-  const sender = senderFromConfig(ctx);
+  // One sender per key per process: other workers signing with the same key share it.
+  const { sender, release } = acquireSender(ctx);
   const processor = new WithdrawalProcessor({
     chainId: ctx.chainId,
     contracts: ctx.contracts,
@@ -55,7 +57,7 @@ export const createWithdrawalProcessor: ServiceFactory = async (ctx) => {
     stop: async () => {
       // Let the running job finish first (it may be waiting on a transaction), then the sender.
       await processor.stop();
-      await sender.stop();
+      await release();
     },
     health: () => processor.health(),
   };
