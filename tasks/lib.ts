@@ -2,12 +2,13 @@
  * Shared by the veil:* task actions: the network connection, the deployment of the selected chain,
  * and revert decoding to custom error names.
  */
-import { Interface, type InterfaceAbi, isHexString } from "ethers";
+import { Interface, type InterfaceAbi } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
+import { decodeRevert, revertData } from "../protocol/revert.js";
 
 /** A task failure meant for the user: Hardhat prints the message without a stack trace. */
 export class VeilnetTaskError extends HardhatPluginError {
@@ -79,44 +80,6 @@ export const ERC20_ABI: InterfaceAbi = [
   ...(ERC20_ERRORS as string[]),
 ];
 
-/** The revert data carried somewhere in an error thrown by ethers / the provider, if any. */
-export function findRevertData(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const record = e as Record<string, unknown>;
-    const data = record.data;
-    if (typeof data === "string" && isHexString(data) && data.length >= 10) return data;
-    if (data !== null && typeof data === "object") {
-      const nested = (data as Record<string, unknown>).data;
-      if (typeof nested === "string" && isHexString(nested) && nested.length >= 10) return nested;
-    }
-    for (const key of ["error", "info", "cause", "parent", "receipt"]) {
-      if (key in record) queue.push(record[key]);
-    }
-  }
-  return undefined;
-}
-
-/** `Name(arg, …)` for custom errors the interfaces know, the reason of Error(string), or undefined. */
-export function decodeRevert(data: string, interfaces: Interface[]): string | undefined {
-  for (const iface of [...interfaces, new Interface(["error Error(string)", "error Panic(uint256)"])]) {
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed !== null) {
-        if (parsed.name === "Error") return `Error("${String(parsed.args[0])}")`;
-        return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-      }
-    } catch {
-      // not this interface's error
-    }
-  }
-  return undefined;
-}
-
 /** A task error for a failed transaction `what`, naming the custom error it reverted with. */
 export function transactionError(
   what: string,
@@ -124,12 +87,12 @@ export function transactionError(
   abis: Array<Interface | InterfaceAbi>,
 ): VeilnetTaskError {
   const interfaces = abis.map((a) => (a instanceof Interface ? a : new Interface(a)));
-  const data = findRevertData(error);
+  const data = revertData(error);
   if (data !== undefined) {
     const decoded = decodeRevert(data, interfaces);
     return new VeilnetTaskError(
-      decoded !== undefined
-        ? `${what} reverted with ${decoded}`
+      decoded.name !== undefined
+        ? `${what} reverted with ${decoded.reason}`
         : `${what} reverted with an unknown custom error (data ${data})`,
       error instanceof Error ? error : undefined,
     );

@@ -15,12 +15,12 @@ import { type TypedDataDomain, getAddress, isHexString } from "ethers";
 import { z } from "zod";
 
 import { decodeAttestationReport } from "../../protocol/attestation.js";
+import { decodeRevertError, isRevert } from "../../protocol/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
 import { encryptSecret } from "../crypto/ecies.js";
 import { EnclaveKey, enclaveAddressOf } from "../crypto/keys.js";
 import type { AttestationProvider } from "./attestation-service.js";
 import { NetworkSecret } from "./network-secret.js";
-import { decodeRevert } from "./revert.js";
 
 /** The on-chain attestation verifier as the enclave uses it: its `verify` view (IAttestationVerifier). */
 export interface ReportVerifier {
@@ -238,7 +238,7 @@ export class Enclave {
       const result = await verifier.verify(report);
       attested = { enclaveId: result.enclaveId, enclavePubKey: result.enclavePubKey, measurement: result.measurement };
     } catch (e) {
-      const revert = decodeRevert(e, reportVerifierErrors);
+      const revert = isRevert(e) ? decodeRevertError(e, reportVerifierErrors) : undefined;
       if (revert === undefined) throw e;
       return {
         ok: false,

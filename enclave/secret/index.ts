@@ -15,4 +15,3 @@ export {
   SecretCommitmentMismatchError,
 } from "./enclave.js";
 export { NetworkSecret } from "./network-secret.js";
-export { type DecodedRevert, decodeRevert } from "./revert.js";

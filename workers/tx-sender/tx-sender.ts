@@ -34,7 +34,7 @@ import type { WorkerContext } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import { type Fees, bumpedFees, suggestedFees } from "./fees.js";
 import { type TxSenderMetrics, txSenderMetrics } from "./metrics.js";
-import { type DecodedRevert, decodeRevertError, isRevert, veilnetErrorInterfaces } from "./revert.js";
+import { type DecodedRevert, decodeRevertError, isRevert, veilnetErrorInterfaces } from "../../protocol/revert.js";
 import { type IntentRecord, IntentStore, type SignedTx } from "./store.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "./types.js";
 

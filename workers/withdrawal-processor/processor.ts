@@ -39,7 +39,7 @@ import {
   isJobMovedError,
 } from "../core/queues.js";
 import type { Service } from "../core/service.js";
-import { decodeRevert, veilnetErrorInterfaces } from "../tx-sender/revert.js";
+import { decodeRevert, veilnetErrorInterfaces } from "../../protocol/revert.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../tx-sender/types.js";
 import { type WithdrawalMetrics, withdrawalMetrics } from "./metrics.js";
 import type { WithdrawalSource } from "./source.js";

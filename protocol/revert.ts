@@ -15,7 +15,7 @@ import {
   NetworkConfig__factory,
   RollupRegistry__factory,
   SignedReportVerifier__factory,
-} from "../../types/ethers-contracts/index.js";
+} from "../types/ethers-contracts/index.js";
 
 /** A decoded revert. `name` is undefined when no known error matches (then `reason` is the raw data). */
 export interface DecodedRevert {
@@ -89,10 +89,13 @@ function nodeMessages(error: unknown): string[] {
   return found;
 }
 
-/** Decodes revert `data` with `interfaces` (first match wins). */
+/** Solidity's built-in `Error(string)` and `Panic(uint256)`, decoded after the given interfaces. */
+const BUILTIN_ERRORS = new Interface(["error Error(string)", "error Panic(uint256)"]);
+
+/** Decodes revert `data` with `interfaces` (first match wins), then as Error(string) / Panic(uint256). */
 export function decodeRevert(data: string | undefined, interfaces: readonly Interface[]): DecodedRevert {
   if (data === undefined || data === "0x") return { name: undefined, reason: "revert without data", data };
-  for (const iface of interfaces) {
+  for (const iface of [...interfaces, BUILTIN_ERRORS]) {
     let parsed: ErrorDescription | null;
     try {
       parsed = iface.parseError(data);
