@@ -3,8 +3,8 @@
  *
  * Today it runs the L1 side: a Hardhat node (Hardhat's in-process EDR chain behind JSON-RPC), the
  * whole contract suite deployed on it, and a summary of URLs, addresses and funded dev accounts. The
- * enclave, the L2 JSON-RPC endpoint and the workers are not available yet (they land with the enclave
- * issue); the summary says so.
+ * enclave and the L2 JSON-RPC endpoint are not available yet (they land with the enclave issue), and the
+ * workers run separately (`npx veilnet workers`); the summary says so.
  *
  * Environment:
  *   L1_PORT      port of the L1 node to start (default 8545)
