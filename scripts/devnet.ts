@@ -121,9 +121,8 @@ async function main(): Promise<void> {
   const deployment = readDeployment(chainId);
   const provider = new JsonRpcProvider(l1Url, Number(chainId), { staticNetwork: true });
   console.log(`\nL1 JSON-RPC   ${l1Url}   (chain ${chainId})`);
-  console.log(
-    `L2 JSON-RPC   not yet available: the enclave, sequencer, gateway and workers land with the enclave issue`,
-  );
+  console.log(`L2 JSON-RPC   not yet available: the enclave, sequencer and gateway land with the enclave issue`);
+  console.log("Workers       not started by the devnet yet: run them with `npx veilnet workers` (README, Workers)");
   console.log(`\nContracts (deployments/${chainId}.json, from block ${deployment.deploymentBlock}):`);
   for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(20)} ${deployment.addresses[name]}`);
   if (chainId === 31337n) {
