@@ -113,6 +113,15 @@ async function main(): Promise<void> {
     step(1, total, `using the L1 at ${l1Url}`);
   }
   const chainId = await waitForRpc(l1Url, 60_000, node);
+  if (node !== undefined) {
+    // A block every second on top of automine: time moves on an idle chain (challenge periods end) and
+    // the workers' confirmation depth is reached without traffic.
+    await fetch(l1Url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "evm_setIntervalMining", params: [1000] }),
+    });
+  }
 
   step(2, total, `deploying the Veilnet suite to chain ${chainId}`);
   await run(["deploy", "--network", "localhost"], { ...process.env, L1_RPC_URL: l1Url });
@@ -120,7 +129,7 @@ async function main(): Promise<void> {
   step(3, total, "ready");
   const deployment = readDeployment(chainId);
   const provider = new JsonRpcProvider(l1Url, Number(chainId), { staticNetwork: true });
-  console.log(`\nL1 JSON-RPC   ${l1Url}   (chain ${chainId})`);
+  console.log(`\nL1 JSON-RPC   ${l1Url}   (chain ${chainId}${node !== undefined ? ", a block every second" : ""})`);
   console.log(`L2 JSON-RPC   not yet available: the enclave, sequencer and gateway land with the enclave issue`);
   console.log("Workers       not started by the devnet yet: run them with `npx veilnet workers` (README, Workers)");
   console.log(`\nContracts (deployments/${chainId}.json, from block ${deployment.deploymentBlock}):`);
