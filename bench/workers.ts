@@ -20,7 +20,6 @@ import { Wallet, hexlify, randomBytes } from "ethers";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
-import type { DeploymentAddresses } from "../deploy/deployment-file.js";
 import { startL1Node } from "../test/helpers/l1-node.js";
 import { deployVeilnet } from "../test/helpers/veilnet.js";
 import { DepositLoop__factory } from "../types/ethers-contracts/index.js";
@@ -55,22 +54,7 @@ try {
   const startBlock = (await ethers.provider.getBlockNumber()) + 1;
   const v = await deployVeilnet(connection);
   const chainId = Number(v.chainId);
-  const addresses = Object.fromEntries(
-    await Promise.all(
-      (
-        [
-          ["NetworkConfig", v.networkConfig],
-          ["SignedReportVerifier", v.verifier],
-          ["EnclaveRegistry", v.enclaveRegistry],
-          ["FeeVault", v.feeVault],
-          ["MessageBus", v.messageBus],
-          ["RollupRegistry", v.rollupRegistry],
-          ["CrossChainMessenger", v.messenger],
-          ["Bridge", v.bridge],
-        ] as const
-      ).map(async ([name, c]) => [name, await c.getAddress()]),
-    ),
-  ) as DeploymentAddresses;
+  const addresses = v.addresses;
   const loop = await new DepositLoop__factory(v.admin).deploy();
 
   // --- backfill ---------------------------------------------------------------------------------

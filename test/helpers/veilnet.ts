@@ -10,6 +10,7 @@ import { type BytesLike, Wallet, ZeroHash, getBytes, hexlify, id, keccak256, ran
 import hre from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 
+import type { DeploymentAddresses } from "../../deploy/deployment-file.js";
 import VeilnetModule from "../../deploy/modules/Veilnet.js";
 import {
   type EnclaveIdentity,
@@ -75,6 +76,8 @@ export interface Veilnet {
   bridge: Bridge;
   /** The L2 bridge address the L1 bridge trusts (the L2 predeploy). */
   l2Bridge: string;
+  /** Every contract's address, as named in deployments/<chainId>.json. */
+  addresses: DeploymentAddresses;
 }
 
 /** Deploys the suite with the test parameters above; the admin (account 0) holds every admin role. */
@@ -106,6 +109,16 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     rmSync(path.join(hre.config.paths.ignition, "deployments", deploymentId), { recursive: true, force: true });
   }
   const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
+  const addresses: DeploymentAddresses = {
+    NetworkConfig: await at(deployed.networkConfig),
+    SignedReportVerifier: await at(deployed.verifier),
+    EnclaveRegistry: await at(deployed.enclaveRegistry),
+    FeeVault: await at(deployed.feeVault),
+    MessageBus: await at(deployed.messageBus),
+    RollupRegistry: await at(deployed.rollupRegistry),
+    CrossChainMessenger: await at(deployed.messenger),
+    Bridge: await at(deployed.bridge),
+  };
   return {
     connection,
     admin,
@@ -113,15 +126,16 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     stranger,
     users,
     chainId: (await ethers.provider.getNetwork()).chainId,
-    networkConfig: NetworkConfig__factory.connect(await at(deployed.networkConfig), admin),
-    verifier: SignedReportVerifier__factory.connect(await at(deployed.verifier), admin),
-    enclaveRegistry: EnclaveRegistry__factory.connect(await at(deployed.enclaveRegistry), admin),
-    feeVault: FeeVault__factory.connect(await at(deployed.feeVault), admin),
-    messageBus: MessageBus__factory.connect(await at(deployed.messageBus), admin),
-    rollupRegistry: RollupRegistry__factory.connect(await at(deployed.rollupRegistry), admin),
-    messenger: CrossChainMessenger__factory.connect(await at(deployed.messenger), admin),
-    bridge: Bridge__factory.connect(await at(deployed.bridge), admin),
+    networkConfig: NetworkConfig__factory.connect(addresses.NetworkConfig, admin),
+    verifier: SignedReportVerifier__factory.connect(addresses.SignedReportVerifier, admin),
+    enclaveRegistry: EnclaveRegistry__factory.connect(addresses.EnclaveRegistry, admin),
+    feeVault: FeeVault__factory.connect(addresses.FeeVault, admin),
+    messageBus: MessageBus__factory.connect(addresses.MessageBus, admin),
+    rollupRegistry: RollupRegistry__factory.connect(addresses.RollupRegistry, admin),
+    messenger: CrossChainMessenger__factory.connect(addresses.CrossChainMessenger, admin),
+    bridge: Bridge__factory.connect(addresses.Bridge, admin),
     l2Bridge: L2Predeploys.bridge,
+    addresses,
   };
 }
 

@@ -330,17 +330,7 @@ export function deploymentsDir(...deployments: Deployment[]): string {
  */
 export async function deploymentOf(v: Veilnet): Promise<Deployment> {
   const provider = v.connection.ethers.provider;
-  const addresses: DeploymentAddresses = {
-    // NetworkConfig has its own getAddress(name) (the address book), hence `target`.
-    NetworkConfig: v.networkConfig.target as string,
-    SignedReportVerifier: await v.verifier.getAddress(),
-    EnclaveRegistry: await v.enclaveRegistry.getAddress(),
-    FeeVault: await v.feeVault.getAddress(),
-    MessageBus: await v.messageBus.getAddress(),
-    RollupRegistry: await v.rollupRegistry.getAddress(),
-    CrossChainMessenger: await v.messenger.getAddress(),
-    Bridge: await v.bridge.getAddress(),
-  };
+  const addresses: DeploymentAddresses = { ...v.addresses };
   /** The first block at which `address` has code. */
   const createdAt = async (address: string): Promise<number> => {
     let lo = 0;

@@ -172,16 +172,7 @@ describe("event-subscriber", function () {
     c = await node.connect();
     v = await deployVeilnet(c);
     chainId = Number(v.chainId);
-    addresses = {
-      NetworkConfig: String(v.networkConfig.target),
-      SignedReportVerifier: await v.verifier.getAddress(),
-      EnclaveRegistry: await v.enclaveRegistry.getAddress(),
-      FeeVault: await v.feeVault.getAddress(),
-      MessageBus: await v.messageBus.getAddress(),
-      RollupRegistry: await v.rollupRegistry.getAddress(),
-      CrossChainMessenger: await v.messenger.getAddress(),
-      Bridge: await v.bridge.getAddress(),
-    };
+    addresses = { ...v.addresses };
     redis = new Redis(REDIS_URL);
   });
 

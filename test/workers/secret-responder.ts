@@ -51,17 +51,8 @@ import {
 import { TxSender } from "../../workers/tx-sender/tx-sender.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx-sender/types.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
-import {
-  BASE_REWARD,
-  CHALLENGE_PERIOD,
-  MEASUREMENT,
-  PER_BATCH_REWARD,
-  SECRET_REQUEST_TIMEOUT,
-  TREASURY_BPS,
-  type Veilnet,
-  deployVeilnet,
-} from "../helpers/veilnet.js";
-import { deleteKeys, waitFor } from "../helpers/worker-process.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
+import { deleteKeys, deploymentOf, waitFor } from "../helpers/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();
@@ -275,34 +266,7 @@ describe("secret-responder", function () {
     ({ provider, chainId } = await connectL1(node.url));
     redis = await connectRedis(REDIS_URL);
     registryAddress = await v.enclaveRegistry.getAddress();
-    deployment = {
-      chainId,
-      network: "localhost",
-      deployer: v.admin.address,
-      deploymentBlock: 0,
-      addresses: {
-        NetworkConfig: v.networkConfig.target as string,
-        SignedReportVerifier: await v.verifier.getAddress(),
-        EnclaveRegistry: registryAddress,
-        FeeVault: await v.feeVault.getAddress(),
-        MessageBus: await v.messageBus.getAddress(),
-        RollupRegistry: await v.rollupRegistry.getAddress(),
-        CrossChainMessenger: await v.messenger.getAddress(),
-        Bridge: await v.bridge.getAddress(),
-      },
-      parameters: {
-        challengePeriod: CHALLENGE_PERIOD,
-        secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
-        messageFee: 0n,
-        baseReward: BASE_REWARD,
-        perBatchReward: PER_BATCH_REWARD,
-        treasuryShareBps: TREASURY_BPS,
-        attestationService: v.attestationService.address,
-        measurement: MEASUREMENT,
-        l2Bridge: v.l2Bridge,
-        permissionlessTokenRegistration: true,
-      },
-    };
+    deployment = await deploymentOf(v);
     contracts = bindContracts(deployment, provider);
     registry = EnclaveRegistry__factory.connect(registryAddress, v.admin);
 

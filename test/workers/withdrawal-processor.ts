@@ -20,7 +20,6 @@ import {
   Wallet,
   getAddress,
   hexlify,
-  id,
   parseEther,
   parseUnits,
   randomBytes,
@@ -28,8 +27,7 @@ import {
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
-import { type Deployment, writeDeployment } from "../../deploy/deployment-file.js";
-import { DEFAULT_PARAMETERS } from "../../deploy/parameters.js";
+import { writeDeployment } from "../../deploy/deployment-file.js";
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
 import { formatWithdrawalStatus, withdrawalStatusReport } from "../../tasks/withdrawal-status.js";
 import { CrossChainMessenger__factory, MessageBus__factory } from "../../types/ethers-contracts/index.js";
@@ -61,8 +59,8 @@ import {
   storeRollupMessages,
 } from "../../workers/withdrawal-processor/index.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
+import { deploymentOf } from "../helpers/worker-process.js";
 import {
-  CHALLENGE_PERIOD,
   type Connection,
   type Veilnet,
   deployVeilnet,
@@ -331,32 +329,6 @@ describe("withdrawal-processor", function () {
     await storeRollupMessages(redis, h.prefix, tree.root, messages);
     const rollup = await submitRollup(v, sequencer, messages);
     return { ...rollup, tree, root: tree.root };
-  }
-
-  /** The fixture's deployment as deployments/<chainId>.json describes it. */
-  async function deploymentOf(v: Veilnet): Promise<Deployment> {
-    return {
-      chainId,
-      network: "localhost",
-      deployer: v.admin.address,
-      deploymentBlock: 0,
-      addresses: {
-        NetworkConfig: String(v.networkConfig.target),
-        SignedReportVerifier: await v.verifier.getAddress(),
-        EnclaveRegistry: await v.enclaveRegistry.getAddress(),
-        FeeVault: await v.feeVault.getAddress(),
-        MessageBus: await v.messageBus.getAddress(),
-        RollupRegistry: await v.rollupRegistry.getAddress(),
-        CrossChainMessenger: await v.messenger.getAddress(),
-        Bridge: await v.bridge.getAddress(),
-      },
-      parameters: {
-        ...DEFAULT_PARAMETERS,
-        challengePeriod: CHALLENGE_PERIOD,
-        attestationService: v.attestationService.address,
-        measurement: id("veilnet-enclave-v1"),
-      },
-    };
   }
 
   const recipients = (n: number) => Array.from({ length: n }, () => Wallet.createRandom().address);
