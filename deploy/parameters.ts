@@ -5,10 +5,13 @@
  *
  * No Hardhat import here: workers may load this module.
  */
-import { ZeroHash, getAddress, isAddress, isHexString } from "ethers";
+import { getAddress, id, isAddress, isHexString } from "ethers";
 import { z } from "zod";
 
 import { L2Predeploys } from "../protocol/predeploys.js";
+
+/** Measurement of the development enclave (no hardware attestation): what local deployments allow. */
+export const DEV_ENCLAVE_MEASUREMENT = id("veilnet-dev-enclave-v1");
 
 /** Id of the Ignition module, and the key of its parameters in a parameters file. */
 export const VEILNET_MODULE_ID = "Veilnet";
@@ -29,7 +32,10 @@ export interface VeilnetParameters {
   treasuryShareBps: bigint;
   /** Key whose EIP-712 signatures make attestation reports valid (SignedReportVerifier). */
   attestationService: string;
-  /** Enclave code measurement allowed from the start (SignedReportVerifier). */
+  /**
+   * Enclave code measurement allowed from the start (SignedReportVerifier). Default: the measurement of
+   * the development enclave, keccak256("veilnet-dev-enclave-v1"); set the real MRENCLAVE/MRTD elsewhere.
+   */
   measurement: string;
   /** Address of the L2 bridge the L1 bridge trusts (the L2 predeploy). */
   l2Bridge: string;
@@ -45,7 +51,7 @@ export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationSe
   baseReward: 0n,
   perBatchReward: 0n,
   treasuryShareBps: 1000n,
-  measurement: ZeroHash,
+  measurement: DEV_ENCLAVE_MEASUREMENT,
   l2Bridge: L2Predeploys.bridge,
   permissionlessTokenRegistration: true,
 };

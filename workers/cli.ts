@@ -5,6 +5,8 @@
  *   veilnet workers                run every worker in one process
  *   veilnet redrive <queue>        move the dead-lettered jobs of a queue back to it
  *   veilnet dead-letters <queue>   list the dead-lettered jobs of a queue with their reasons
+ *   veilnet enclave init           create the genesis enclave's state file and register it on L1
+ *   veilnet enclave join           have a new enclave get the network secret from the attested ones
  *
  * Settings come from the environment, optionally layered over a JSON file (`--config` or
  * VEILNET_CONFIG) whose keys are the same names; `<command> --help` lists them.
@@ -21,6 +23,7 @@ import { type DeadLetter, QueueNames, deadLetterQueueName, redrive } from "./cor
 import { RedisUnavailableError, connectRedis } from "./core/redis.js";
 import { describeSchema, type SettingDoc, type WorkerRegistry, commonSettings, workerRegistry } from "./registry.js";
 import { queueSettings, runWorkers, runtimeConfigSchema } from "./core/runtime.js";
+import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 
 /** Settings the queue administration commands read (no L1 needed). */
 const queueAdminSchema = commonConfigSchema.pick({
@@ -164,6 +167,45 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
       } finally {
         await dead.close();
       }
+    });
+
+  const enclaveHelp =
+    "\nThe state file holds the enclave's key and network secret, mode 0600 (a dev stand-in for TEE sealing);\n" +
+    "give it to the secret-responder worker as ENCLAVE_STATE_FILE.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(enclaveCommandConfigSchema));
+
+  const enclave = program
+    .command("enclave")
+    .description("Create an enclave's state file and register it on L1 (genesis) or have it join the network")
+    .addHelpText("after", enclaveHelp);
+
+  enclave
+    .command("init")
+    .description(
+      "Genesis: create (or load) the enclave, create the network secret and register it with " +
+        "EnclaveRegistry.initializeNetworkSecret (SIGNER_PRIVATE_KEY must be the registry admin)",
+    )
+    .requiredOption("-s, --state-file <file>", "the enclave state file (created with mode 0600 if missing)")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", enclaveHelp)
+    .action(async (opts: { stateFile: string; config?: string }) => {
+      await runEnclaveInit(opts);
+    });
+
+  enclave
+    .command("join")
+    .description(
+      "Create (or load) an enclave, request the network secret (requestNetworkSecret, SIGNER_PRIVATE_KEY pays " +
+        "and becomes its operator) and wait for an attested enclave to answer",
+    )
+    .requiredOption("-s, --state-file <file>", "the enclave state file (created with mode 0600 if missing)")
+    .option("--bounty <ether>", "bounty paid to the responding enclave's operator, in ether", "0")
+    .option("--timeout <seconds>", "how long to wait for an answer", "300")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", enclaveHelp)
+    .action(async (opts: { stateFile: string; config?: string; bounty?: string; timeout?: string }) => {
+      await runEnclaveJoin(opts);
     });
 
   return program;
