@@ -6,7 +6,7 @@
  *   npx hardhat veil:status [--network X]
  *   npx hardhat veil:register-token --token <address> [--network X]
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
- *   npx hardhat veil:withdrawal-status --id <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
+ *   npx hardhat veil:withdrawal-status <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
  *
  * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
  */
@@ -111,11 +111,9 @@ const withdrawalStatusTask = task(
   "veil:withdrawal-status",
   "Prints a withdrawal's status as the withdrawal-processor recorded it, and its state on L1",
 )
-  .addOption({
+  .addPositionalArgument({
     name: "id",
     description: "The withdrawal's id: its L2→L1 message sequence",
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
   })
   .addOption({
     name: "redisUrl",

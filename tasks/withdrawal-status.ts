@@ -1,5 +1,5 @@
 /**
- * `npx hardhat veil:withdrawal-status --id <sequence>`: what the withdrawal-processor recorded about a
+ * `npx hardhat veil:withdrawal-status <sequence>`: what the withdrawal-processor recorded about a
  * withdrawal (its L2→L1 message sequence) in Redis, next to what L1 says: relayed? failed and
  * retryable? its message root registered, active, rejected, and when it activates.
  */
@@ -157,7 +157,7 @@ export default async function withdrawalStatusTask(
 ): Promise<WithdrawalStatusReport> {
   if (args.id === undefined || !/^\d+$/.test(args.id.trim())) {
     throw new VeilnetTaskError(
-      `--id must be the withdrawal's L2→L1 message sequence (a non-negative integer)${args.id === undefined ? "" : `, got "${args.id}"`}`,
+      `the id must be the withdrawal's L2→L1 message sequence (a non-negative integer)${args.id === undefined ? "" : `, got "${args.id}"`}`,
     );
   }
   const id = BigInt(args.id.trim());

@@ -689,7 +689,6 @@ describe("withdrawal-processor", function () {
           "veil:withdrawal-status",
           "--network",
           "localhost",
-          "--id",
           sequence,
           "--redis-url",
           REDIS_URL,
