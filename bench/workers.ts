@@ -21,6 +21,7 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
 import { startL1Node } from "../test/helpers/l1-node.js";
+import { deleteKeys } from "../test/helpers/worker-process.js";
 import { deployVeilnet } from "../test/helpers/veilnet.js";
 import { DepositLoop__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../workers/core/logger.js";
@@ -210,14 +211,7 @@ try {
   }
 } finally {
   await node.stop();
-  for (const prefix of prefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  }
+  for (const prefix of prefixes) await deleteKeys(redisUrl, prefix);
   redis.disconnect();
 }
 

@@ -1,5 +1,7 @@
 /** Withdrawal-processor metrics (get-or-create, so several processors may share one registry). */
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Counter, Gauge, Registry } from "prom-client";
+
+import { counter, gauge } from "../core/metrics.js";
 
 export interface WithdrawalMetrics {
   /** Withdrawals started being tracked (a RollupAdded carrying them was handled). */
@@ -16,51 +18,40 @@ export interface WithdrawalMetrics {
   waiting: Gauge;
 }
 
-function counter<T extends string = string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly T[] = [],
-): Counter<T> {
-  const existing = registry.getSingleMetric(name) as Counter<T> | undefined;
-  return existing ?? new Counter<T>({ name, help, labelNames, registers: [registry] });
-}
-
 export function withdrawalMetrics(registry: Registry, waitingCount: () => Promise<number>): WithdrawalMetrics {
-  const waitingName = "veilnet_withdrawals_waiting";
-  const waiting =
-    (registry.getSingleMetric(waitingName) as Gauge | undefined) ??
-    new Gauge({
-      name: waitingName,
-      help: "Withdrawals tracked and waiting for their message root to activate",
-      registers: [registry],
-      async collect() {
-        try {
-          this.set(await waitingCount());
-        } catch {
-          // Redis unreachable during the scrape: keep the last value (health reports the outage).
-        }
-      },
-    });
+  const waiting = gauge(registry, {
+    name: "veilnet_withdrawals_waiting",
+    help: "Withdrawals tracked and waiting for their message root to activate",
+    async collect() {
+      try {
+        this.set(await waitingCount());
+      } catch {
+        // Redis unreachable during the scrape: keep the last value (health reports the outage).
+      }
+    },
+  });
   return {
-    tracked: counter(registry, "veilnet_withdrawals_tracked_total", "Withdrawals tracked from accepted rollups"),
-    relayed: counter(
-      registry,
-      "veilnet_withdrawals_relayed_total",
-      'Withdrawals relayed, by="processor" (our transaction) or "other" (found already relayed)',
-      ["by"] as const,
-    ),
-    failed: counter(
-      registry,
-      "veilnet_withdrawal_relay_failures_total",
-      "Relay or retry attempts that failed (target call failed, transaction reverted or erred)",
-    ),
-    dead: counter(registry, "veilnet_withdrawals_dead_total", "Withdrawals dead-lettered after their last attempt"),
-    rejected: counter(
-      registry,
-      "veilnet_withdrawals_rejected_total",
-      "Withdrawals of rollups rejected by the guardian",
-    ),
+    tracked: counter(registry, {
+      name: "veilnet_withdrawals_tracked_total",
+      help: "Withdrawals tracked from accepted rollups",
+    }),
+    relayed: counter(registry, {
+      name: "veilnet_withdrawals_relayed_total",
+      help: 'Withdrawals relayed, by="processor" (our transaction) or "other" (found already relayed)',
+      labelNames: ["by"],
+    }),
+    failed: counter(registry, {
+      name: "veilnet_withdrawal_relay_failures_total",
+      help: "Relay or retry attempts that failed (target call failed, transaction reverted or erred)",
+    }),
+    dead: counter(registry, {
+      name: "veilnet_withdrawals_dead_total",
+      help: "Withdrawals dead-lettered after their last attempt",
+    }),
+    rejected: counter(registry, {
+      name: "veilnet_withdrawals_rejected_total",
+      help: "Withdrawals of rollups rejected by the guardian",
+    }),
     waiting,
   };
 }
