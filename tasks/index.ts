@@ -13,8 +13,13 @@
 import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-const DEPLOYMENTS_DIR_HELP =
-  "Directory of the deployment files <chainId>.json (default: $VEILNET_DEPLOYMENTS_DIR or ./deployments)";
+/** The option every task takes: where deployments/<chainId>.json is. */
+const deploymentsDirOption = {
+  name: "deploymentsDir",
+  description: "Directory of the deployment files <chainId>.json (default: $VEILNET_DEPLOYMENTS_DIR or ./deployments)",
+  type: ArgumentType.STRING_WITHOUT_DEFAULT,
+  defaultValue: undefined,
+} as const;
 
 const deployTask = task(
   "deploy",
@@ -27,12 +32,7 @@ const deployTask = task(
     defaultValue: undefined,
   })
   .addFlag({ name: "reset", description: "Discard the Ignition journal of this chain and deploy a new suite" })
-  .addOption({
-    name: "deploymentsDir",
-    description: DEPLOYMENTS_DIR_HELP,
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
-  })
+  .addOption(deploymentsDirOption)
   .addOption({
     name: "journalDir",
     description:
@@ -48,12 +48,7 @@ const statusTask = task(
   "veil:status",
   "Prints a Veilnet deployment: addresses, roles, rollups, fees, secret requests, pauses",
 )
-  .addOption({
-    name: "deploymentsDir",
-    description: DEPLOYMENTS_DIR_HELP,
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
-  })
+  .addOption(deploymentsDirOption)
   .setAction(() => import("./status.js"))
   .build();
 
@@ -67,12 +62,7 @@ const registerTokenTask = task(
     type: ArgumentType.STRING_WITHOUT_DEFAULT,
     defaultValue: undefined,
   })
-  .addOption({
-    name: "deploymentsDir",
-    description: DEPLOYMENTS_DIR_HELP,
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
-  })
+  .addOption(deploymentsDirOption)
   .setAction(() => import("./register-token.js"))
   .build();
 
@@ -98,12 +88,7 @@ const depositTask = task(
     type: ArgumentType.STRING_WITHOUT_DEFAULT,
     defaultValue: undefined,
   })
-  .addOption({
-    name: "deploymentsDir",
-    description: DEPLOYMENTS_DIR_HELP,
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
-  })
+  .addOption(deploymentsDirOption)
   .setAction(() => import("./deposit.js"))
   .build();
 
@@ -127,12 +112,7 @@ const withdrawalStatusTask = task(
     type: ArgumentType.STRING_WITHOUT_DEFAULT,
     defaultValue: undefined,
   })
-  .addOption({
-    name: "deploymentsDir",
-    description: DEPLOYMENTS_DIR_HELP,
-    type: ArgumentType.STRING_WITHOUT_DEFAULT,
-    defaultValue: undefined,
-  })
+  .addOption(deploymentsDirOption)
   .setAction(() => import("./withdrawal-status.js"))
   .build();
 
