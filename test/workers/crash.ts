@@ -139,6 +139,7 @@ describe("workers: real workers, crash and restart", function () {
         ...common,
         SUBSCRIBER_CONFIRMATIONS: "0",
         SUBSCRIBER_POLL_INTERVAL_MS: "100",
+        SUBSCRIBER_QUEUES: "secret-requests,rollups,l1-messages",
       });
       const processorEnv = {
         ...common,
@@ -242,6 +243,7 @@ describe("workers: real workers, crash and restart", function () {
         METRICS_HOST: "127.0.0.1",
         SUBSCRIBER_CONFIRMATIONS: "0",
         SUBSCRIBER_POLL_INTERVAL_MS: "100",
+        SUBSCRIBER_QUEUES: "secret-requests,rollups,l1-messages",
       });
       const port = await opsPort(subscriber);
       void consumer.worker.run();

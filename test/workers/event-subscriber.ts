@@ -26,7 +26,9 @@ import {
   LogDecoder,
   type RawLog,
   type SubscriberOptions,
+  CONSUMED_EVENT_QUEUES,
   createEventSubscriber,
+  subscriberConfigSchema,
   createSubscriberProvider,
 } from "../../workers/event-subscriber/index.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
@@ -573,6 +575,7 @@ describe("event-subscriber", function () {
       SUBSCRIBER_CONFIRMATIONS: "0",
       SUBSCRIBER_POLL_INTERVAL_MS: "20",
       SUBSCRIBER_START_BLOCK: String(startBlock),
+      SUBSCRIBER_QUEUES: "l1-messages, rollups",
     };
     const { provider } = await connectL1(node.url);
     cleanups.push(async () => provider.destroy());
@@ -600,13 +603,15 @@ describe("event-subscriber", function () {
       ["SUBSCRIBER_BLOCK_RANGE", "0"],
       ["SUBSCRIBER_CONFIRMATIONS", "-1"],
       ["SUBSCRIBER_REORG_HISTORY", "many"],
+      ["SUBSCRIBER_QUEUES", "deposits"],
+      ["SUBSCRIBER_QUEUES", " , "],
     ]) {
       const error = await createEventSubscriber({ ...ctx, source: { ...source, [key]: value } }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(error).to.be.instanceOf(ConfigError);
-      expect((error as Error).message).to.match(new RegExp(`^config: ${key}: `));
+      expect((error as Error).message).to.match(new RegExp(`^config: ${key}(\\.\\d+)?: `));
     }
 
     const service = await createEventSubscriber(ctx);
@@ -618,6 +623,9 @@ describe("event-subscriber", function () {
       pollIntervalMs: 20,
       reorgHistory: 128,
     });
+    expect((service as EventSubscriber).options.deliverTo).to.deep.equal([QueueNames.l1Messages, QueueNames.rollups]);
+    // By default only the queues a worker of this release consumes get events.
+    expect(parseConfig(subscriberConfigSchema, {}).SUBSCRIBER_QUEUES).to.deep.equal([...CONSUMED_EVENT_QUEUES]);
     const receipt = await deposit(1, 4242n);
     await service.start();
     await caughtUp(service as EventSubscriber, receipt.blockNumber);

@@ -1,7 +1,22 @@
 /** Settings of the event-subscriber, parsed from the worker's config source (env / config file). */
 import { z } from "zod";
 
+import { type QueueName, QueueNames } from "../core/queues.js";
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const EVENT_QUEUE_NAMES = [
+  QueueNames.secretRequests,
+  QueueNames.rollups,
+  QueueNames.l1Messages,
+  QueueNames.relays,
+] as const satisfies readonly QueueName[];
+
+/**
+ * Queues a worker of this release consumes. `l1-messages` (for the enclave) and `relays` (relay outcomes)
+ * have no consumer yet: delivering to them by default would only pile jobs up in Redis.
+ */
+export const CONSUMED_EVENT_QUEUES: readonly QueueName[] = [QueueNames.secretRequests, QueueNames.rollups];
 
 export const subscriberConfigSchema = z.object({
   /** Blocks a block must have on top of it before its logs are delivered (0: deliver the head). */
@@ -16,6 +31,20 @@ export const subscriberConfigSchema = z.object({
   SUBSCRIBER_START_BLOCK: int(0).optional(),
   /** Time limit of one JSON-RPC call (ms); a call that does not answer in time is retried. */
   SUBSCRIBER_RPC_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * Queues to deliver events to, comma-separated, among secret-requests, rollups, l1-messages and relays
+   * (default: those a worker consumes, secret-requests,rollups).
+   */
+  SUBSCRIBER_QUEUES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((q) => q.trim())
+        .filter((q) => q !== ""),
+    )
+    .pipe(z.array(z.enum(EVENT_QUEUE_NAMES)).min(1))
+    .default(CONSUMED_EVENT_QUEUES.join(",")),
 });
 
 export type SubscriberConfig = z.infer<typeof subscriberConfigSchema>;

@@ -8,7 +8,7 @@ import { subscriberConfigSchema } from "./config.js";
 import { createSubscriberProvider } from "./rpc.js";
 import { EventSubscriber } from "./subscriber.js";
 
-export { type SubscriberConfig, subscriberConfigSchema } from "./config.js";
+export { CONSUMED_EVENT_QUEUES, type SubscriberConfig, subscriberConfigSchema } from "./config.js";
 export { type Checkpoint, CheckpointStore } from "./checkpoint.js";
 export { DOMAIN_EVENT_TYPES, type EventSourceAddresses, LogDecoder, type RawLog } from "./decode.js";
 export { subscriberMetrics, type SubscriberMetrics } from "./metrics.js";
@@ -46,6 +46,7 @@ export const createEventSubscriber: ServiceFactory = async (ctx) => {
       pollIntervalMs: s.SUBSCRIBER_POLL_INTERVAL_MS,
       reorgHistory: s.SUBSCRIBER_REORG_HISTORY,
       rpcTimeoutMs: s.SUBSCRIBER_RPC_TIMEOUT_MS,
+      deliverTo: s.SUBSCRIBER_QUEUES,
     },
   });
 };

@@ -44,6 +44,8 @@ export interface SubscriberOptions {
   maxBackoffMs: number;
   /** health() fails when no poll succeeded for this long (default: 10 poll intervals, at least 30 s). */
   healthStaleMs?: number;
+  /** Queues events are delivered to (default: every queue of EVENT_ROUTES); other routes are skipped. */
+  deliverTo?: readonly QueueName[];
 }
 
 export const DEFAULT_SUBSCRIBER_OPTIONS: SubscriberOptions = {
@@ -449,6 +451,7 @@ export class EventSubscriber implements Service {
     for (const job of jobs) {
       const jobId = eventJobId(job.ref, job.removed);
       for (const queue of EVENT_ROUTES[job.event.type]) {
+        if (this.options.deliverTo !== undefined && !this.options.deliverTo.includes(queue)) continue;
         let list = perQueue.get(queue);
         if (list === undefined) perQueue.set(queue, (list = []));
         list.push({ name: job.event.type, data: job, opts: { jobId } });
