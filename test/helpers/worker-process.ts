@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { getAddress } from "ethers";
+import { type Log, getAddress, toQuantity } from "ethers";
 import { Redis } from "ioredis";
 
 import {
@@ -21,6 +21,8 @@ import {
   writeDeployment,
 } from "../../deploy/deployment-file.js";
 import { DEFAULT_PARAMETERS } from "../../deploy/parameters.js";
+import type { DomainEvent, EventJob } from "../../workers/core/events.js";
+import { LogDecoder } from "../../workers/event-subscriber/decode.js";
 
 import { freePort } from "./l1-node.js";
 import {
@@ -362,4 +364,26 @@ export async function deploymentOf(v: Veilnet): Promise<Deployment> {
       permissionlessTokenRegistration: true,
     },
   };
+}
+
+/**
+ * The job the event-subscriber enqueues for `log` (decoded by its own LogDecoder), for consumer tests
+ * that feed a queue by hand. Throws when `log` is not a domain event of type `type`.
+ */
+export function eventJobOf<T extends DomainEvent["type"]>(
+  v: Veilnet,
+  log: Log,
+  type: T,
+): EventJob<Extract<DomainEvent, { type: T }>> {
+  const job = new LogDecoder(Number(v.chainId), v.addresses).decode({
+    address: log.address,
+    topics: [...log.topics],
+    data: log.data,
+    blockNumber: toQuantity(log.blockNumber),
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+    logIndex: toQuantity(log.index),
+  });
+  if (job?.event.type !== type) throw new Error(`log ${log.index} of ${log.transactionHash} is not a ${type}`);
+  return job as EventJob<Extract<DomainEvent, { type: T }>>;
 }

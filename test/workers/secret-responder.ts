@@ -14,9 +14,7 @@ import { expect } from "chai";
 import type { Queue } from "bullmq";
 import {
   type JsonRpcApiProvider,
-  type TransactionReceipt,
   Wallet,
-  getAddress,
   hexlify,
   id,
   keccak256,
@@ -52,7 +50,7 @@ import { TxSender } from "../../workers/tx-sender/tx-sender.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx-sender/types.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
-import { deleteKeys, deploymentOf, waitFor } from "../helpers/worker-process.js";
+import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();
@@ -74,38 +72,6 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
     },
   });
   return { logger: pino({ level: "debug" }, stream), lines };
-}
-
-/** The NetworkSecretRequested log of `receipt` as the event-subscriber would enqueue it. */
-function requestedJob(
-  receipt: TransactionReceipt,
-  chainId: number,
-  registry: string,
-): EventJob<NetworkSecretRequested> {
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== registry.toLowerCase()) continue;
-    const parsed = registryInterface.parseLog(log);
-    if (parsed?.name !== "NetworkSecretRequested") continue;
-    return {
-      ref: {
-        chainId,
-        blockNumber: log.blockNumber,
-        blockHash: log.blockHash,
-        transactionHash: log.transactionHash,
-        logIndex: log.index,
-        address: getAddress(log.address),
-      },
-      event: {
-        type: "NetworkSecretRequested",
-        requestId: (parsed.args.requestId as bigint).toString(),
-        enclaveId: getAddress(parsed.args.enclaveId as string),
-        enclavePubKey: hexlify(parsed.args.enclavePubKey as string),
-        bounty: (parsed.args.bounty as bigint).toString(),
-      },
-      removed: false,
-    };
-  }
-  throw new Error(`no NetworkSecretRequested in ${receipt.hash}`);
 }
 
 /** The NetworkSecretResponded log of the transaction `hash`. */
@@ -219,7 +185,9 @@ describe("secret-responder", function () {
       .connect(payer)
       .requestNetworkSecret(await requester.attestationReport(), { value: bounty });
     const receipt = (await provider.getTransactionReceipt((await tx.wait())!.hash))!;
-    return requestedJob(receipt, chainId, registryAddress);
+    const log = receipt.logs.find((l) => registryInterface.parseLog(l)?.name === "NetworkSecretRequested");
+    if (log === undefined) throw new Error(`no NetworkSecretRequested in ${receipt.hash}`);
+    return eventJobOf(v, log, "NetworkSecretRequested");
   };
 
   const enqueue = async (prefix: string, job: EventJob, jobId = eventJobId(job.ref)): Promise<Queue<EventJob>> => {

@@ -14,16 +14,7 @@ import { fileURLToPath } from "node:url";
 
 import { Queue } from "bullmq";
 import { expect } from "chai";
-import {
-  type HDNodeWallet,
-  type JsonRpcProvider,
-  Wallet,
-  getAddress,
-  hexlify,
-  parseEther,
-  parseUnits,
-  randomBytes,
-} from "ethers";
+import { type HDNodeWallet, type JsonRpcProvider, Wallet, hexlify, parseEther, parseUnits, randomBytes } from "ethers";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
@@ -59,7 +50,7 @@ import {
   storeRollupMessages,
 } from "../../workers/withdrawal-processor/index.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
-import { deploymentOf } from "../helpers/worker-process.js";
+import { deploymentOf, eventJobOf } from "../helpers/worker-process.js";
 import {
   type Connection,
   type Veilnet,
@@ -249,49 +240,12 @@ describe("withdrawal-processor", function () {
   /** The delivery of the RollupAdded log of `rollupHash`, as the event-subscriber enqueues it. */
   async function rollupAddedJob(v: Veilnet, rollupHash: string): Promise<EventJob<RollupAdded>> {
     const [log] = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupAdded(rollupHash));
-    const receipt = await provider.getTransactionReceipt(log.transactionHash);
-    const fromReceipt = receipt!.logs.find((l) => l.index === log.index)!;
-    const parsed = v.rollupRegistry.interface.parseLog(fromReceipt)!;
-    return {
-      ref: {
-        chainId,
-        blockNumber: fromReceipt.blockNumber,
-        blockHash: fromReceipt.blockHash,
-        transactionHash: fromReceipt.transactionHash,
-        logIndex: fromReceipt.index,
-        address: getAddress(fromReceipt.address),
-      },
-      event: {
-        type: "RollupAdded",
-        rollupHash: parsed.args.rollupHash as string,
-        firstSeq: String(parsed.args.firstSeq),
-        lastSeq: String(parsed.args.lastSeq),
-        messageRoot: parsed.args.messageRoot as string,
-        sequencer: getAddress(parsed.args.sequencer as string),
-      },
-      removed: false,
-    };
+    return eventJobOf(v, log, "RollupAdded");
   }
 
   async function rollupRejectedJob(v: Veilnet, rollupHash: string): Promise<EventJob<RollupRejected>> {
     const [log] = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupRejected(rollupHash));
-    return {
-      ref: {
-        chainId,
-        blockNumber: log.blockNumber,
-        blockHash: log.blockHash,
-        transactionHash: log.transactionHash,
-        logIndex: log.index,
-        address: getAddress(log.address),
-      },
-      event: {
-        type: "RollupRejected",
-        rollupHash: log.args.rollupHash,
-        messageRoot: log.args.messageRoot,
-        guardian: getAddress(log.args.guardian),
-      },
-      removed: false,
-    };
+    return eventJobOf(v, log, "RollupRejected");
   }
 
   async function deliver(h: Harness, job: EventJob, jobId = eventJobId(job.ref, job.removed)): Promise<string> {
