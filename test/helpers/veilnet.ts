@@ -22,24 +22,7 @@ import { type CrossChainMessage, MessageTree, withdrawalMessage } from "../../pr
 import { L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupHash, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
 import { enclaveRegistryDomain, encryptSecret, secretCommitment, signSecretResponse } from "../../protocol/secret.js";
-import {
-  type Bridge,
-  Bridge__factory,
-  type CrossChainMessenger,
-  CrossChainMessenger__factory,
-  type EnclaveRegistry,
-  EnclaveRegistry__factory,
-  type FeeVault,
-  FeeVault__factory,
-  type MessageBus,
-  MessageBus__factory,
-  type NetworkConfig,
-  NetworkConfig__factory,
-  type RollupRegistry,
-  RollupRegistry__factory,
-  type SignedReportVerifier,
-  SignedReportVerifier__factory,
-} from "../../types/ethers-contracts/index.js";
+import { type VeilnetContracts, bindContracts } from "../../workers/core/chain.js";
 
 export const MEASUREMENT = id("veilnet-enclave-v1");
 export const CHALLENGE_PERIOD = 3600n;
@@ -57,7 +40,8 @@ export interface VeilnetOptions {
 
 export type Connection = NetworkConnection;
 
-export interface Veilnet {
+/** The deployed suite (its typed contracts, bound to the admin) and the accounts tests use. */
+export interface Veilnet extends VeilnetContracts {
   connection: Connection;
   admin: HardhatEthersSigner;
   /** Signs attestation reports (the dev attestation service). */
@@ -66,14 +50,6 @@ export interface Veilnet {
   stranger: HardhatEthersSigner;
   users: HardhatEthersSigner[];
   chainId: bigint;
-  networkConfig: NetworkConfig;
-  verifier: SignedReportVerifier;
-  enclaveRegistry: EnclaveRegistry;
-  feeVault: FeeVault;
-  messageBus: MessageBus;
-  rollupRegistry: RollupRegistry;
-  messenger: CrossChainMessenger;
-  bridge: Bridge;
   /** The L2 bridge address the L1 bridge trusts (the L2 predeploy). */
   l2Bridge: string;
   /** Every contract's address, as named in deployments/<chainId>.json. */
@@ -126,14 +102,7 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     stranger,
     users,
     chainId: (await ethers.provider.getNetwork()).chainId,
-    networkConfig: NetworkConfig__factory.connect(addresses.NetworkConfig, admin),
-    verifier: SignedReportVerifier__factory.connect(addresses.SignedReportVerifier, admin),
-    enclaveRegistry: EnclaveRegistry__factory.connect(addresses.EnclaveRegistry, admin),
-    feeVault: FeeVault__factory.connect(addresses.FeeVault, admin),
-    messageBus: MessageBus__factory.connect(addresses.MessageBus, admin),
-    rollupRegistry: RollupRegistry__factory.connect(addresses.RollupRegistry, admin),
-    messenger: CrossChainMessenger__factory.connect(addresses.CrossChainMessenger, admin),
-    bridge: Bridge__factory.connect(addresses.Bridge, admin),
+    ...bindContracts(addresses, admin),
     l2Bridge: L2Predeploys.bridge,
     addresses,
   };

@@ -596,7 +596,7 @@ describe("event-subscriber", function () {
       provider,
       chainId,
       deployment,
-      contracts: bindContracts(deployment, provider),
+      contracts: bindContracts(deployment.addresses, provider),
       metrics: new Registry(),
     };
     for (const [key, value] of [

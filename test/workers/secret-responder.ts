@@ -235,7 +235,7 @@ describe("secret-responder", function () {
     redis = await connectRedis(REDIS_URL);
     registryAddress = await v.enclaveRegistry.getAddress();
     deployment = await deploymentOf(v);
-    contracts = bindContracts(deployment, provider);
+    contracts = bindContracts(deployment.addresses, provider);
     registry = EnclaveRegistry__factory.connect(registryAddress, v.admin);
 
     // The genesis enclave creates the secret; the admin records it on L1. Its operator (who receives its

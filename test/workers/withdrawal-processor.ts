@@ -687,7 +687,7 @@ describe("withdrawal-processor", function () {
       provider: l1,
       chainId,
       deployment,
-      contracts: bindContracts(deployment, l1),
+      contracts: bindContracts(deployment.addresses, l1),
       metrics: new Registry(),
     });
 

@@ -4,7 +4,7 @@
  */
 import { type ContractRunner, JsonRpcProvider, Network, WebSocketProvider } from "ethers";
 
-import { type Deployment, readDeployment } from "../../deploy/deployment-file.js";
+import { type Deployment, type DeploymentAddresses, readDeployment } from "../../deploy/deployment-file.js";
 import {
   type Bridge,
   Bridge__factory,
@@ -86,8 +86,7 @@ export interface VeilnetContracts {
   bridge: Bridge;
 }
 
-export function bindContracts(deployment: Deployment, runner: ContractRunner): VeilnetContracts {
-  const a = deployment.addresses;
+export function bindContracts(a: DeploymentAddresses, runner: ContractRunner): VeilnetContracts {
   return {
     networkConfig: NetworkConfig__factory.connect(a.NetworkConfig, runner),
     verifier: SignedReportVerifier__factory.connect(a.SignedReportVerifier, runner),

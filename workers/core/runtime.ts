@@ -268,7 +268,7 @@ export async function startWorkers(names: readonly string[], options: RuntimeOpt
       provider,
       chainId,
       deployment,
-      contracts: bindContracts(deployment, provider),
+      contracts: bindContracts(deployment.addresses, provider),
       metrics,
     };
 
