@@ -9,6 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { formatDeploymentTable } from "../deploy/deploy-veilnet.js";
 import { CONTRACT_NAMES, type ContractName, type Deployment } from "../deploy/deployment-file.js";
 
+import { bindContracts } from "../workers/core/chain.js";
 import { connect, loadDeployment, table } from "./lib.js";
 
 export interface StatusTaskArguments {
@@ -67,14 +68,8 @@ export default async function statusTask(
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
   const a = deployment.addresses;
-  const networkConfig = await ethers.getContractAt("NetworkConfig", a.NetworkConfig);
-  const verifier = await ethers.getContractAt("SignedReportVerifier", a.SignedReportVerifier);
-  const enclaveRegistry = await ethers.getContractAt("EnclaveRegistry", a.EnclaveRegistry);
-  const feeVault = await ethers.getContractAt("FeeVault", a.FeeVault);
-  const messageBus = await ethers.getContractAt("MessageBus", a.MessageBus);
-  const rollupRegistry = await ethers.getContractAt("RollupRegistry", a.RollupRegistry);
-  const messenger = await ethers.getContractAt("CrossChainMessenger", a.CrossChainMessenger);
-  const bridge = await ethers.getContractAt("Bridge", a.Bridge);
+  const { networkConfig, verifier, enclaveRegistry, feeVault, messageBus, rollupRegistry, messenger, bridge } =
+    bindContracts(a, ethers.provider);
   const contracts: Record<ContractName, BaseContract> = {
     NetworkConfig: networkConfig,
     SignedReportVerifier: verifier,
