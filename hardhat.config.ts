@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { L2_CHAIN_ID, L2_GENESIS_TIMESTAMP, L2Predeploys } from "./protocol/predeploys.js";
 import { veilnetTasks } from "./tasks/index.js";
 
 const require = createRequire(import.meta.url);
@@ -69,6 +70,22 @@ export default defineConfig({
             },
           }
         : {}),
+    },
+    /**
+     * The L2 chain an enclave executes on (enclave/execution): Hardhat's EDR in-process, mining only
+     * when the enclave seals a batch, FIFO (the enclave orders transactions itself), no funded
+     * accounts, base fee 0 and the fee collector as coinbase (every L2 fee goes to it).
+     */
+    veilnetL2: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: Number(L2_CHAIN_ID),
+      accounts: [],
+      initialBaseFeePerGas: 0n,
+      coinbase: L2Predeploys.feeCollector,
+      initialDate: new Date(Number(L2_GENESIS_TIMESTAMP) * 1000),
+      mining: { auto: false, interval: 0, mempool: { order: "fifo" } },
+      blockGasLimit: 60_000_000n,
     },
     localhost: {
       type: "http",

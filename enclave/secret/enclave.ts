@@ -15,6 +15,7 @@ import { type TypedDataDomain, getAddress, isHexString } from "ethers";
 import { z } from "zod";
 
 import { decodeAttestationReport } from "../../protocol/attestation.js";
+import type { RollupHeader } from "../../protocol/rollup.js";
 import { decodeRevertError, isRevert } from "../../protocol/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
 import { encryptSecret } from "../crypto/ecies.js";
@@ -289,6 +290,12 @@ export class Enclave {
   /** This enclave's EIP-712 signature naming `operator` (EnclaveRegistry.bindEnclaveOperator). */
   signOperatorBinding(registryDomain: TypedDataDomain, operator: string, nonce: bigint): Promise<string> {
     return this.#key.signOperatorBinding(registryDomain, operator, nonce);
+  }
+
+  /** This enclave's EIP-712 signature of a rollup header (RollupRegistry.addRollup). Needs the secret. */
+  signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
+    this.#requireSecret();
+    return this.#key.signRollupHeader(rollupDomain, header);
   }
 
   /**

@@ -1,0 +1,145 @@
+/**
+ * What an enclave node derives from L1, read by the node itself (as OP's node derives from L1): the
+ * L1→L2 messages of the MessageBus, in sequence order, and the rollups of the RollupRegistry with
+ * their payloads. Only blocks `confirmations` deep are read, so a shallow L1 reorg never reaches the
+ * L2. A node reads L1 itself rather than through the workers' queues so that a validator can join at
+ * any time and replay everything from the deployment block.
+ */
+import { type AbstractProvider, Interface, type Log, getAddress } from "ethers";
+
+import type { CrossChainMessage } from "../../protocol/messages.js";
+import type { RollupHeader } from "../../protocol/rollup.js";
+
+export interface L1Message {
+  message: CrossChainMessage;
+  blockNumber: number;
+}
+
+export interface L1Rollup {
+  hash: string;
+  txHash: string;
+  blockNumber: number;
+  header: RollupHeader;
+  /** The payload from the transaction's calldata (empty when it was posted as a blob). */
+  payload: string;
+  sequencer: string;
+}
+
+export interface L1ReaderOptions {
+  provider: AbstractProvider;
+  messageBus: string;
+  rollupRegistry: string;
+  fromBlock: number;
+  confirmations: number;
+  /** Blocks per eth_getLogs request. */
+  range?: number;
+}
+
+const iface = new Interface([
+  "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
+  "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
+  "function addRollup((uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment) header, bytes payload, bytes signature)",
+]);
+const MESSAGE_TOPIC = iface.getEvent("MessagePublished")!.topicHash;
+const ROLLUP_TOPIC = iface.getEvent("RollupAdded")!.topicHash;
+
+export class L1ReaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "L1ReaderError";
+  }
+}
+
+export class L1Reader {
+  private readonly messages = new Map<bigint, L1Message>();
+  private readonly rollups: L1Rollup[] = [];
+  private next: number;
+  private readonly range: number;
+
+  constructor(private readonly options: L1ReaderOptions) {
+    this.next = options.fromBlock;
+    this.range = options.range ?? 5_000;
+  }
+
+  /** The first L1 block not read yet. */
+  get nextBlock(): number {
+    return this.next;
+  }
+
+  /** Reads every confirmed block not read yet. Returns how many blocks it read. */
+  async sync(): Promise<number> {
+    const head = await this.options.provider.getBlockNumber();
+    const safe = head - this.options.confirmations;
+    const start = this.next;
+    while (this.next <= safe) {
+      const to = Math.min(safe, this.next + this.range - 1);
+      const logs = await this.options.provider.getLogs({
+        address: [this.options.messageBus, this.options.rollupRegistry],
+        topics: [[MESSAGE_TOPIC, ROLLUP_TOPIC]],
+        fromBlock: this.next,
+        toBlock: to,
+      });
+      for (const log of logs) await this.take(log);
+      this.next = to + 1;
+    }
+    return this.next - start;
+  }
+
+  /** Up to `max` consecutive L1 messages from `sequence` on (fewer when later ones are not read yet). */
+  messagesFrom(sequence: bigint, max: number): L1Message[] {
+    const out: L1Message[] = [];
+    for (let s = sequence; out.length < max; s++) {
+      const m = this.messages.get(s);
+      if (m === undefined) break;
+      out.push(m);
+    }
+    return out;
+  }
+
+  /** The rollups read so far, in L1 order. */
+  rollupsRead(): readonly L1Rollup[] {
+    return this.rollups;
+  }
+
+  private async take(log: Log): Promise<void> {
+    const event = iface.parseLog(log);
+    if (event === null) return;
+    if (event.name === "MessagePublished" && getAddress(log.address) === getAddress(this.options.messageBus)) {
+      const message: CrossChainMessage = {
+        sender: getAddress(event.args.sender as string),
+        sequence: event.args.sequence as bigint,
+        nonce: event.args.nonce as bigint,
+        topic: Number(event.args.topic),
+        payload: event.args.payload as string,
+        consistencyLevel: Number(event.args.consistencyLevel),
+      };
+      this.messages.set(message.sequence, { message, blockNumber: log.blockNumber });
+    } else if (event.name === "RollupAdded") {
+      const tx = await this.options.provider.getTransaction(log.transactionHash);
+      if (tx === null) throw new L1ReaderError(`rollup transaction ${log.transactionHash} not found`);
+      const call = iface.parseTransaction({ data: tx.data });
+      if (call?.name !== "addRollup") {
+        throw new L1ReaderError(`rollup ${event.args.rollupHash} was added by a call the node cannot read (${log.transactionHash})`);
+      }
+      const h = call.args.header as unknown as RollupHeader;
+      this.rollups.push({
+        hash: event.args.rollupHash as string,
+        txHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+        header: {
+          firstBatchSeq: h.firstBatchSeq,
+          lastBatchSeq: h.lastBatchSeq,
+          lastBatchHash: h.lastBatchHash,
+          l1BlockNumber: h.l1BlockNumber,
+          l1BlockHash: h.l1BlockHash,
+          messageRoot: h.messageRoot,
+          payloadHash: h.payloadHash,
+          revelationEpoch: h.revelationEpoch,
+          keyCommitment: h.keyCommitment,
+        },
+        payload: call.args.payload as string,
+        sequencer: getAddress(event.args.sequencer as string),
+      });
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Building a rollup from sealed batches, inside the enclave: the payload sealed under the revelation
+ * epoch's key, the header naming the L1 binding block, the message root of the batches' L2→L1
+ * messages, and the enclave's signature.
+ */
+import { type TypedDataDomain, ZeroHash, keccak256 } from "ethers";
+
+import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
+import { type RollupHeader, rollupHash } from "../../protocol/rollup.js";
+import { DerivationLabels } from "../crypto/derive.js";
+import type { SealedBatch } from "./batch.js";
+import { sealRollupPayload } from "./codec.js";
+
+/** L1 blocks per revelation epoch unless configured (DESIGN §6: one key per epoch). */
+export const DEFAULT_EPOCH_LENGTH = 7200n;
+
+/** What the builder needs of the enclave: key derivation and its signing key. */
+export interface RollupSigningEnclave {
+  derive(label: string): string;
+  signRollupHeader(domain: TypedDataDomain, header: RollupHeader): Promise<string>;
+}
+
+export interface L1Binding {
+  number: bigint;
+  hash: string;
+}
+
+export interface BuiltRollup {
+  hash: string;
+  header: RollupHeader;
+  payload: string;
+  signature: string;
+  /** The L2→L1 messages under `header.messageRoot`, in order. */
+  messages: CrossChainMessage[];
+}
+
+/** The revelation epoch of a rollup bound to L1 block `l1BlockNumber`. */
+export function epochOf(l1BlockNumber: bigint, epochLength: bigint = DEFAULT_EPOCH_LENGTH): bigint {
+  return l1BlockNumber / epochLength;
+}
+
+/** The AES-256-GCM key of epoch `epoch`'s rollups. */
+export function epochKey(enclave: Pick<RollupSigningEnclave, "derive">, epoch: bigint): string {
+  return enclave.derive(DerivationLabels.rollupEpoch(epoch));
+}
+
+/** What L1 commits to for an epoch key (RollupRegistry.epochKeyCommitment; checked on reveal). */
+export function epochKeyCommitment(key: string): string {
+  return keccak256(key);
+}
+
+export async function buildRollup(args: {
+  enclave: RollupSigningEnclave;
+  batches: readonly SealedBatch[];
+  binding: L1Binding;
+  domain: TypedDataDomain;
+  epochLength?: bigint;
+}): Promise<BuiltRollup> {
+  const { batches } = args;
+  if (batches.length === 0) throw new Error("a rollup needs at least one batch");
+  for (let i = 1; i < batches.length; i++) {
+    if (batches[i].seq !== batches[i - 1].seq + 1n) throw new Error(`batches ${batches[i - 1].seq} and ${batches[i].seq} are not consecutive`);
+  }
+  const epoch = epochOf(args.binding.number, args.epochLength);
+  const key = epochKey(args.enclave, epoch);
+  const payload = sealRollupPayload(
+    {
+      firstSeq: batches[0].seq,
+      batches: batches.map((b) => ({ timestamp: b.timestamp, l1BaseFee: b.l1BaseFee, l1MessagesTo: b.l1MessagesTo, txs: b.txs })),
+    },
+    key,
+  );
+  const messages = batches.flatMap((b) => b.messages);
+  const last = batches[batches.length - 1];
+  const header: RollupHeader = {
+    firstBatchSeq: batches[0].seq,
+    lastBatchSeq: last.seq,
+    lastBatchHash: last.hash,
+    l1BlockNumber: args.binding.number,
+    l1BlockHash: args.binding.hash,
+    messageRoot: messages.length === 0 ? ZeroHash : new MessageTree(messages).root,
+    payloadHash: keccak256(payload),
+    revelationEpoch: epoch,
+    keyCommitment: epochKeyCommitment(key),
+  };
+  const signature = await args.enclave.signRollupHeader(args.domain, header);
+  return { hash: rollupHash(header), header, payload, signature, messages };
+}

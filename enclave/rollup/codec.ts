@@ -1,0 +1,116 @@
+/**
+ * Rollup payloads: the batches of a rollup, RLP-encoded, brotli-compressed, then encrypted with
+ * AES-256-GCM under the revelation epoch's key (DESIGN §6). Layout on L1:
+ * `version (1 byte) ‖ nonce (12) ‖ ciphertext ‖ tag (16)`. The plaintext is
+ * `rlp([firstSeq, [[timestamp, l1BaseFee, l1MessagesTo, [tx, …]], …]])`.
+ */
+import { randomBytes } from "node:crypto";
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from "node:zlib";
+
+import { gcm } from "@noble/ciphers/aes.js";
+import { type RlpStructuredData, concat, decodeRlp, encodeRlp, getBytes, hexlify, toBeHex } from "ethers";
+
+export const ROLLUP_PAYLOAD_VERSION = 1;
+const NONCE_LENGTH = 12;
+/** Refuse to decompress more than this (a payload is at most a few hundred kB; this stops a zip bomb). */
+const MAX_PLAINTEXT = 64 * 1024 * 1024;
+
+/** What a rollup carries of each batch. */
+export interface RollupBatch {
+  timestamp: bigint;
+  l1BaseFee: bigint;
+  l1MessagesTo: bigint;
+  txs: string[];
+}
+
+export interface RollupContent {
+  firstSeq: bigint;
+  batches: RollupBatch[];
+}
+
+export class RollupPayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RollupPayloadError";
+  }
+}
+
+function rlpUint(v: bigint): string {
+  return v === 0n ? "0x" : toBeHex(v);
+}
+
+function uintOf(item: RlpStructuredData, what: string): bigint {
+  if (typeof item !== "string") throw new RollupPayloadError(`${what}: expected a number`);
+  return item === "0x" ? 0n : BigInt(item);
+}
+
+/** The uncompressed, unencrypted encoding of a rollup's batches. */
+export function encodeRollupContent(content: RollupContent): Uint8Array {
+  const batches = content.batches.map((b) => [rlpUint(b.timestamp), rlpUint(b.l1BaseFee), rlpUint(b.l1MessagesTo), b.txs]);
+  return getBytes(encodeRlp([rlpUint(content.firstSeq), batches]));
+}
+
+export function decodeRollupContent(bytes: Uint8Array): RollupContent {
+  let decoded: RlpStructuredData;
+  try {
+    decoded = decodeRlp(bytes);
+  } catch (e) {
+    throw new RollupPayloadError(`payload is not RLP: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2 || !Array.isArray(decoded[1])) {
+    throw new RollupPayloadError("payload is not [firstSeq, batches]");
+  }
+  const batches = decoded[1].map((b, i): RollupBatch => {
+    if (!Array.isArray(b) || b.length !== 4 || !Array.isArray(b[3])) throw new RollupPayloadError(`batch ${i} is malformed`);
+    const txs = b[3].map((tx, j) => {
+      if (typeof tx !== "string") throw new RollupPayloadError(`batch ${i} transaction ${j} is not bytes`);
+      return tx;
+    });
+    return {
+      timestamp: uintOf(b[0], `batch ${i} timestamp`),
+      l1BaseFee: uintOf(b[1], `batch ${i} l1BaseFee`),
+      l1MessagesTo: uintOf(b[2], `batch ${i} l1MessagesTo`),
+      txs,
+    };
+  });
+  return { firstSeq: uintOf(decoded[0], "firstSeq"), batches };
+}
+
+export function compress(bytes: Uint8Array): Uint8Array {
+  return brotliCompressSync(bytes, {
+    params: {
+      [zlib.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.BROTLI_PARAM_LGWIN]: 24,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  });
+}
+
+export function decompress(bytes: Uint8Array): Uint8Array {
+  try {
+    return brotliDecompressSync(bytes, { maxOutputLength: MAX_PLAINTEXT });
+  } catch (e) {
+    throw new RollupPayloadError(`payload does not decompress: ${(e as Error).message}`);
+  }
+}
+
+/** Compresses and encrypts `content` under `epochKey` (32 bytes, hex). */
+export function sealRollupPayload(content: RollupContent, epochKey: string): string {
+  const nonce = randomBytes(NONCE_LENGTH);
+  const ciphertext = gcm(getBytes(epochKey), nonce).encrypt(compress(encodeRollupContent(content)));
+  return hexlify(concat([new Uint8Array([ROLLUP_PAYLOAD_VERSION]), nonce, ciphertext]));
+}
+
+/** Decrypts and decodes a payload made by {@link sealRollupPayload}. */
+export function openRollupPayload(payload: string, epochKey: string): RollupContent {
+  const bytes = getBytes(payload);
+  if (bytes.length < 1 + NONCE_LENGTH + 16) throw new RollupPayloadError(`payload of ${bytes.length} bytes is too short`);
+  if (bytes[0] !== ROLLUP_PAYLOAD_VERSION) throw new RollupPayloadError(`unknown payload version ${bytes[0]}`);
+  let plaintext: Uint8Array;
+  try {
+    plaintext = gcm(getBytes(epochKey), bytes.subarray(1, 1 + NONCE_LENGTH)).decrypt(bytes.subarray(1 + NONCE_LENGTH));
+  } catch {
+    throw new RollupPayloadError("payload does not decrypt under the epoch key (wrong key or tampered)");
+  }
+  return decodeRollupContent(decompress(plaintext));
+}

@@ -1,0 +1,302 @@
+/**
+ * The sequencer's mempool. Admission checks everything that can be checked before execution and
+ * refuses with a clear error: encoding, signature (recovered natively), chain id, type, size, fee
+ * floor, nonce, and whether the sender can pay value + gas + the L1 data fee for this and all its
+ * other pending transactions. Selection orders by fee (priority fee; the L2 base fee is 0) then
+ * arrival, one sender's transactions in nonce order. A transaction that fails or becomes invalid is
+ * removed with a reason its sender can query (`status`), never retried forever.
+ */
+import { Transaction, getAddress, getBytes, keccak256 } from "ethers";
+import secp256k1 from "secp256k1";
+
+import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { DEFAULT_L1_FEE_MODEL, type L1FeeModel, l1DataFee } from "../execution/l1-fee.js";
+
+export type MempoolErrorCode =
+  | "malformed"
+  | "unsigned"
+  | "wrong-chain"
+  | "unsupported-type"
+  | "oversized"
+  | "gas-limit"
+  | "underpriced"
+  | "nonce-too-low"
+  | "nonce-too-high"
+  | "already-known"
+  | "replacement-underpriced"
+  | "insufficient-funds"
+  | "pool-full";
+
+/** A refused transaction; `message` says what is wrong in the words wallets expect. */
+export class MempoolError extends Error {
+  constructor(
+    readonly code: MempoolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "MempoolError";
+  }
+}
+
+export interface PendingTx {
+  hash: string;
+  raw: string;
+  sender: string;
+  nonce: bigint;
+  /** What the sequencer earns per gas (min(maxPriorityFeePerGas, maxFeePerGas), or gasPrice). */
+  fee: bigint;
+  gasLimit: bigint;
+  /** value + gasLimit × max fee + L1 data fee: what the sender must hold for it. */
+  cost: bigint;
+  arrival: number;
+}
+
+export type TxStatus =
+  | { status: "pending"; sender: string; nonce: bigint }
+  | { status: "included"; batch: bigint }
+  | { status: "dropped"; reason: string };
+
+/** What admission needs to know about the L2 state and L1 price. */
+export interface MempoolState {
+  nonce(address: string): Promise<bigint>;
+  balance(address: string): Promise<bigint>;
+  /** The L1 base fee new transactions' L1 data fees are estimated at. */
+  l1BaseFee(): bigint;
+}
+
+export interface MempoolOptions {
+  minPriorityFee: bigint;
+  blockGasLimit: bigint;
+  maxTxBytes?: number;
+  maxPending?: number;
+  /** How far ahead of the account nonce a transaction may be. */
+  maxNonceGap?: bigint;
+  /** Margin on the current L1 base fee for admission (the batch may be priced higher), percent. */
+  l1FeeMarginPercent?: bigint;
+  feeModel?: L1FeeModel;
+  /** How many statuses of finished transactions are remembered. */
+  statusMemory?: number;
+}
+
+/** Journal of the pool (for restarts): called on every admission and removal. */
+export interface MempoolJournal {
+  accepted(raw: string): void;
+  removed(hash: string, reason: string | undefined): void;
+}
+
+const REPLACEMENT_BUMP_PERCENT = 10n;
+
+/** Decodes a signed transaction and recovers its sender (libsecp256k1, ~10× faster than pure JS). */
+export function decodeSigned(raw: string): { tx: Transaction; sender: string } {
+  let tx: Transaction;
+  try {
+    tx = Transaction.from(raw);
+  } catch (e) {
+    throw new MempoolError("malformed", `malformed transaction: ${(e as Error).message.split(" (")[0]}`);
+  }
+  const sig = tx.signature;
+  if (sig === null) throw new MempoolError("unsigned", "transaction is not signed");
+  let pub: Uint8Array;
+  try {
+    pub = secp256k1.ecdsaRecover(getBytes(sig.r + sig.s.slice(2)), sig.yParity, getBytes(tx.unsignedHash), false);
+  } catch {
+    throw new MempoolError("unsigned", "invalid signature: no sender recovers from it");
+  }
+  return { tx, sender: getAddress("0x" + keccak256(pub.subarray(1)).slice(26)) };
+}
+
+export class Mempool {
+  private readonly byHash = new Map<string, PendingTx>();
+  private readonly bySender = new Map<string, Map<bigint, PendingTx>>();
+  private readonly finished = new Map<string, TxStatus>();
+  private arrivals = 0;
+  private readonly feeModel: L1FeeModel;
+
+  constructor(
+    private readonly state: MempoolState,
+    private readonly options: MempoolOptions,
+    private readonly journal?: MempoolJournal,
+  ) {
+    this.feeModel = options.feeModel ?? DEFAULT_L1_FEE_MODEL;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /** Admits a signed transaction; returns its hash or throws MempoolError. */
+  async add(raw: string): Promise<string> {
+    const maxBytes = this.options.maxTxBytes ?? 128 * 1024;
+    if (typeof raw !== "string" || !/^0x[0-9a-fA-F]*$/.test(raw) || raw.length % 2 !== 0) {
+      throw new MempoolError("malformed", "malformed transaction: expected 0x-prefixed hex bytes");
+    }
+    const length = (raw.length - 2) / 2;
+    if (length > maxBytes) throw new MempoolError("oversized", `transaction of ${length} bytes exceeds ${maxBytes}`);
+    const { tx, sender } = decodeSigned(raw);
+    const hash = keccak256(raw);
+    if (this.byHash.has(hash)) throw new MempoolError("already-known", `already known: ${hash}`);
+    if (tx.type !== 0 && tx.type !== 1 && tx.type !== 2) {
+      throw new MempoolError("unsupported-type", `transaction type ${tx.type} is not supported on Veilnet L2`);
+    }
+    if (tx.chainId !== L2_CHAIN_ID) {
+      throw new MempoolError(
+        "wrong-chain",
+        tx.chainId === 0n
+          ? "transactions without replay protection (EIP-155 chain id) are refused"
+          : `wrong chain id ${tx.chainId}: Veilnet L2 is ${L2_CHAIN_ID}`,
+      );
+    }
+    if (tx.gasLimit > this.options.blockGasLimit) {
+      throw new MempoolError("gas-limit", `gas limit ${tx.gasLimit} exceeds the block gas limit ${this.options.blockGasLimit}`);
+    }
+    const maxFee = tx.type === 2 ? tx.maxFeePerGas! : tx.gasPrice!;
+    const fee = tx.type === 2 ? (tx.maxPriorityFeePerGas! < maxFee ? tx.maxPriorityFeePerGas! : maxFee) : maxFee;
+    if (fee < this.options.minPriorityFee) {
+      throw new MempoolError(
+        "underpriced",
+        `transaction underpriced: priority fee ${fee} wei/gas is below the minimum ${this.options.minPriorityFee}`,
+      );
+    }
+    if (this.byHash.size >= (this.options.maxPending ?? 100_000)) {
+      throw new MempoolError("pool-full", "mempool is full; try again later");
+    }
+    const accountNonce = await this.state.nonce(sender);
+    if (tx.nonce < accountNonce) {
+      throw new MempoolError("nonce-too-low", `nonce too low: account ${sender} is at nonce ${accountNonce}, got ${tx.nonce}`);
+    }
+    const maxGap = this.options.maxNonceGap ?? 64n;
+    if (BigInt(tx.nonce) > accountNonce + maxGap) {
+      throw new MempoolError(
+        "nonce-too-high",
+        `nonce too high: account ${sender} is at nonce ${accountNonce}, got ${tx.nonce} (at most ${maxGap} ahead)`,
+      );
+    }
+    const margin = this.options.l1FeeMarginPercent ?? 125n;
+    const l1Fee = (l1DataFee(length, this.state.l1BaseFee(), this.feeModel) * margin) / 100n;
+    const cost = tx.value + tx.gasLimit * maxFee + l1Fee;
+    const queue = this.bySender.get(sender) ?? new Map<bigint, PendingTx>();
+    const replaced = queue.get(BigInt(tx.nonce));
+    if (replaced !== undefined && fee * 100n < replaced.fee * (100n + REPLACEMENT_BUMP_PERCENT)) {
+      throw new MempoolError(
+        "replacement-underpriced",
+        `replacement transaction underpriced: nonce ${tx.nonce} is pending with fee ${replaced.fee}; a replacement needs +${REPLACEMENT_BUMP_PERCENT}%`,
+      );
+    }
+    let committed = cost;
+    for (const other of queue.values()) if (other !== replaced) committed += other.cost;
+    const balance = await this.state.balance(sender);
+    if (committed > balance) {
+      throw new MempoolError(
+        "insufficient-funds",
+        `insufficient funds for gas * price + value + L1 data fee: have ${balance} want ${committed} (L1 data fee ${l1Fee})`,
+      );
+    }
+    if (replaced !== undefined) this.remove(replaced.hash, { status: "dropped", reason: `replaced by ${hash}` });
+    const pending: PendingTx = { hash, raw, sender, nonce: BigInt(tx.nonce), fee, gasLimit: tx.gasLimit, cost, arrival: this.arrivals++ };
+    this.byHash.set(hash, pending);
+    queue.set(pending.nonce, pending);
+    this.bySender.set(sender, queue);
+    this.finished.delete(hash);
+    this.journal?.accepted(raw);
+    return hash;
+  }
+
+  get(hash: string): PendingTx | undefined {
+    return this.byHash.get(hash.toLowerCase());
+  }
+
+  status(hash: string): TxStatus | undefined {
+    const pending = this.byHash.get(hash.toLowerCase());
+    if (pending !== undefined) return { status: "pending", sender: pending.sender, nonce: pending.nonce };
+    return this.finished.get(hash.toLowerCase());
+  }
+
+  /** The next nonce of `sender` counting its pending transactions (for `eth_getTransactionCount(pending)`). */
+  pendingNonce(sender: string, accountNonce: bigint): bigint {
+    const queue = this.bySender.get(getAddress(sender));
+    let n = accountNonce;
+    while (queue?.has(n) === true) n++;
+    return n;
+  }
+
+  /**
+   * The transactions of the next batch: highest fee first, then arrival, each sender's in nonce
+   * order from its account nonce, within `gasBudget` and `maxCount`.
+   */
+  async select(gasBudget: bigint, maxCount: number): Promise<PendingTx[]> {
+    const heads: PendingTx[] = [];
+    const next = new Map<string, bigint>();
+    for (const [sender, queue] of this.bySender) {
+      const nonce = await this.state.nonce(sender);
+      next.set(sender, nonce);
+      const head = queue.get(nonce);
+      if (head !== undefined) heads.push(head);
+    }
+    const better = (a: PendingTx, b: PendingTx): boolean => a.fee > b.fee || (a.fee === b.fee && a.arrival < b.arrival);
+    const chosen: PendingTx[] = [];
+    let gas = 0n;
+    // Small pools: a sorted array re-sorted on insert is simpler than a heap and fast enough per batch.
+    heads.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+    while (heads.length > 0 && chosen.length < maxCount) {
+      const best = heads.shift()!;
+      if (gas + best.gasLimit > gasBudget) continue;
+      chosen.push(best);
+      gas += best.gasLimit;
+      const following = this.bySender.get(best.sender)?.get(best.nonce + 1n);
+      if (following !== undefined) {
+        const at = heads.findIndex((h) => better(following, h));
+        heads.splice(at < 0 ? heads.length : at, 0, following);
+      }
+    }
+    return chosen;
+  }
+
+  /** Marks transactions as included in batch `batch`. */
+  included(hashes: readonly string[], batch: bigint): void {
+    for (const hash of hashes) this.remove(hash, { status: "included", batch });
+  }
+
+  /** Removes a transaction for good, with the reason its sender will see. */
+  drop(hash: string, reason: string): void {
+    this.remove(hash, { status: "dropped", reason });
+  }
+
+  /** Records the reason of a transaction dropped before a restart. */
+  rememberDropped(hash: string, reason: string): void {
+    if (!this.byHash.has(hash)) this.finished.set(hash, { status: "dropped", reason });
+  }
+
+  /**
+   * Drops what can no longer execute: nonces the account has used (replaced or invalid) and, after
+   * `maxAge` further arrivals, transactions still waiting behind a nonce gap.
+   */
+  async prune(maxAgeArrivals: number): Promise<void> {
+    for (const [sender, queue] of [...this.bySender]) {
+      const nonce = await this.state.nonce(sender);
+      for (const tx of [...queue.values()]) {
+        if (tx.nonce < nonce) this.drop(tx.hash, `nonce ${tx.nonce} was used by another transaction of ${sender}`);
+        else if (tx.nonce > nonce && !queue.has(nonce) && this.arrivals - tx.arrival > maxAgeArrivals) {
+          this.drop(tx.hash, `nonce gap: account ${sender} is at nonce ${nonce}, this transaction has ${tx.nonce}`);
+        }
+      }
+    }
+  }
+
+  /** Every pending transaction, in arrival order (for the journal's compaction). */
+  pending(): PendingTx[] {
+    return [...this.byHash.values()].sort((a, b) => a.arrival - b.arrival);
+  }
+
+  private remove(hash: string, status: TxStatus): void {
+    const tx = this.byHash.get(hash);
+    if (tx === undefined) return;
+    this.byHash.delete(hash);
+    const queue = this.bySender.get(tx.sender);
+    queue?.delete(tx.nonce);
+    if (queue !== undefined && queue.size === 0) this.bySender.delete(tx.sender);
+    this.finished.set(hash, status);
+    const memory = this.options.statusMemory ?? 100_000;
+    while (this.finished.size > memory) this.finished.delete(this.finished.keys().next().value!);
+    this.journal?.removed(hash, status.status === "dropped" ? status.reason : undefined);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The sequencer: every `batchInterval` it takes the L1 messages L1 has confirmed (in L1 order) and the
+ * best transactions of the mempool, executes them as one batch on the L2 chain, and seals the batch
+ * durably before anything else sees it. On start it rebuilds the L2 state by replaying its sealed
+ * batches and restores its mempool from the journal.
+ */
+import { keccak256 } from "ethers";
+import type { Logger } from "pino";
+
+import { L2_GENESIS_BLOCKS } from "../../protocol/predeploys.js";
+import type { L2Chain } from "../execution/l2-chain.js";
+import { type EntropySource, replayBatch } from "../execution/replay.js";
+import type { L1Reader } from "../l1/reader.js";
+import type { SealedBatch } from "../rollup/batch.js";
+import { Mempool, type MempoolOptions } from "./mempool.js";
+import { StoreError, type SequencerStore } from "./store.js";
+
+export interface SequencerSettings {
+  batchIntervalMs: number;
+  maxTxsPerBatch: number;
+  maxL1MessagesPerBatch: number;
+  /** Transactions waiting behind a nonce gap are dropped after this many newer arrivals. */
+  maxGapArrivals: number;
+}
+
+export interface SequencerDeps {
+  chain: L2Chain;
+  store: SequencerStore;
+  l1: L1Reader;
+  entropy: EntropySource;
+  /** The current L1 base fee (the batch's L1 data fees are charged at it). */
+  l1BaseFee: () => Promise<bigint>;
+  mempool: Omit<MempoolOptions, "blockGasLimit">;
+  settings: SequencerSettings;
+  logger: Logger;
+  /** Wall clock in seconds (tests pass their own). */
+  clock?: () => bigint;
+}
+
+const BLOCK_GAS_LIMIT = 60_000_000n;
+/** Gas kept free in each block for the batch's L1 message deliveries. */
+const SYSTEM_GAS_RESERVE = 3_000_000n;
+
+export class Sequencer {
+  readonly mempool: Mempool;
+  private l1BaseFeeNow = 0n;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private lastError: string | undefined;
+
+  private constructor(private readonly deps: SequencerDeps) {
+    this.mempool = new Mempool(
+      {
+        nonce: (a) => deps.chain.nonce(a),
+        balance: (a) => deps.chain.balance(a),
+        l1BaseFee: () => this.l1BaseFeeNow,
+      },
+      { ...deps.mempool, blockGasLimit: BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE },
+      deps.store,
+    );
+  }
+
+  /** Rebuilds the L2 state from the sealed batches and restores the mempool. */
+  static async open(deps: SequencerDeps): Promise<Sequencer> {
+    const sequencer = new Sequencer(deps);
+    await sequencer.restore();
+    return sequencer;
+  }
+
+  /** Sealed batches from `from` on (at most `max`). */
+  sealedBatches(from: bigint, max: number): SealedBatch[] {
+    return this.deps.store.batchesFrom(from, max);
+  }
+
+  get batchCount(): number {
+    return this.deps.store.sealed.length;
+  }
+
+  health(): { ok: boolean; detail?: string } {
+    return this.lastError === undefined ? { ok: true } : { ok: false, detail: this.lastError };
+  }
+
+  /** Produces a batch every `batchIntervalMs` until stopped. */
+  start(): void {
+    const tick = (): void => {
+      this.running = this.produceBatch()
+        .then(() => (this.lastError = undefined))
+        .catch((e: unknown) => {
+          this.lastError = (e as Error).message;
+          this.deps.logger.error({ err: e }, "batch production failed; retrying next interval");
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.deps.settings.batchIntervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.deps.settings.batchIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Seals one batch if there is anything to put in it; returns it. */
+  async produceBatch(): Promise<SealedBatch | undefined> {
+    const { chain, l1, settings, store } = this.deps;
+    await l1.sync();
+    this.l1BaseFeeNow = await this.deps.l1BaseFee();
+    const from = await chain.nextL1Sequence();
+    const l1Messages = l1.messagesFrom(from, settings.maxL1MessagesPerBatch).map((m) => m.message);
+    const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, l1Messages.length));
+    const selected = await this.mempool.select(budget > 0n ? budget : 0n, settings.maxTxsPerBatch);
+    if (l1Messages.length === 0 && selected.length === 0) return undefined;
+
+    const seq = BigInt(store.sealed.length);
+    const parent = await chain.head();
+    const now = (this.deps.clock ?? (() => BigInt(Math.floor(Date.now() / 1000))))();
+    const timestamp = now > parent.timestamp ? now : parent.timestamp + 1n;
+    const executed = await chain.executeBatch({
+      timestamp,
+      prevrandao: this.deps.entropy(seq),
+      l1BaseFee: this.l1BaseFeeNow,
+      l1Messages,
+      txs: selected.map((t) => t.raw),
+    });
+    const batch: SealedBatch = {
+      seq,
+      hash: executed.hash,
+      timestamp: executed.timestamp,
+      l1BaseFee: this.l1BaseFeeNow,
+      l1MessagesTo: executed.l1MessagesTo,
+      txs: executed.txs,
+      messages: executed.messages,
+    };
+    store.appendBatch(batch);
+    for (const r of executed.rejected) this.mempool.drop(r.hash, r.reason);
+    const included = new Set(executed.txs);
+    this.mempool.included(
+      selected.filter((t) => included.has(t.raw)).map((t) => t.hash),
+      seq,
+    );
+    await this.mempool.prune(settings.maxGapArrivals);
+    this.deps.logger.debug(
+      { batch: seq, block: executed.number, txs: executed.txs.length, l1Messages: l1Messages.length, rejected: executed.rejected.length },
+      "batch sealed",
+    );
+    return batch;
+  }
+
+  private async restore(): Promise<void> {
+    const { chain, store, l1, logger } = this.deps;
+    const head = await chain.head();
+    if (head.number !== L2_GENESIS_BLOCKS - 1n) throw new StoreError(`the L2 chain is at block ${head.number}, not at genesis`);
+    await l1.sync();
+    for (const batch of store.sealed) {
+      const executed = await replayBatch({ chain, l1, entropy: this.deps.entropy, seq: batch.seq, batch });
+      if (executed.hash !== batch.hash) {
+        throw new StoreError(`replaying sealed batch ${batch.seq} gives block ${executed.hash}, but it was sealed as ${batch.hash}`);
+      }
+    }
+    const { pending, dropped } = store.recoverMempool(keccak256);
+    for (const [hash, reason] of dropped) this.mempool.rememberDropped(hash, reason);
+    let readmitted = 0;
+    for (const raw of pending) {
+      try {
+        await this.mempool.add(raw);
+        readmitted++;
+      } catch (e) {
+        const reason = (e as Error).message;
+        this.mempool.rememberDropped(keccak256(raw), reason);
+        logger.warn({ hash: keccak256(raw), reason }, "a journaled transaction is no longer valid; dropped");
+      }
+    }
+    if (store.sealed.length > 0 || readmitted > 0) {
+      logger.info({ batches: store.sealed.length, mempool: readmitted }, "sequencer state restored");
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The sequencer's durable state, in its data directory: sealed batches (`batches.jsonl`, one JSON
+ * line per batch) and the mempool journal (`mempool.jsonl`: accepted transactions and removals).
+ * Every line is written and fsync'd before the sequencer answers or moves on, so a crash or restart
+ * loses no accepted transaction and no sealed batch. A torn last line (a crash mid-write) is ignored.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import path from "node:path";
+
+import { type SealedBatch, type StoredBatch, batchFromJson, batchToJson } from "../rollup/batch.js";
+import type { MempoolJournal } from "./mempool.js";
+
+type JournalLine = { a: string } | { r: string; reason?: string };
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+function readLines(file: string): unknown[] {
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, "utf8").split("\n");
+  const out: unknown[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      if (i >= lines.length - 2) break; // torn last line of a crash: everything before it counts
+      throw new StoreError(`${file}: line ${i + 1} is not JSON`);
+    }
+  }
+  return out;
+}
+
+class AppendFile {
+  private fd: number;
+
+  constructor(private readonly file: string) {
+    this.fd = openSync(file, "a", 0o600);
+  }
+
+  append(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    writeSync(this.fd, lines.join("\n") + "\n");
+    fsyncSync(this.fd);
+  }
+
+  /** Replaces the file's content atomically. */
+  rewrite(lines: readonly string[]): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, "w", 0o600);
+    writeSync(fd, lines.length === 0 ? "" : lines.join("\n") + "\n");
+    fsyncSync(fd);
+    closeSync(fd);
+    closeSync(this.fd);
+    renameSync(tmp, this.file);
+    this.fd = openSync(this.file, "a", 0o600);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export class SequencerStore implements MempoolJournal {
+  private readonly batchFile: AppendFile;
+  private readonly journalFile: AppendFile;
+  private readonly batches: SealedBatch[];
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const batchPath = path.join(dir, "batches.jsonl");
+    this.batches = (readLines(batchPath) as StoredBatch[]).map(batchFromJson);
+    for (const [i, b] of this.batches.entries()) {
+      if (b.seq !== BigInt(i)) throw new StoreError(`${batchPath}: batch ${i} has sequence ${b.seq}`);
+    }
+    this.batchFile = new AppendFile(batchPath);
+    this.journalFile = new AppendFile(path.join(dir, "mempool.jsonl"));
+  }
+
+  /** Sealed batches, in order. */
+  get sealed(): readonly SealedBatch[] {
+    return this.batches;
+  }
+
+  /** Appends a sealed batch (durably) before anyone sees it. */
+  appendBatch(batch: SealedBatch): void {
+    if (batch.seq !== BigInt(this.batches.length)) {
+      throw new StoreError(`batch ${batch.seq} does not follow ${this.batches.length - 1}`);
+    }
+    this.batchFile.append([JSON.stringify(batchToJson(batch))]);
+    this.batches.push(batch);
+  }
+
+  batchesFrom(from: bigint, max: number): SealedBatch[] {
+    return this.batches.slice(Number(from), Number(from) + max);
+  }
+
+  accepted(raw: string): void {
+    this.journalFile.append([JSON.stringify({ a: raw } satisfies JournalLine)]);
+  }
+
+  removed(hash: string, reason: string | undefined): void {
+    this.journalFile.append([JSON.stringify(reason === undefined ? { r: hash } : { r: hash, reason })]);
+  }
+
+  /**
+   * The transactions accepted and not removed, in arrival order, plus the reasons of the removed
+   * ones; then compacts the journal to just the pending transactions.
+   */
+  recoverMempool(hashOf: (raw: string) => string): { pending: string[]; dropped: Map<string, string> } {
+    const pending = new Map<string, string>();
+    const dropped = new Map<string, string>();
+    for (const line of readLines(path.join(this.dir, "mempool.jsonl")) as JournalLine[]) {
+      if ("a" in line) pending.set(hashOf(line.a), line.a);
+      else {
+        pending.delete(line.r);
+        if (line.reason !== undefined) dropped.set(line.r, line.reason);
+      }
+    }
+    this.journalFile.rewrite([...pending.values()].map((raw) => JSON.stringify({ a: raw })));
+    return { pending: [...pending.values()], dropped };
+  }
+
+  close(): void {
+    this.batchFile.close();
+    this.journalFile.close();
+  }
+}
