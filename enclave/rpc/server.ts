@@ -8,7 +8,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { getAddress, isHexString, toQuantity } from "ethers";
+import { Transaction, getAddress, isHexString, toQuantity } from "ethers";
 
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import type { L2Provider } from "../execution/l2-chain.js";
@@ -44,6 +44,34 @@ interface JsonRpcRequest {
 type JsonRpcResponse =
   | { jsonrpc: "2.0"; id: string | number | null; result: unknown }
   | { jsonrpc: "2.0"; id: string | number | null; error: { code: number; message: string; data?: unknown } };
+
+/** A pending transaction as `eth_getTransactionByHash` answers it (no block yet). */
+function pendingTransactionJson(raw: string, from: string): Record<string, unknown> {
+  const tx = Transaction.from(raw);
+  const sig = tx.signature!;
+  const q = (v: bigint | number | null): string | null => (v === null ? null : toQuantity(v));
+  return {
+    type: q(tx.type),
+    chainId: q(tx.chainId),
+    nonce: q(tx.nonce),
+    gas: q(tx.gasLimit),
+    gasPrice: q(tx.gasPrice ?? tx.maxFeePerGas),
+    ...(tx.type === 2 ? { maxFeePerGas: q(tx.maxFeePerGas), maxPriorityFeePerGas: q(tx.maxPriorityFeePerGas) } : {}),
+    ...(tx.type !== 0 ? { accessList: tx.accessList ?? [] } : {}),
+    to: tx.to,
+    value: q(tx.value),
+    input: tx.data,
+    v: q(tx.type === 0 ? sig.networkV ?? sig.v : sig.yParity),
+    ...(tx.type !== 0 ? { yParity: q(sig.yParity) } : {}),
+    r: sig.r,
+    s: sig.s,
+    hash: tx.hash,
+    from,
+    blockHash: null,
+    blockNumber: null,
+    transactionIndex: null,
+  };
+}
 
 class RpcError extends Error {
   constructor(
@@ -141,7 +169,7 @@ export class L2RpcServer {
         if (mined !== null || mempool === undefined) return mined;
         const pending = mempool.get(hash);
         if (pending === undefined) return null;
-        return { hash: pending.hash, from: pending.sender, nonce: toQuantity(pending.nonce), blockHash: null, blockNumber: null, transactionIndex: null, raw: pending.raw };
+        return pendingTransactionJson(pending.raw, pending.sender);
       }
       case "veil_getTransactionStatus": {
         const hash = params[0];

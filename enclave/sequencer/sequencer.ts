@@ -84,7 +84,7 @@ export class Sequencer {
   /** Produces a batch every `batchIntervalMs` until stopped. */
   start(): void {
     const tick = (): void => {
-      this.running = this.produceBatch()
+      this.running = this.produceBatch({ empty: true })
         .then(() => (this.lastError = undefined))
         .catch((e: unknown) => {
           this.lastError = (e as Error).message;
@@ -103,8 +103,12 @@ export class Sequencer {
     await this.running;
   }
 
-  /** Seals one batch if there is anything to put in it; returns it. */
-  async produceBatch(): Promise<SealedBatch | undefined> {
+  /**
+   * Seals one batch and returns it. Without `empty`, only when there is something to put in it; the
+   * loop seals one every interval regardless, as L1 and OP Stack chains make blocks: wallets wait for
+   * a new block before they look for their receipt again.
+   */
+  async produceBatch(options: { empty?: boolean } = {}): Promise<SealedBatch | undefined> {
     const { chain, l1, settings, store } = this.deps;
     await l1.sync();
     this.l1BaseFeeNow = await this.deps.l1BaseFee();
@@ -112,7 +116,7 @@ export class Sequencer {
     const l1Messages = l1.messagesFrom(from, settings.maxL1MessagesPerBatch).map((m) => m.message);
     const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, l1Messages.length));
     const selected = await this.mempool.select(budget > 0n ? budget : 0n, settings.maxTxsPerBatch);
-    if (l1Messages.length === 0 && selected.length === 0) return undefined;
+    if (l1Messages.length === 0 && selected.length === 0 && options.empty !== true) return undefined;
 
     const seq = BigInt(store.sealed.length);
     const parent = await chain.head();
