@@ -124,7 +124,8 @@ export class L2Chain {
     const coder = AbiCoder.defaultAbiCoder();
     const l1Bridge = getAddress(genesis.l1Bridge);
     const deployments = [
-      (await bytecode("L2MessageBus")) + coder.encode(["address", "address"], [L2_SYSTEM_ADDRESS, L2_SYSTEM_ADDRESS]).slice(2),
+      (await bytecode("L2MessageBus")) +
+        coder.encode(["address", "address"], [L2_SYSTEM_ADDRESS, L2_SYSTEM_ADDRESS]).slice(2),
       (await bytecode("L2Bridge")) + coder.encode(["address", "address"], [L2Predeploys.messageBus, l1Bridge]).slice(2),
       (await bytecode("L2FeeCollector")) +
         coder.encode(["address", "address"], [L2Predeploys.bridge, getAddress(genesis.l1FeeRecipient)]).slice(2),
@@ -143,7 +144,9 @@ export class L2Chain {
     await chain.rpc("evm_mine", []);
     const head = await chain.block("latest");
     if (BigInt(head.number) !== L2_GENESIS_BLOCKS - 1n || head.transactions.length !== 4) {
-      throw new BatchExecutionError(`L2 genesis: block ${head.number} holds ${head.transactions.length} of 4 transactions`);
+      throw new BatchExecutionError(
+        `L2 genesis: block ${head.number} holds ${head.transactions.length} of 4 transactions`,
+      );
     }
     for (const [name, address] of Object.entries(L2Predeploys)) {
       const code = (await chain.rpc("eth_getCode", [address, "latest"])) as string;
@@ -230,7 +233,8 @@ export class L2Chain {
     await this.rpc("evm_mine", []);
     const block = await this.block("latest", true);
     const number = BigInt(block.number);
-    if (number !== BigInt(parent.number) + 1n) throw new BatchExecutionError(`mined block ${number} after ${parent.number}`);
+    if (number !== BigInt(parent.number) + 1n)
+      throw new BatchExecutionError(`mined block ${number} after ${parent.number}`);
     const txs: string[] = [];
     const senders = new Map<string, bigint>();
     for (const tx of block.transactions) {

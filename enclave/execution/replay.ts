@@ -51,7 +51,9 @@ export async function replayBatch(args: {
     true,
   );
   if (executed.l1MessagesTo !== batch.l1MessagesTo) {
-    throw new BatchExecutionError(`batch ${args.seq} delivered L1 messages up to ${executed.l1MessagesTo}, not ${batch.l1MessagesTo}`);
+    throw new BatchExecutionError(
+      `batch ${args.seq} delivered L1 messages up to ${executed.l1MessagesTo}, not ${batch.l1MessagesTo}`,
+    );
   }
   return executed;
 }

@@ -119,7 +119,9 @@ export class L1Reader {
       if (tx === null) throw new L1ReaderError(`rollup transaction ${log.transactionHash} not found`);
       const call = iface.parseTransaction({ data: tx.data });
       if (call?.name !== "addRollup") {
-        throw new L1ReaderError(`rollup ${event.args.rollupHash} was added by a call the node cannot read (${log.transactionHash})`);
+        throw new L1ReaderError(
+          `rollup ${event.args.rollupHash} was added by a call the node cannot read (${log.transactionHash})`,
+        );
       }
       const h = call.args.header as unknown as RollupHeader;
       this.rollups.push({

@@ -59,14 +59,20 @@ export async function buildRollup(args: {
   const { batches } = args;
   if (batches.length === 0) throw new Error("a rollup needs at least one batch");
   for (let i = 1; i < batches.length; i++) {
-    if (batches[i].seq !== batches[i - 1].seq + 1n) throw new Error(`batches ${batches[i - 1].seq} and ${batches[i].seq} are not consecutive`);
+    if (batches[i].seq !== batches[i - 1].seq + 1n)
+      throw new Error(`batches ${batches[i - 1].seq} and ${batches[i].seq} are not consecutive`);
   }
   const epoch = epochOf(args.binding.number, args.epochLength);
   const key = epochKey(args.enclave, epoch);
   const payload = sealRollupPayload(
     {
       firstSeq: batches[0].seq,
-      batches: batches.map((b) => ({ timestamp: b.timestamp, l1BaseFee: b.l1BaseFee, l1MessagesTo: b.l1MessagesTo, txs: b.txs })),
+      batches: batches.map((b) => ({
+        timestamp: b.timestamp,
+        l1BaseFee: b.l1BaseFee,
+        l1MessagesTo: b.l1MessagesTo,
+        txs: b.txs,
+      })),
     },
     key,
   );

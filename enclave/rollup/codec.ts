@@ -46,7 +46,12 @@ function uintOf(item: RlpStructuredData, what: string): bigint {
 
 /** The uncompressed, unencrypted encoding of a rollup's batches. */
 export function encodeRollupContent(content: RollupContent): Uint8Array {
-  const batches = content.batches.map((b) => [rlpUint(b.timestamp), rlpUint(b.l1BaseFee), rlpUint(b.l1MessagesTo), b.txs]);
+  const batches = content.batches.map((b) => [
+    rlpUint(b.timestamp),
+    rlpUint(b.l1BaseFee),
+    rlpUint(b.l1MessagesTo),
+    b.txs,
+  ]);
   return getBytes(encodeRlp([rlpUint(content.firstSeq), batches]));
 }
 
@@ -61,7 +66,8 @@ export function decodeRollupContent(bytes: Uint8Array): RollupContent {
     throw new RollupPayloadError("payload is not [firstSeq, batches]");
   }
   const batches = decoded[1].map((b, i): RollupBatch => {
-    if (!Array.isArray(b) || b.length !== 4 || !Array.isArray(b[3])) throw new RollupPayloadError(`batch ${i} is malformed`);
+    if (!Array.isArray(b) || b.length !== 4 || !Array.isArray(b[3]))
+      throw new RollupPayloadError(`batch ${i} is malformed`);
     const txs = b[3].map((tx, j) => {
       if (typeof tx !== "string") throw new RollupPayloadError(`batch ${i} transaction ${j} is not bytes`);
       return tx;
@@ -104,7 +110,8 @@ export function sealRollupPayload(content: RollupContent, epochKey: string): str
 /** Decrypts and decodes a payload made by {@link sealRollupPayload}. */
 export function openRollupPayload(payload: string, epochKey: string): RollupContent {
   const bytes = getBytes(payload);
-  if (bytes.length < 1 + NONCE_LENGTH + 16) throw new RollupPayloadError(`payload of ${bytes.length} bytes is too short`);
+  if (bytes.length < 1 + NONCE_LENGTH + 16)
+    throw new RollupPayloadError(`payload of ${bytes.length} bytes is too short`);
   if (bytes[0] !== ROLLUP_PAYLOAD_VERSION) throw new RollupPayloadError(`unknown payload version ${bytes[0]}`);
   let plaintext: Uint8Array;
   try {

@@ -61,7 +61,7 @@ function pendingTransactionJson(raw: string, from: string): Record<string, unkno
     to: tx.to,
     value: q(tx.value),
     input: tx.data,
-    v: q(tx.type === 0 ? sig.networkV ?? sig.v : sig.yParity),
+    v: q(tx.type === 0 ? (sig.networkV ?? sig.v) : sig.yParity),
     ...(tx.type !== 0 ? { yParity: q(sig.yParity) } : {}),
     r: sig.r,
     s: sig.s,
@@ -126,11 +126,16 @@ export class L2RpcServer {
       if (!Array.isArray(params)) throw new RpcError(-32602, "invalid params: expected an array");
       return { jsonrpc: "2.0", id, result: await this.call(request.method, params as unknown[]) };
     } catch (e) {
-      if (e instanceof RpcError) return { jsonrpc: "2.0", id, error: { code: e.code, message: e.message, data: e.data } };
+      if (e instanceof RpcError)
+        return { jsonrpc: "2.0", id, error: { code: e.code, message: e.message, data: e.data } };
       if (e instanceof MempoolError) return { jsonrpc: "2.0", id, error: { code: -32000, message: e.message } };
       const err = e as { code?: unknown; message?: string; data?: unknown };
       const code = typeof err.code === "number" ? err.code : -32603;
-      return { jsonrpc: "2.0", id, error: { code, message: (err.message ?? String(e)).split("\n")[0], data: err.data } };
+      return {
+        jsonrpc: "2.0",
+        id,
+        error: { code, message: (err.message ?? String(e)).split("\n")[0], data: err.data },
+      };
     }
   }
 
@@ -149,16 +154,20 @@ export class L2RpcServer {
       case "eth_maxPriorityFeePerGas":
         return toQuantity(this.deps.minPriorityFee);
       case "eth_sendRawTransaction": {
-        if (mempool === undefined) throw new RpcError(-32000, "this node is a validator: send transactions to the sequencer");
+        if (mempool === undefined)
+          throw new RpcError(-32000, "this node is a validator: send transactions to the sequencer");
         const raw = params[0];
-        if (typeof raw !== "string") throw new RpcError(-32602, "invalid params: expected the signed transaction as 0x hex");
+        if (typeof raw !== "string")
+          throw new RpcError(-32602, "invalid params: expected the signed transaction as 0x hex");
         return mempool.add(raw);
       }
       case "eth_getTransactionCount": {
         const [address, tag] = params;
-        if (typeof address !== "string" || !isHexString(address, 20)) throw new RpcError(-32602, "invalid params: expected an address");
+        if (typeof address !== "string" || !isHexString(address, 20))
+          throw new RpcError(-32602, "invalid params: expected an address");
         const count = BigInt((await provider.request({ method, params: [address, "latest"] })) as string);
-        if (tag === "pending" && mempool !== undefined) return toQuantity(mempool.pendingNonce(getAddress(address), count));
+        if (tag === "pending" && mempool !== undefined)
+          return toQuantity(mempool.pendingNonce(getAddress(address), count));
         if (tag === undefined || tag === "latest" || tag === "pending") return toQuantity(count);
         return provider.request({ method, params });
       }
@@ -175,8 +184,14 @@ export class L2RpcServer {
         const hash = params[0];
         if (typeof hash !== "string") throw new RpcError(-32602, "invalid params: expected a transaction hash");
         const status = mempool?.status(hash);
-        if (status !== undefined) return JSON.parse(JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as unknown;
-        const receipt = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { status: string; blockNumber: string } | null;
+        if (status !== undefined)
+          return JSON.parse(
+            JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+          ) as unknown;
+        const receipt = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+          status: string;
+          blockNumber: string;
+        } | null;
         if (receipt === null) return { status: "unknown" };
         return { status: receipt.status === "0x1" ? "succeeded" : "reverted", blockNumber: receipt.blockNumber };
       }
@@ -211,7 +226,11 @@ export class L2RpcServer {
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {
-      this.reply(res, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error: the body is not JSON" } });
+      this.reply(res, {
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32700, message: "parse error: the body is not JSON" },
+      });
       return;
     }
     if (Array.isArray(body)) {
@@ -224,8 +243,8 @@ export class L2RpcServer {
   }
 
   private reply(res: ServerResponse, body: unknown): void {
-    res.writeHead(200, { "content-type": "application/json" }).end(
-      JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? toQuantity(v) : v)),
-    );
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? toQuantity(v) : v)));
   }
 }

@@ -147,7 +147,10 @@ export class Mempool {
       );
     }
     if (tx.gasLimit > this.options.blockGasLimit) {
-      throw new MempoolError("gas-limit", `gas limit ${tx.gasLimit} exceeds the block gas limit ${this.options.blockGasLimit}`);
+      throw new MempoolError(
+        "gas-limit",
+        `gas limit ${tx.gasLimit} exceeds the block gas limit ${this.options.blockGasLimit}`,
+      );
     }
     const maxFee = tx.type === 2 ? tx.maxFeePerGas! : tx.gasPrice!;
     const fee = tx.type === 2 ? (tx.maxPriorityFeePerGas! < maxFee ? tx.maxPriorityFeePerGas! : maxFee) : maxFee;
@@ -162,7 +165,10 @@ export class Mempool {
     }
     const accountNonce = await this.state.nonce(sender);
     if (tx.nonce < accountNonce) {
-      throw new MempoolError("nonce-too-low", `nonce too low: account ${sender} is at nonce ${accountNonce}, got ${tx.nonce}`);
+      throw new MempoolError(
+        "nonce-too-low",
+        `nonce too low: account ${sender} is at nonce ${accountNonce}, got ${tx.nonce}`,
+      );
     }
     const maxGap = this.options.maxNonceGap ?? 64n;
     if (BigInt(tx.nonce) > accountNonce + maxGap) {
@@ -192,7 +198,16 @@ export class Mempool {
       );
     }
     if (replaced !== undefined) this.remove(replaced.hash, { status: "dropped", reason: `replaced by ${hash}` });
-    const pending: PendingTx = { hash, raw, sender, nonce: BigInt(tx.nonce), fee, gasLimit: tx.gasLimit, cost, arrival: this.arrivals++ };
+    const pending: PendingTx = {
+      hash,
+      raw,
+      sender,
+      nonce: BigInt(tx.nonce),
+      fee,
+      gasLimit: tx.gasLimit,
+      cost,
+      arrival: this.arrivals++,
+    };
     this.byHash.set(hash, pending);
     queue.set(pending.nonce, pending);
     this.bySender.set(sender, queue);

@@ -147,7 +147,13 @@ export class Sequencer {
     );
     await this.mempool.prune(settings.maxGapArrivals);
     this.deps.logger.debug(
-      { batch: seq, block: executed.number, txs: executed.txs.length, l1Messages: l1Messages.length, rejected: executed.rejected.length },
+      {
+        batch: seq,
+        block: executed.number,
+        txs: executed.txs.length,
+        l1Messages: l1Messages.length,
+        rejected: executed.rejected.length,
+      },
       "batch sealed",
     );
     return batch;
@@ -156,12 +162,15 @@ export class Sequencer {
   private async restore(): Promise<void> {
     const { chain, store, l1, logger } = this.deps;
     const head = await chain.head();
-    if (head.number !== L2_GENESIS_BLOCKS - 1n) throw new StoreError(`the L2 chain is at block ${head.number}, not at genesis`);
+    if (head.number !== L2_GENESIS_BLOCKS - 1n)
+      throw new StoreError(`the L2 chain is at block ${head.number}, not at genesis`);
     await l1.sync();
     for (const batch of store.sealed) {
       const executed = await replayBatch({ chain, l1, entropy: this.deps.entropy, seq: batch.seq, batch });
       if (executed.hash !== batch.hash) {
-        throw new StoreError(`replaying sealed batch ${batch.seq} gives block ${executed.hash}, but it was sealed as ${batch.hash}`);
+        throw new StoreError(
+          `replaying sealed batch ${batch.seq} gives block ${executed.hash}, but it was sealed as ${batch.hash}`,
+        );
       }
     }
     const { pending, dropped } = store.recoverMempool(keccak256);

@@ -50,7 +50,11 @@ export class Validator {
   }
 
   get status(): { rollupsVerified: number; nextBatchSeq: bigint; refused?: RefusedRollup } {
-    return { rollupsVerified: this.verified, nextBatchSeq: this.nextSeq, ...(this.refused_ ? { refused: this.refused_ } : {}) };
+    return {
+      rollupsVerified: this.verified,
+      nextBatchSeq: this.nextSeq,
+      ...(this.refused_ ? { refused: this.refused_ } : {}),
+    };
   }
 
   /** Reads L1 and replays every new rollup; returns how many it verified. Stops at a refused rollup. */
@@ -66,7 +70,10 @@ export class Validator {
       } catch (e) {
         if (!(e instanceof RollupRefusedError)) throw e;
         this.refused_ = e.rollup;
-        this.deps.logger.error({ rollup: rollup.hash, tx: rollup.txHash, reason: e.rollup.reason }, "rollup refused: it does not re-execute to what the sequencer signed");
+        this.deps.logger.error(
+          { rollup: rollup.hash, tx: rollup.txHash, reason: e.rollup.reason },
+          "rollup refused: it does not re-execute to what the sequencer signed",
+        );
         return done;
       }
       this.nextRollup++;
@@ -88,7 +95,10 @@ export class Validator {
     if (rollup.payload === "0x") this.refuse(rollup, "its payload is a blob, and this validator has no blob source");
     const key = this.deps.epochKey(header.revelationEpoch);
     if (keccak256(key) !== header.keyCommitment) {
-      this.refuse(rollup, `its key commitment ${header.keyCommitment} is not this network's key of epoch ${header.revelationEpoch}`);
+      this.refuse(
+        rollup,
+        `its key commitment ${header.keyCommitment} is not this network's key of epoch ${header.revelationEpoch}`,
+      );
     }
     let content;
     try {
@@ -121,7 +131,10 @@ export class Validator {
         lastHash = executed.hash;
       }
       if (lastHash !== header.lastBatchHash) {
-        this.refuse(rollup, `batch ${header.lastBatchSeq} re-executes to block ${lastHash}, the sequencer claims ${header.lastBatchHash}`);
+        this.refuse(
+          rollup,
+          `batch ${header.lastBatchSeq} re-executes to block ${lastHash}, the sequencer claims ${header.lastBatchHash}`,
+        );
       }
       const root = messages.length === 0 ? ZeroHash : new MessageTree(messages).root;
       if (root !== header.messageRoot) {

@@ -79,7 +79,13 @@ async function setup(): Promise<Harness> {
   return { v, enclave, domain, dir, clock, ...(await openSequencer(v, enclave, dir, clock)) };
 }
 
-async function transfer(wallet: Wallet, nonce: number, to: string, value: bigint, overrides: Record<string, unknown> = {}) {
+async function transfer(
+  wallet: Wallet,
+  nonce: number,
+  to: string,
+  value: bigint,
+  overrides: Record<string, unknown> = {},
+) {
   return wallet.signTransaction({
     type: 2,
     chainId: L2_CHAIN_ID,
@@ -149,7 +155,9 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     };
     expect((await refusal("0x02f8")).code).to.equal("malformed");
     expect((await refusal(await transfer(alice, 1, bob, 1n, { chainId: 1n }))).message).to.match(/wrong chain id 1/);
-    expect((await refusal(await transfer(alice, 1, bob, 1n, { maxPriorityFeePerGas: 1n }))).code).to.equal("underpriced");
+    expect((await refusal(await transfer(alice, 1, bob, 1n, { maxPriorityFeePerGas: 1n }))).code).to.equal(
+      "underpriced",
+    );
     expect((await refusal(await transfer(alice, 0, bob, 1n))).message).to.match(/nonce too low/);
     const broke = Wallet.createRandom();
     expect((await refusal(await transfer(broke, 0, bob, 0n))).message).to.match(/insufficient funds .* L1 data fee/);
@@ -197,7 +205,12 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     const half = Math.ceil(batches.length / 2);
     for (const part of [batches.slice(0, half), batches.slice(half)]) {
       const block = (await h.v.connection.ethers.provider.getBlock("latest"))!;
-      const r = await buildRollup({ enclave: h.enclave, batches: part, binding: { number: BigInt(block.number), hash: block.hash! }, domain: h.domain });
+      const r = await buildRollup({
+        enclave: h.enclave,
+        batches: part,
+        binding: { number: BigInt(block.number), hash: block.hash! },
+        domain: h.domain,
+      });
       await submit(h, r.header, r.payload, r.signature);
     }
     const chain = await L2Chain.create({ l1Bridge: h.v.addresses.Bridge, l1FeeRecipient: h.v.addresses.FeeVault });
@@ -225,7 +238,12 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     const block = (await h.v.connection.ethers.provider.getBlock("latest"))!;
     // The attested sequencer key signs a rollup claiming a state its batch does not produce.
     const forged = { ...batch, hash: hexlify(randomBytes(32)) };
-    const r = await buildRollup({ enclave: h.enclave, batches: [forged], binding: { number: BigInt(block.number), hash: block.hash! }, domain: h.domain });
+    const r = await buildRollup({
+      enclave: h.enclave,
+      batches: [forged],
+      binding: { number: BigInt(block.number), hash: block.hash! },
+      domain: h.domain,
+    });
     await submit(h, r.header, r.payload, r.signature); // L1 cannot tell: it does not execute
 
     const chain = await L2Chain.create({ l1Bridge: h.v.addresses.Bridge, l1FeeRecipient: h.v.addresses.FeeVault });

@@ -23,7 +23,11 @@ import { deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
 
 const MIN_FEE = 1_000_000n;
 
-async function rawCall(url: string, method: string, params: unknown[] = []): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+async function rawCall(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -64,14 +68,20 @@ describe("enclave L2 JSON-RPC", function () {
       settings: { batchIntervalMs: 100, maxTxsPerBatch: 1000, maxL1MessagesPerBatch: 64, maxGapArrivals: 100 },
       logger: pino({ level: "silent" }),
     });
-    server = new L2RpcServer({ provider: chain.provider, mempool: sequencer.mempool, minPriorityFee: MIN_FEE, clientVersion: "test" });
+    server = new L2RpcServer({
+      provider: chain.provider,
+      mempool: sequencer.mempool,
+      minPriorityFee: MIN_FEE,
+      clientVersion: "test",
+    });
     url = await server.listen(0);
     sequencer.start();
     await (await v.bridge.connect(v.users[0]).depositNative(alice.address, { value: parseEther("3") })).wait();
     // Batches come every 100 ms here: ethers' 250 ms cache of identical requests (e.g. the pending nonce)
     // would outlive a block, so it is off.
     provider = new JsonRpcProvider(url, undefined, { pollingInterval: 50, cacheTimeout: -1 });
-    for (let i = 0; i < 100 && (await provider.getBalance(alice.address)) === 0n; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await provider.getBalance(alice.address)) === 0n; i++)
+      await new Promise((r) => setTimeout(r, 50));
   });
 
   after(async () => {
@@ -111,7 +121,15 @@ describe("enclave L2 JSON-RPC", function () {
 
   it("answers a refused transaction with the mempool's reason and keeps hardhat_/evm_ methods out of reach", async () => {
     const broke = Wallet.createRandom();
-    const raw = await broke.signTransaction({ type: 2, chainId: L2_CHAIN_ID, nonce: 0, to: broke.address, gasLimit: 21000, maxFeePerGas: MIN_FEE, maxPriorityFeePerGas: MIN_FEE });
+    const raw = await broke.signTransaction({
+      type: 2,
+      chainId: L2_CHAIN_ID,
+      nonce: 0,
+      to: broke.address,
+      gasLimit: 21000,
+      maxFeePerGas: MIN_FEE,
+      maxPriorityFeePerGas: MIN_FEE,
+    });
     const refused = await rawCall(url, "eth_sendRawTransaction", [raw]);
     expect(refused.error?.message).to.match(/insufficient funds/);
     for (const method of ["hardhat_setBalance", "evm_mine", "hardhat_impersonateAccount", "eth_sendTransaction"]) {

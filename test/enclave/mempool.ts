@@ -1,0 +1,163 @@
+/**
+ * The mempool on its own (state faked): replacement rules, per-sender cost accounting, selection order
+ * and gas budget, pruning of dead transactions with queryable reasons; the store's crash tolerance;
+ * the rollup payload's refusal of tampered or foreign ciphertext.
+ */
+import { mkdtempSync, appendFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Wallet, hexlify, keccak256, randomBytes } from "ethers";
+
+import { Mempool, MempoolError } from "../../enclave/sequencer/mempool.js";
+import { SequencerStore } from "../../enclave/sequencer/store.js";
+import { RollupPayloadError, openRollupPayload, sealRollupPayload } from "../../enclave/rollup/codec.js";
+import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+
+const GWEI = 10n ** 9n;
+
+function fakeState(balances: Record<string, bigint> = {}) {
+  const nonces = new Map<string, bigint>();
+  return {
+    nonces,
+    state: {
+      nonce: (a: string) => Promise.resolve(nonces.get(a) ?? 0n),
+      balance: (a: string) => Promise.resolve(balances[a] ?? 10n ** 21n),
+      l1BaseFee: () => GWEI,
+    },
+  };
+}
+
+function sign(w: Wallet, nonce: number, fee: bigint, extra: Record<string, unknown> = {}) {
+  return w.signTransaction({
+    type: 2,
+    chainId: L2_CHAIN_ID,
+    nonce,
+    to: w.address,
+    value: 0n,
+    gasLimit: 21_000n,
+    maxFeePerGas: fee,
+    maxPriorityFeePerGas: fee,
+    ...extra,
+  });
+}
+
+async function refusal(p: Promise<unknown>): Promise<MempoolError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof MempoolError) return e;
+    throw e;
+  }
+  throw new Error("accepted");
+}
+
+describe("mempool", () => {
+  const a = Wallet.createRandom();
+  const b = Wallet.createRandom();
+
+  it("replaces a pending nonce only with a ≥10% higher fee, and says so", async () => {
+    const pool = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const first = await pool.add(await sign(a, 0, 10n * GWEI));
+    const low = await refusal(pool.add(await sign(a, 0, 10n * GWEI + 1n)));
+    expect(low.code).to.equal("replacement-underpriced");
+    const second = await pool.add(await sign(a, 0, 11n * GWEI));
+    expect(pool.status(first)).to.deep.equal({ status: "dropped", reason: `replaced by ${second}` });
+    expect(pool.size).to.equal(1);
+    expect((await refusal(pool.add(await sign(a, 0, 11n * GWEI)))).code).to.equal("already-known");
+  });
+
+  it("counts every pending transaction of a sender against its balance", async () => {
+    const cost = 21_000n * GWEI;
+    const { state } = fakeState({ [a.address]: cost * 2n + cost / 2n });
+    const pool = new Mempool(state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n, l1FeeMarginPercent: 0n });
+    await pool.add(await sign(a, 0, GWEI));
+    await pool.add(await sign(a, 1, GWEI));
+    const third = await refusal(pool.add(await sign(a, 2, GWEI)));
+    expect(third.message).to.match(/insufficient funds/);
+  });
+
+  it("selects by fee then arrival, each sender in nonce order, within the gas budget", async () => {
+    const pool = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const a0 = await pool.add(await sign(a, 0, 1n * GWEI));
+    const a1 = await pool.add(await sign(a, 1, 9n * GWEI)); // rich, but behind a0
+    const b0 = await pool.add(await sign(b, 0, 5n * GWEI));
+    const order = (await pool.select(10_000_000n, 100)).map((t) => t.hash);
+    expect(order).to.deep.equal([b0, a0, a1]);
+    expect((await pool.select(42_000n, 100)).map((t) => t.hash)).to.deep.equal([b0, a0]);
+    expect((await pool.select(10_000_000n, 1)).map((t) => t.hash)).to.deep.equal([b0]);
+  });
+
+  it("drops what can no longer execute, with the reason", async () => {
+    const { state, nonces } = fakeState();
+    const pool = new Mempool(state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const used = await pool.add(await sign(a, 0, GWEI));
+    const gapped = await pool.add(await sign(b, 3, GWEI));
+    nonces.set(a.address, 1n); // nonce 0 used by a transaction the pool never saw
+    await pool.prune(0);
+    expect(pool.status(used)).to.deep.equal({
+      status: "dropped",
+      reason: `nonce 0 was used by another transaction of ${a.address}`,
+    });
+    expect(pool.status(gapped)?.status).to.equal("dropped");
+    expect((pool.status(gapped) as { reason: string }).reason).to.match(/nonce gap/);
+    expect(pool.size).to.equal(0);
+  });
+
+  it("refuses EIP-7702 transactions, unprotected legacy ones and oversized ones", async () => {
+    const pool = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n, maxTxBytes: 200 });
+    const big = await sign(a, 0, GWEI, { data: hexlify(randomBytes(300)), gasLimit: 100_000n });
+    expect((await refusal(pool.add(big))).code).to.equal("oversized");
+    const legacyNoChain = await a.signTransaction({
+      type: 0,
+      nonce: 0,
+      to: a.address,
+      gasLimit: 21_000n,
+      gasPrice: GWEI,
+    });
+    expect((await refusal(pool.add(legacyNoChain))).message).to.match(/replay protection/);
+    const auth = await a.authorize({ address: b.address, nonce: 1n, chainId: L2_CHAIN_ID });
+    const setCode = await sign(a, 0, GWEI, { type: 4, authorizationList: [auth], gasLimit: 60_000n });
+    const roomy = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const refused = await refusal(roomy.add(setCode));
+    expect(refused.code).to.equal("unsupported-type");
+    expect(refused.message).to.equal("transaction type 4 is not supported on Veilnet L2");
+  });
+});
+
+describe("sequencer store", () => {
+  it("ignores a torn last line (crash mid-write) and keeps everything before it", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "veilnet-store-"));
+    try {
+      const store = new SequencerStore(dir);
+      store.accepted("0x01");
+      store.accepted("0x02");
+      store.removed(keccak256("0x01"), "test");
+      store.close();
+      appendFileSync(path.join(dir, "mempool.jsonl"), '{"a":"0x0');
+      const reopened = new SequencerStore(dir);
+      const { pending, dropped } = reopened.recoverMempool(keccak256);
+      expect(pending).to.deep.equal(["0x02"]);
+      expect(dropped.get(keccak256("0x01"))).to.equal("test");
+      reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("rollup payload", () => {
+  const key = hexlify(randomBytes(32));
+  const content = { firstSeq: 7n, batches: [{ timestamp: 1n, l1BaseFee: 2n, l1MessagesTo: 0n, txs: ["0xaabb"] }] };
+
+  it("round-trips and refuses a flipped bit or another epoch's key", () => {
+    const payload = sealRollupPayload(content, key);
+    expect(openRollupPayload(payload, key)).to.deep.equal(content);
+    const bytes = Buffer.from(payload.slice(2), "hex");
+    bytes[20] ^= 1;
+    expect(() => openRollupPayload("0x" + bytes.toString("hex"), key)).to.throw(RollupPayloadError, /does not decrypt/);
+    expect(() => openRollupPayload(payload, hexlify(randomBytes(32)))).to.throw(RollupPayloadError, /does not decrypt/);
+    expect(() => openRollupPayload("0x01", key)).to.throw(RollupPayloadError, /too short/);
+  });
+});
