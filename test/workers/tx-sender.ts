@@ -234,6 +234,18 @@ describe("workers/tx-sender", function () {
       expect(Number(BigInt((await txByHash((outcome as { hash: string }).hash))!.nonce))).to.equal(2);
     });
 
+    it("continues from the chain's nonce when a reorg took away a mined transaction that never came back", async function () {
+      const key = await fundedKey();
+      const sender = makeSender(key);
+      const snapshot = await rpc<string>("evm_snapshot");
+      expect((await sender.send(transfer("reorged-away"))).status).to.equal("mined");
+      await rpc("evm_revert", [snapshot]); // the block with nonce 0 is gone, and so is the transaction
+      expect(await nonceOf(key.address, "pending")).to.equal(0);
+      const outcome = await sender.send(transfer("after-reorg"));
+      expect(outcome.status).to.equal("mined");
+      expect(Number(BigInt((await txByHash((outcome as { hash: string }).hash))!.nonce))).to.equal(0);
+    });
+
     it("recovers from 'nonce too low' when another process used the key's next nonce", async function () {
       const key = await fundedKey();
       const { logger, lines } = captureLogger();

@@ -517,6 +517,19 @@ export class TxSender {
         record.nonce = previousNonce;
         if (this.nextNonce === nonce + 1) this.nextNonce = nonce;
       };
+      if (this.flights.size === 0) {
+        // Nothing of ours is in flight, so the chain's pending nonce is the truth. Below ours means
+        // transactions we counted are gone (an L1 reorg dropped them): reuse their nonces, or every
+        // later transaction would wait behind a gap forever.
+        const chainNonce = await this.chainNonce("pending");
+        if (chainNonce < this.nextNonce) {
+          this.log.warn(
+            { key: record.key, chainNonce, nextNonce: this.nextNonce },
+            "the chain's nonce is below ours and nothing is in flight (reorged away?): continuing from the chain's",
+          );
+          this.nextNonce = chainNonce;
+        }
+      }
       for (let attempt = 0; ; attempt++) {
         const nonce = this.nextNonce++;
         const signed = this.sign(record, nonce, fees, false);
