@@ -62,6 +62,20 @@ async function workersHelp(registry: WorkerRegistry, names: readonly string[]): 
   return parts.join("");
 }
 
+/** Help text of `veilnet node`: the common settings and each role's own. */
+async function nodeHelp(): Promise<string> {
+  const { NODE_ROLES } = await import("../enclave/node/registry.js");
+  return (
+    SETTINGS_NOTE +
+    formatSettings("Common settings", [...commonSettings(), ...runtimeSettings()]) +
+    formatSettings("Sequencer", await NODE_ROLES.sequencer.settings()) +
+    formatSettings(
+      "Validator (joining also reads SIGNER_PRIVATE_KEY and ATTESTATION_SERVICE_KEY)",
+      await NODE_ROLES.validator.settings(),
+    )
+  );
+}
+
 function usageError(message: string): never {
   throw new CommanderError(2, "veilnet.usage", message);
 }
@@ -208,6 +222,36 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
       await runEnclaveJoin(opts);
     });
 
+  program
+    .command("node")
+    .description(
+      "Run an enclave node: the sequencer (L2 EVM, batches, L2 JSON-RPC, rollup-producer) or, with --validator, " +
+        "a validator that replays every rollup from L1",
+    )
+    .option("--validator", "run a validator; an enclave without the network secret first joins (as `enclave join`)")
+    .option("--bounty <ether>", "validator joining: bounty paid to the responding enclave's operator, in ether", "0")
+    .option("--timeout <seconds>", "validator joining: how long to wait for the secret", "300")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("node") ?? "")
+    .action(async (opts: { validator?: boolean; bounty?: string; timeout?: string; config?: string }) => {
+      const { NODE_ROLES } = await import("../enclave/node/registry.js");
+      if (opts.validator === true) {
+        const stateFile = process.env.ENCLAVE_STATE_FILE;
+        if (stateFile === undefined || stateFile === "") throw new ConfigError("config: ENCLAVE_STATE_FILE: Required");
+        const { Enclave } = await import("../enclave/secret/enclave.js");
+        const { existsSync } = await import("node:fs");
+        if (!existsSync(stateFile) || !Enclave.load(stateFile).hasSecret) {
+          await runEnclaveJoin({ stateFile, config: opts.config, bounty: opts.bounty, timeout: opts.timeout });
+        }
+      }
+      process.exit(
+        await runWorkers([opts.validator === true ? "validator" : "sequencer"], {
+          registry: NODE_ROLES,
+          configFile: opts.config,
+        }),
+      );
+    });
+
   return program;
 }
 
@@ -223,6 +267,7 @@ async function main(argv: readonly string[] = process.argv): Promise<number> {
       const one = args[0] === "worker" && registry[args[1]] !== undefined ? [args[1]] : names;
       helpFor.set("worker", await workersHelp(registry, one));
       helpFor.set("workers", await workersHelp(registry, names));
+      if (args[0] === "node") helpFor.set("node", await nodeHelp());
     }
     const program = await buildProgram(registry, helpFor);
     await program.parseAsync([...argv]);

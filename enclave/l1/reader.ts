@@ -5,7 +5,7 @@
  * L2. A node reads L1 itself rather than through the workers' queues so that a validator can join at
  * any time and replay everything from the deployment block.
  */
-import { type AbstractProvider, Interface, type Log, getAddress } from "ethers";
+import { Interface, type Log, type Provider, getAddress } from "ethers";
 
 import type { CrossChainMessage } from "../../protocol/messages.js";
 import type { RollupHeader } from "../../protocol/rollup.js";
@@ -26,7 +26,7 @@ export interface L1Rollup {
 }
 
 export interface L1ReaderOptions {
-  provider: AbstractProvider;
+  provider: Provider;
   messageBus: string;
   rollupRegistry: string;
   fromBlock: number;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type TypedDataDomain, Wallet, hexlify, parseEther, randomBytes } from "ethers";
+import { type BaseWallet, type TypedDataDomain, Wallet, hexlify, parseEther, randomBytes } from "ethers";
 import hre from "hardhat";
 import pino from "pino";
 
@@ -80,7 +80,7 @@ async function setup(): Promise<Harness> {
 }
 
 async function transfer(
-  wallet: Wallet,
+  wallet: BaseWallet,
   nonce: number,
   to: string,
   value: bigint,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Wallet, hexlify, keccak256, randomBytes } from "ethers";
+import { type BaseWallet, Wallet, hexlify, keccak256, randomBytes } from "ethers";
 
 import { Mempool, MempoolError } from "../../enclave/sequencer/mempool.js";
 import { SequencerStore } from "../../enclave/sequencer/store.js";
@@ -29,7 +29,7 @@ function fakeState(balances: Record<string, bigint> = {}) {
   };
 }
 
-function sign(w: Wallet, nonce: number, fee: bigint, extra: Record<string, unknown> = {}) {
+function sign(w: BaseWallet, nonce: number, fee: bigint, extra: Record<string, unknown> = {}) {
   return w.signTransaction({
     type: 2,
     chainId: L2_CHAIN_ID,

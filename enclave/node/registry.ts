@@ -1,0 +1,31 @@
+/** The enclave node's roles as entries of the worker runtime's registry (`npx veilnet node [--validator]`). */
+import type { WorkerRegistry } from "../../workers/registry.js";
+
+export const NODE_ROLES: WorkerRegistry = {
+  sequencer: {
+    description:
+      "Sequencer enclave: L2 EVM, mempool, batches every BATCH_INTERVAL_MS, L2 JSON-RPC and the rollup-producer",
+    load: () => import("./services.js").then((m) => m.createSequencerNode),
+    settings: async () => {
+      const { describeSchema } = await import("../../workers/registry.js");
+      const { nodeConfigSchema } = await import("./config.js");
+      const { rollupProducerConfigSchema } = await import("../../workers/rollup-producer/index.js");
+      return [
+        ...describeSchema(nodeConfigSchema),
+        ...describeSchema(rollupProducerConfigSchema).filter(
+          (d) => d.name.startsWith("ROLLUP_") || d.name.startsWith("SIGNER") || d.name.startsWith("TX_"),
+        ),
+      ];
+    },
+  },
+  validator: {
+    description:
+      "Validator enclave: replays every rollup from L1, refuses one that does not re-execute, serves read-only L2 JSON-RPC",
+    load: () => import("./services.js").then((m) => m.createValidatorNode),
+    settings: async () => {
+      const { describeSchema } = await import("../../workers/registry.js");
+      const { nodeConfigSchema } = await import("./config.js");
+      return describeSchema(nodeConfigSchema);
+    },
+  },
+};

@@ -1,0 +1,196 @@
+/**
+ * `npx veilnet node`: the enclave node as a service of the worker runtime (config, logs, Redis,
+ * /healthz and /metrics come from there). The sequencer runs the L2 chain, the sequencer loop, the L2
+ * JSON-RPC endpoint and the rollup-producer; a validator runs the L2 chain, replays rollups from L1
+ * and serves read-only L2 JSON-RPC.
+ */
+import { ZeroHash } from "ethers";
+
+import { DerivationLabels } from "../crypto/derive.js";
+import { L2Chain } from "../execution/l2-chain.js";
+import type { EntropySource } from "../execution/replay.js";
+import { L1Reader } from "../l1/reader.js";
+import { epochKey } from "../rollup/builder.js";
+import { L2RpcServer } from "../rpc/server.js";
+import type { Enclave } from "../secret/enclave.js";
+import { Sequencer } from "../sequencer/sequencer.js";
+import { SequencerStore } from "../sequencer/store.js";
+import { Validator } from "../validator/validator.js";
+import { parseConfig } from "../../workers/core/config.js";
+import type { ServiceFactory, WorkerContext } from "../../workers/core/context.js";
+import { gauge } from "../../workers/core/metrics.js";
+import type { Service } from "../../workers/core/service.js";
+import { createRollupProducerService } from "../../workers/rollup-producer/index.js";
+import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
+import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
+
+const CLIENT_VERSION = "veilnet-enclave/0.1.0";
+
+async function checkSecret(ctx: WorkerContext, enclave: Enclave): Promise<void> {
+  const onChain = await ctx.contracts.enclaveRegistry.secretCommitment();
+  if (onChain === ZeroHash)
+    throw new Error("the network secret is not initialized on L1 yet (run `veilnet enclave init`)");
+  if (enclave.secretCommitment?.toLowerCase() !== onChain.toLowerCase()) {
+    throw new Error(
+      `the enclave holds a secret committed as ${enclave.secretCommitment}, but L1 commits to ${onChain} (another network's enclave?)`,
+    );
+  }
+}
+
+async function openChain(ctx: WorkerContext, settings: NodeConfig): Promise<{ chain: L2Chain; l1: L1Reader }> {
+  const chain = await L2Chain.create(
+    { l1Bridge: ctx.deployment.addresses.Bridge, l1FeeRecipient: ctx.deployment.addresses.FeeVault },
+    { ...DEFAULT_L1_FEE_MODEL, scalarPercent: settings.L1_FEE_SCALAR_PERCENT },
+  );
+  const l1 = new L1Reader({
+    provider: ctx.provider,
+    messageBus: ctx.deployment.addresses.MessageBus,
+    rollupRegistry: ctx.deployment.addresses.RollupRegistry,
+    fromBlock: ctx.deployment.deploymentBlock,
+    confirmations: settings.L1_CONFIRMATIONS,
+  });
+  return { chain, l1 };
+}
+
+function entropyOf(enclave: Enclave): EntropySource {
+  return (seq) => enclave.derive(DerivationLabels.batchEntropy(seq));
+}
+
+export const createSequencerNode: ServiceFactory = async (ctx) => {
+  const settings = parseConfig(nodeConfigSchema, ctx.source);
+  const enclave = loadNodeEnclave(settings.ENCLAVE_STATE_FILE);
+  await checkSecret(ctx, enclave);
+  if (!(await ctx.contracts.enclaveRegistry.isSequencer(enclave.address))) {
+    ctx.logger.warn({ enclave: enclave.address }, "the enclave is not a sequencer on L1: its rollups will be refused");
+  }
+  const { chain, l1 } = await openChain(ctx, settings);
+  const store = new SequencerStore(dataDirOf(settings));
+  const sequencer = await Sequencer.open({
+    chain,
+    store,
+    l1,
+    entropy: entropyOf(enclave),
+    l1BaseFee: async () => (await ctx.provider.getBlock("latest"))?.baseFeePerGas ?? 0n,
+    mempool: {
+      minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
+      feeModel: { ...DEFAULT_L1_FEE_MODEL, scalarPercent: settings.L1_FEE_SCALAR_PERCENT },
+    },
+    settings: {
+      batchIntervalMs: settings.BATCH_INTERVAL_MS,
+      maxTxsPerBatch: settings.MAX_TXS_PER_BATCH,
+      maxL1MessagesPerBatch: 256,
+      maxGapArrivals: 10_000,
+    },
+    logger: ctx.logger,
+  });
+  const rpc = new L2RpcServer({
+    provider: chain.provider,
+    mempool: sequencer.mempool,
+    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
+    clientVersion: CLIENT_VERSION,
+  });
+  const producer = await createRollupProducerService(ctx, {
+    source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
+    enclave,
+  });
+  const batches = gauge(ctx.metrics, { name: "veilnet_sequencer_batches", help: "Batches sealed by this sequencer" });
+  const pool = gauge(ctx.metrics, {
+    name: "veilnet_mempool_transactions",
+    help: "Transactions waiting in the mempool",
+  });
+  batches.set(sequencer.batchCount);
+  return {
+    name: "sequencer",
+    async start() {
+      const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
+      sequencer.start();
+      ctx.logger.info({ url, enclave: enclave.address, batches: sequencer.batchCount }, "L2 JSON-RPC listening");
+      await producer.start();
+    },
+    async stop() {
+      await producer.stop();
+      await sequencer.stop();
+      await rpc.close();
+      store.close();
+      await chain.close();
+    },
+    async health() {
+      batches.set(sequencer.batchCount);
+      pool.set(sequencer.mempool.size);
+      const own = sequencer.health();
+      const rollups = await producer.health();
+      const ok = own.ok && rollups.ok;
+      const detail = [own.detail, rollups.detail].filter((d) => d !== undefined).join("; ");
+      return ok ? { ok } : { ok, detail };
+    },
+  } satisfies Service;
+};
+
+export const createValidatorNode: ServiceFactory = async (ctx) => {
+  const settings = parseConfig(nodeConfigSchema, ctx.source);
+  const enclave = loadNodeEnclave(settings.ENCLAVE_STATE_FILE);
+  await checkSecret(ctx, enclave);
+  const { chain, l1 } = await openChain(ctx, settings);
+  const logger = ctx.logger;
+  const validator = new Validator({
+    chain,
+    l1,
+    entropy: entropyOf(enclave),
+    epochKey: (epoch) => epochKey(enclave, epoch),
+    logger,
+  });
+  const rpc = new L2RpcServer({
+    provider: chain.provider,
+    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
+    clientVersion: CLIENT_VERSION,
+  });
+  const verified = gauge(ctx.metrics, {
+    name: "veilnet_validator_rollups_verified",
+    help: "Rollups this validator replayed and found right",
+  });
+  const refused = gauge(ctx.metrics, {
+    name: "veilnet_validator_refused",
+    help: "1 when the validator refused a rollup and stopped following",
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  let lastError: string | undefined;
+  const tick = (): void => {
+    running = validator
+      .step()
+      .then((n) => {
+        lastError = undefined;
+        if (n > 0) logger.info({ verified: n, ...validator.status, refused: undefined }, "rollups verified");
+      })
+      .catch((e: unknown) => {
+        lastError = (e as Error).message;
+        logger.error({ err: e }, "validator step failed; retrying");
+      })
+      .finally(() => {
+        verified.set(validator.status.rollupsVerified);
+        refused.set(validator.refused === undefined ? 0 : 1);
+        if (!stopped) timer = setTimeout(tick, settings.VALIDATOR_POLL_MS);
+      });
+  };
+  return {
+    name: "validator",
+    async start() {
+      const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
+      tick();
+      logger.info({ url, enclave: enclave.address }, "L2 JSON-RPC listening (read-only validator)");
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await rpc.close();
+      await chain.close();
+    },
+    health() {
+      const r = validator.refused;
+      if (r !== undefined) return Promise.resolve({ ok: false, detail: `refused rollup ${r.hash}: ${r.reason}` });
+      return Promise.resolve(lastError === undefined ? { ok: true } : { ok: false, detail: lastError });
+    },
+  } satisfies Service;
+};
