@@ -17,6 +17,11 @@ export interface SealedBatch {
   l1MessagesTo: bigint;
   /** Signed user transactions in block order. */
   txs: string[];
+  /**
+   * The newest L1 block the batch's L1 messages come from (0 without messages). A rollup must bind to
+   * an L1 block at least this new: validators refuse messages from after the binding block.
+   */
+  l1Block: bigint;
   /** L2→L1 messages the batch published (not part of the rollup payload: validators recompute them). */
   messages: CrossChainMessage[];
 }
@@ -38,6 +43,7 @@ export interface StoredBatch {
   l1BaseFee: string;
   l1MessagesTo: string;
   txs: string[];
+  l1Block?: string;
   messages: StoredMessage[];
 }
 
@@ -49,6 +55,7 @@ export function batchToJson(b: SealedBatch): StoredBatch {
     l1BaseFee: b.l1BaseFee.toString(),
     l1MessagesTo: b.l1MessagesTo.toString(),
     txs: b.txs,
+    l1Block: b.l1Block.toString(),
     messages: b.messages.map((m) => ({
       sender: m.sender,
       sequence: m.sequence.toString(),
@@ -68,6 +75,7 @@ export function batchFromJson(j: StoredBatch): SealedBatch {
     l1BaseFee: BigInt(j.l1BaseFee),
     l1MessagesTo: BigInt(j.l1MessagesTo),
     txs: j.txs,
+    l1Block: BigInt(j.l1Block ?? "0"),
     messages: j.messages.map((m) => ({
       sender: m.sender,
       sequence: BigInt(m.sequence),

@@ -113,7 +113,9 @@ export class Sequencer {
     await l1.sync();
     this.l1BaseFeeNow = await this.deps.l1BaseFee();
     const from = await chain.nextL1Sequence();
-    const l1Messages = l1.messagesFrom(from, settings.maxL1MessagesPerBatch).map((m) => m.message);
+    const fromL1 = l1.messagesFrom(from, settings.maxL1MessagesPerBatch);
+    const l1Messages = fromL1.map((m) => m.message);
+    const l1Block = fromL1.reduce((max, m) => (BigInt(m.blockNumber) > max ? BigInt(m.blockNumber) : max), 0n);
     const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, l1Messages.length));
     const selected = await this.mempool.select(budget > 0n ? budget : 0n, settings.maxTxsPerBatch);
     if (l1Messages.length === 0 && selected.length === 0 && options.empty !== true) return undefined;
@@ -136,6 +138,7 @@ export class Sequencer {
       l1BaseFee: this.l1BaseFeeNow,
       l1MessagesTo: executed.l1MessagesTo,
       txs: executed.txs,
+      l1Block,
       messages: executed.messages,
     };
     store.appendBatch(batch);

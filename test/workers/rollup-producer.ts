@@ -65,6 +65,7 @@ class MemorySource implements SealedBatchSource {
         timestamp: BigInt(Math.ceil(Date.now() / 1000)),
         l1BaseFee: 1_000_000_000n + seq,
         l1MessagesTo: seq,
+        l1Block: 0n,
         txs: Array.from({ length: opts.txs ?? 2 }, () => hexlify(randomBytes(opts.txBytes ?? 120))),
         messages: i === 0 ? (opts.messages ?? []) : [],
       };

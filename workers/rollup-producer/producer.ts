@@ -350,7 +350,8 @@ export class RollupProducer implements Service {
   private async submit(batches: SealedBatch[]): Promise<ProducerRound> {
     const { chainId, contracts, enclave, writer, settings } = this.deps;
     const registry = contracts.rollupRegistry;
-    const binding = await this.binding();
+    // Not older than the L1 blocks the batches' deposits come from (validators check it).
+    const binding = await this.binding(batches.reduce((max, b) => (b.l1Block > max ? b.l1Block : max), 0n));
     this.domain ??= rollupRegistryDomain(BigInt(chainId), await registry.getAddress());
     const built = await buildRollup({
       enclave,
@@ -421,12 +422,12 @@ export class RollupProducer implements Service {
     return { kind: "landed", rollup, outcome };
   }
 
-  /** The L1 block the rollup binds to: head − bindingDepth. */
-  private async binding(): Promise<L1Binding> {
+  /** The L1 block the rollup binds to: head − bindingDepth, but not before `atLeast`. */
+  private async binding(atLeast: bigint): Promise<L1Binding> {
     const provider = this.deps.provider;
     const head = await provider.getBlock("latest");
     if (head === null) throw new Error("L1 returned no latest block");
-    const number = Math.max(0, head.number - this.settings.bindingDepth);
+    const number = Math.min(head.number, Math.max(0, head.number - this.settings.bindingDepth, Number(atLeast)));
     const block = number === head.number ? head : await provider.getBlock(number);
     if (block?.hash == null) throw new Error(`L1 block ${number} is not available`);
     return { number: BigInt(number), hash: block.hash };
