@@ -8,7 +8,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type BaseWallet, type TypedDataDomain, Wallet, hexlify, parseEther, randomBytes } from "ethers";
+import {
+  type BaseWallet,
+  type TypedDataDomain,
+  Wallet,
+  ZeroAddress,
+  hexlify,
+  id,
+  parseEther,
+  randomBytes,
+} from "ethers";
 import hre from "hardhat";
 import pino from "pino";
 
@@ -20,6 +29,7 @@ import { MempoolError } from "../../enclave/sequencer/mempool.js";
 import { Sequencer } from "../../enclave/sequencer/sequencer.js";
 import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { Validator } from "../../enclave/validator/validator.js";
+import { withdrawalMessage } from "../../protocol/messages.js";
 import { L2_CHAIN_ID, L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
 import { type Veilnet, deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
@@ -184,8 +194,32 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     expect(receipt.status).to.equal("0x0");
   });
 
+  it("the fee collector sends what it collected to the L1 FeeVault through the bridge", async () => {
+    const collected = await h.chain.balance(L2Predeploys.feeCollector);
+    expect(collected > 0n).to.equal(true);
+    const flush = await transfer(alice, 3, L2Predeploys.feeCollector, 0n, {
+      gasLimit: 200_000n,
+      data: id("flush()").slice(0, 10),
+    });
+    await h.sequencer.mempool.add(flush);
+    const batch = (await h.sequencer.produceBatch())!;
+    const [message] = batch.messages;
+    // The flush's own gas went to the collector after it was emptied: only the earlier fees left.
+    expect(message).to.deep.include({ sender: L2Predeploys.bridge, topic: 3 });
+    const expected = withdrawalMessage({
+      l2Bridge: L2Predeploys.bridge,
+      l1Bridge: h.v.addresses.Bridge,
+      l1Token: ZeroAddress,
+      to: h.v.addresses.FeeVault,
+      amount: collected,
+      sequence: message.sequence,
+      nonce: message.nonce,
+    });
+    expect(message.payload).to.equal(expected.payload);
+  });
+
   it("restarts from its data directory: same state, sealed batches and pending transactions kept", async () => {
-    const pendingRaw = await transfer(alice, 3, bob, 5n);
+    const pendingRaw = await transfer(alice, 4, bob, 5n);
     const pendingHash = await h.sequencer.mempool.add(pendingRaw);
     const head = await h.chain.head();
     const batches = h.sequencer.batchCount;
@@ -232,7 +266,7 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
   });
 
   it("a validator refuses a signed rollup whose batches do not re-execute to the claimed hash", async () => {
-    const raw = await transfer(alice, 4, bob, 7n);
+    const raw = await transfer(alice, 5, bob, 7n);
     await h.sequencer.mempool.add(raw);
     const batch = (await h.sequencer.produceBatch())!;
     const block = (await h.v.connection.ethers.provider.getBlock("latest"))!;
