@@ -1,156 +1,181 @@
 /**
- * `npm run devnet`: a local Veilnet in one command.
+ * `npm run devnet`: a whole local Veilnet in one command (see devnet/index.ts for the sequence and
+ * `npm run devnet -- --help` for the settings). Prints numbered progress while starting, then a
+ * summary (URLs, contracts, dev accounts and their L1/L2 balances, logs), and stays up; Ctrl-C
+ * (SIGINT) or SIGTERM stops every process in reverse order and exits 0.
  *
- * Today it runs the L1 side: a Hardhat node (Hardhat's in-process EDR chain behind JSON-RPC), the
- * whole contract suite deployed on it, and a summary of URLs, addresses and funded dev accounts. The
- * enclave and the L2 JSON-RPC endpoint are not available yet (they land with the enclave issue), and the
- * workers run separately (`npx veilnet workers`); the summary says so.
- *
- * Environment:
- *   L1_PORT      port of the L1 node to start (default 8545)
- *   L1_RPC_URL   use this L1 instead of starting one (e.g. an already running `npx hardhat node`)
+ * Exit codes: 0 after a clean stop (or --help), 1 when the start fails or a process dies, 2 for a bad setting.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, formatEther } from "ethers";
+import { JsonRpcProvider, formatEther } from "ethers";
 
-import { CONTRACT_NAMES, readDeployment } from "../deploy/deployment-file.js";
+import { CONTRACT_NAMES } from "../deploy/deployment-file.js";
+import { type Devnet, DevnetAbortedError, type DevnetCrash, l2Balance, startDevnet } from "../devnet/index.js";
+import { DEVNET_HELP, DevnetSettingError, parseDevnetSettings } from "../devnet/settings.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hardhatBin = path.join(root, "node_modules", ".bin", "hardhat");
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
 
-const children: ChildProcess[] = [];
-let stopping = false;
-
-function step(n: number, total: number, text: string): void {
-  console.log(`[${n}/${total}] ${text}`);
+function relative(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith("..") ? file : rel;
 }
 
-function fail(message: string): never {
-  console.error(`devnet: ${message}`);
-  shutdown(1);
-  throw new Error(message);
+function ether(wei: bigint): string {
+  const text = formatEther(wei);
+  return `${text.endsWith(".0") ? text.slice(0, -2) : text} ETH`;
 }
 
-function shutdown(code: number): void {
-  stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 2000).unref();
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-      .once("error", () => resolve(false))
-      .once("listening", () => server.close(() => resolve(true)))
-      .listen(port, "127.0.0.1");
-  });
-}
-
-async function waitForRpc(url: string, timeoutMs: number, node?: ChildProcess): Promise<bigint> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (node !== undefined && node.exitCode !== null) fail(`the L1 node exited with code ${node.exitCode}`);
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      const body = (await response.json()) as { result?: string };
-      if (body.result === undefined) throw new Error("no result");
-      return BigInt(body.result);
-    } catch {
-      if (Date.now() > deadline) fail(`no JSON-RPC answer from ${url} within ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 250));
+async function printSummary(devnet: Devnet): Promise<void> {
+  const { l1, l2, deployment } = devnet;
+  out();
+  out("Veilnet devnet is up.");
+  out();
+  out(
+    `L1 JSON-RPC  ${l1.url}   chain ${l1.chainId}` +
+      (l1.external
+        ? " (L1_RPC_URL, not started by the devnet)"
+        : `, Hardhat node, a block every ${(l1.blockIntervalMs ?? 0) / 1000} s`),
+  );
+  out(`L2 JSON-RPC  ${l2.url}   chain ${l2.chainId}, sequencer`);
+  if (l2.validatorUrl !== undefined) out(`             ${l2.validatorUrl}   validator (read-only)`);
+  out(`Redis        ${devnet.redis.url}${devnet.redis.started ? " (started by the devnet, in memory)" : ""}`);
+  out(`Queues       QUEUE_PREFIX=${devnet.queuePrefix}`);
+  out(`Health       workers ${devnet.health.workers}`);
+  out(`             sequencer ${devnet.health.sequencer}`);
+  if (devnet.health.validator !== undefined) out(`             validator ${devnet.health.validator}`);
+  out();
+  out(
+    `Contracts on L1 (challenge period ${deployment.parameters.challengePeriod} s, deployed in block ${deployment.deploymentBlock}):`,
+  );
+  for (const name of CONTRACT_NAMES) out(`  ${name.padEnd(20)} ${deployment.addresses[name]}`);
+  out(`Sequencer enclave      ${devnet.sequencerEnclave}`);
+  out();
+  out("Dev accounts (Hardhat's public test mnemonic: never use these keys on a real network):");
+  const l1Provider = new JsonRpcProvider(l1.url, undefined, { staticNetwork: true });
+  try {
+    for (const account of devnet.accounts) {
+      const [onL1, onL2] = await Promise.all([
+        l1Provider.getBalance(account.address),
+        l2Balance(l2.url, account.address),
+      ]);
+      out(`  #${account.index} ${account.address}   L1 ${ether(onL1)}   L2 ${ether(onL2)}`);
+      out(`     key ${account.privateKey}`);
+      out(`     ${account.role}`);
     }
+  } finally {
+    l1Provider.destroy();
   }
+  out();
+  out(
+    `Logs         ${relative(devnet.logDir)}/<name>.log  (l1, deploy, enclave-init, workers, sequencer${l2.validatorUrl !== undefined ? ", validator" : ""}${devnet.redis.started ? ", redis" : ""})`,
+  );
+  out(`Data         ${relative(devnet.dataDir)}  (devnet.json describes this devnet)`);
+  out();
+  const l1Env = l1.url === "http://127.0.0.1:8545" ? "" : `L1_RPC_URL=${l1.url} `;
+  out("Try:");
+  out(`  ${l1Env}npx hardhat veil:status --network localhost`);
+  out(`  ${l1Env}npx hardhat veil:deposit --network localhost --amount 1`);
+  out(
+    `  curl -s -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["${devnet.accounts[4].address}","latest"]}' ${l2.url}`,
+  );
+  out();
+  out("Ctrl-C stops the devnet.");
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(hardhatBin, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
-    children.push(child);
-    child.once("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`hardhat ${args.join(" ")} exited with code ${code}`)),
-    );
-  });
+function printCrash(crash: DevnetCrash): void {
+  const how = crash.exit.signal !== null ? `was killed by ${crash.exit.signal}` : `exited with code ${crash.exit.code}`;
+  err(`\ndevnet: ${crash.name} ${how}; stopping the devnet.`);
+  err(`  log: ${crash.logFile}`);
+  for (const line of crash.lastLines) err(`    | ${line}`);
 }
 
-async function main(): Promise<void> {
-  process.once("SIGINT", () => {
-    console.log("\ndevnet: stopping");
-    shutdown(0);
-  });
-  process.once("SIGTERM", () => shutdown(0));
-
-  const total = 3;
-  const external = process.env.L1_RPC_URL;
-  const port = Number(process.env.L1_PORT ?? 8545);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535)
-    fail(`L1_PORT must be a TCP port, got "${process.env.L1_PORT}"`);
-  const l1Url = external ?? `http://127.0.0.1:${port}`;
-
-  let node: ChildProcess | undefined;
-  if (external === undefined) {
-    if (!(await portFree(port))) {
-      fail(
-        `port ${port} is in use. Stop what runs there, or set L1_PORT to another port, or set L1_RPC_URL to use that node.`,
-      );
+async function main(): Promise<number> {
+  let settings;
+  try {
+    settings = parseDevnetSettings(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof DevnetSettingError) {
+      err(`devnet: ${e.message}`);
+      return 2;
     }
-    step(1, total, `starting the L1 node (Hardhat EDR) at ${l1Url}`);
-    node = spawn(hardhatBin, ["node", "--port", String(port)], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-    children.push(node);
-    node.once("exit", (code) => {
-      if (!stopping) fail(`the L1 node exited unexpectedly with code ${code}`);
+    throw e;
+  }
+  if (settings.help) {
+    out(DEVNET_HELP);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  let devnet: Devnet | undefined;
+  let exitCode = 0;
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping = false;
+
+  const shutdown = (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    out(`\ndevnet: ${why}`);
+    if (devnet === undefined) {
+      controller.abort();
+      return;
+    }
+    void devnet.stop().then(() => resolveDone(exitCode));
+  };
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts >= 2) {
+      err("devnet: second signal: killing every process now");
+      process.exit(130); // the supervisor's exit hook SIGKILLs the children
+    }
+    shutdown(0, `${signal}: stopping (a second Ctrl-C kills everything at once)`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  try {
+    devnet = await startDevnet({
+      ...settings.options,
+      signal: controller.signal,
+      onProgress: (p) => out(`[${p.step}/${p.total}] ${p.title}`),
+      onLog: (line) => out(`      ${line}`),
+      onOutput: settings.verbose ? (name, line) => out(`  ${name.padEnd(10)}| ${line}`) : undefined,
+      onCrash: (crash) => {
+        printCrash(crash);
+        shutdown(1, "a process died");
+      },
     });
-  } else {
-    step(1, total, `using the L1 at ${l1Url}`);
-  }
-  const chainId = await waitForRpc(l1Url, 60_000, node);
-  if (node !== undefined) {
-    // A block every second on top of automine: time moves on an idle chain (challenge periods end) and
-    // the workers' confirmation depth is reached without traffic.
-    await fetch(l1Url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "evm_setIntervalMining", params: [1000] }),
-    });
-  }
-
-  step(2, total, `deploying the Veilnet suite to chain ${chainId}`);
-  await run(["deploy", "--network", "localhost"], { ...process.env, L1_RPC_URL: l1Url });
-
-  step(3, total, "ready");
-  const deployment = readDeployment(chainId);
-  const provider = new JsonRpcProvider(l1Url, Number(chainId), { staticNetwork: true });
-  console.log(`\nL1 JSON-RPC   ${l1Url}   (chain ${chainId}${node !== undefined ? ", a block every second" : ""})`);
-  console.log(`L2 JSON-RPC   not yet available: the enclave, sequencer and gateway land with the enclave issue`);
-  console.log("Workers       not started by the devnet yet: run them with `npx veilnet workers` (README, Workers)");
-  console.log(`\nContracts (deployments/${chainId}.json, from block ${deployment.deploymentBlock}):`);
-  for (const name of CONTRACT_NAMES) console.log(`  ${name.padEnd(20)} ${deployment.addresses[name]}`);
-  if (chainId === 31337n) {
-    console.log("\nFunded dev accounts (Hardhat's public test mnemonic: never use these keys on a real network):");
-    const mnemonic = Mnemonic.fromPhrase(DEV_MNEMONIC);
-    for (let i = 0; i < 3; i++) {
-      const w = HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`);
-      const balance = await provider.getBalance(w.address);
-      console.log(`  ${w.address}  ${formatEther(balance)} ETH  key ${w.privateKey}`);
+  } catch (e) {
+    if (e instanceof DevnetAbortedError) {
+      out("devnet: stopped before it was up");
+      return exitCode;
     }
+    err(`\ndevnet: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
   }
-  provider.destroy();
-  console.log("\nTry: npx hardhat veil:status --network localhost");
-  console.log("     npx hardhat veil:deposit --network localhost --amount 1");
-  console.log(external === undefined ? "\nCtrl-C stops the devnet." : "");
-  if (external !== undefined) shutdown(0);
+  if (stopping) {
+    // A signal arrived while the last step finished.
+    await devnet.stop();
+    return exitCode;
+  }
+  try {
+    await printSummary(devnet);
+  } catch (e) {
+    if (!stopping) err(`devnet: could not print the summary: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const code = await done;
+  out("devnet: stopped");
+  return code;
 }
 
-main().catch((e: unknown) => {
-  if (!stopping) console.error(`devnet: ${e instanceof Error ? e.message : String(e)}`);
-  shutdown(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    err(`devnet: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

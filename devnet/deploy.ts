@@ -1,0 +1,81 @@
+/**
+ * Deploying the L1 suite for the devnet: `hardhat deploy --network localhost` with the devnet's
+ * parameters (a short challenge period), or, on an L1 given with L1_RPC_URL that already holds a live
+ * deployment, that deployment as it is.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
+import { VEILNET_MODULE_ID } from "../deploy/parameters.js";
+import { hardhat, projectRoot } from "./commands.js";
+import type { DevnetL1 } from "./l1.js";
+import { type Supervisor, jsonRpc } from "./processes.js";
+
+export interface DeployOptions {
+  l1: DevnetL1;
+  supervisor: Supervisor;
+  /** Where the parameters file (and, for a started L1, the Ignition journal) go. */
+  workDir: string;
+  /** Challenge period of the new deployment, seconds. */
+  challengePeriod: number;
+  /** Directory of deployments/<chainId>.json (default: the deploy task's, ./deployments or $VEILNET_DEPLOYMENTS_DIR). */
+  deploymentsDir?: string;
+  /** Time limit of the deploy command (which compiles first), ms (default 600 000). */
+  timeoutMs?: number;
+}
+
+export interface DeployResult {
+  deployment: Deployment;
+  /** False when an existing deployment on an L1_RPC_URL chain was used as is. */
+  deployed: boolean;
+}
+
+/** The recorded deployment of `chainId` if every contract of it has code on the L1, else undefined. */
+export async function liveDeployment(
+  l1Url: string,
+  chainId: bigint,
+  deploymentsDir?: string,
+): Promise<Deployment | undefined> {
+  let deployment: Deployment;
+  try {
+    deployment = readDeployment(chainId, deploymentsDir);
+  } catch (e) {
+    if (e instanceof DeploymentFileError) return undefined;
+    throw e;
+  }
+  for (const name of CONTRACT_NAMES) {
+    const code = (await jsonRpc(l1Url, "eth_getCode", [deployment.addresses[name], "latest"])) as string;
+    if (code === "0x") return undefined;
+  }
+  return deployment;
+}
+
+/**
+ * Deploys the suite (compiling first). On a started L1 the Ignition journal lives in `workDir`, so a
+ * fresh chain always gets a fresh deployment; on an external L1 the deploy task's own journal is used
+ * and a live deployment is kept.
+ */
+export async function deployContracts(options: DeployOptions): Promise<DeployResult> {
+  const { l1 } = options;
+  if (l1.external) {
+    const existing = await liveDeployment(l1.url, l1.chainId, options.deploymentsDir);
+    if (existing !== undefined) return { deployment: existing, deployed: false };
+  }
+  mkdirSync(options.workDir, { recursive: true });
+  const parametersFile = path.join(options.workDir, "deploy-parameters.json");
+  writeFileSync(
+    parametersFile,
+    `${JSON.stringify({ [VEILNET_MODULE_ID]: { challengePeriod: options.challengePeriod } }, null, 2)}\n`,
+  );
+  const args = ["deploy", "--network", "localhost", "--parameters", parametersFile];
+  if (options.deploymentsDir !== undefined) args.push("--deployments-dir", options.deploymentsDir);
+  if (!l1.external) args.push("--journal-dir", path.join(options.workDir, "ignition"));
+  const { command, args: argv } = hardhat(...args);
+  await options.supervisor.run("deploy", command, argv, {
+    env: { ...process.env, L1_RPC_URL: l1.url },
+    cwd: projectRoot,
+    timeoutMs: options.timeoutMs ?? 600_000,
+  });
+  return { deployment: readDeployment(l1.chainId, options.deploymentsDir), deployed: true };
+}
