@@ -85,7 +85,7 @@ export function describeSchema(schema: z.AnyZodObject, descriptions = SETTING_DE
     for (;;) {
       if (inner instanceof z.ZodDefault) {
         const d: unknown = (inner._def as z.ZodDefaultDef).defaultValue();
-        defaultValue ??= typeof d === "string" ? d : JSON.stringify(d);
+        defaultValue ??= typeof d === "string" ? d : typeof d === "bigint" ? d.toString() : JSON.stringify(d);
         inner = (inner._def as z.ZodDefaultDef).innerType;
       } else if (inner instanceof z.ZodOptional || inner instanceof z.ZodNullable) {
         inner = inner.unwrap() as z.ZodTypeAny;

@@ -43,7 +43,9 @@ export const nodeConfigSchema = z.object({
     .bigint()
     .min(0n)
     .default(100n)
-    .describe("Multiplier of the L1 data fee charged to L2 transactions, percent"),
+    .describe(
+      "Multiplier of the L1 data fee charged to L2 transactions, percent (part of consensus: validators must use the sequencer's)",
+    ),
   /** L1 blocks a deposit or rollup must be buried under before the node reads it. */
   L1_CONFIRMATIONS: z.coerce
     .number()

@@ -1,6 +1,9 @@
 /** The enclave node's roles as entries of the worker runtime's registry (`npx veilnet node [--validator]`). */
 import type { WorkerRegistry } from "../../workers/registry.js";
 
+const VALIDATOR_ONLY = new Set(["VALIDATOR_POLL_MS"]);
+const SEQUENCER_ONLY = new Set(["NODE_DATA_DIR", "BATCH_INTERVAL_MS", "MAX_TXS_PER_BATCH"]);
+
 export const NODE_ROLES: WorkerRegistry = {
   sequencer: {
     description:
@@ -25,7 +28,7 @@ export const NODE_ROLES: WorkerRegistry = {
     settings: async () => {
       const { describeSchema } = await import("../../workers/registry.js");
       const { nodeConfigSchema } = await import("./config.js");
-      return describeSchema(nodeConfigSchema);
+      return describeSchema(nodeConfigSchema).filter((d) => !SEQUENCER_ONLY.has(d.name));
     },
   },
 };
