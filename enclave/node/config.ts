@@ -32,6 +32,14 @@ export const nodeConfigSchema = z.object({
   BATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1000).describe("Time between two batches, ms"),
   /** Most user transactions in one batch. */
   MAX_TXS_PER_BATCH: z.coerce.number().int().min(1).default(5000).describe("Most user transactions in one batch"),
+  /** Most bytes of signed user transactions in one batch (a rollup must fit one 128 KiB L1 transaction). */
+  MAX_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(120_000)
+    .default(100_000)
+    .describe("Most bytes of signed user transactions in one batch (a rollup must fit one 128 KiB L1 transaction)"),
   /** Lowest priority fee the mempool accepts, wei per gas (the L2 base fee is 0). */
   MIN_PRIORITY_FEE_WEI: z.coerce
     .bigint()

@@ -2,7 +2,7 @@
 import type { WorkerRegistry } from "../../workers/registry.js";
 
 const VALIDATOR_ONLY = new Set(["VALIDATOR_POLL_MS"]);
-const SEQUENCER_ONLY = new Set(["NODE_DATA_DIR", "BATCH_INTERVAL_MS", "MAX_TXS_PER_BATCH"]);
+const SEQUENCER_ONLY = new Set(["NODE_DATA_DIR", "BATCH_INTERVAL_MS", "MAX_TXS_PER_BATCH", "MAX_BATCH_BYTES"]);
 
 export const NODE_ROLES: WorkerRegistry = {
   sequencer: {
@@ -14,7 +14,7 @@ export const NODE_ROLES: WorkerRegistry = {
       const { nodeConfigSchema } = await import("./config.js");
       const { rollupProducerConfigSchema } = await import("../../workers/rollup-producer/index.js");
       return [
-        ...describeSchema(nodeConfigSchema),
+        ...describeSchema(nodeConfigSchema).filter((d) => !VALIDATOR_ONLY.has(d.name)),
         ...describeSchema(rollupProducerConfigSchema).filter(
           (d) => d.name.startsWith("ROLLUP_") || d.name.startsWith("SIGNER") || d.name.startsWith("TX_"),
         ),

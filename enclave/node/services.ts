@@ -78,6 +78,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
     settings: {
       batchIntervalMs: settings.BATCH_INTERVAL_MS,
       maxTxsPerBatch: settings.MAX_TXS_PER_BATCH,
+      maxBatchBytes: settings.MAX_BATCH_BYTES,
       maxL1MessagesPerBatch: 256,
       maxGapArrivals: 10_000,
     },

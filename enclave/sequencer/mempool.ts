@@ -78,10 +78,13 @@ export interface MempoolOptions {
   statusMemory?: number;
 }
 
-/** Journal of the pool (for restarts): called on every admission and removal. */
+/**
+ * Journal of the pool (for restarts): called on every admission and on every drop. Inclusions are
+ * not journaled: the sealed batch holds the transaction, and recovery leaves out what a batch holds.
+ */
 export interface MempoolJournal {
   accepted(raw: string): void;
-  removed(hash: string, reason: string | undefined): void;
+  removed(hash: string, reason: string): void;
 }
 
 const REPLACEMENT_BUMP_PERCENT = 10n;
@@ -109,6 +112,12 @@ export class Mempool {
   private readonly byHash = new Map<string, PendingTx>();
   private readonly bySender = new Map<string, Map<bigint, PendingTx>>();
   private readonly finished = new Map<string, TxStatus>();
+  /**
+   * Account nonces of the senders with pending transactions. Only the sender's own transactions move
+   * its nonce, and they all pass through here (`included`), so the L2 state is read once per sender
+   * rather than once per sender per batch. Forgotten when the sender has nothing pending.
+   */
+  private readonly accountNonces = new Map<string, bigint>();
   private arrivals = 0;
   private readonly feeModel: L1FeeModel;
 
@@ -163,7 +172,7 @@ export class Mempool {
     if (this.byHash.size >= (this.options.maxPending ?? 100_000)) {
       throw new MempoolError("pool-full", "mempool is full; try again later");
     }
-    const accountNonce = await this.state.nonce(sender);
+    const accountNonce = await this.accountNonce(sender);
     if (tx.nonce < accountNonce) {
       throw new MempoolError(
         "nonce-too-low",
@@ -211,6 +220,7 @@ export class Mempool {
     this.byHash.set(hash, pending);
     queue.set(pending.nonce, pending);
     this.bySender.set(sender, queue);
+    if (!this.accountNonces.has(sender)) this.accountNonces.set(sender, accountNonce);
     this.finished.delete(hash);
     this.journal?.accepted(raw);
     return hash;
@@ -228,35 +238,38 @@ export class Mempool {
 
   /** The next nonce of `sender` counting its pending transactions (for `eth_getTransactionCount(pending)`). */
   pendingNonce(sender: string, accountNonce: bigint): bigint {
-    const queue = this.bySender.get(getAddress(sender));
-    let n = accountNonce;
+    const address = getAddress(sender);
+    const queue = this.bySender.get(address);
+    let n = this.accountNonces.get(address) ?? accountNonce;
     while (queue?.has(n) === true) n++;
     return n;
   }
 
   /**
    * The transactions of the next batch: highest fee first, then arrival, each sender's in nonce
-   * order from its account nonce, within `gasBudget` and `maxCount`.
+   * order from its account nonce, within `gasBudget`, `maxCount` and `maxBytes` (raw encoded bytes,
+   * so that the batch fits an L1 transaction once compressed). A transaction too big for what is
+   * left is skipped, and its sender's later ones with it, for this batch.
    */
-  async select(gasBudget: bigint, maxCount: number): Promise<PendingTx[]> {
+  async select(gasBudget: bigint, maxCount: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<PendingTx[]> {
     const heads: PendingTx[] = [];
-    const next = new Map<string, bigint>();
     for (const [sender, queue] of this.bySender) {
-      const nonce = await this.state.nonce(sender);
-      next.set(sender, nonce);
-      const head = queue.get(nonce);
+      const head = queue.get(await this.accountNonce(sender));
       if (head !== undefined) heads.push(head);
     }
     const better = (a: PendingTx, b: PendingTx): boolean => a.fee > b.fee || (a.fee === b.fee && a.arrival < b.arrival);
     const chosen: PendingTx[] = [];
     let gas = 0n;
+    let bytes = 0;
     // Small pools: a sorted array re-sorted on insert is simpler than a heap and fast enough per batch.
     heads.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
     while (heads.length > 0 && chosen.length < maxCount) {
       const best = heads.shift()!;
-      if (gas + best.gasLimit > gasBudget) continue;
+      const size = (best.raw.length - 2) / 2;
+      if (gas + best.gasLimit > gasBudget || bytes + size > maxBytes) continue;
       chosen.push(best);
       gas += best.gasLimit;
+      bytes += size;
       const following = this.bySender.get(best.sender)?.get(best.nonce + 1n);
       if (following !== undefined) {
         const at = heads.findIndex((h) => better(following, h));
@@ -266,13 +279,23 @@ export class Mempool {
     return chosen;
   }
 
-  /** Marks transactions as included in batch `batch`. */
+  /** Marks transactions as included in batch `batch` (their senders' nonces move past them). */
   included(hashes: readonly string[], batch: bigint): void {
-    for (const hash of hashes) this.remove(hash, { status: "included", batch });
+    for (const hash of hashes) {
+      const tx = this.byHash.get(hash);
+      if (tx === undefined) continue;
+      if (this.accountNonces.has(tx.sender)) this.accountNonces.set(tx.sender, tx.nonce + 1n);
+      this.remove(hash, { status: "included", batch });
+    }
   }
 
-  /** Removes a transaction for good, with the reason its sender will see. */
+  /**
+   * Removes a transaction for good, with the reason its sender will see. The sender's nonce is read
+   * from the state again next time: a drop is where a remembered nonce could have gone stale.
+   */
   drop(hash: string, reason: string): void {
+    const tx = this.byHash.get(hash);
+    if (tx !== undefined) this.accountNonces.delete(tx.sender);
     this.remove(hash, { status: "dropped", reason });
   }
 
@@ -287,7 +310,7 @@ export class Mempool {
    */
   async prune(maxAgeArrivals: number): Promise<void> {
     for (const [sender, queue] of [...this.bySender]) {
-      const nonce = await this.state.nonce(sender);
+      const nonce = await this.accountNonce(sender);
       for (const tx of [...queue.values()]) {
         if (tx.nonce < nonce) this.drop(tx.hash, `nonce ${tx.nonce} was used by another transaction of ${sender}`);
         else if (tx.nonce > nonce && !queue.has(nonce) && this.arrivals - tx.arrival > maxAgeArrivals) {
@@ -302,16 +325,30 @@ export class Mempool {
     return [...this.byHash.values()].sort((a, b) => a.arrival - b.arrival);
   }
 
+  /** The sender's account nonce: remembered while it has pending transactions, else read from the state. */
+  private async accountNonce(sender: string): Promise<bigint> {
+    let nonce = this.accountNonces.get(sender);
+    if (nonce === undefined) {
+      nonce = await this.state.nonce(sender);
+      // Remembered only once the sender has a queue; `add` may still refuse the transaction.
+      if (this.bySender.has(sender)) this.accountNonces.set(sender, nonce);
+    }
+    return nonce;
+  }
+
   private remove(hash: string, status: TxStatus): void {
     const tx = this.byHash.get(hash);
     if (tx === undefined) return;
     this.byHash.delete(hash);
     const queue = this.bySender.get(tx.sender);
     queue?.delete(tx.nonce);
-    if (queue !== undefined && queue.size === 0) this.bySender.delete(tx.sender);
+    if (queue !== undefined && queue.size === 0) {
+      this.bySender.delete(tx.sender);
+      this.accountNonces.delete(tx.sender);
+    }
     this.finished.set(hash, status);
     const memory = this.options.statusMemory ?? 100_000;
     while (this.finished.size > memory) this.finished.delete(this.finished.keys().next().value!);
-    this.journal?.removed(hash, status.status === "dropped" ? status.reason : undefined);
+    if (status.status === "dropped") this.journal?.removed(hash, status.reason);
   }
 }

@@ -18,6 +18,8 @@ import { StoreError, type SequencerStore } from "./store.js";
 export interface SequencerSettings {
   batchIntervalMs: number;
   maxTxsPerBatch: number;
+  /** Most bytes of signed user transactions in one batch, so that its rollup fits one L1 transaction. */
+  maxBatchBytes: number;
   maxL1MessagesPerBatch: number;
   /** Transactions waiting behind a nonce gap are dropped after this many newer arrivals. */
   maxGapArrivals: number;
@@ -117,7 +119,11 @@ export class Sequencer {
     const l1Messages = fromL1.map((m) => m.message);
     const l1Block = fromL1.reduce((max, m) => (BigInt(m.blockNumber) > max ? BigInt(m.blockNumber) : max), 0n);
     const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, l1Messages.length));
-    const selected = await this.mempool.select(budget > 0n ? budget : 0n, settings.maxTxsPerBatch);
+    const selected = await this.mempool.select(
+      budget > 0n ? budget : 0n,
+      settings.maxTxsPerBatch,
+      settings.maxBatchBytes,
+    );
     if (l1Messages.length === 0 && selected.length === 0 && options.empty !== true) return undefined;
 
     const seq = BigInt(store.sealed.length);

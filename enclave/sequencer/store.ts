@@ -3,6 +3,8 @@
  * line per batch) and the mempool journal (`mempool.jsonl`: accepted transactions and removals).
  * Every line is written and fsync'd before the sequencer answers or moves on, so a crash or restart
  * loses no accepted transaction and no sealed batch. A torn last line (a crash mid-write) is ignored.
+ * The journal records admissions and drops, not inclusions: on recovery a transaction a sealed batch
+ * holds is no longer pending (one fsync per batch, not one per included transaction).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
@@ -103,13 +105,13 @@ export class SequencerStore implements MempoolJournal {
     this.journalFile.append([JSON.stringify({ a: raw } satisfies JournalLine)]);
   }
 
-  removed(hash: string, reason: string | undefined): void {
-    this.journalFile.append([JSON.stringify(reason === undefined ? { r: hash } : { r: hash, reason })]);
+  removed(hash: string, reason: string): void {
+    this.journalFile.append([JSON.stringify({ r: hash, reason } satisfies JournalLine)]);
   }
 
   /**
-   * The transactions accepted and not removed, in arrival order, plus the reasons of the removed
-   * ones; then compacts the journal to just the pending transactions.
+   * The transactions accepted, neither dropped nor in a sealed batch, in arrival order, plus the
+   * reasons of the dropped ones; then compacts the journal to just the pending transactions.
    */
   recoverMempool(hashOf: (raw: string) => string): { pending: string[]; dropped: Map<string, string> } {
     const pending = new Map<string, string>();
@@ -119,6 +121,12 @@ export class SequencerStore implements MempoolJournal {
       else {
         pending.delete(line.r);
         if (line.reason !== undefined) dropped.set(line.r, line.reason);
+      }
+    }
+    if (pending.size > 0) {
+      const raws = new Set([...pending.values()].map((raw) => raw.toLowerCase()));
+      for (const batch of this.batches) {
+        for (const raw of batch.txs) if (raws.has(raw.toLowerCase())) pending.delete(hashOf(raw));
       }
     }
     this.journalFile.rewrite([...pending.values()].map((raw) => JSON.stringify({ a: raw })));

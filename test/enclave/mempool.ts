@@ -92,17 +92,51 @@ describe("mempool", () => {
   it("drops what can no longer execute, with the reason", async () => {
     const { state, nonces } = fakeState();
     const pool = new Mempool(state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
-    const used = await pool.add(await sign(a, 0, GWEI));
+    const a0 = await pool.add(await sign(a, 0, GWEI));
+    const a1 = await pool.add(await sign(a, 1, GWEI));
     const gapped = await pool.add(await sign(b, 3, GWEI));
-    nonces.set(a.address, 1n); // nonce 0 used by a transaction the pool never saw
+    // a's nonces 0 and 1 were used by transactions the pool never saw: executing a0 fails, the
+    // sequencer drops it, and the pool reads a's nonce again.
+    nonces.set(a.address, 2n);
+    pool.drop(a0, "nonce too low");
     await pool.prune(0);
-    expect(pool.status(used)).to.deep.equal({
+    expect(pool.status(a1)).to.deep.equal({
       status: "dropped",
-      reason: `nonce 0 was used by another transaction of ${a.address}`,
+      reason: `nonce 1 was used by another transaction of ${a.address}`,
     });
     expect(pool.status(gapped)?.status).to.equal("dropped");
     expect((pool.status(gapped) as { reason: string }).reason).to.match(/nonce gap/);
     expect(pool.size).to.equal(0);
+  });
+
+  it("reads a sender's nonce from the state once while it has pending transactions", async () => {
+    const { state } = fakeState();
+    let reads = 0;
+    const counting = { ...state, nonce: (address: string) => (reads++, state.nonce(address)) };
+    const pool = new Mempool(counting, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const a0 = await pool.add(await sign(a, 0, GWEI));
+    await pool.add(await sign(a, 1, GWEI));
+    await pool.add(await sign(a, 2, GWEI));
+    for (let i = 0; i < 3; i++) await pool.select(10_000_000n, 100);
+    await pool.prune(100);
+    expect(reads).to.equal(1);
+    pool.included([a0], 0n); // the state is not asked: the nonce follows what the pool included
+    expect(pool.pendingNonce(a.address, 0n)).to.equal(3n);
+    expect((await refusal(pool.add(await sign(a, 0, 2n * GWEI)))).code).to.equal("nonce-too-low");
+    expect((await pool.select(10_000_000n, 100)).map((t) => t.nonce)).to.deep.equal([1n, 2n]);
+    expect(reads).to.equal(1);
+  });
+
+  it("keeps a batch within its byte budget", async () => {
+    const pool = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const small = await sign(a, 0, GWEI);
+    const big = await sign(b, 0, 2n * GWEI, { data: hexlify(randomBytes(1000)), gasLimit: 100_000n });
+    const smallHash = await pool.add(small);
+    await pool.add(big);
+    const size = (raw: string) => (raw.length - 2) / 2;
+    // The richer, bigger one does not fit what is left; the smaller one still does.
+    expect((await pool.select(10_000_000n, 100, size(small) + 10)).map((t) => t.hash)).to.deep.equal([smallHash]);
+    expect(await pool.select(10_000_000n, 100, size(small) + size(big))).to.have.length(2);
   });
 
   it("refuses EIP-7702 transactions, unprotected legacy ones and oversized ones", async () => {
@@ -141,6 +175,34 @@ describe("sequencer store", () => {
       expect(pending).to.deep.equal(["0x02"]);
       expect(dropped.get(keccak256("0x01"))).to.equal("test");
       reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("recovers as pending only what no sealed batch holds (inclusions are not journaled)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "veilnet-store-"));
+    try {
+      const store = new SequencerStore(dir);
+      for (const raw of ["0x01", "0x02", "0x03"]) store.accepted(raw);
+      store.appendBatch({
+        seq: 0n,
+        hash: keccak256("0xb0"),
+        timestamp: 1n,
+        l1BaseFee: 0n,
+        l1MessagesTo: 0n,
+        txs: ["0x02"],
+        l1Block: 0n,
+        messages: [],
+      });
+      store.close();
+      const reopened = new SequencerStore(dir);
+      expect(reopened.recoverMempool(keccak256).pending).to.deep.equal(["0x01", "0x03"]);
+      reopened.close();
+      // The journal was compacted to those two.
+      const again = new SequencerStore(dir);
+      expect(again.recoverMempool(keccak256).pending).to.deep.equal(["0x01", "0x03"]);
+      again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
