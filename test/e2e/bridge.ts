@@ -1,0 +1,270 @@
+/**
+ * End to end: a whole devnet (L1 node, deployment, workers, sequencer and validator enclave nodes) in
+ * a temporary directory, on free ports, with its own deployments directory and its own queue prefix in
+ * the Redis at 127.0.0.1:6379; the bridge scenario of `npm run demo` (devnet/scenario.ts) runs against
+ * it, and the test checks on L1 and L2 itself what the scenario reports: alice's L1 balances right to
+ * the wei, each withdrawal relayed exactly once, the validator's L2 block hash equal to the sequencer's.
+ * Then the failure paths: the validator step on a devnet without one, and the scenario with the workers
+ * down. Stopping leaves nothing of the devnet in Redis.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Contract, JsonRpcProvider, ZeroAddress } from "ethers";
+import { Redis } from "ioredis";
+
+import { type Devnet, startDevnet } from "../../devnet/index.js";
+import { freePort } from "../../devnet/ports.js";
+import { jsonRpc } from "../../devnet/processes.js";
+import {
+  type BridgeScenarioResult,
+  SCENARIO_AMOUNTS,
+  ScenarioCheckError,
+  runBridgeScenario,
+} from "../../devnet/scenario.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+
+const MESSAGE_BUS_ABI = ["function messageFee() view returns (uint256)"];
+const MESSENGER_ABI = [
+  "function isRelayed(uint64 sequence) view returns (bool)",
+  "event MessageRelayed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target)",
+  "event MessageRelayFailed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target, bytes reason)",
+];
+const BRIDGE_ABI = ["event WithdrawalFinalized(address indexed token, address indexed to, uint256 amount)"];
+const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"];
+
+/** `n` distinct ports free on 127.0.0.1 right now. */
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+async function keysUnder(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    let count = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== "0");
+    return count;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe("e2e: bridge through the devnet", function () {
+  this.timeout(240_000);
+
+  let dir: string;
+  let devnet: Devnet | undefined;
+  let l1: JsonRpcProvider | undefined;
+  let result: BridgeScenarioResult | undefined;
+  const lines: string[] = [];
+
+  const running = (): { devnet: Devnet; l1: JsonRpcProvider } => {
+    if (devnet === undefined || l1 === undefined) throw new Error("the devnet did not start");
+    return { devnet, l1 };
+  };
+  const scenario = (): BridgeScenarioResult => {
+    if (result === undefined) throw new Error("the scenario did not complete (see the first failure)");
+    return result;
+  };
+
+  before(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "veilnet-e2e-bridge-"));
+    const [l1Port, l2RpcPort, validatorL2RpcPort] = await freePorts(3);
+    const started = Date.now();
+    devnet = await startDevnet({
+      dir,
+      deploymentsDir: path.join(dir, "deployments"),
+      l1Port,
+      l2RpcPort,
+      validatorL2RpcPort,
+      redisUrl: REDIS_URL,
+      validator: true,
+    });
+    l1 = new JsonRpcProvider(devnet.l1Url, undefined, { staticNetwork: true });
+    console.log(`        devnet up in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
+  });
+
+  after(async function () {
+    l1?.destroy();
+    try {
+      await devnet?.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs on its own ports, directory, deployments directory and queue prefix", async () => {
+    const { devnet } = running();
+    expect(devnet.dataDir.startsWith(dir)).to.equal(true);
+    expect(devnet.logDir.startsWith(dir)).to.equal(true);
+    expect(devnet.validatorL2Url).to.be.a("string");
+    expect(devnet.queuePrefix).to.match(/^devnet-31337-[0-9a-z]+$/);
+    // The workers and nodes are using the prefix (BullMQ queues, withdrawal statuses).
+    expect(await keysUnder(devnet.queuePrefix)).to.be.greaterThan(0);
+  });
+
+  it("walks the bridge scenario with every check holding", async () => {
+    const { devnet } = running();
+    result = await runBridgeScenario(devnet, { print: (line) => lines.push(line), validator: true });
+    console.log(`        scenario done in ${(result.durationMs / 1000).toFixed(1)} s`);
+    const steps = lines.filter((l) => l.startsWith("step "));
+    expect(steps).to.have.length(9);
+    expect(steps[8]).to.equal("step 9: the validator re-executed the rollups from L1 to the same L2 block hash");
+    expect(devnet.crashes).to.deep.equal([]);
+  });
+
+  it("alice's L1 ETH is right to the wei: before - deposit - fees - gas + withdrawal", async () => {
+    const { devnet, l1 } = running();
+    const r = scenario();
+    const fee = BigInt(
+      await new Contract(devnet.addresses.MessageBus, MESSAGE_BUS_ABI, l1).getFunction("messageFee").staticCall(),
+    );
+    expect(r.amounts.messageFee).to.equal(fee);
+    expect(r.l1.feesPaid).to.equal(3n * fee);
+    // Gas and value of every L1 transaction of alice, from the L1 itself.
+    let gas = 0n;
+    let value = 0n;
+    for (const t of r.l1.transactions) {
+      const [tx, receipt] = await Promise.all([l1.getTransaction(t.hash), l1.getTransactionReceipt(t.hash)]);
+      expect(tx?.from, t.what).to.equal(r.alice);
+      expect(receipt?.status, t.what).to.equal(1);
+      gas += receipt!.gasUsed * receipt!.gasPrice;
+      value += tx!.value;
+    }
+    expect(r.l1.transactions).to.have.length(6);
+    expect(gas).to.be.greaterThan(0n);
+    expect(r.l1.gasPaid).to.equal(gas);
+    expect(value).to.equal(SCENARIO_AMOUNTS.ethDeposit + 3n * fee);
+    expect(await l1.getBalance(r.alice)).to.equal(r.l1.ethAfter);
+    expect(r.l1.ethAfter).to.equal(
+      r.l1.ethBefore - SCENARIO_AMOUNTS.ethDeposit - 3n * fee - gas + SCENARIO_AMOUNTS.ethWithdrawal,
+    );
+  });
+
+  it("alice's L1 tokens are right to the wei: before - deposit + withdrawal; the bridge holds the rest", async () => {
+    const { devnet, l1 } = running();
+    const r = scenario();
+    const token = new Contract(r.token, ERC20_ABI, l1);
+    const balanceOf = async (who: string) => BigInt(await token.getFunction("balanceOf").staticCall(who));
+    expect(r.l1.tokenBefore).to.equal(SCENARIO_AMOUNTS.tokenMint);
+    expect(await balanceOf(r.alice)).to.equal(r.l1.tokenAfter);
+    expect(r.l1.tokenAfter).to.equal(
+      r.l1.tokenBefore - SCENARIO_AMOUNTS.tokenDeposit + SCENARIO_AMOUNTS.tokenWithdrawal,
+    );
+    expect(await balanceOf(devnet.addresses.Bridge)).to.equal(
+      SCENARIO_AMOUNTS.tokenDeposit - SCENARIO_AMOUNTS.tokenWithdrawal,
+    );
+  });
+
+  it("each withdrawal was relayed exactly once on L1 and paid out once", async () => {
+    const { devnet, l1 } = running();
+    const r = scenario();
+    const messenger = new Contract(devnet.addresses.CrossChainMessenger, MESSENGER_ABI, l1);
+    const bridge = new Contract(devnet.addresses.Bridge, BRIDGE_ABI, l1);
+    const fromBlock = devnet.deployment.deploymentBlock;
+    expect(r.withdrawals.map((w) => [w.asset, w.l1Token, w.amount])).to.deep.equal([
+      ["ETH", ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal],
+      ["token", r.token, SCENARIO_AMOUNTS.tokenWithdrawal],
+    ]);
+    expect(r.withdrawals[0].sequence).to.not.equal(r.withdrawals[1].sequence);
+    for (const w of r.withdrawals) {
+      expect(w.relayedEvents, `withdrawal ${w.sequence}`).to.equal(1);
+      expect(w.relayFailedEvents, `withdrawal ${w.sequence}`).to.equal(0);
+      const relayed = await messenger.queryFilter(messenger.filters.MessageRelayed(w.messageHash), fromBlock);
+      expect(relayed, `MessageRelayed for ${w.messageHash}`).to.have.length(1);
+      const log = messenger.interface.parseLog(relayed[0])!;
+      expect(BigInt(log.args.sequence)).to.equal(w.sequence);
+      expect(log.args.target).to.equal(devnet.addresses.Bridge);
+      expect(relayed[0].transactionHash).to.equal(w.relayTxHash);
+      expect(
+        await messenger.queryFilter(messenger.filters.MessageRelayFailed(null, w.sequence), fromBlock),
+      ).to.have.length(0);
+      expect(await messenger.getFunction("isRelayed").staticCall(w.sequence)).to.equal(true);
+      // The relay was the withdrawal-processor's, not alice's: her gas figures hold no relay.
+      expect(r.l1.transactions.map((t) => t.hash)).to.not.include(w.relayTxHash);
+    }
+    const finalized = await bridge.queryFilter(bridge.filters.WithdrawalFinalized(null, r.alice), fromBlock);
+    expect(
+      finalized.map((e) => {
+        const log = bridge.interface.parseLog(e)!;
+        return [log.args.token as string, BigInt(log.args.amount), e.transactionHash];
+      }),
+    ).to.have.deep.members([
+      [ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal, r.withdrawals[0].relayTxHash],
+      [r.token, SCENARIO_AMOUNTS.tokenWithdrawal, r.withdrawals[1].relayTxHash],
+    ]);
+  });
+
+  it("the validator's L2 block hash equals the sequencer's at the last withdrawal", async () => {
+    const { devnet } = running();
+    const r = scenario();
+    expect(r.validator).to.not.equal(undefined);
+    const { block, sequencerHash, validatorHash } = r.validator!;
+    expect(block).to.equal(r.withdrawalBlock);
+    expect(block).to.be.greaterThan(0);
+    const hashAt = async (url: string) =>
+      ((await jsonRpc(url, "eth_getBlockByNumber", [`0x${block.toString(16)}`, false])) as { hash: string }).hash;
+    const [onSequencer, onValidator] = await Promise.all([hashAt(devnet.l2Url), hashAt(devnet.validatorL2Url!)]);
+    expect(onSequencer).to.match(/^0x[0-9a-f]{64}$/);
+    expect(onSequencer).to.equal(sequencerHash);
+    expect(onValidator).to.equal(validatorHash);
+    expect(validatorHash).to.equal(sequencerHash);
+  });
+
+  it("refuses the validator step on a devnet without a validator, before sending anything", async () => {
+    const { devnet, l1 } = running();
+    const alice = scenario().alice;
+    const nonce = await l1.getTransactionCount(alice);
+    const printed: string[] = [];
+    const error = await runBridgeScenario(
+      { ...devnet, validatorL2Url: undefined },
+      { validator: true, print: (l) => printed.push(l) },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ScenarioCheckError);
+    expect((error as Error).message).to.equal("the validator step was asked for, but the devnet runs no validator");
+    expect(printed).to.deep.equal([]);
+    expect(await l1.getTransactionCount(alice)).to.equal(nonce);
+  });
+
+  it("with the workers down, fails naming the withdrawal-processor it waited for", async () => {
+    const { devnet } = running();
+    const workers = devnet.supervisor.processes.find((p) => p.name === "workers");
+    expect(workers?.running()).to.equal(true);
+    process.kill(-workers!.child.pid!, "SIGTERM");
+    await workers!.exited;
+    // The nodes read L1 themselves: a second run gets its deposits and withdrawals through (the L2
+    // checks are relative), but nothing tracks the rollup for the withdrawals any more.
+    const printed: string[] = [];
+    const error = await runBridgeScenario(devnet, { timeoutMs: 20_000, print: (l) => printed.push(l) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ScenarioCheckError);
+    expect((error as Error).message).to.equal(
+      "timed out after 20 s waiting for the withdrawal-processor to track both withdrawals",
+    );
+    expect(printed.filter((l) => l.startsWith("step ")).at(-1)).to.match(/^step 5: the rollup with the withdrawals/);
+    expect(devnet.crashes.map((c) => c.name)).to.deep.equal(["workers"]);
+  });
+
+  it("stopping the devnet leaves nothing under its queue prefix in Redis", async () => {
+    const { devnet } = running();
+    expect(await keysUnder(devnet.queuePrefix)).to.be.greaterThan(0);
+    await devnet.stop();
+    expect(await keysUnder(devnet.queuePrefix)).to.equal(0);
+    expect(devnet.supervisor.processes.filter((p) => p.running())).to.deep.equal([]);
+  });
+});
