@@ -58,7 +58,13 @@ async function openSequencer(v: Veilnet, enclave: RollupSigningEnclave, dir: str
     entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
     l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
     mempool: { minPriorityFee: GWEI / 1000n },
-    settings: { batchIntervalMs: 1000, maxTxsPerBatch: 1000, maxBatchBytes: 100_000, maxL1MessagesPerBatch: 64, maxGapArrivals: 100 },
+    settings: {
+      batchIntervalMs: 1000,
+      maxTxsPerBatch: 1000,
+      maxBatchBytes: 100_000,
+      maxL1MessagesPerBatch: 64,
+      maxGapArrivals: 100,
+    },
     logger,
     clock: () => (clock.now += 2n),
   });

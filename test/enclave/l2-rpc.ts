@@ -65,7 +65,13 @@ describe("enclave L2 JSON-RPC", function () {
       entropy: (seq) => derive(genesis.secret, DerivationLabels.batchEntropy(seq)),
       l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
       mempool: { minPriorityFee: MIN_FEE },
-      settings: { batchIntervalMs: 100, maxTxsPerBatch: 1000, maxBatchBytes: 100_000, maxL1MessagesPerBatch: 64, maxGapArrivals: 100 },
+      settings: {
+        batchIntervalMs: 100,
+        maxTxsPerBatch: 1000,
+        maxBatchBytes: 100_000,
+        maxL1MessagesPerBatch: 64,
+        maxGapArrivals: 100,
+      },
       logger: pino({ level: "silent" }),
     });
     server = new L2RpcServer({
