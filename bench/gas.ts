@@ -25,6 +25,7 @@ import {
   passChallengePeriod,
   secretResponse,
   signRollup,
+  testEpochKey,
   withdrawalMessages,
 } from "../test/helpers/veilnet.js";
 
@@ -140,6 +141,11 @@ await measure(
   v.messenger.connect(bob).relayMessageWithProof(withdrawals[2], tree.proof(2), tree.root),
   { target: 75_000 },
 );
+
+// --- revelation -------------------------------------------------------------------------------
+// The rollups above are in epoch 0 (committing testEpochKey(0)); its key is public from revealableAt(0).
+await connection.networkHelpers.mineUpTo(await v.rollupRegistry.revealableAt(0n));
+await measure("revealEpochKey", v.rollupRegistry.connect(bob).revealEpochKey(0n, testEpochKey(0n)));
 
 // --- network secret ---------------------------------------------------------------------------
 const newcomer = await makeEnclave(v);

@@ -20,6 +20,11 @@ export const VEILNET_MODULE_ID = "Veilnet";
 export interface VeilnetParameters {
   /** Seconds a rollup's message root waits before it can be relayed (RollupRegistry, uint32). */
   challengePeriod: bigint;
+  /**
+   * L1 blocks after the end of a revelation epoch before its key may be published (RollupRegistry, uint64,
+   * at least MIN_REVELATION_PERIOD = 256).
+   */
+  revelationPeriod: bigint;
   /** Seconds after which an unanswered secret request can be cancelled (EnclaveRegistry, uint64). */
   secretRequestTimeout: bigint;
   /** Wei charged per L1→L2 message (MessageBus, ≤ uint128). */
@@ -46,6 +51,8 @@ export interface VeilnetParameters {
 /** Defaults of every parameter but `attestationService` (the deployer on local chains, required elsewhere). */
 export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationService">> = {
   challengePeriod: 3600n,
+  // About 7 days of 12 s L1 blocks.
+  revelationPeriod: 50_400n,
   secretRequestTimeout: 3600n,
   messageFee: 0n,
   baseReward: 0n,
@@ -59,6 +66,8 @@ export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationSe
 const MAX_UINT32 = 2n ** 32n - 1n;
 const MAX_UINT64 = 2n ** 64n - 1n;
 const MAX_UINT128 = 2n ** 128n - 1n;
+/** RollupRegistry.MIN_REVELATION_PERIOD (the `blockhash` window a binding block must be in). */
+export const MIN_REVELATION_PERIOD = 256n;
 
 /** An integer given as a JSON number, a decimal string or Ignition's `"123n"` (already a bigint). */
 function uint(max: bigint, what: string) {
@@ -83,6 +92,9 @@ const bytes32 = z.string().refine((v) => isHexString(v, 32), { message: "expecte
 /** Every parameter with its type and range. */
 const parameterFields = z.object({
   challengePeriod: uint(MAX_UINT32, "uint32 seconds"),
+  revelationPeriod: uint(MAX_UINT64, "uint64 L1 blocks").refine((v) => v >= MIN_REVELATION_PERIOD, {
+    message: `must be at least ${MIN_REVELATION_PERIOD} L1 blocks (RollupRegistry.MIN_REVELATION_PERIOD)`,
+  }),
   secretRequestTimeout: uint(MAX_UINT64, "uint64 seconds"),
   messageFee: uint(MAX_UINT128, "wei"),
   baseReward: uint(MAX_UINT64, "wei"),
@@ -156,6 +168,7 @@ export function resolveParameters(
 /** JSON form of the parameters in deployments/<chainId>.json: integers as decimal strings. */
 export interface SerializedVeilnetParameters {
   challengePeriod: string;
+  revelationPeriod: string;
   secretRequestTimeout: string;
   messageFee: string;
   baseReward: string;
@@ -170,6 +183,7 @@ export interface SerializedVeilnetParameters {
 export function serializeParameters(p: VeilnetParameters): SerializedVeilnetParameters {
   return {
     challengePeriod: p.challengePeriod.toString(),
+    revelationPeriod: p.revelationPeriod.toString(),
     secretRequestTimeout: p.secretRequestTimeout.toString(),
     messageFee: p.messageFee.toString(),
     baseReward: p.baseReward.toString(),

@@ -1,13 +1,13 @@
 /**
  * Deploying the L1 suite for the devnet: `hardhat deploy --network localhost` with the devnet's
- * parameters (a short challenge period), or, on an L1 given with L1_RPC_URL that already holds a live
- * deployment, that deployment as it is.
+ * parameters (a short challenge period, the shortest revelation period), or, on an L1 given with
+ * L1_RPC_URL that already holds a live deployment, that deployment as it is.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
-import { VEILNET_MODULE_ID } from "../deploy/parameters.js";
+import { MIN_REVELATION_PERIOD, VEILNET_MODULE_ID } from "../deploy/parameters.js";
 import { hardhat, projectRoot } from "./commands.js";
 import type { DevnetL1 } from "./l1.js";
 import { type Supervisor, jsonRpc } from "./processes.js";
@@ -19,6 +19,11 @@ export interface DeployOptions {
   workDir: string;
   /** Challenge period of the new deployment, seconds. */
   challengePeriod: number;
+  /**
+   * Revelation period of the new deployment, L1 blocks after an epoch's end (default 256, the contract's
+   * minimum: at one block a second an epoch key becomes public about 4 minutes after its 2-hour epoch).
+   */
+  revelationPeriod?: number;
   /** Directory of deployments/<chainId>.json (default: the deploy task's, ./deployments or $VEILNET_DEPLOYMENTS_DIR). */
   deploymentsDir?: string;
   /** Time limit of the deploy command (which compiles first), ms (default 600 000). */
@@ -64,10 +69,11 @@ export async function deployContracts(options: DeployOptions): Promise<DeployRes
   }
   mkdirSync(options.workDir, { recursive: true });
   const parametersFile = path.join(options.workDir, "deploy-parameters.json");
-  writeFileSync(
-    parametersFile,
-    `${JSON.stringify({ [VEILNET_MODULE_ID]: { challengePeriod: options.challengePeriod } }, null, 2)}\n`,
-  );
+  const parameters = {
+    challengePeriod: options.challengePeriod,
+    revelationPeriod: options.revelationPeriod ?? Number(MIN_REVELATION_PERIOD),
+  };
+  writeFileSync(parametersFile, `${JSON.stringify({ [VEILNET_MODULE_ID]: parameters }, null, 2)}\n`);
   const args = ["deploy", "--network", "localhost", "--parameters", parametersFile];
   if (options.deploymentsDir !== undefined) args.push("--deployments-dir", options.deploymentsDir);
   if (!l1.external) args.push("--journal-dir", path.join(options.workDir, "ignition"));

@@ -3,8 +3,9 @@
  *
  *   L1 (`hardhat node`, or L1_RPC_URL) → deploy the suite → Redis → genesis enclave (`veilnet enclave
  *   init`) → workers (`veilnet workers`: event-subscriber, secret-responder, withdrawal-processor) →
- *   sequencer (`veilnet node`, plain L2 JSON-RPC) → optional validator (`veilnet node --validator`,
- *   which joins through an on-chain secret request) → dev accounts funded on L2 by L1 deposits.
+ *   sequencer (`veilnet node`, L2 JSON-RPC) → gateway (`veilnet gateway`: JSON-RPC for wallets, with
+ *   viewing keys) → optional validator (`veilnet node --validator`, which joins through an on-chain
+ *   secret request) → dev accounts funded on L2 by L1 deposits.
  *
  * Used by `npm run devnet` (scripts/devnet.ts), `npm run demo` and the end-to-end tests.
  */
@@ -66,6 +67,8 @@ export interface DevnetOptions {
   l2RpcPort?: number;
   /** Port of the validator's read-only L2 JSON-RPC (default l2RpcPort + 1). */
   validatorL2RpcPort?: number;
+  /** Port of the gateway (default 8745; 0: any free port). */
+  gatewayPort?: number;
   /** Redis to use or start (default redis://127.0.0.1:6379). */
   redisUrl?: string;
   /** Also run a validator enclave (default false). */
@@ -110,6 +113,8 @@ export interface DevnetOptions {
 export interface DevnetInfo {
   l1: { url: string; chainId: bigint; external: boolean; blockIntervalMs?: number };
   l2: { url: string; chainId: bigint; validatorUrl?: string };
+  /** The gateway: its web page (`url`/) and JSON-RPC (`url`/v1/?token=…); its user store. */
+  gateway: { url: string; dataDir: string };
   redis: { url: string; started: boolean };
   /** QUEUE_PREFIX of every worker and node of this devnet. */
   queuePrefix: string;
@@ -117,7 +122,7 @@ export interface DevnetInfo {
   /** Address of the sequencer (genesis) enclave. */
   sequencerEnclave: string;
   /** /healthz URL of each long-running veilnet process. */
-  health: { workers: string; sequencer: string; validator?: string };
+  health: { workers: string; sequencer: string; gateway: string; validator?: string };
   dataDir: string;
   logDir: string;
 }
@@ -127,6 +132,8 @@ export interface Devnet extends DevnetInfo {
   l1Url: string;
   l2Url: string;
   validatorL2Url?: string;
+  /** The gateway's base URL (web page at `/`, JSON-RPC at `/v1/?token=…`). */
+  gatewayUrl: string;
   addresses: DeploymentAddresses;
   /** Dev accounts (Hardhat's mnemonic) with their roles; keys included (public test keys). */
   accounts: DevAccount[];
@@ -142,7 +149,7 @@ export interface Devnet extends DevnetInfo {
   stop(): Promise<void>;
 }
 
-const TOTAL_BASE_STEPS = 7;
+const TOTAL_BASE_STEPS = 8;
 
 interface RunFile {
   queuePrefix?: string;
@@ -206,6 +213,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     // Fail fast on taken ports and a missing Redis, before anything slow.
     if (!external) await assertPortFree(options.l1Port ?? 8545, "the L1 node", "L1_PORT");
     await assertPortFree(l2RpcPort, "the L2 JSON-RPC", "L2_RPC_PORT");
+    const gatewayPort = options.gatewayPort === 0 ? await freePort() : (options.gatewayPort ?? 8745);
+    await assertPortFree(gatewayPort, "the gateway", "GATEWAY_PORT");
     if (options.validator === true) {
       await assertPortFree(validatorPort, "the validator's L2 JSON-RPC", "L2_RPC_PORT (the validator uses it + 1)");
     }
@@ -277,6 +286,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       LOG_LEVEL: options.logLevel ?? "info",
       METRICS_HOST: "127.0.0.1",
       SHUTDOWN_TIMEOUT_MS: String(Math.max(1000, (options.graceMs ?? 10_000) - 2000)),
+      // The nodes' L2 JSON-RPC is the dev accounts' URL: every method unfiltered (docs/privacy.md).
+      L2_RPC_UNFILTERED: process.env.L2_RPC_UNFILTERED ?? "true",
     });
     if (options.deploymentsDir !== undefined) baseEnv.VEILNET_DEPLOYMENTS_DIR = path.resolve(options.deploymentsDir);
     const readyMs = options.readyTimeoutMs ?? 120_000;
@@ -314,6 +325,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const health: DevnetInfo["health"] = {
       workers: `http://127.0.0.1:${workersPort}/healthz`,
       sequencer: "",
+      gateway: "",
     };
     await supervisor.waitHealthy(workers, { kind: "http", url: health.workers }, readyMs);
     checkCrash();
@@ -341,7 +353,29 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     await supervisor.waitHealthy(sequencer, { kind: "http", url: health.sequencer }, readyMs);
     checkCrash();
 
-    // 7. Validator (joins in the background while the accounts are funded)
+    // 7. Gateway (wallets' JSON-RPC in front of the sequencer's endpoint)
+    step(`starting the gateway (wallets' JSON-RPC and web page on port ${gatewayPort})`);
+    const gatewayMetrics = await freePort();
+    health.gateway = `http://127.0.0.1:${gatewayMetrics}/healthz`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const gatewayData = path.join(dataDir, "gateway");
+    const gatewayCmd = veilnet("gateway");
+    const gateway = supervisor.spawn("gateway", gatewayCmd.command, gatewayCmd.args, {
+      cwd: projectRoot,
+      env: {
+        ...baseEnv,
+        METRICS_PORT: String(gatewayMetrics),
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_ENCLAVE_URL: l2Url,
+        GATEWAY_DATA_DIR: gatewayData,
+      },
+    });
+    // Healthy once the enclave's RPC key is verified (its signer attested on L1).
+    await supervisor.waitHealthy(gateway, { kind: "http", url: health.gateway }, readyMs);
+    log(`wallets: ${gatewayUrl}/ — join there, then use the RPC URL with your token`);
+    checkCrash();
+
+    // 8. Validator (joins in the background while the accounts are funded)
     let validatorUrl: string | undefined;
     let validatorReady: Promise<void> | undefined;
     if (options.validator === true) {
@@ -374,7 +408,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       validatorReady.catch(() => {});
     }
 
-    // 8. Funding
+    // 9. Funding
     const fundAmount = options.fundAmount ?? parseEther("100");
     const funded = accounts.slice(0, options.fundAccounts ?? 5);
     step(
@@ -405,6 +439,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const info: DevnetInfo = {
       l1: { url: l1.url, chainId: l1.chainId, external: l1.external, blockIntervalMs: l1.blockIntervalMs },
       l2: { url: l2Url, chainId: L2_CHAIN_ID, validatorUrl },
+      gateway: { url: gatewayUrl, dataDir: gatewayData },
       redis: { url: redis.url, started: redis.started },
       queuePrefix,
       deployment,
@@ -426,6 +461,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       l1Url: l1.url,
       l2Url,
       validatorL2Url: validatorUrl,
+      gatewayUrl,
       addresses: deployment.addresses,
       accounts,
       l2Balances,

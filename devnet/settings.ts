@@ -30,9 +30,11 @@ Starts a whole local Veilnet and keeps it up until Ctrl-C:
   4. the sequencer enclave and the network secret (\`veilnet enclave init\`)
   5. the workers (\`veilnet workers\`: event-subscriber, secret-responder, withdrawal-processor)
   6. the sequencer enclave node (\`veilnet node\`) with a plain L2 JSON-RPC (chain 4417) on L2_RPC_PORT
-  7. with --validator: a validator enclave node (\`veilnet node --validator\`) that joins through an
+  7. the gateway (\`veilnet gateway\`) on GATEWAY_PORT: wallets join at http://127.0.0.1:<GATEWAY_PORT>/
+     and use the RPC URL with their token (viewing keys, private events, subscriptions)
+  8. with --validator: a validator enclave node (\`veilnet node --validator\`) that joins through an
      on-chain secret request and serves a read-only L2 JSON-RPC on L2_RPC_PORT + 1
-  8. dev accounts #0-#4 funded with 100 ETH each on L2 by L1 deposits (Bridge.depositNative, paid by #0)
+  9. dev accounts #0-#4 funded with 100 ETH each on L2 by L1 deposits (Bridge.depositNative, paid by #0)
 Then it prints the URLs, contract addresses and dev accounts. Ctrl-C stops everything in reverse order.
 
 Options:
@@ -44,6 +46,7 @@ Environment:
   L1_RPC_URL        use this L1 instead of starting one (e.g. an \`npx hardhat node\` that runs)
   L1_PORT           port of the L1 node to start (default 8545)
   L2_RPC_PORT       port of the sequencer's L2 JSON-RPC (default 8645; a validator uses the next one)
+  GATEWAY_PORT      port of the gateway: web page, /v1 API, JSON-RPC over HTTP and WebSocket (default 8745)
   REDIS_URL         Redis to use (default redis://127.0.0.1:6379)
   DEVNET_VALIDATOR  1 to also run a validator enclave node
   DEVNET_DIR        directory of the logs and data (default .devnet): logs in <DEVNET_DIR>/logs/<name>.log
@@ -109,5 +112,7 @@ export function parseDevnetSettings(argv: readonly string[], env: NodeJS.Process
     validator,
     dir: env.DEVNET_DIR === "" ? undefined : env.DEVNET_DIR,
   };
+  const gatewayPort = port(env, "GATEWAY_PORT");
+  if (gatewayPort !== undefined) options.gatewayPort = gatewayPort;
   return { help, verbose, options };
 }

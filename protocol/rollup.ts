@@ -13,6 +13,23 @@ export interface RollupHeader {
   keyCommitment: string;
 }
 
+/**
+ * L1 blocks per revelation epoch (RollupRegistry.EPOCH_LENGTH, a protocol constant): the payload of a
+ * rollup bound to L1 block `n` is encrypted under the key of epoch `n / EPOCH_LENGTH`, and the registry
+ * refuses any other epoch.
+ */
+export const EPOCH_LENGTH = 7200n;
+
+/** The revelation epoch of a rollup bound to L1 block `l1BlockNumber`. */
+export function epochOf(l1BlockNumber: bigint): bigint {
+  return l1BlockNumber / EPOCH_LENGTH;
+}
+
+/** RollupRegistry.revealableAt: the first L1 block at which epoch `epoch`'s key may be published. */
+export function revealableAt(epoch: bigint, revelationPeriod: bigint): bigint {
+  return (epoch + 1n) * EPOCH_LENGTH + revelationPeriod;
+}
+
 export const ROLLUP_HEADER_TYPES = {
   RollupHeader: [
     { name: "firstBatchSeq", type: "uint64" },

@@ -40,10 +40,12 @@ async function printSummary(devnet: Devnet): Promise<void> {
   );
   out(`L2 JSON-RPC  ${l2.url}   chain ${l2.chainId}, sequencer`);
   if (l2.validatorUrl !== undefined) out(`             ${l2.validatorUrl}   validator (read-only)`);
+  out(`Wallets      ${devnet.gateway.url}/   the gateway: join there, then use the RPC URL with your token`);
   out(`Redis        ${devnet.redis.url}${devnet.redis.started ? " (started by the devnet, in memory)" : ""}`);
   out(`Queues       QUEUE_PREFIX=${devnet.queuePrefix}`);
   out(`Health       workers ${devnet.health.workers}`);
   out(`             sequencer ${devnet.health.sequencer}`);
+  out(`             gateway ${devnet.health.gateway}`);
   if (devnet.health.validator !== undefined) out(`             validator ${devnet.health.validator}`);
   out();
   out(
@@ -69,7 +71,7 @@ async function printSummary(devnet: Devnet): Promise<void> {
   }
   out();
   out(
-    `Logs         ${relative(devnet.logDir)}/<name>.log  (l1, deploy, enclave-init, workers, sequencer${l2.validatorUrl !== undefined ? ", validator" : ""}${devnet.redis.started ? ", redis" : ""})`,
+    `Logs         ${relative(devnet.logDir)}/<name>.log  (l1, deploy, enclave-init, workers, sequencer, gateway${l2.validatorUrl !== undefined ? ", validator" : ""}${devnet.redis.started ? ", redis" : ""})`,
   );
   out(`Data         ${relative(devnet.dataDir)}  (devnet.json describes this devnet)`);
   out();

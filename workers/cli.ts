@@ -7,6 +7,8 @@
  *   veilnet dead-letters <queue>   list the dead-lettered jobs of a queue with their reasons
  *   veilnet enclave init           create the genesis enclave's state file and register it on L1
  *   veilnet enclave join           have a new enclave get the network secret from the attested ones
+ *   veilnet decrypt --rollup <h>   decrypt a rollup whose epoch key is revealed on L1, list its transactions
+ *   veilnet gateway                run the gateway: JSON-RPC for wallets in front of an enclave node
  *
  * Settings come from the environment, optionally layered over a JSON file (`--config` or
  * VEILNET_CONFIG) whose keys are the same names; `<command> --help` lists them.
@@ -24,6 +26,7 @@ import { RedisUnavailableError, connectRedis } from "./core/redis.js";
 import { describeSchema, type SettingDoc, type WorkerRegistry, commonSettings, workerRegistry } from "./registry.js";
 import { queueSettings, runWorkers, runtimeConfigSchema } from "./core/runtime.js";
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
+import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
 
 /** Settings the queue administration commands read (no L1 needed). */
 const queueAdminSchema = commonConfigSchema.pick({
@@ -73,6 +76,20 @@ async function nodeHelp(): Promise<string> {
       "Validator (joining also reads SIGNER_PRIVATE_KEY and ATTESTATION_SERVICE_KEY)",
       await NODE_ROLES.validator.settings(),
     )
+  );
+}
+
+/** Help text of `veilnet gateway`: the settings it reads (no Redis). */
+async function gatewayHelp(): Promise<string> {
+  const { gatewayCommonConfigSchema, gatewayConfigSchema, gatewayRuntimeConfigSchema } =
+    await import("../gateway/config.js");
+  return (
+    SETTINGS_NOTE +
+    formatSettings("Common settings", [
+      ...describeSchema(gatewayCommonConfigSchema),
+      ...describeSchema(gatewayRuntimeConfigSchema),
+    ]) +
+    formatSettings("Gateway", describeSchema(gatewayConfigSchema))
   );
 }
 
@@ -222,6 +239,24 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
       await runEnclaveJoin(opts);
     });
 
+  const decryptHelp =
+    "\nNeeds only the L1 and the deployment file: a rollup becomes readable once the sequencer's epoch-revealer\n" +
+    "has published its revelation epoch's key on L1 (RollupRegistry.revealEpochKey, after revelationPeriod).\n" +
+    "Exit codes: 0 decrypted, 1 unknown rollup or key not revealed yet, 2 bad arguments or settings.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(decryptCommandConfigSchema));
+
+  program
+    .command("decrypt")
+    .description("Decrypt a rollup whose revelation epoch key is revealed on L1 and list its batches and transactions")
+    .requiredOption("--rollup <hash>", "the rollup hash (RollupAdded's rollupHash)")
+    .option("--json", "print the rollup as JSON")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", decryptHelp)
+    .action(async (opts: { rollup: string; json?: boolean; config?: string }) => {
+      await runDecrypt(opts);
+    });
+
   program
     .command("node")
     .description(
@@ -252,6 +287,19 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
       );
     });
 
+  program
+    .command("gateway")
+    .description(
+      "Run the gateway: Ethereum JSON-RPC (HTTP and WebSocket) for wallets, viewing keys and subscriptions, in " +
+        "front of an enclave node whose RPC key is signed by an enclave attested on L1; web page at /",
+    )
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("gateway") ?? "")
+    .action(async (opts: { config?: string }) => {
+      const { runGateway } = await import("../gateway/main.js");
+      process.exit(await runGateway({ configFile: opts.config }));
+    });
+
   return program;
 }
 
@@ -268,6 +316,7 @@ async function main(argv: readonly string[] = process.argv): Promise<number> {
       helpFor.set("worker", await workersHelp(registry, one));
       helpFor.set("workers", await workersHelp(registry, names));
       if (args[0] === "node") helpFor.set("node", await nodeHelp());
+      if (args[0] === "gateway") helpFor.set("gateway", await gatewayHelp());
     }
     const program = await buildProgram(registry, helpFor);
     await program.parseAsync([...argv]);

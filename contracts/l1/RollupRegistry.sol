@@ -15,6 +15,11 @@ import {MessageBus} from "./MessageBus.sol";
 /// block (so a reorg of that block invalidates it), continues the batch sequence without gaps, and
 /// commits to its data (calldata or blob). Its L2→L1 message root becomes usable in the MessageBus
 /// after the challenge period, during which a guardian may reject it.
+///
+/// Payloads are encrypted with one key per revelation epoch (`EPOCH_LENGTH` L1 blocks, counted from the
+/// rollup's binding block). Each epoch's key is committed with its first rollup and may be published with
+/// `revealEpochKey` once `revelationPeriod` L1 blocks have passed after the epoch's end; from then on
+/// anyone can decrypt that epoch's rollups (`npx veilnet decrypt`).
 /// @dev Trust model: there are no fraud or validity proofs. Safety of withdrawals rests on the enclave
 /// attestation (only attested code holds a sequencer key) and on the guardian, who can reject a rollup's
 /// messages during the challenge period. See docs/trust-model.md.
@@ -53,6 +58,12 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         );
     /// @notice How far back the binding block may be (the EVM's `blockhash` window).
     uint256 public constant MAX_BINDING_AGE = 256;
+    /// @notice L1 blocks per revelation epoch: a rollup bound to L1 block `n` is in epoch `n / EPOCH_LENGTH`.
+    uint64 public constant EPOCH_LENGTH = 7200;
+    /// @notice Shortest revelation period, in L1 blocks. Once a key is revealable no rollup can be bound to
+    /// its epoch any more (binding blocks are at most `MAX_BINDING_AGE` old), so nothing new is ever
+    /// encrypted under a published key.
+    uint64 public constant MIN_REVELATION_PERIOD = uint64(MAX_BINDING_AGE);
 
     /// @notice Emitted for every accepted rollup.
     event RollupAdded(
@@ -68,6 +79,10 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     event ChallengePeriodSet(uint32 challengePeriod);
     /// @notice Emitted when a revelation epoch is first used, with its key commitment.
     event EpochKeyCommitted(uint64 indexed epoch, bytes32 keyCommitment);
+    /// @notice Emitted when the revelation period changes.
+    event RevelationPeriodSet(uint64 revelationPeriod);
+    /// @notice Emitted when an epoch's key is published: its rollups can be decrypted by anyone.
+    event EpochKeyRevealed(uint64 indexed epoch, bytes32 key);
 
     /// @notice The signature is malformed.
     error InvalidSignature();
@@ -89,6 +104,18 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     error RevelationEpochDecreased(uint64 current, uint64 given);
     /// @notice The key commitment differs from the one already committed for the epoch.
     error KeyCommitmentMismatch(uint64 epoch, bytes32 committed, bytes32 given);
+    /// @notice The header's revelation epoch is not the epoch of its binding block (`l1BlockNumber / EPOCH_LENGTH`).
+    error RevelationEpochMismatch(uint64 l1BlockNumber, uint64 expected, uint64 given);
+    /// @notice No rollup committed a key for `epoch`.
+    error EpochNotCommitted(uint64 epoch);
+    /// @notice The key of `epoch` may be revealed from L1 block `revealableAt` on.
+    error EpochKeyNotRevealable(uint64 epoch, uint256 revealableAt);
+    /// @notice keccak256 of the key (`keyHash`) is not the epoch's commitment.
+    error EpochKeyMismatch(uint64 epoch, bytes32 committed, bytes32 keyHash);
+    /// @notice The key of `epoch` was revealed already.
+    error EpochKeyAlreadyRevealed(uint64 epoch);
+    /// @notice The revelation period is below `MIN_REVELATION_PERIOD`.
+    error RevelationPeriodTooShort(uint64 revelationPeriod, uint64 minimum);
     /// @notice No rollup with this header was accepted (or it carried no messages).
     error UnknownRollup(bytes32 rollupHash);
     /// @notice The challenge period of the rollup ended at `endedAt`.
@@ -107,8 +134,13 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     uint64 private _rollupCount;
     uint64 private _currentEpoch;
     uint32 public challengePeriod;
+    /// @notice L1 blocks after the end of an epoch before its key may be revealed (`revealableAt`).
+    uint64 public revelationPeriod;
 
+    /// @notice keccak256 of each epoch's key, committed by the epoch's first rollup (zero: no rollup).
     mapping(uint64 epoch => bytes32 keyCommitment) public epochKeyCommitment;
+    /// @notice Each revealed epoch's key (zero: not revealed).
+    mapping(uint64 epoch => bytes32 key) public epochKey;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE, GUARDIAN_ROLE and PAUSER_ROLE.
     /// @param enclaves The EnclaveRegistry deciding who may sign rollups.
@@ -116,12 +148,15 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     /// ROOT_REGISTRAR_ROLE).
     /// @param vault The FeeVault crediting sequencer rewards (this contract needs its REWARDER_ROLE).
     /// @param challengePeriod_ Seconds from acceptance until a rollup's messages may be consumed.
+    /// @param revelationPeriod_ L1 blocks after an epoch's end until its key may be revealed (at least
+    /// `MIN_REVELATION_PERIOD`).
     constructor(
         address admin,
         IEnclaveRegistry enclaves,
         MessageBus bus,
         IFeeVault vault,
-        uint32 challengePeriod_
+        uint32 challengePeriod_,
+        uint64 revelationPeriod_
     ) EIP712("VeilnetRollupRegistry", "1") {
         if (
             admin == address(0) ||
@@ -137,11 +172,14 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         feeVault = vault;
         challengePeriod = challengePeriod_;
         emit ChallengePeriodSet(challengePeriod_);
+        _setRevelationPeriod(revelationPeriod_);
     }
 
     /// @notice Submits a rollup. `signature` is the sequencer enclave's EIP-712 signature of `header`.
     /// Data availability: with a non-empty `payload`, `header.payloadHash` must be its keccak256; with an
     /// empty `payload`, the transaction must carry a blob whose versioned hash is `header.payloadHash`.
+    /// `header.revelationEpoch` must be the epoch of the binding block, so a sequencer cannot push a
+    /// rollup into a later epoch to delay its reveal.
     /// @return rollupHash The EIP-712 struct hash of `header`, the rollup's identifier.
     function addRollup(
         RollupHeader calldata header,
@@ -162,7 +200,7 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         if (header.lastBatchSeq < header.firstBatchSeq) {
             revert InvalidBatchRange(header.firstBatchSeq, header.lastBatchSeq);
         }
-        _checkEpoch(header.revelationEpoch, header.keyCommitment);
+        _checkEpoch(header.l1BlockNumber, header.revelationEpoch, header.keyCommitment);
 
         _nextBatchSeq = header.lastBatchSeq + 1;
         ++_rollupCount;
@@ -193,6 +231,29 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         emit ChallengePeriodSet(challengePeriod_);
     }
 
+    /// @notice Sets the revelation period (at least `MIN_REVELATION_PERIOD`); it applies to every epoch whose
+    /// key is not revealed yet.
+    function setRevelationPeriod(uint64 revelationPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRevelationPeriod(revelationPeriod_);
+    }
+
+    /// @notice Publishes the key of `epoch`. Anyone may call it with the right key (it is checked against
+    /// the epoch's commitment) once `revealableAt(epoch)` is reached; the sequencer node's epoch-revealer
+    /// does. Not stopped by `pause`: pausing halts rollups, not the reveal of past ones.
+    /// @dev A zero key is refused (ZeroValue): keys are keccak256 outputs, and zero means "not revealed".
+    function revealEpochKey(uint64 epoch, bytes32 key) external {
+        bytes32 committed = epochKeyCommitment[epoch];
+        if (committed == bytes32(0)) revert EpochNotCommitted(epoch);
+        uint256 from = revealableAt(epoch);
+        if (block.number < from) revert EpochKeyNotRevealable(epoch, from);
+        if (epochKey[epoch] != bytes32(0)) revert EpochKeyAlreadyRevealed(epoch);
+        if (key == bytes32(0)) revert ZeroValue();
+        bytes32 keyHash = keccak256(abi.encodePacked(key));
+        if (keyHash != committed) revert EpochKeyMismatch(epoch, committed, keyHash);
+        epochKey[epoch] = key;
+        emit EpochKeyRevealed(epoch, key);
+    }
+
     /// @notice Stops rollup submission.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
@@ -216,6 +277,12 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     /// @notice The highest revelation epoch used so far.
     function currentEpoch() external view returns (uint64) {
         return _currentEpoch;
+    }
+
+    /// @notice The first L1 block at which the key of `epoch` may be revealed: the epoch's end
+    /// (`(epoch + 1) * EPOCH_LENGTH`) plus the current `revelationPeriod`.
+    function revealableAt(uint64 epoch) public view returns (uint256) {
+        return (uint256(epoch) + 1) * EPOCH_LENGTH + revelationPeriod;
     }
 
     /// @notice The rollup identifier: EIP-712 struct hash of `header`.
@@ -246,7 +313,9 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         if (actual != expected) revert PayloadHashMismatch(expected, actual);
     }
 
-    function _checkEpoch(uint64 epoch, bytes32 commitment) private {
+    function _checkEpoch(uint64 l1BlockNumber, uint64 epoch, bytes32 commitment) private {
+        uint64 expected = l1BlockNumber / EPOCH_LENGTH;
+        if (epoch != expected) revert RevelationEpochMismatch(l1BlockNumber, expected, epoch);
         uint64 current = _currentEpoch;
         if (epoch < current) revert RevelationEpochDecreased(current, epoch);
         bytes32 committed = epochKeyCommitment[epoch];
@@ -258,5 +327,13 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
         } else if (committed != commitment) {
             revert KeyCommitmentMismatch(epoch, committed, commitment);
         }
+    }
+
+    function _setRevelationPeriod(uint64 revelationPeriod_) private {
+        if (revelationPeriod_ < MIN_REVELATION_PERIOD) {
+            revert RevelationPeriodTooShort(revelationPeriod_, MIN_REVELATION_PERIOD);
+        }
+        revelationPeriod = revelationPeriod_;
+        emit RevelationPeriodSet(revelationPeriod_);
     }
 }

@@ -12,6 +12,7 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
 
   const d = DEFAULT_PARAMETERS;
   const challengePeriod = m.getParameter("challengePeriod", d.challengePeriod);
+  const revelationPeriod = m.getParameter("revelationPeriod", d.revelationPeriod);
   const secretRequestTimeout = m.getParameter("secretRequestTimeout", d.secretRequestTimeout);
   const messageFee = m.getParameter("messageFee", d.messageFee);
   const baseReward = m.getParameter("baseReward", d.baseReward);
@@ -27,7 +28,14 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   const enclaveRegistry = m.contract("EnclaveRegistry", [admin, verifier, secretRequestTimeout]);
   const feeVault = m.contract("FeeVault", [admin, baseReward, perBatchReward, treasuryShareBps]);
   const messageBus = m.contract("MessageBus", [admin, feeVault, messageFee]);
-  const rollupRegistry = m.contract("RollupRegistry", [admin, enclaveRegistry, messageBus, feeVault, challengePeriod]);
+  const rollupRegistry = m.contract("RollupRegistry", [
+    admin,
+    enclaveRegistry,
+    messageBus,
+    feeVault,
+    challengePeriod,
+    revelationPeriod,
+  ]);
   const messenger = m.contract("CrossChainMessenger", [admin, messageBus]);
   const bridge = m.contract("Bridge", [admin, messageBus, messenger, l2Bridge, permissionlessTokens]);
 

@@ -9,6 +9,7 @@
 import { type TypedDataDomain, Wallet, computeAddress, getBytes } from "ethers";
 
 import { enclaveIdentity } from "../../protocol/attestation.js";
+import { type RpcKeyAnnouncement, announceRpcKey } from "../../protocol/private-rpc.js";
 import { type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
 import { decryptSecret, signOperatorBinding, signSecretResponse } from "../../protocol/secret.js";
 
@@ -59,6 +60,11 @@ export class EnclaveKey {
   /** EIP-712 signature of a rollup header (RollupRegistry.addRollup). */
   signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
     return signRollupHeader(this.#wallet, rollupDomain, header);
+  }
+
+  /** EIP-712 announcement of the RPC public key `rpcPublicKey` (veil_rpcKey; protocol/private-rpc.ts). */
+  signRpcKey(rpcPublicKey: string): Promise<RpcKeyAnnouncement> {
+    return announceRpcKey(this.#wallet, rpcPublicKey);
   }
 
   /** Keeps the private key out of logs and JSON. */

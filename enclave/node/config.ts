@@ -28,6 +28,18 @@ export const nodeConfigSchema = z.object({
     .describe("Port of the L2 JSON-RPC endpoint (0: any free port)"),
   /** Interface the L2 JSON-RPC endpoint binds. */
   L2_RPC_HOST: z.string().min(1).default("127.0.0.1").describe("Interface the L2 JSON-RPC endpoint binds"),
+  /**
+   * Serve every L2 JSON-RPC method in plain, unfiltered (balances, transactions, logs of everyone).
+   * Operators and debugging only: it breaks privacy. Off, the endpoint serves the public methods in
+   * plain and everything else through the gateway's encrypted channel, under the privacy rules.
+   */
+  L2_RPC_UNFILTERED: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((v) => v === "true" || v === "1")
+    .describe(
+      "Serves every L2 JSON-RPC method unfiltered in plain (true/false): operators and debugging only, breaks privacy",
+    ),
   /** Time between two batches, ms. */
   BATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1000).describe("Time between two batches, ms"),
   /** Most user transactions in one batch. */

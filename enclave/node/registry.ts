@@ -7,17 +7,20 @@ const SEQUENCER_ONLY = new Set(["NODE_DATA_DIR", "BATCH_INTERVAL_MS", "MAX_TXS_P
 export const NODE_ROLES: WorkerRegistry = {
   sequencer: {
     description:
-      "Sequencer enclave: L2 EVM, mempool, batches every BATCH_INTERVAL_MS, L2 JSON-RPC and the rollup-producer",
+      "Sequencer enclave: L2 EVM, mempool, batches every BATCH_INTERVAL_MS, L2 JSON-RPC, the rollup-producer " +
+      "and the epoch-revealer",
     load: () => import("./services.js").then((m) => m.createSequencerNode),
     settings: async () => {
       const { describeSchema } = await import("../../workers/registry.js");
       const { nodeConfigSchema } = await import("./config.js");
       const { rollupProducerConfigSchema } = await import("../../workers/rollup-producer/index.js");
+      const { epochRevealerConfigSchema } = await import("../../workers/epoch-revealer/index.js");
       return [
         ...describeSchema(nodeConfigSchema).filter((d) => !VALIDATOR_ONLY.has(d.name)),
         ...describeSchema(rollupProducerConfigSchema).filter(
           (d) => d.name.startsWith("ROLLUP_") || d.name.startsWith("SIGNER") || d.name.startsWith("TX_"),
         ),
+        ...describeSchema(epochRevealerConfigSchema).filter((d) => d.name.startsWith("REVEAL_")),
       ];
     },
   },

@@ -1,7 +1,8 @@
 /**
  * `npx veilnet node`: the enclave node as a service of the worker runtime (config, logs, Redis,
  * /healthz and /metrics come from there). The sequencer runs the L2 chain, the sequencer loop, the L2
- * JSON-RPC endpoint and the rollup-producer; a validator runs the L2 chain, replays rollups from L1
+ * JSON-RPC endpoint, the rollup-producer and the epoch-revealer (which publishes each revelation epoch's
+ * key on L1 once the revelation period is over); a validator runs the L2 chain, replays rollups from L1
  * and serves read-only L2 JSON-RPC.
  */
 import { ZeroHash } from "ethers";
@@ -21,6 +22,7 @@ import type { ServiceFactory, WorkerContext } from "../../workers/core/context.j
 import { gauge } from "../../workers/core/metrics.js";
 import type { Service } from "../../workers/core/service.js";
 import { createRollupProducerService } from "../../workers/rollup-producer/index.js";
+import { createEpochRevealerService } from "../../workers/epoch-revealer/index.js";
 import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
 import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
 
@@ -89,11 +91,15 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
     mempool: sequencer.mempool,
     minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
     clientVersion: CLIENT_VERSION,
+    enclave,
+    unfiltered: settings.L2_RPC_UNFILTERED,
   });
   const producer = await createRollupProducerService(ctx, {
     source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
     enclave,
   });
+  // Publishes the epoch keys once RollupRegistry allows it (same TxSender as the producer).
+  const revealer = await createEpochRevealerService(ctx, { enclave });
   const batches = gauge(ctx.metrics, { name: "veilnet_sequencer_batches", help: "Batches sealed by this sequencer" });
   const pool = gauge(ctx.metrics, {
     name: "veilnet_mempool_transactions",
@@ -107,8 +113,10 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
       sequencer.start();
       ctx.logger.info({ url, enclave: enclave.address, batches: sequencer.batchCount }, "L2 JSON-RPC listening");
       await producer.start();
+      await revealer.start();
     },
     async stop() {
+      await revealer.stop();
       await producer.stop();
       await sequencer.stop();
       await rpc.close();
@@ -120,8 +128,9 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
       pool.set(sequencer.mempool.size);
       const own = sequencer.health();
       const rollups = await producer.health();
-      const ok = own.ok && rollups.ok;
-      const detail = [own.detail, rollups.detail].filter((d) => d !== undefined).join("; ");
+      const reveals = await revealer.health();
+      const ok = own.ok && rollups.ok && reveals.ok;
+      const detail = [own.detail, rollups.detail, reveals.detail].filter((d) => d !== undefined).join("; ");
       return ok ? { ok } : { ok, detail };
     },
   } satisfies Service;
@@ -144,6 +153,8 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     provider: chain.provider,
     minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
     clientVersion: CLIENT_VERSION,
+    enclave,
+    unfiltered: settings.L2_RPC_UNFILTERED,
   });
   const verified = gauge(ctx.metrics, {
     name: "veilnet_validator_rollups_verified",

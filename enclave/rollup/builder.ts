@@ -6,13 +6,13 @@
 import { type TypedDataDomain, ZeroHash, keccak256 } from "ethers";
 
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
-import { type RollupHeader, rollupHash } from "../../protocol/rollup.js";
+import { type RollupHeader, epochOf, rollupHash } from "../../protocol/rollup.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import type { SealedBatch } from "./batch.js";
 import { sealRollupPayload } from "./codec.js";
 
-/** L1 blocks per revelation epoch unless configured (DESIGN §6: one key per epoch). */
-export const DEFAULT_EPOCH_LENGTH = 7200n;
+// One key per revelation epoch (DESIGN §6); the epoch length is the protocol's (protocol/rollup.ts).
+export { EPOCH_LENGTH, epochOf } from "../../protocol/rollup.js";
 
 /** What the builder needs of the enclave: key derivation and its signing key. */
 export interface RollupSigningEnclave {
@@ -34,11 +34,6 @@ export interface BuiltRollup {
   messages: CrossChainMessage[];
 }
 
-/** The revelation epoch of a rollup bound to L1 block `l1BlockNumber`. */
-export function epochOf(l1BlockNumber: bigint, epochLength: bigint = DEFAULT_EPOCH_LENGTH): bigint {
-  return l1BlockNumber / epochLength;
-}
-
 /** The AES-256-GCM key of epoch `epoch`'s rollups. */
 export function epochKey(enclave: Pick<RollupSigningEnclave, "derive">, epoch: bigint): string {
   return enclave.derive(DerivationLabels.rollupEpoch(epoch));
@@ -54,7 +49,6 @@ export async function buildRollup(args: {
   batches: readonly SealedBatch[];
   binding: L1Binding;
   domain: TypedDataDomain;
-  epochLength?: bigint;
 }): Promise<BuiltRollup> {
   const { batches } = args;
   if (batches.length === 0) throw new Error("a rollup needs at least one batch");
@@ -62,7 +56,7 @@ export async function buildRollup(args: {
     if (batches[i].seq !== batches[i - 1].seq + 1n)
       throw new Error(`batches ${batches[i - 1].seq} and ${batches[i].seq} are not consecutive`);
   }
-  const epoch = epochOf(args.binding.number, args.epochLength);
+  const epoch = epochOf(args.binding.number);
   const key = epochKey(args.enclave, epoch);
   const payload = sealRollupPayload(
     {

@@ -1,250 +1,92 @@
 /**
- * The node's plain L2 JSON-RPC endpoint (HTTP): the standard `eth_` methods a wallet or ethers'
- * JsonRpcProvider uses, answered from the enclave's L2 chain, with transactions going through the
- * sequencer's mempool. Only an allow-list of methods is served: the EDR chain's `hardhat_`/`evm_`
- * methods (which could mint or rewrite state) never are. Privacy filtering of what a caller may read is
- * the gateway's job (issue 5); this endpoint is for development and operators.
+ * The node's L2 JSON-RPC endpoint (HTTP, L2_RPC_PORT). Its method table:
+ * - `veil_rpcKey` and `veil_private`: the gateway's encrypted channel (private.ts), through which every
+ *   wallet method is answered under the privacy rules for the accounts bound to the caller's viewing key;
+ * - in plain, for anyone, the public methods (PUBLIC_METHODS): chain id, fees, block numbers, code, and
+ *   blocks redacted exactly as for an anonymous viewer;
+ * - everything else in plain only with `unfiltered` (the node setting L2_RPC_UNFILTERED): the chain's
+ *   whole method set as it is (chain-methods.ts), for operators and debugging. It breaks privacy.
+ * The transport is http.ts, the rules are applied by the privacy filter (filter.ts, enclave/privacy).
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { PRIVATE_RPC_METHOD, RPC_KEY_METHOD } from "../../protocol/private-rpc.js";
+import { ContractRules } from "../privacy/contract-rules.js";
+import { Viewer } from "../privacy/viewer.js";
+import { ChainMethods, type ChainMethodsDeps } from "./chain-methods.js";
+import { PrivacyFilter, type PrivacyFilterOptions, WALLET_METHODS } from "./filter.js";
+import { JsonRpcHttpServer } from "./http.js";
+import { type JsonRpcRequest, type JsonRpcResponse, RpcError, RpcErrorCode, answer } from "./jsonrpc.js";
+import { type PrivateChannelOptions, PrivateChannel, type RpcKeyHolder } from "./private.js";
 
-import { Transaction, getAddress, isHexString, toQuantity } from "ethers";
-
-import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import type { L2Provider } from "../execution/l2-chain.js";
-import { MempoolError, type Mempool } from "../sequencer/mempool.js";
-
-/** Methods answered by the L2 chain as they are. */
-const PASS_THROUGH = new Set([
+/** Methods served in plain to anyone (answered as for an anonymous viewer), besides the channel's two. */
+export const PUBLIC_METHODS: ReadonlySet<string> = new Set([
+  "eth_chainId",
+  "net_version",
+  "web3_clientVersion",
   "eth_blockNumber",
-  "eth_getBalance",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_call",
-  "eth_estimateGas",
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getBlockTransactionCountByNumber",
-  "eth_getBlockTransactionCountByHash",
-  "eth_getTransactionByBlockNumberAndIndex",
-  "eth_getTransactionByBlockHashAndIndex",
-  "eth_getTransactionReceipt",
-  "eth_getLogs",
+  "eth_gasPrice",
+  "eth_maxPriorityFeePerGas",
   "eth_feeHistory",
   "eth_syncing",
+  "eth_getCode",
+  "eth_getBlockByNumber",
+  "eth_getBlockByHash",
 ]);
 
-interface JsonRpcRequest {
-  jsonrpc?: string;
-  id?: string | number | null;
-  method?: unknown;
-  params?: unknown;
+export interface L2RpcDeps extends ChainMethodsDeps {
+  /** The enclave whose derived RPC key serves `veil_private` / `veil_rpcKey` (without it they are not served). */
+  enclave?: RpcKeyHolder;
+  /** Serve every method unfiltered in plain (L2_RPC_UNFILTERED): operators and debugging only, breaks privacy. */
+  unfiltered?: boolean;
+  filter?: PrivacyFilterOptions;
+  channel?: PrivateChannelOptions;
 }
-
-type JsonRpcResponse =
-  | { jsonrpc: "2.0"; id: string | number | null; result: unknown }
-  | { jsonrpc: "2.0"; id: string | number | null; error: { code: number; message: string; data?: unknown } };
-
-/** A pending transaction as `eth_getTransactionByHash` answers it (no block yet). */
-function pendingTransactionJson(raw: string, from: string): Record<string, unknown> {
-  const tx = Transaction.from(raw);
-  const sig = tx.signature!;
-  const q = (v: bigint | number | null): string | null => (v === null ? null : toQuantity(v));
-  return {
-    type: q(tx.type),
-    chainId: q(tx.chainId),
-    nonce: q(tx.nonce),
-    gas: q(tx.gasLimit),
-    gasPrice: q(tx.gasPrice ?? tx.maxFeePerGas),
-    ...(tx.type === 2 ? { maxFeePerGas: q(tx.maxFeePerGas), maxPriorityFeePerGas: q(tx.maxPriorityFeePerGas) } : {}),
-    ...(tx.type !== 0 ? { accessList: tx.accessList ?? [] } : {}),
-    to: tx.to,
-    value: q(tx.value),
-    input: tx.data,
-    v: q(tx.type === 0 ? (sig.networkV ?? sig.v) : sig.yParity),
-    ...(tx.type !== 0 ? { yParity: q(sig.yParity) } : {}),
-    r: sig.r,
-    s: sig.s,
-    hash: tx.hash,
-    from,
-    blockHash: null,
-    blockNumber: null,
-    transactionIndex: null,
-  };
-}
-
-class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-export interface L2RpcDeps {
-  provider: L2Provider;
-  /** The sequencer's mempool; absent on a validator (it accepts no transactions). */
-  mempool?: Mempool;
-  /** Minimum priority fee the mempool takes (answered by eth_gasPrice / eth_maxPriorityFeePerGas). */
-  minPriorityFee: bigint;
-  clientVersion: string;
-}
-
-const MAX_BODY = 5 * 1024 * 1024;
 
 export class L2RpcServer {
-  private server: Server | undefined;
+  readonly chain: ChainMethods;
+  readonly filter: PrivacyFilter;
+  readonly channel: PrivateChannel | undefined;
+  private readonly unfiltered: boolean;
+  private readonly http = new JsonRpcHttpServer((request) => this.handle(request));
 
-  constructor(private readonly deps: L2RpcDeps) {}
-
-  async listen(port: number, host = "127.0.0.1"): Promise<string> {
-    const server = createServer((req, res) => void this.serve(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
-    const address = server.address() as AddressInfo;
-    return `http://${host}:${address.port}`;
+  constructor(deps: L2RpcDeps) {
+    this.chain = new ChainMethods(deps);
+    this.filter = new PrivacyFilter(this.chain, new ContractRules(deps.provider), deps.filter);
+    this.channel = deps.enclave === undefined ? undefined : new PrivateChannel(deps.enclave, this.filter, deps.channel);
+    this.unfiltered = deps.unfiltered ?? false;
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (server === undefined) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  /** Listens on `host:port` (0: any free port) and returns the URL. */
+  listen(port: number, host = "127.0.0.1"): Promise<string> {
+    return this.http.listen(port, host);
   }
 
-  /** Answers one JSON-RPC request object (also used directly by tests and the gateway). */
-  async handle(request: JsonRpcRequest): Promise<JsonRpcResponse> {
-    const id = request.id ?? null;
-    try {
-      if (typeof request.method !== "string") throw new RpcError(-32600, "invalid request: method must be a string");
-      const params = request.params ?? [];
-      if (!Array.isArray(params)) throw new RpcError(-32602, "invalid params: expected an array");
-      return { jsonrpc: "2.0", id, result: await this.call(request.method, params as unknown[]) };
-    } catch (e) {
-      if (e instanceof RpcError)
-        return { jsonrpc: "2.0", id, error: { code: e.code, message: e.message, data: e.data } };
-      if (e instanceof MempoolError) return { jsonrpc: "2.0", id, error: { code: -32000, message: e.message } };
-      const err = e as { code?: unknown; message?: string; data?: unknown };
-      const code = typeof err.code === "number" ? err.code : -32603;
-      return {
-        jsonrpc: "2.0",
-        id,
-        error: { code, message: (err.message ?? String(e)).split("\n")[0], data: err.data },
-      };
-    }
+  close(): Promise<void> {
+    return this.http.close();
   }
 
-  private async call(method: string, params: unknown[]): Promise<unknown> {
-    const { provider, mempool } = this.deps;
-    switch (method) {
-      case "eth_chainId":
-        return toQuantity(L2_CHAIN_ID);
-      case "net_version":
-        return L2_CHAIN_ID.toString();
-      case "web3_clientVersion":
-        return this.deps.clientVersion;
-      case "eth_accounts":
-        return [];
-      case "eth_gasPrice":
-      case "eth_maxPriorityFeePerGas":
-        return toQuantity(this.deps.minPriorityFee);
-      case "eth_sendRawTransaction": {
-        if (mempool === undefined)
-          throw new RpcError(-32000, "this node is a validator: send transactions to the sequencer");
-        const raw = params[0];
-        if (typeof raw !== "string")
-          throw new RpcError(-32602, "invalid params: expected the signed transaction as 0x hex");
-        return mempool.add(raw);
-      }
-      case "eth_getTransactionCount": {
-        const [address, tag] = params;
-        if (typeof address !== "string" || !isHexString(address, 20))
-          throw new RpcError(-32602, "invalid params: expected an address");
-        const count = BigInt((await provider.request({ method, params: [address, "latest"] })) as string);
-        if (tag === "pending" && mempool !== undefined)
-          return toQuantity(mempool.pendingNonce(getAddress(address), count));
-        if (tag === undefined || tag === "latest" || tag === "pending") return toQuantity(count);
-        return provider.request({ method, params });
-      }
-      case "eth_getTransactionByHash": {
-        const hash = params[0];
-        if (typeof hash !== "string") throw new RpcError(-32602, "invalid params: expected a transaction hash");
-        const mined = await provider.request({ method, params: [hash] });
-        if (mined !== null || mempool === undefined) return mined;
-        const pending = mempool.get(hash);
-        if (pending === undefined) return null;
-        return pendingTransactionJson(pending.raw, pending.sender);
-      }
-      case "veil_getTransactionStatus": {
-        const hash = params[0];
-        if (typeof hash !== "string") throw new RpcError(-32602, "invalid params: expected a transaction hash");
-        const status = mempool?.status(hash);
-        if (status !== undefined)
-          return JSON.parse(
-            JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
-          ) as unknown;
-        const receipt = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
-          status: string;
-          blockNumber: string;
-        } | null;
-        if (receipt === null) return { status: "unknown" };
-        return { status: receipt.status === "0x1" ? "succeeded" : "reverted", blockNumber: receipt.blockNumber };
-      }
-      default:
-        if (PASS_THROUGH.has(method)) return provider.request({ method, params });
-        throw new RpcError(-32601, `method ${method} is not available on this endpoint`);
-    }
+  /** Answers one JSON-RPC request object, as the HTTP endpoint does. */
+  handle(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+    return answer(request, (method, params) => this.dispatch(method, params));
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader("access-control-allow-origin", "*");
-    res.setHeader("access-control-allow-headers", "content-type");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204).end();
-      return;
-    }
-    if (req.method !== "POST") {
-      res.writeHead(405, { "content-type": "text/plain" }).end("POST JSON-RPC requests to this URL\n");
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) {
-        res.writeHead(413).end();
-        return;
+  private async dispatch(method: string, params: unknown[]): Promise<unknown> {
+    if (method === PRIVATE_RPC_METHOD || method === RPC_KEY_METHOD) {
+      if (this.channel === undefined) {
+        throw new RpcError(
+          RpcErrorCode.methodNotFound,
+          `method ${method} is not available: this endpoint has no RPC key`,
+        );
       }
-      chunks.push(chunk as Buffer);
+      return method === RPC_KEY_METHOD ? this.channel.announcement() : this.channel.handle(params);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      this.reply(res, {
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: -32700, message: "parse error: the body is not JSON" },
-      });
-      return;
+    if (this.unfiltered) return this.chain.call(method, params);
+    if (PUBLIC_METHODS.has(method)) return this.filter.call(Viewer.anonymous, method, params);
+    if (WALLET_METHODS.has(method)) {
+      throw new RpcError(
+        RpcErrorCode.methodNotFound,
+        `method ${method} is not served in plain: it is answered under the privacy rules through a Veilnet gateway (${PRIVATE_RPC_METHOD})`,
+      );
     }
-    if (Array.isArray(body)) {
-      const answers: JsonRpcResponse[] = [];
-      for (const r of body) answers.push(await this.handle(r as JsonRpcRequest));
-      this.reply(res, answers);
-    } else {
-      this.reply(res, await this.handle(body as JsonRpcRequest));
-    }
-  }
-
-  private reply(res: ServerResponse, body: unknown): void {
-    res
-      .writeHead(200, { "content-type": "application/json" })
-      .end(JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? toQuantity(v) : v)));
+    throw new RpcError(RpcErrorCode.methodNotFound, `method ${method} is not available on this endpoint`);
   }
 }

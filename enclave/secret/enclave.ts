@@ -15,9 +15,11 @@ import { type TypedDataDomain, getAddress, isHexString } from "ethers";
 import { z } from "zod";
 
 import { decodeAttestationReport } from "../../protocol/attestation.js";
+import { ChannelKey, type RpcKeyAnnouncement } from "../../protocol/private-rpc.js";
 import type { RollupHeader } from "../../protocol/rollup.js";
 import { decodeRevertError, isRevert } from "../../protocol/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
+import { DerivationLabels } from "../crypto/derive.js";
 import { encryptSecret } from "../crypto/ecies.js";
 import { EnclaveKey, enclaveAddressOf } from "../crypto/keys.js";
 import type { AttestationProvider } from "./attestation-service.js";
@@ -296,6 +298,15 @@ export class Enclave {
   signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
     this.#requireSecret();
     return this.#key.signRollupHeader(rollupDomain, header);
+  }
+
+  /**
+   * The RPC public key (derived from the network secret: the same on every enclave holding it) signed
+   * by this enclave's key, as `veil_rpcKey` answers it. Needs the secret.
+   */
+  announceRpcKey(): Promise<RpcKeyAnnouncement> {
+    const rpcKey = ChannelKey.fromPrivateKey(this.derive(DerivationLabels.rpc));
+    return this.#key.signRpcKey(rpcKey.publicKey);
   }
 
   /**

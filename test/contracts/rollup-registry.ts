@@ -5,8 +5,10 @@ import { network } from "hardhat";
 import { type EnclaveIdentity, enclaveIdentity } from "../../protocol/attestation.js";
 import { MessageTree } from "../../protocol/messages.js";
 import {
+  EPOCH_LENGTH,
   ROLLUP_HEADER_TYPES,
   type RollupHeader,
+  revealableAt,
   rollupHash,
   rollupRegistryDomain,
   signRollupHeader,
@@ -16,6 +18,7 @@ import {
   BASE_REWARD,
   CHALLENGE_PERIOD,
   PER_BATCH_REWARD,
+  REVELATION_PERIOD,
   type Veilnet,
   deployVeilnet,
   feeVaultInvariant,
@@ -26,6 +29,7 @@ import {
   secretResponse,
   signRollup,
   submitRollup,
+  testEpochKey,
   withdrawalMessages,
 } from "../helpers/veilnet.js";
 
@@ -99,8 +103,38 @@ describe("RollupRegistry", () => {
       expect(await v.rollupRegistry.messageBus()).to.equal(await v.messageBus.getAddress());
       expect(await v.rollupRegistry.feeVault()).to.equal(await v.feeVault.getAddress());
       expect(await v.rollupRegistry.challengePeriod()).to.equal(CHALLENGE_PERIOD);
+      expect(await v.rollupRegistry.revelationPeriod()).to.equal(REVELATION_PERIOD);
       expect(await v.rollupRegistry.nextBatchSeq()).to.equal(0n);
       expect(await v.rollupRegistry.rollupCount()).to.equal(0n);
+    });
+
+    it("has the epoch length the off-chain code uses (protocol/rollup.ts)", async () => {
+      const { v } = await load();
+      expect(await v.rollupRegistry.EPOCH_LENGTH()).to.equal(EPOCH_LENGTH);
+      expect(await v.rollupRegistry.MIN_REVELATION_PERIOD()).to.equal(await v.rollupRegistry.MAX_BINDING_AGE());
+    });
+
+    it("emits ChallengePeriodSet and RevelationPeriodSet and refuses a revelation period below the minimum", async () => {
+      const { v } = await load();
+      const factory = new RollupRegistry__factory(v.admin);
+      const args = [
+        v.admin.address,
+        await v.enclaveRegistry.getAddress(),
+        await v.messageBus.getAddress(),
+        await v.feeVault.getAddress(),
+        60,
+      ] as const;
+      const registry = await factory.deploy(...args, 300);
+      await expect(registry.deploymentTransaction())
+        .to.emit(registry, "ChallengePeriodSet")
+        .withArgs(60n)
+        .and.to.emit(registry, "RevelationPeriodSet")
+        .withArgs(300n);
+      expect(await registry.revelationPeriod()).to.equal(300n);
+      await expect(factory.deploy(...args, 255))
+        .to.be.revertedWithCustomError(factory, "RevelationPeriodTooShort")
+        .withArgs(255n, 256n);
+      await (await factory.deploy(...args, 256)).waitForDeployment();
     });
 
     it("refuses zero addresses in the constructor", async () => {
@@ -118,7 +152,7 @@ describe("RollupRegistry", () => {
         [v.admin.address, enclaves, zero, vault],
         [v.admin.address, enclaves, bus, zero],
       ] as const) {
-        await expect(factory.deploy(args[0], args[1], args[2], args[3], 60)).to.be.revertedWithCustomError(
+        await expect(factory.deploy(args[0], args[1], args[2], args[3], 60, 256)).to.be.revertedWithCustomError(
           factory,
           "ZeroValue",
         );
@@ -457,21 +491,25 @@ describe("RollupRegistry", () => {
   describe("addRollup: revelation epochs", () => {
     it("commits each epoch's key once and lets the epoch only grow", async () => {
       const { v, genesis } = await load();
-      const k0 = keccak256(id("epoch-0-key"));
-      const k2 = keccak256(id("epoch-2-key"));
+      const k0 = keccak256(testEpochKey(0n));
+      const k2 = keccak256(testEpochKey(2n));
 
-      let next = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: k0 });
+      let next = await nextRollupHeader(v);
+      expect(next.header.revelationEpoch).to.equal(0n);
       await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(0n, k0);
 
       // The same epoch with the same key: accepted, nothing newly committed.
-      next = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: k0 });
+      next = await nextRollupHeader(v);
       await expect(
         v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)),
       ).not.to.emit(v.rollupRegistry, "EpochKeyCommitted");
 
-      next = await nextRollupHeader(v, { revelationEpoch: 2n, keyCommitment: k2 });
+      // Epoch 1 passes without a rollup.
+      await networkHelpers.mineUpTo(2n * EPOCH_LENGTH + 3n);
+      next = await nextRollupHeader(v);
+      expect(next.header.revelationEpoch).to.equal(2n);
       await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(2n, k2);
@@ -481,31 +519,86 @@ describe("RollupRegistry", () => {
       expect(await v.rollupRegistry.epochKeyCommitment(2n)).to.equal(k2);
     });
 
-    it("rejects a revelation epoch going back", async () => {
+    it("rejects a revelation epoch other than the binding block's (a later one would delay the reveal)", async () => {
       const { v, genesis } = await load();
-      await submitRollup(v, genesis, [], { revelationEpoch: 2n, keyCommitment: keccak256(id("epoch-2-key")) });
-      for (const epoch of [1n, 0n]) {
+      await networkHelpers.mineUpTo(EPOCH_LENGTH + 10n);
+      const latest = await latestBlock();
+      for (const epoch of [2n, 0n, 100n]) {
         const { header, payload } = await nextRollupHeader(v, {
           revelationEpoch: epoch,
-          keyCommitment: keccak256(id(`epoch-${epoch}-key`)),
+          keyCommitment: keccak256(testEpochKey(epoch)),
         });
         const signature = await signRollup(v, genesis, header);
         await expect(v.rollupRegistry.addRollup(header, payload, signature))
-          .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochDecreased")
-          .withArgs(2n, epoch);
+          .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
+          .withArgs(latest.number, 1n, epoch);
       }
+      expect(await v.rollupRegistry.rollupCount()).to.equal(0n);
+      // The binding block's own epoch is accepted.
+      const { header } = await submitRollup(v, genesis);
+      expect(header.revelationEpoch).to.equal(1n);
+    });
+
+    it("puts the epoch boundary between blocks EPOCH_LENGTH - 1 and EPOCH_LENGTH", async () => {
+      const { v, genesis } = await load();
+      await networkHelpers.mineUpTo(EPOCH_LENGTH + 5n);
+      const lastOf0 = (await ethers.provider.getBlock(Number(EPOCH_LENGTH - 1n)))!;
+      const firstOf1 = (await ethers.provider.getBlock(Number(EPOCH_LENGTH)))!;
+      const bind = (block: typeof lastOf0, epoch: bigint) =>
+        nextRollupHeader(v, {
+          l1BlockNumber: BigInt(block.number),
+          l1BlockHash: block.hash!,
+          revelationEpoch: epoch,
+          keyCommitment: keccak256(testEpochKey(epoch)),
+        });
+
+      let next = await bind(lastOf0, 1n);
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
+        .withArgs(EPOCH_LENGTH - 1n, 0n, 1n);
+      next = await bind(firstOf1, 0n);
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
+        .withArgs(EPOCH_LENGTH, 1n, 0n);
+
+      next = await bind(lastOf0, 0n);
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.emit(v.rollupRegistry, "EpochKeyCommitted")
+        .withArgs(0n, keccak256(testEpochKey(0n)));
+      next = await bind(firstOf1, 1n);
+      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+        .to.emit(v.rollupRegistry, "EpochKeyCommitted")
+        .withArgs(1n, keccak256(testEpochKey(1n)));
+    });
+
+    it("rejects a revelation epoch going back", async () => {
+      const { v, genesis } = await load();
+      // A rollup bound in epoch 2, then one bound to a (recent) block of epoch 1.
+      await networkHelpers.mineUpTo(2n * EPOCH_LENGTH + 5n);
+      const { header: first } = await submitRollup(v, genesis);
+      expect(first.revelationEpoch).to.equal(2n);
+      const old = (await ethers.provider.getBlock(Number(2n * EPOCH_LENGTH - 1n)))!;
+      const { header, payload } = await nextRollupHeader(v, {
+        l1BlockNumber: BigInt(old.number),
+        l1BlockHash: old.hash!,
+      });
+      expect(header.revelationEpoch).to.equal(1n);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochDecreased")
+        .withArgs(2n, 1n);
     });
 
     it("rejects a different key commitment for an epoch already committed", async () => {
       const { v, genesis } = await load();
-      const committed = keccak256(id("epoch-1-key"));
-      const other = keccak256(id("epoch-1-other-key"));
-      await submitRollup(v, genesis, [], { revelationEpoch: 1n, keyCommitment: committed });
-      const { header, payload } = await nextRollupHeader(v, { revelationEpoch: 1n, keyCommitment: other });
+      const committed = keccak256(testEpochKey(0n));
+      const other = keccak256(id("epoch-0-other-key"));
+      await submitRollup(v, genesis);
+      const { header, payload } = await nextRollupHeader(v, { keyCommitment: other });
       const signature = await signRollup(v, genesis, header);
       await expect(v.rollupRegistry.addRollup(header, payload, signature))
         .to.be.revertedWithCustomError(v.rollupRegistry, "KeyCommitmentMismatch")
-        .withArgs(1n, committed, other);
+        .withArgs(0n, committed, other);
     });
 
     it("rejects a zero key commitment for a new epoch", async () => {
@@ -516,6 +609,123 @@ describe("RollupRegistry", () => {
         v.rollupRegistry,
         "ZeroValue",
       );
+    });
+  });
+
+  describe("revealEpochKey", () => {
+    /** A rollup in epoch 0 committing testEpochKey(0); returns the key and when it becomes revealable. */
+    async function epochZero(v: Veilnet, genesis: Genesis): Promise<{ key: string; at: bigint }> {
+      await submitRollup(v, genesis);
+      const at = await v.rollupRegistry.revealableAt(0n);
+      expect(at).to.equal(revealableAt(0n, REVELATION_PERIOD));
+      expect(at).to.equal(EPOCH_LENGTH + REVELATION_PERIOD);
+      return { key: testEpochKey(0n), at };
+    }
+
+    it("lets anyone publish the committed key from revealableAt on, once", async () => {
+      const { v, genesis } = await load();
+      const { key, at } = await epochZero(v, genesis);
+      expect(await v.rollupRegistry.epochKey(0n)).to.equal(ZeroHash);
+      // The transaction runs in the block after the latest: exactly at `at`.
+      await networkHelpers.mineUpTo(at - 1n);
+      await expect(v.rollupRegistry.connect(v.stranger).revealEpochKey(0n, key))
+        .to.emit(v.rollupRegistry, "EpochKeyRevealed")
+        .withArgs(0n, key);
+      expect((await latestBlock()).number).to.equal(at);
+      expect(await v.rollupRegistry.epochKey(0n)).to.equal(key);
+
+      await expect(v.rollupRegistry.revealEpochKey(0n, key))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyAlreadyRevealed")
+        .withArgs(0n);
+    });
+
+    it("refuses before revealableAt, naming the block it becomes possible at", async () => {
+      const { v, genesis } = await load();
+      const { key, at } = await epochZero(v, genesis);
+      await expect(v.rollupRegistry.revealEpochKey(0n, key))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyNotRevealable")
+        .withArgs(0n, at);
+      await networkHelpers.mineUpTo(at - 2n); // the call runs in block at - 1
+      await expect(v.rollupRegistry.revealEpochKey(0n, key))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyNotRevealable")
+        .withArgs(0n, at);
+      expect(await v.rollupRegistry.epochKey(0n)).to.equal(ZeroHash);
+    });
+
+    it("refuses an epoch no rollup committed", async () => {
+      const { v, genesis } = await load();
+      await networkHelpers.mineUpTo(2n * EPOCH_LENGTH + 5n);
+      await submitRollup(v, genesis); // epoch 2; epochs 0 and 1 have no rollup
+      await networkHelpers.mine(4n * EPOCH_LENGTH);
+      for (const epoch of [0n, 1n, 3n, 2n ** 64n - 1n]) {
+        await expect(v.rollupRegistry.revealEpochKey(epoch, testEpochKey(epoch)))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "EpochNotCommitted")
+          .withArgs(epoch);
+      }
+      await expect(v.rollupRegistry.revealEpochKey(2n, testEpochKey(2n))).to.emit(v.rollupRegistry, "EpochKeyRevealed");
+    });
+
+    it("refuses a key that does not hash to the commitment, and the zero key", async () => {
+      const { v, genesis } = await load();
+      const { key, at } = await epochZero(v, genesis);
+      await networkHelpers.mineUpTo(at);
+      const committed = keccak256(key);
+      for (const wrong of [testEpochKey(1n), committed, hexlify(randomBytes(32))]) {
+        await expect(v.rollupRegistry.revealEpochKey(0n, wrong))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyMismatch")
+          .withArgs(0n, committed, keccak256(wrong));
+      }
+      await expect(v.rollupRegistry.revealEpochKey(0n, ZeroHash)).to.be.revertedWithCustomError(
+        v.rollupRegistry,
+        "ZeroValue",
+      );
+      expect(await v.rollupRegistry.epochKey(0n)).to.equal(ZeroHash);
+      await expect(v.rollupRegistry.revealEpochKey(0n, key)).to.emit(v.rollupRegistry, "EpochKeyRevealed");
+    });
+
+    it("follows the current revelation period; the admin sets it, never below the minimum", async () => {
+      const { v, genesis } = await load();
+      const { key, at } = await epochZero(v, genesis);
+      await expect(v.rollupRegistry.setRevelationPeriod(1000n))
+        .to.emit(v.rollupRegistry, "RevelationPeriodSet")
+        .withArgs(1000n);
+      expect(await v.rollupRegistry.revelationPeriod()).to.equal(1000n);
+      const later = EPOCH_LENGTH + 1000n;
+      expect(await v.rollupRegistry.revealableAt(0n)).to.equal(later);
+      await networkHelpers.mineUpTo(at);
+      await expect(v.rollupRegistry.revealEpochKey(0n, key))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyNotRevealable")
+        .withArgs(0n, later);
+
+      await expect(v.rollupRegistry.setRevelationPeriod(255n))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationPeriodTooShort")
+        .withArgs(255n, 256n);
+      await (await v.rollupRegistry.setRevelationPeriod(256n)).wait();
+      await expect(v.rollupRegistry.revealEpochKey(0n, key)).to.emit(v.rollupRegistry, "EpochKeyRevealed");
+    });
+
+    it("works while rollup submission is paused", async () => {
+      const { v, genesis } = await load();
+      const { key, at } = await epochZero(v, genesis);
+      await (await v.rollupRegistry.pause()).wait();
+      await networkHelpers.mineUpTo(at);
+      await expect(v.rollupRegistry.revealEpochKey(0n, key)).to.emit(v.rollupRegistry, "EpochKeyRevealed");
+    });
+
+    it("leaves no way to add a rollup to an epoch whose key is revealable (its binding block is too old)", async () => {
+      const { v, genesis } = await load();
+      const { at } = await epochZero(v, genesis);
+      await networkHelpers.mineUpTo(at - 1n); // the next transaction runs in block `at`
+      const lastOf0 = (await ethers.provider.getBlock(Number(EPOCH_LENGTH - 1n)))!;
+      const { header, payload } = await nextRollupHeader(v, {
+        l1BlockNumber: BigInt(lastOf0.number),
+        l1BlockHash: lastOf0.hash!,
+      });
+      expect(header.revelationEpoch).to.equal(0n);
+      const signature = await signRollup(v, genesis, header);
+      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
+        .withArgs(EPOCH_LENGTH - 1n);
     });
   });
 
@@ -719,6 +929,7 @@ describe("RollupRegistry", () => {
       ]);
       const cases: [string, () => Promise<unknown>, string][] = [
         ["setChallengePeriod", () => r.setChallengePeriod(1), admin],
+        ["setRevelationPeriod", () => r.setRevelationPeriod(1000), admin],
         ["rejectRollup", () => r.rejectRollup(header), guardian],
         ["pause", () => r.pause(), pauser],
         ["unpause", () => r.unpause(), pauser],
@@ -734,6 +945,9 @@ describe("RollupRegistry", () => {
       const onlyPauser = v.users[5];
       await (await v.rollupRegistry.grantRole(pauser, onlyPauser.address)).wait();
       await expect(v.rollupRegistry.connect(onlyPauser).setChallengePeriod(1))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
+        .withArgs(onlyPauser.address, admin);
+      await expect(v.rollupRegistry.connect(onlyPauser).setRevelationPeriod(1000))
         .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
         .withArgs(onlyPauser.address, admin);
       await expect(v.rollupRegistry.connect(onlyPauser).rejectRollup(header))

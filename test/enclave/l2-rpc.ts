@@ -1,7 +1,9 @@
 /**
- * The node's plain L2 JSON-RPC endpoint used by an unchanged ethers wallet: fee data, nonces, gas
- * estimates, sending and waiting for receipts, deploying and calling a contract; the chain's
- * dangerous `hardhat_`/`evm_` methods are not reachable; a validator accepts no transactions.
+ * The node's L2 JSON-RPC endpoint with L2_RPC_UNFILTERED (the operators' unfiltered method set) used by
+ * an unchanged ethers wallet: fee data, nonces, gas estimates, sending and waiting for receipts,
+ * deploying and calling a contract; the chain's dangerous `hardhat_`/`evm_` methods are not reachable
+ * even then; a validator accepts no transactions. The privacy rules of the default endpoint are
+ * test/enclave/privacy.ts's.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,6 +81,7 @@ describe("enclave L2 JSON-RPC", function () {
       mempool: sequencer.mempool,
       minPriorityFee: MIN_FEE,
       clientVersion: "test",
+      unfiltered: true,
     });
     url = await server.listen(0);
     sequencer.start();
@@ -148,7 +151,12 @@ describe("enclave L2 JSON-RPC", function () {
   });
 
   it("a validator's endpoint is read-only", async () => {
-    const readOnly = new L2RpcServer({ provider: chain.provider, minPriorityFee: MIN_FEE, clientVersion: "test" });
+    const readOnly = new L2RpcServer({
+      provider: chain.provider,
+      minPriorityFee: MIN_FEE,
+      clientVersion: "test",
+      unfiltered: true,
+    });
     const answer = await readOnly.handle({ jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: ["0x00"] });
     expect("error" in answer && answer.error.message).to.match(/validator/);
   });

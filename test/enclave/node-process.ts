@@ -5,6 +5,9 @@
  * - `veilnet node --validator` with a new enclave obtains the network secret through the on-chain
  *   request/response flow (answered by the secret-responder), replays the rollups from L1 and reaches
  *   the sequencer's block hash.
+ * The sequencer runs with L2_RPC_UNFILTERED (the test reads balances and receipts in plain); the
+ * validator with the default endpoint: public methods in plain, and the same RPC key as the sequencer
+ * (both derive it from the network secret), each announced under its own attested enclave key.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +18,7 @@ import { JsonRpcProvider, Wallet, hexlify, parseEther, randomBytes } from "ether
 
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { type RpcKeyAnnouncement, announcementSigner } from "../../protocol/private-rpc.js";
 import { type L1Node, freePort, startL1Node } from "../helpers/l1-node.js";
 import { type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import {
@@ -107,6 +111,7 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
       ENCLAVE_STATE_FILE: path.join(dir, "sequencer.json"),
       SIGNER_PRIVATE_KEY: operator.privateKey,
       L2_RPC_PORT: String(l2Port),
+      L2_RPC_UNFILTERED: "true",
       BATCH_INTERVAL_MS: "300",
       ROLLUP_INTERVAL_MS: "1000",
       L1_CONFIRMATIONS: "0",
@@ -208,5 +213,18 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
     expect(block!.stateRoot).to.equal(sequencerBlock!.stateRoot);
     const health = await getHealth(await opsPort(validator));
     expect(health.body.services.validator.ok).to.equal(true);
+
+    // The validator's endpoint is the default one: blocks (redacted) in plain, balances not.
+    expect(block!.transactions).to.deep.equal([]);
+    await expect(validatorRpc.send("eth_getBalance", [Wallet.createRandom().address, "latest"])).to.be.rejectedWith(
+      /not served in plain/,
+    );
+    // Both nodes announce the RPC key derived from the network secret, each under its own attested key.
+    const fromValidator = (await validatorRpc.send("veil_rpcKey", [])) as RpcKeyAnnouncement;
+    const fromSequencer = (await sequencerRpc.send("veil_rpcKey", [])) as RpcKeyAnnouncement;
+    expect(fromValidator.publicKey).to.equal(fromSequencer.publicKey);
+    expect(announcementSigner(fromValidator)).to.equal(enclave.address);
+    expect(announcementSigner(fromSequencer)).to.equal(Enclave.load(path.join(dir, "sequencer.json")).address);
+    expect(await v.enclaveRegistry.isAttested(fromValidator.signer)).to.equal(true);
   });
 });

@@ -20,12 +20,20 @@ import {
 } from "../../protocol/attestation.js";
 import { type CrossChainMessage, MessageTree, withdrawalMessage } from "../../protocol/messages.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
-import { type RollupHeader, rollupHash, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
+import {
+  type RollupHeader,
+  epochOf,
+  rollupHash,
+  rollupRegistryDomain,
+  signRollupHeader,
+} from "../../protocol/rollup.js";
 import { enclaveRegistryDomain, encryptSecret, secretCommitment, signSecretResponse } from "../../protocol/secret.js";
 import { type VeilnetContracts, bindContracts } from "../../workers/core/chain.js";
 
 export const MEASUREMENT = id("veilnet-enclave-v1");
 export const CHALLENGE_PERIOD = 3600n;
+/** L1 blocks after an epoch's end until its key may be revealed (RollupRegistry.MIN_REVELATION_PERIOD). */
+export const REVELATION_PERIOD = 256n;
 export const SECRET_REQUEST_TIMEOUT = 600n;
 export const BASE_REWARD = 10n ** 15n;
 export const PER_BATCH_REWARD = 10n ** 14n;
@@ -69,6 +77,7 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     parameters: {
       Veilnet: {
         challengePeriod: CHALLENGE_PERIOD,
+        revelationPeriod: REVELATION_PERIOD,
         secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
         messageFee: options.messageFee ?? 0n,
         baseReward: options.baseReward ?? BASE_REWARD,
@@ -154,7 +163,15 @@ export async function secretResponse(
   return { encryptedSecret, signature };
 }
 
-/** A header for the next rollup, bound to the latest L1 block, with sensible defaults. */
+/** The stand-in key of revelation epoch `epoch` in headers made by {@link nextRollupHeader}. */
+export function testEpochKey(epoch: bigint): string {
+  return id(`epoch-${epoch}-key`);
+}
+
+/**
+ * A header for the next rollup, bound to the latest L1 block (in that block's revelation epoch, committing
+ * to {@link testEpochKey}), with sensible defaults.
+ */
 export async function nextRollupHeader(
   v: Veilnet,
   overrides: Partial<RollupHeader> & { payload?: BytesLike } = {},
@@ -162,6 +179,7 @@ export async function nextRollupHeader(
   const block = (await v.connection.ethers.provider.getBlock("latest"))!;
   const first = await v.rollupRegistry.nextBatchSeq();
   const payload = hexlify(overrides.payload ?? randomBytes(64));
+  const epoch = epochOf(overrides.l1BlockNumber ?? BigInt(block.number));
   const header: RollupHeader = {
     firstBatchSeq: first,
     lastBatchSeq: first,
@@ -170,8 +188,8 @@ export async function nextRollupHeader(
     l1BlockHash: block.hash!,
     messageRoot: ZeroHash,
     payloadHash: getBytes(payload).length === 0 ? ZeroHash : keccak256(payload),
-    revelationEpoch: 0n,
-    keyCommitment: keccak256(id("epoch-0-key")),
+    revelationEpoch: epoch,
+    keyCommitment: keccak256(testEpochKey(epoch)),
     ...overrides,
   };
   return { header, payload };

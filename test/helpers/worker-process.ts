@@ -30,6 +30,7 @@ import {
   CHALLENGE_PERIOD,
   MEASUREMENT,
   PER_BATCH_REWARD,
+  REVELATION_PERIOD,
   SECRET_REQUEST_TIMEOUT,
   TREASURY_BPS,
   type Veilnet,
@@ -353,6 +354,7 @@ export async function deploymentOf(v: Veilnet): Promise<Deployment> {
     addresses,
     parameters: {
       challengePeriod: CHALLENGE_PERIOD,
+      revelationPeriod: REVELATION_PERIOD,
       secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
       messageFee: 0n,
       baseReward: BASE_REWARD,

@@ -136,6 +136,7 @@ describe("tasks", function () {
       // Parameters: the file's over the defaults; the attestation service defaults to the deployer here.
       expect(json.parameters).to.deep.equal({
         challengePeriod: CHALLENGE_PERIOD.toString(),
+        revelationPeriod: DEFAULT_PARAMETERS.revelationPeriod.toString(),
         secretRequestTimeout: DEFAULT_PARAMETERS.secretRequestTimeout.toString(),
         messageFee: MESSAGE_FEE.toString(),
         baseReward: "0",

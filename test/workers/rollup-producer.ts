@@ -23,7 +23,7 @@ import type { SealedBatch } from "../../enclave/rollup/batch.js";
 import { type RollupSigningEnclave, epochKey, epochKeyCommitment } from "../../enclave/rollup/builder.js";
 import { compress, encodeRollupContent, openRollupPayload } from "../../enclave/rollup/codec.js";
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
-import { type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
+import { EPOCH_LENGTH, type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
 import { type L1Provider, bindContracts } from "../../workers/core/chain.js";
 import { ConfigError, commonConfigSchema, parseConfig } from "../../workers/core/config.js";
 import type { WorkerContext } from "../../workers/core/context.js";
@@ -198,7 +198,6 @@ describe("rollup-producer", function () {
           rollupIntervalMs: 0,
           maxRollupBytes: 120_000,
           bindingDepth: 1,
-          epochLength: 7200n,
           pollMs: 20,
           ...settings,
           ...extra,
@@ -308,7 +307,7 @@ describe("rollup-producer", function () {
     // Bound to the block below the head it was built at (automine: the head was the block before its own).
     expect(header.l1BlockNumber).to.equal(BigInt(rollup.blockNumber - 2));
     expect(header.l1BlockHash).to.equal((await provider.getBlock(rollup.blockNumber - 2))!.hash);
-    expect(header.revelationEpoch).to.equal(header.l1BlockNumber / 7200n);
+    expect(header.revelationEpoch).to.equal(header.l1BlockNumber / EPOCH_LENGTH);
     expectPayloadOf(h, rollup, batches);
     // The withdrawal-processor finds the messages under the root.
     expect(await new RedisWithdrawalSource(redis, h.prefix).messagesForRoot(root)).to.deep.equal(messages);
@@ -529,7 +528,6 @@ describe("rollup-producer", function () {
       ROLLUP_INTERVAL_MS: 10_000,
       ROLLUP_MAX_BYTES: 120_000,
       ROLLUP_BINDING_DEPTH: 1,
-      ROLLUP_EPOCH_LENGTH: 7200,
       ROLLUP_POLL_MS: 500,
     });
     expect(() =>

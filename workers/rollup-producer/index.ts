@@ -31,8 +31,6 @@ export const rollupProducerConfigSchema = txSenderConfigSchema.extend({
   ROLLUP_MAX_BYTES: int(1024, 126_000).default(120_000),
   /** A rollup binds to the L1 block this many blocks below the head (its reorg anchor; L1 accepts 256). */
   ROLLUP_BINDING_DEPTH: int(0, 200).default(1),
-  /** L1 blocks per revelation epoch (one payload key each); must never shrink on a running network. */
-  ROLLUP_EPOCH_LENGTH: int(1).default(7200),
   /** Pause between two looks for new sealed batches, ms. */
   ROLLUP_POLL_MS: int(10).default(500),
 });
@@ -66,7 +64,6 @@ export function createRollupProducerService(
       rollupIntervalMs: settings.ROLLUP_INTERVAL_MS,
       maxRollupBytes: settings.ROLLUP_MAX_BYTES,
       bindingDepth: settings.ROLLUP_BINDING_DEPTH,
-      epochLength: BigInt(settings.ROLLUP_EPOCH_LENGTH),
       pollMs: settings.ROLLUP_POLL_MS,
     },
   });

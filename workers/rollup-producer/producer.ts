@@ -54,8 +54,6 @@ export interface RollupProducerSettings {
   maxRollupBytes: number;
   /** The binding block is the L1 head minus this many blocks. */
   bindingDepth: number;
-  /** L1 blocks per revelation epoch. */
-  epochLength: bigint;
   /** Pause between rounds when there is nothing to do, ms. */
   pollMs: number;
   /** Most batches in one rollup (and read per round). Default 1000. */
@@ -187,7 +185,7 @@ export class RollupProducer implements Service {
     if (!this.running) {
       this.running = true;
       this.schedule(0);
-      this.log.info({ ...this.settings, epochLength: this.settings.epochLength.toString() }, "rollup-producer started");
+      this.log.info(this.settings, "rollup-producer started");
     }
     return Promise.resolve();
   }
@@ -348,7 +346,7 @@ export class RollupProducer implements Service {
   }
 
   private async submit(batches: SealedBatch[]): Promise<ProducerRound> {
-    const { chainId, contracts, enclave, writer, settings } = this.deps;
+    const { chainId, contracts, enclave, writer } = this.deps;
     const registry = contracts.rollupRegistry;
     // Not older than the L1 blocks the batches' deposits come from (validators check it).
     const binding = await this.binding(batches.reduce((max, b) => (b.l1Block > max ? b.l1Block : max), 0n));
@@ -358,7 +356,6 @@ export class RollupProducer implements Service {
       batches,
       binding,
       domain: this.domain,
-      epochLength: settings.epochLength,
     });
     const { header } = built;
     const rollup: SentRollup = {

@@ -1,0 +1,165 @@
+/**
+ * The L2's JSON-RPC methods as the chain answers them, unfiltered: the standard `eth_` methods a
+ * wallet uses, read from the enclave's EDR chain, with transactions going through the sequencer's
+ * mempool. Only an allow-list is served: EDR's `hardhat_`/`evm_` methods (which could mint or
+ * rewrite state) never are. The node serves these as they are only with L2_RPC_UNFILTERED (operators,
+ * debugging); otherwise the privacy filter (filter.ts) answers on top of them.
+ */
+import { Transaction, getAddress, isHexString, toQuantity } from "ethers";
+
+import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import type { L2Provider } from "../execution/l2-chain.js";
+import type { Mempool, TxStatus } from "../sequencer/mempool.js";
+import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
+
+/** Methods answered by the L2 chain as they are. */
+const PASS_THROUGH = new Set([
+  "eth_blockNumber",
+  "eth_getBalance",
+  "eth_getCode",
+  "eth_getStorageAt",
+  "eth_call",
+  "eth_estimateGas",
+  "eth_getBlockByNumber",
+  "eth_getBlockByHash",
+  "eth_getBlockTransactionCountByNumber",
+  "eth_getBlockTransactionCountByHash",
+  "eth_getTransactionByBlockNumberAndIndex",
+  "eth_getTransactionByBlockHashAndIndex",
+  "eth_getTransactionReceipt",
+  "eth_getLogs",
+  "eth_feeHistory",
+  "eth_syncing",
+]);
+
+/** Every method ChainMethods answers. */
+export const CHAIN_METHODS: ReadonlySet<string> = new Set([
+  ...PASS_THROUGH,
+  "eth_chainId",
+  "net_version",
+  "web3_clientVersion",
+  "eth_accounts",
+  "eth_gasPrice",
+  "eth_maxPriorityFeePerGas",
+  "eth_sendRawTransaction",
+  "eth_getTransactionCount",
+  "eth_getTransactionByHash",
+  "veil_getTransactionStatus",
+]);
+
+export interface ChainMethodsDeps {
+  provider: L2Provider;
+  /** The sequencer's mempool; absent on a validator (it accepts no transactions). */
+  mempool?: Mempool;
+  /** Minimum priority fee the mempool takes (answered by eth_gasPrice / eth_maxPriorityFeePerGas). */
+  minPriorityFee: bigint;
+  clientVersion: string;
+}
+
+/** A pending transaction as `eth_getTransactionByHash` answers it (no block yet). */
+function pendingTransactionJson(raw: string, from: string): Record<string, unknown> {
+  const tx = Transaction.from(raw);
+  const sig = tx.signature!;
+  const q = (v: bigint | number | null): string | null => (v === null ? null : toQuantity(v));
+  return {
+    type: q(tx.type),
+    chainId: q(tx.chainId),
+    nonce: q(tx.nonce),
+    gas: q(tx.gasLimit),
+    gasPrice: q(tx.gasPrice ?? tx.maxFeePerGas),
+    ...(tx.type === 2 ? { maxFeePerGas: q(tx.maxFeePerGas), maxPriorityFeePerGas: q(tx.maxPriorityFeePerGas) } : {}),
+    ...(tx.type !== 0 ? { accessList: tx.accessList ?? [] } : {}),
+    to: tx.to,
+    value: q(tx.value),
+    input: tx.data,
+    v: q(tx.type === 0 ? (sig.networkV ?? sig.v) : sig.yParity),
+    ...(tx.type !== 0 ? { yParity: q(sig.yParity) } : {}),
+    r: sig.r,
+    s: sig.s,
+    hash: tx.hash,
+    from,
+    blockHash: null,
+    blockNumber: null,
+    transactionIndex: null,
+  };
+}
+
+/** A mempool status as JSON (bigints as decimal strings). */
+function statusJson(status: TxStatus): unknown {
+  return JSON.parse(JSON.stringify(status, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+export class ChainMethods {
+  constructor(readonly deps: ChainMethodsDeps) {}
+
+  get provider(): L2Provider {
+    return this.deps.provider;
+  }
+
+  get mempool(): Mempool | undefined {
+    return this.deps.mempool;
+  }
+
+  async call(method: string, params: unknown[]): Promise<unknown> {
+    const { provider, mempool } = this.deps;
+    switch (method) {
+      case "eth_chainId":
+        return toQuantity(L2_CHAIN_ID);
+      case "net_version":
+        return L2_CHAIN_ID.toString();
+      case "web3_clientVersion":
+        return this.deps.clientVersion;
+      case "eth_accounts":
+        return [];
+      case "eth_gasPrice":
+      case "eth_maxPriorityFeePerGas":
+        return toQuantity(this.deps.minPriorityFee);
+      case "eth_sendRawTransaction": {
+        if (mempool === undefined) {
+          throw new RpcError(RpcErrorCode.server, "this node is a validator: send transactions to the sequencer");
+        }
+        const raw = params[0];
+        if (typeof raw !== "string") throw invalidParams("expected the signed transaction as 0x hex");
+        return mempool.add(raw);
+      }
+      case "eth_getTransactionCount": {
+        const [address, tag] = params;
+        if (typeof address !== "string" || !isHexString(address, 20)) throw invalidParams("expected an address");
+        const count = BigInt((await provider.request({ method, params: [address, "latest"] })) as string);
+        if (tag === "pending" && mempool !== undefined)
+          return toQuantity(mempool.pendingNonce(getAddress(address), count));
+        if (tag === undefined || tag === "latest" || tag === "pending") return toQuantity(count);
+        return provider.request({ method, params });
+      }
+      case "eth_getTransactionByHash": {
+        const hash = hashParam(params);
+        const mined = await provider.request({ method, params: [hash] });
+        if (mined !== null || mempool === undefined) return mined;
+        const pending = mempool.get(hash);
+        if (pending === undefined) return null;
+        return pendingTransactionJson(pending.raw, pending.sender);
+      }
+      case "veil_getTransactionStatus": {
+        const hash = hashParam(params);
+        const status = mempool?.status(hash);
+        if (status !== undefined) return statusJson(status);
+        const receipt = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+          status: string;
+          blockNumber: string;
+        } | null;
+        if (receipt === null) return { status: "unknown" };
+        return { status: receipt.status === "0x1" ? "succeeded" : "reverted", blockNumber: receipt.blockNumber };
+      }
+      default:
+        if (PASS_THROUGH.has(method)) return provider.request({ method, params });
+        throw new RpcError(RpcErrorCode.methodNotFound, `method ${method} is not available on this endpoint`);
+    }
+  }
+}
+
+/** The transaction hash of `params[0]`. */
+export function hashParam(params: unknown[]): string {
+  const hash = params[0];
+  if (typeof hash !== "string" || !isHexString(hash, 32)) throw invalidParams("expected a transaction hash");
+  return hash;
+}

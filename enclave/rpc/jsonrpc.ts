@@ -1,0 +1,86 @@
+/** JSON-RPC 2.0 messages and errors, as the node's endpoint speaks them. */
+import { MempoolError } from "../sequencer/mempool.js";
+
+export interface JsonRpcRequest {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: unknown;
+  params?: unknown;
+}
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export type JsonRpcResponse =
+  | { jsonrpc: "2.0"; id: string | number | null; result: unknown }
+  | { jsonrpc: "2.0"; id: string | number | null; error: JsonRpcErrorObject };
+
+/** Error codes besides JSON-RPC's own (-32700 … -32600), as EIP-1474 and wallets use them. */
+export const RpcErrorCode = {
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internal: -32603,
+  /** A refused transaction or another server-side refusal (geth's code for mempool errors). */
+  server: -32000,
+  /** The caller may not see or do this (the privacy rules). */
+  notAuthorized: -32001,
+  /** The request asks for more than the endpoint serves at once (EIP-1474 "limit exceeded"). */
+  limitExceeded: -32005,
+} as const;
+
+/** An error answered as it is: code, message and data chosen by the endpoint. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = "RpcError";
+  }
+}
+
+export function invalidParams(message: string): RpcError {
+  return new RpcError(RpcErrorCode.invalidParams, `invalid params: ${message}`);
+}
+
+/**
+ * The JSON-RPC error object of anything a method threw: an RpcError as it is, a mempool refusal as
+ * -32000, and an error of the L2 chain (EDR) with its code, first message line and data (a revert's
+ * data, for instance).
+ */
+export function errorObject(e: unknown): JsonRpcErrorObject {
+  if (e instanceof RpcError) return withData(e.code, e.message, e.data);
+  if (e instanceof MempoolError) return { code: RpcErrorCode.server, message: e.message };
+  const err = e as { code?: unknown; message?: unknown; data?: unknown } | null;
+  const code = typeof err?.code === "number" ? err.code : RpcErrorCode.internal;
+  const message = typeof err?.message === "string" ? err.message : String(e);
+  return withData(code, message.split("\n")[0], err?.data);
+}
+
+function withData(code: number, message: string, data: unknown): JsonRpcErrorObject {
+  return data === undefined ? { code, message } : { code, message, data };
+}
+
+/** Answers one request object with `call`, turning whatever it throws into a JSON-RPC error. */
+export async function answer(
+  request: JsonRpcRequest,
+  call: (method: string, params: unknown[]) => Promise<unknown>,
+): Promise<JsonRpcResponse> {
+  const id = request?.id ?? null;
+  try {
+    if (typeof request?.method !== "string") {
+      throw new RpcError(RpcErrorCode.invalidRequest, "invalid request: method must be a string");
+    }
+    const params = request.params ?? [];
+    if (!Array.isArray(params)) throw invalidParams("expected an array");
+    const result = await call(request.method, params as unknown[]);
+    return { jsonrpc: "2.0", id, result: result === undefined ? null : result };
+  } catch (e) {
+    return { jsonrpc: "2.0", id, error: errorObject(e) };
+  }
+}
