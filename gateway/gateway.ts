@@ -48,6 +48,10 @@ export interface Gateway {
   enclave: EnclaveClient;
   store: UserStore;
   poller: BlockPoller;
+  /** The users' polling filters. */
+  filters: FilterRegistry;
+  /** The gateway's metrics (requests, users, subscriptions, filters). */
+  metrics: GatewayMetrics;
   health(): Promise<HealthReport>;
   /** Stops serving and releases the store (idempotent). */
   close(): Promise<void>;
@@ -150,6 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const t of timers) clearInterval(t);
       await poller.stop();
       await server.close();
+      enclave.close();
       store.close();
     })());
 
@@ -161,6 +166,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     enclave,
     store,
     poller,
+    filters,
+    metrics,
     health,
     close,
   };

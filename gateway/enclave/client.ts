@@ -28,6 +28,7 @@ import {
 import type { Logger } from "../../workers/core/logger.js";
 import { redactUrl as redactWithSlash } from "../../workers/core/redis.js";
 import type { User } from "../users/user.js";
+import { HttpTransport, type TransportAnswer, TransportError } from "./transport.js";
 
 /** What the gateway needs of the L1 EnclaveRegistry. */
 export interface AttestationRegistry {
@@ -115,10 +116,17 @@ export class EnclaveClient {
   #state: EnclaveKeyState = { state: "waiting" };
   #channels = new Map<string, ChannelKeys>();
   #refreshing: Promise<VerifiedRpcKey> | undefined;
+  readonly #transport: HttpTransport;
 
   constructor(options: EnclaveClientOptions) {
     this.url = options.url;
     this.#options = options;
+    this.#transport = new HttpTransport(options.url, options.timeoutMs);
+  }
+
+  /** Closes the connections to the enclave. */
+  close(): void {
+    this.#transport.close();
   }
 
   get keyState(): EnclaveKeyState {
@@ -127,24 +135,16 @@ export class EnclaveClient {
 
   /** A plain JSON-RPC call (the enclave's public methods). */
   async call(method: string, params: unknown[] = []): Promise<unknown> {
-    let response: Response;
+    let response: TransportAnswer;
     try {
-      response = await fetch(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++requestIds, method, params }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
-      });
+      response = await this.#transport.post(JSON.stringify({ jsonrpc: "2.0", id: ++requestIds, method, params }));
     } catch (e) {
-      throw new EnclaveUnavailableError(this.url, transportReason(e, this.#options.timeoutMs));
+      throw new EnclaveUnavailableError(this.url, e instanceof TransportError ? e.reason : (e as Error).message);
     }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new EnclaveUnavailableError(this.url, `HTTP ${response.status}`);
-    }
+    if (response.status !== 200) throw new EnclaveUnavailableError(this.url, `HTTP ${response.status}`);
     let body: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
     try {
-      body = (await response.json()) as typeof body;
+      body = JSON.parse(response.body) as typeof body;
     } catch (e) {
       throw new EnclaveUnavailableError(this.url, `the answer is not JSON: ${(e as Error).message}`);
     }
@@ -348,12 +348,6 @@ export class EnclaveClient {
 function redactUrl(url: string): string {
   const shown = redactWithSlash(url);
   return shown.endsWith("/") && !url.endsWith("/") ? shown.slice(0, -1) : shown;
-}
-
-function transportReason(e: unknown, timeoutMs: number): string {
-  const error = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (error.name === "TimeoutError" || error.name === "AbortError") return `no answer within ${timeoutMs} ms`;
-  return error.cause?.code ?? error.cause?.message ?? error.message ?? String(e);
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -189,7 +189,7 @@ export class GatewayServer {
     };
     const route = routes[path.endsWith("/") && path.length > 1 ? path.slice(0, -1) : path];
     if (route !== undefined) {
-      if (method !== route.method && !(route.method === "GET" && method === "HEAD")) {
+      if (method !== route.method) {
         this.#json(res, 405, { error: `${path} takes ${route.method}` }, route.method);
         return;
       }

@@ -17,6 +17,11 @@ import type { User } from "../users/user.js";
 /** A peer with this much unsent data is too slow: it is disconnected. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
+function sendsTransaction(body: unknown): boolean {
+  const items = Array.isArray(body) ? body : [body];
+  return items.some((r) => (r as { method?: unknown } | null)?.method === "eth_sendRawTransaction");
+}
+
 export interface SessionDeps {
   dispatcher: RpcDispatcher;
   enclave: EnclaveClient;
@@ -32,6 +37,7 @@ export class WebSocketSession {
   readonly #caller: Caller;
   readonly #subscriptions: SubscriptionSet | undefined;
   #alive = true;
+  #sends: Promise<unknown> = Promise.resolve();
 
   constructor(socket: WebSocket, user: User | undefined, token: string | null, deps: SessionDeps) {
     this.#socket = socket;
@@ -64,8 +70,12 @@ export class WebSocketSession {
         this.#send(errorResponse(null, new RpcError(GatewayErrorCodes.parse, "parse error: the message is not JSON")));
         return;
       }
-      deps.dispatcher
-        .answer(body, this.#caller)
+      // Transactions reach the enclave in the order they came (a wallet's nonces); reads do not wait.
+      const answering = sendsTransaction(body)
+        ? (this.#sends = this.#sends.then(() => deps.dispatcher.answer(body, this.#caller)))
+        : deps.dispatcher.answer(body, this.#caller);
+      this.#sends = this.#sends.catch(() => {});
+      answering
         .then((answer) => {
           if (answer !== undefined) this.#send(answer);
         })

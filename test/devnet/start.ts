@@ -49,7 +49,13 @@ describe("devnet: startDevnet refuses early", function () {
     try {
       const progress: string[] = [];
       const error = await rejection(
-        startDevnet({ dir, l1Port: await freePort(), l2RpcPort: port, onProgress: (p) => progress.push(p.title) }),
+        startDevnet({
+          dir,
+          l1Port: await freePort(),
+          l2RpcPort: port,
+          gatewayPort: 0,
+          onProgress: (p) => progress.push(p.title),
+        }),
       );
       expect(error).to.be.instanceOf(PortInUseError);
       expect(error.message).to.equal(
@@ -65,7 +71,7 @@ describe("devnet: startDevnet refuses early", function () {
   it("a taken L1 port, naming L1_PORT", async () => {
     const { server, port } = await listen();
     try {
-      const error = await rejection(startDevnet({ dir, l1Port: port, l2RpcPort: await freePort() }));
+      const error = await rejection(startDevnet({ dir, l1Port: port, l2RpcPort: await freePort(), gatewayPort: 0 }));
       expect(error).to.be.instanceOf(PortInUseError);
       expect(error.message).to.include("set L1_PORT to another port");
       expectNothingStarted();
@@ -76,7 +82,13 @@ describe("devnet: startDevnet refuses early", function () {
 
   it("a Redis it can neither reach nor start, before the L1 starts", async () => {
     const error = await rejection(
-      startDevnet({ dir, l1Port: await freePort(), l2RpcPort: await freePort(), redisUrl: "redis://192.0.2.1:6379" }),
+      startDevnet({
+        dir,
+        l1Port: await freePort(),
+        l2RpcPort: await freePort(),
+        gatewayPort: 0,
+        redisUrl: "redis://192.0.2.1:6379",
+      }),
     );
     expect(error).to.be.instanceOf(RedisSetupError);
     expectNothingStarted();
@@ -87,7 +99,9 @@ describe("devnet: startDevnet refuses early", function () {
     try {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, "devnet.pid"), `${other.pid}\n`);
-      const error = await rejection(startDevnet({ dir, l1Port: await freePort(), l2RpcPort: await freePort() }));
+      const error = await rejection(
+        startDevnet({ dir, l1Port: await freePort(), l2RpcPort: await freePort(), gatewayPort: 0 }),
+      );
       expect(error).to.be.instanceOf(DevnetBusyError);
       expect(error.message).to.include(`another devnet (pid ${other.pid})`);
       expect(existsSync(path.join(dir, "logs", "l1.log"))).to.equal(false);

@@ -87,6 +87,7 @@ describe("e2e: bridge through the devnet", function () {
       l1Port,
       l2RpcPort,
       validatorL2RpcPort,
+      gatewayPort: 0,
       redisUrl: REDIS_URL,
       validator: true,
     });

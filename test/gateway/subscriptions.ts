@@ -184,8 +184,11 @@ describe("gateway: subscriptions over WebSocket", function () {
     const provider = wsProvider(aliceToken);
     const listening = token.connect(provider) as Contract;
     const seen: string[] = [];
+    const logSubscriptions = async () =>
+      (await gateway.metrics.subscriptions.get()).values.find((v) => v.labels.kind === "logs")?.value ?? 0;
+    const before = await logSubscriptions();
     await listening.on("Transfer", (_from: string, to: string) => void seen.push(to));
-    await new Promise((r) => setTimeout(r, 200));
+    await until("ethers' logs subscription on the gateway", async () => (await logSubscriptions()) > before);
     await receipt(await mint(bob, bob.address, 5n));
     await receipt(await mint(alice, alice.address, 6n));
     await until("alice's event", () => seen.length > 0);

@@ -157,9 +157,7 @@ describe("gateway: an unchanged ethers wallet on the token URL", function () {
     const listening = token.connect(provider) as Contract;
     const seen: string[] = [];
     await listening.on("Transfer", (_from: string, to: string) => void seen.push(to));
-    await until("the listener's filter", async () => (await listening.listenerCount("Transfer")) > 0);
-    // Let ethers install its filter before the events happen.
-    await new Promise((r) => setTimeout(r, 300));
+    await until("ethers' filter installed on the gateway", () => gateway.filters.size > 0);
     await (
       await (token.connect(bob.connect(providerOf(bobToken))) as Contract).getFunction("mint")(bob.address, 1n)
     ).wait();
