@@ -200,10 +200,13 @@ describe("secret-responder", function () {
   /** Waits until job `jobId` completed (returns its outcome) or failed for good (throws). */
   const outcomeOf = async (queue: Queue<EventJob>, jobId: string): Promise<ResponderOutcome> =>
     waitFor(`job ${jobId} finished`, async () => {
+      // The state first, then the job: read the other way round, a job finishing in between is seen
+      // "completed" with the return value it did not have yet.
+      const state = await queue.getJobState(jobId);
+      if (state !== "completed" && state !== "failed") return undefined;
       const job = await queue.getJob(jobId);
-      const state = await job?.getState();
       if (state === "failed") throw new Error(`job ${jobId} failed: ${job!.failedReason}`);
-      return state === "completed" ? (job!.returnvalue as ResponderOutcome) : undefined;
+      return job!.returnvalue as ResponderOutcome;
     });
 
   const responder = (

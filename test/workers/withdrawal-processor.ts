@@ -256,8 +256,9 @@ describe("withdrawal-processor", function () {
   /** Waits until the `rollups` job `jobId` completed; returns its result. */
   async function completed(h: Harness, jobId: string): Promise<string> {
     return waitFor(`rollups job ${jobId} to complete`, async () => {
-      const job = await h.rollups.getJob(jobId);
-      return job !== undefined && (await job.getState()) === "completed" ? String(job.returnvalue) : undefined;
+      // The state first, then the job (the other way round, a job finishing in between has no return value yet).
+      if ((await h.rollups.getJobState(jobId)) !== "completed") return undefined;
+      return String((await h.rollups.getJob(jobId))!.returnvalue);
     });
   }
 
