@@ -22,6 +22,7 @@ import {
   PrivateRpcError,
   type RpcKeyAnnouncement,
   envelopeViewingKey,
+  peekViewingKey,
   parsePrivateRequest,
   verifyViewingKeyBinding,
 } from "../../protocol/private-rpc.js";
@@ -86,7 +87,11 @@ export class PrivateChannel {
     let keys: ChannelKeys;
     let request: PrivateRequest;
     try {
-      keys = this.channel(envelopeViewingKey(envelope));
+      // A known viewing key is found from the envelope's first characters (open() checks everything else);
+      // envelopeViewingKey would convert the whole envelope and check the curve point on every request.
+      const known = peekViewingKey(envelope);
+      keys =
+        (known !== undefined ? this.#channels.get(known) : undefined) ?? this.channel(envelopeViewingKey(envelope));
       request = parsePrivateRequest(keys.open("request", envelope));
     } catch (e) {
       if (e instanceof PrivateRpcError) throw new RpcError(RpcErrorCode.invalidParams, e.message);

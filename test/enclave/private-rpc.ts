@@ -15,6 +15,7 @@ import {
   envelopeViewingKey,
   parsePrivateRequest,
   parsePrivateResponse,
+  peekViewingKey,
   signViewingKey,
   verifyViewingKeyBinding,
 } from "../../protocol/private-rpc.js";
@@ -60,6 +61,11 @@ describe("private RPC channel", () => {
       `envelope version ${PRIVATE_RPC_VERSION + 1} is not supported`,
     );
     expect(() => enclaveSide.open("request", "not hex")).to.throw(PrivateRpcError, /hex/);
+    // A non-hex character anywhere (Buffer would silently stop decoding there) is refused too.
+    const broken = envelope.slice(0, envelope.length - 10) + "zz" + envelope.slice(envelope.length - 8);
+    expect(() => enclaveSide.open("request", broken)).to.throw(PrivateRpcError, "the envelope must be 0x-prefixed hex");
+    expect(peekViewingKey(envelope)).to.equal(viewer.publicKey);
+    expect(peekViewingKey("0x01zz")).to.equal(undefined);
   });
 
   it("checks the shape of what decrypts", () => {
