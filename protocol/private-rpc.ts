@@ -29,16 +29,7 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import {
-  type Signer,
-  type TypedDataDomain,
-  getAddress,
-  getBytes,
-  hexlify,
-  isAddress,
-  isHexString,
-  verifyTypedData,
-} from "ethers";
+import { type Signer, type TypedDataDomain, getAddress, getBytes, hexlify, isHexString, verifyTypedData } from "ethers";
 import secp256k1 from "secp256k1";
 import { z } from "zod";
 
@@ -104,7 +95,7 @@ const requestSchema = z.object({
   method: z.string().min(1).max(128),
   params: z.array(z.unknown()).max(64),
   bindings: z
-    .array(z.object({ account: z.string().refine((s) => isAddress(s), "expected an address"), signature: hexString }))
+    .array(z.object({ account: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected an address"), signature: hexString }))
     .max(64),
 });
 const responseSchema = z.union([
@@ -287,8 +278,25 @@ export function parsePrivateRequest(value: unknown): PrivateRequest {
   return {
     method: parsed.data.method,
     params: parsed.data.params,
-    bindings: parsed.data.bindings.map((b) => ({ account: getAddress(b.account), signature: b.signature })),
+    bindings: parsed.data.bindings.map((b, i) => ({ account: checksummed(b.account, i), signature: b.signature })),
   };
+}
+
+/** Checksummed addresses already seen (every request repeats its bindings' accounts: one keccak each, saved). */
+const CHECKSUMMED = new Map<string, string>();
+
+function checksummed(account: string, index: number): string {
+  let address = CHECKSUMMED.get(account);
+  if (address === undefined) {
+    try {
+      address = getAddress(account);
+    } catch {
+      throw new PrivateRpcError(`malformed private request: bindings.${index}.account: bad address checksum`);
+    }
+    if (CHECKSUMMED.size >= 10_000) CHECKSUMMED.clear();
+    CHECKSUMMED.set(account, address);
+  }
+  return address;
 }
 
 /** Checks the shape of a decrypted response (the gateway's side). */

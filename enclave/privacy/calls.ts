@@ -12,7 +12,10 @@ import type { Viewer } from "./viewer.js";
 /** The account a call with this `from` runs as, or undefined when the viewer may not use it. */
 export function callerOf(viewer: Viewer, from: unknown): string | undefined {
   if (from === undefined || from === null) return viewer.defaultCaller;
-  if (typeof from !== "string" || !isAddress(from)) return undefined;
+  if (typeof from !== "string") return undefined;
+  const own = viewer.own(from); // the common case, without hashing a checksum
+  if (own !== undefined) return own;
+  if (!isAddress(from)) return undefined;
   const address = getAddress(from);
   return address === ZeroAddress || viewer.has(address) ? address : undefined;
 }

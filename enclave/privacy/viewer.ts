@@ -27,6 +27,12 @@ export class Viewer {
     return typeof address === "string" && this.#lower.has(address.toLowerCase());
   }
 
+  /** The viewer's account `address` names (any case), checksummed; undefined when it is not one. */
+  own(address: string): string | undefined {
+    const lower = address.toLowerCase();
+    return this.#lower.has(lower) ? this.accounts.find((a) => a.toLowerCase() === lower) : undefined;
+  }
+
   /** Whether any of `addresses` is one of the viewer's accounts. */
   hasAny(addresses: Iterable<string>): boolean {
     for (const a of addresses) if (this.has(a)) return true;

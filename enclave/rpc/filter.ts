@@ -237,9 +237,13 @@ export class PrivacyFilter {
   private async logs(viewer: Viewer, params: unknown[]): Promise<unknown> {
     const filter = objectParam(params[0], "a filter object");
     if (filter.blockHash === undefined) {
-      const head = await this.head();
-      const from = this.tagNumber(filter.fromBlock, head);
-      const to = this.tagNumber(filter.toBlock, head);
+      // Two block numbers within the limit need no head (one RPC round trip less per query).
+      const numbers = [filter.fromBlock, filter.toBlock].every((b) => typeof b === "string" && isHexString(b));
+      const within =
+        numbers && BigInt(filter.toBlock as string) - BigInt(filter.fromBlock as string) < this.#maxLogBlockRange;
+      const head = within ? 0n : await this.head();
+      const from = within ? 0n : this.tagNumber(filter.fromBlock, head);
+      const to = within ? 0n : this.tagNumber(filter.toBlock, head);
       const last = to < head ? to : head;
       if (last >= from && last - from + 1n > this.#maxLogBlockRange) {
         throw new RpcError(

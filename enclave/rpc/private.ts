@@ -50,6 +50,7 @@ export class PrivateChannel {
   #announcement: Promise<RpcKeyAnnouncement> | undefined;
   readonly #channels: Lru<string, ChannelKeys>;
   readonly #verified: Lru<string, true>;
+  readonly #viewers = new Lru<string, Viewer>(10_000);
 
   constructor(
     private readonly enclave: RpcKeyHolder,
@@ -111,13 +112,25 @@ export class PrivateChannel {
         },
       };
     }
-    const viewer = new Viewer(request.bindings.map((b) => b.account));
+    const viewer = this.viewer(request.bindings);
     try {
       const result = await this.filter.call(viewer, request.method, request.params);
       return { result: result === undefined ? null : result };
     } catch (e) {
       return { error: errorObject(e) };
     }
+  }
+
+  /** The viewer of verified `bindings` (the same bindings come with every request of a user: made once). */
+  private viewer(bindings: readonly AccountBinding[]): Viewer {
+    if (bindings.length === 0) return Viewer.anonymous;
+    const key = bindings.map((b) => b.account).join(",");
+    let viewer = this.#viewers.get(key);
+    if (viewer === undefined) {
+      viewer = new Viewer(bindings.map((b) => b.account));
+      this.#viewers.set(key, viewer);
+    }
+    return viewer;
   }
 
   /** Channel keys with the viewing key `viewingKey` (compressed, hex), made once and cached. */
