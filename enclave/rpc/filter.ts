@@ -15,6 +15,7 @@ import { GENERIC_SUBMISSION_ERROR, submissionErrorMessage } from "../privacy/err
 import { canSeeEvent, eventAudience, needsSender } from "../privacy/events.js";
 import { type TxParties, canSeeTransaction, redactReceipt } from "../privacy/transactions.js";
 import type { Viewer } from "../privacy/viewer.js";
+import type { VisibilityConfig } from "../privacy/visibility-config.js";
 import { MempoolError, decodeSigned } from "../sequencer/mempool.js";
 import { type ChainMethods, hashParam } from "./chain-methods.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
@@ -269,10 +270,17 @@ export class PrivacyFilter {
       }
       return known;
     };
+    // A query's logs mostly come from a few contracts: each one's declaration looked up once per query.
+    const declarations = new Map<string, Promise<VisibilityConfig | undefined>>();
     const visible: RpcLog[] = [];
     for (const log of logs) {
       if (typeof log.blockNumber !== "string") continue; // not in a block (yet): no declaration to apply
-      const config = await this.rules.declaration(log.address, BigInt(log.blockNumber));
+      let declaration = declarations.get(log.address);
+      if (declaration === undefined) {
+        declaration = this.rules.declaration(log.address, BigInt(log.blockNumber));
+        declarations.set(log.address, declaration);
+      }
+      const config = await declaration;
       const audience = eventAudience(log, config);
       const from = needsSender(viewer, audience) ? (sender ?? (await senderOf(log.transactionHash))) : undefined;
       if (canSeeEvent(viewer, audience, from)) visible.push(log);
