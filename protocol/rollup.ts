@@ -1,5 +1,5 @@
 /** Rollup headers as the RollupRegistry hashes and checks them (EIP-712 struct `RollupHeader`). */
-import { type Signer, type TypedDataDomain, TypedDataEncoder } from "ethers";
+import { Interface, type Signer, type TypedDataDomain, TypedDataEncoder } from "ethers";
 
 export interface RollupHeader {
   firstBatchSeq: bigint;
@@ -60,4 +60,39 @@ export async function signRollupHeader(
   header: RollupHeader,
 ): Promise<string> {
   return sequencer.signTypedData(domain, ROLLUP_HEADER_TYPES, header);
+}
+
+const ADD_ROLLUP = new Interface([
+  "function addRollup((uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment) header, bytes payload, bytes signature)",
+]);
+
+/** The header and payload of a RollupRegistry.addRollup call. */
+export interface AddRollupCall {
+  header: RollupHeader;
+  /** The calldata payload ("0x" when the rollup was posted as a blob). */
+  payload: string;
+}
+
+/**
+ * Decodes the calldata of a RollupRegistry.addRollup call: null when `data` calls another function,
+ * throws (ethers' error) when it has addRollup's selector but cannot be decoded.
+ */
+export function decodeAddRollup(data: string): AddRollupCall | null {
+  const call = ADD_ROLLUP.parseTransaction({ data });
+  if (call === null) return null;
+  const h = call.args.header as unknown as RollupHeader;
+  return {
+    header: {
+      firstBatchSeq: h.firstBatchSeq,
+      lastBatchSeq: h.lastBatchSeq,
+      lastBatchHash: h.lastBatchHash,
+      l1BlockNumber: h.l1BlockNumber,
+      l1BlockHash: h.l1BlockHash,
+      messageRoot: h.messageRoot,
+      payloadHash: h.payloadHash,
+      revelationEpoch: h.revelationEpoch,
+      keyCommitment: h.keyCommitment,
+    },
+    payload: call.args.payload as string,
+  };
 }

@@ -8,7 +8,7 @@
 import { Interface, type Log, type Provider, getAddress } from "ethers";
 
 import type { CrossChainMessage } from "../../protocol/messages.js";
-import type { RollupHeader } from "../../protocol/rollup.js";
+import { type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
 
 export interface L1Message {
   message: CrossChainMessage;
@@ -38,7 +38,6 @@ export interface L1ReaderOptions {
 const iface = new Interface([
   "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
   "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
-  "function addRollup((uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment) header, bytes payload, bytes signature)",
 ]);
 const MESSAGE_TOPIC = iface.getEvent("MessagePublished")!.topicHash;
 const ROLLUP_TOPIC = iface.getEvent("RollupAdded")!.topicHash;
@@ -117,29 +116,18 @@ export class L1Reader {
     } else if (event.name === "RollupAdded") {
       const tx = await this.options.provider.getTransaction(log.transactionHash);
       if (tx === null) throw new L1ReaderError(`rollup transaction ${log.transactionHash} not found`);
-      const call = iface.parseTransaction({ data: tx.data });
-      if (call?.name !== "addRollup") {
+      const call = decodeAddRollup(tx.data);
+      if (call === null) {
         throw new L1ReaderError(
           `rollup ${event.args.rollupHash} was added by a call the node cannot read (${log.transactionHash})`,
         );
       }
-      const h = call.args.header as unknown as RollupHeader;
       this.rollups.push({
         hash: event.args.rollupHash as string,
         txHash: log.transactionHash,
         blockNumber: log.blockNumber,
-        header: {
-          firstBatchSeq: h.firstBatchSeq,
-          lastBatchSeq: h.lastBatchSeq,
-          lastBatchHash: h.lastBatchHash,
-          l1BlockNumber: h.l1BlockNumber,
-          l1BlockHash: h.l1BlockHash,
-          messageRoot: h.messageRoot,
-          payloadHash: h.payloadHash,
-          revelationEpoch: h.revelationEpoch,
-          keyCommitment: h.keyCommitment,
-        },
-        payload: call.args.payload as string,
+        header: call.header,
+        payload: call.payload,
         sequencer: getAddress(event.args.sequencer as string),
       });
     }

@@ -68,7 +68,7 @@ export class JsonRpcHttpServer {
       this.reply(res, {
         jsonrpc: "2.0",
         id: null,
-        error: { code: -32700, message: "parse error: the body is not JSON" },
+        error: { code: RpcErrorCode.parse, message: "parse error: the body is not JSON" },
       });
       return;
     }

@@ -1,6 +1,16 @@
 /** JSON-RPC 2.0 messages and errors, as the node's endpoint speaks them. */
+import {
+  type JsonRpcErrorObject,
+  JsonRpcErrorCodes,
+  type JsonRpcResponse,
+  RpcError,
+  errorObjectOf,
+} from "../../protocol/jsonrpc.js";
 import { MempoolError } from "../sequencer/mempool.js";
 
+export { type JsonRpcErrorObject, type JsonRpcResponse, RpcError } from "../../protocol/jsonrpc.js";
+
+/** A request object as it arrives (checked by `answer`). */
 export interface JsonRpcRequest {
   jsonrpc?: string;
   id?: string | number | null;
@@ -8,22 +18,9 @@ export interface JsonRpcRequest {
   params?: unknown;
 }
 
-export interface JsonRpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export type JsonRpcResponse =
-  | { jsonrpc: "2.0"; id: string | number | null; result: unknown }
-  | { jsonrpc: "2.0"; id: string | number | null; error: JsonRpcErrorObject };
-
-/** Error codes besides JSON-RPC's own (-32700 … -32600), as EIP-1474 and wallets use them. */
+/** JSON-RPC's own error codes (-32700 … -32600) and the node's besides, as EIP-1474 and wallets use them. */
 export const RpcErrorCode = {
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internal: -32603,
+  ...JsonRpcErrorCodes,
   /** A refused transaction or another server-side refusal (geth's code for mempool errors). */
   server: -32000,
   /** The caller may not see or do this (the privacy rules). */
@@ -31,18 +28,6 @@ export const RpcErrorCode = {
   /** The request asks for more than the endpoint serves at once (EIP-1474 "limit exceeded"). */
   limitExceeded: -32005,
 } as const;
-
-/** An error answered as it is: code, message and data chosen by the endpoint. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-    this.name = "RpcError";
-  }
-}
 
 export function invalidParams(message: string): RpcError {
   return new RpcError(RpcErrorCode.invalidParams, `invalid params: ${message}`);
@@ -54,16 +39,12 @@ export function invalidParams(message: string): RpcError {
  * data, for instance).
  */
 export function errorObject(e: unknown): JsonRpcErrorObject {
-  if (e instanceof RpcError) return withData(e.code, e.message, e.data);
+  if (e instanceof RpcError) return e.toObject();
   if (e instanceof MempoolError) return { code: RpcErrorCode.server, message: e.message };
   const err = e as { code?: unknown; message?: unknown; data?: unknown } | null;
   const code = typeof err?.code === "number" ? err.code : RpcErrorCode.internal;
   const message = typeof err?.message === "string" ? err.message : String(e);
-  return withData(code, message.split("\n")[0], err?.data);
-}
-
-function withData(code: number, message: string, data: unknown): JsonRpcErrorObject {
-  return data === undefined ? { code, message } : { code, message, data };
+  return errorObjectOf(code, message.split("\n")[0], err?.data);
 }
 
 /** Answers one request object with `call`, turning whatever it throws into a JSON-RPC error. */

@@ -1,7 +1,16 @@
 /** JSON-RPC 2.0 messages as the gateway reads and writes them, and the error codes it answers with. */
 
-export type JsonRpcId = string | number | null;
+import {
+  type JsonRpcErrorObject,
+  JsonRpcErrorCodes,
+  type JsonRpcId,
+  type JsonRpcResponse,
+  RpcError,
+} from "../../protocol/jsonrpc.js";
 
+export { type JsonRpcErrorObject, type JsonRpcId, type JsonRpcResponse, RpcError } from "../../protocol/jsonrpc.js";
+
+/** A request object checked for shape by `parseRequest`. */
 export interface JsonRpcRequest {
   id: JsonRpcId;
   method: string;
@@ -10,22 +19,9 @@ export interface JsonRpcRequest {
   notification: boolean;
 }
 
-export interface JsonRpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export type JsonRpcResponse =
-  { jsonrpc: "2.0"; id: JsonRpcId; result: unknown } | { jsonrpc: "2.0"; id: JsonRpcId; error: JsonRpcErrorObject };
-
 /** Codes of the errors the gateway itself answers (the enclave's pass through unchanged). */
 export const GatewayErrorCodes = {
-  parse: -32700,
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internal: -32603,
+  ...JsonRpcErrorCodes,
   /** No token in the URL, or a token the gateway does not know. */
   noUser: -32040,
   /** The enclave did not answer (down, unreachable, timed out). */
@@ -37,24 +33,6 @@ export const GatewayErrorCodes = {
   /** A limit of the gateway (subscriptions, filters). */
   limit: -32005,
 } as const;
-
-/** An error to answer as a JSON-RPC error object. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-    this.name = "RpcError";
-  }
-
-  toObject(): JsonRpcErrorObject {
-    return this.data === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, data: this.data };
-  }
-}
 
 function isId(value: unknown): value is JsonRpcId {
   return value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value));

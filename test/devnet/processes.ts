@@ -11,6 +11,7 @@ import { expect } from "chai";
 
 import { freePort } from "../../devnet/ports.js";
 import { type ExitInfo, type ManagedProcess, ProcessError, Supervisor, lastLinesOf } from "../../devnet/processes.js";
+import { rejection } from "../helpers/rejection.js";
 
 const node = process.execPath;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -35,15 +36,6 @@ function server(port: number, status: number, name: string, stopLog: string): [s
     }).listen(${port}, "127.0.0.1", () => console.log("listening on ${port}"));
     process.on("SIGTERM", () => { fs.appendFileSync(${JSON.stringify(stopLog)}, "${name}\\n"); process.exit(0); });
   `);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("devnet: process supervisor", function () {

@@ -12,20 +12,12 @@ import { expect } from "chai";
 
 import { DevnetBusyError, PortInUseError, RedisSetupError, startDevnet } from "../../devnet/index.js";
 import { freePort } from "../../devnet/ports.js";
+import { rejection } from "../helpers/rejection.js";
 
 async function listen(): Promise<{ server: Server; port: number }> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { server, port: (server.address() as { port: number }).port };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("devnet: startDevnet refuses early", function () {

@@ -16,17 +16,9 @@ import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { ChannelKey, announceRpcKey } from "../../protocol/private-rpc.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { freePort } from "../helpers/l1-node.js";
+import { rejection } from "../helpers/rejection.js";
 import { MEASUREMENT } from "../helpers/veilnet.js";
 import { type Stack, joinAndBind, rpc, startStack, until } from "./stack.js";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("gateway: trusting the enclave through L1", function () {
   this.timeout(120_000);

@@ -26,34 +26,18 @@ import { type Gateway, startGateway } from "../../gateway/gateway.js";
 import type { ViewingKeyTypedData } from "../../gateway/users/typed-data.js";
 import { enclaveRegistryDomain } from "../../protocol/secret.js";
 import { type Connection, MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
+import { waitFor } from "../helpers/worker-process.js";
 
 export const MIN_FEE = 1_000_000n;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs`. */
-export async function until<T>(
+/** waitFor (test/helpers/worker-process.ts), polling every 50 ms unless told otherwise. */
+export function until<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
   intervalMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
-      );
-    }
-    await sleep(intervalMs);
-  }
+  return waitFor(what, probe, timeoutMs, intervalMs);
 }
 
 /** An L2 JSON-RPC endpoint of the stack's chain, serving veil_rpcKey / veil_private for `enclave`. */

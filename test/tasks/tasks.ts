@@ -20,6 +20,7 @@ import { attestationDomain, enclaveIdentity, signAttestationReport } from "../..
 import type { DepositResult } from "../../tasks/deposit.js";
 import type { RegisterTokenResult } from "../../tasks/register-token.js";
 import type { VeilnetStatus } from "../../tasks/status.js";
+import { rejection } from "../helpers/rejection.js";
 
 // The connection the tasks use (hre.network.getOrCreate() is cached per network).
 const connection = await hre.network.getOrCreate();
@@ -44,15 +45,6 @@ async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; output: s
   } finally {
     console.log = original;
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("tasks", function () {

@@ -7,7 +7,7 @@
 import { type Provider, Transaction, ZeroHash, getAddress, getBytes, hexlify, keccak256 } from "ethers";
 
 import { RollupPayloadError, openRollupPayload } from "../../enclave/rollup/codec.js";
-import { type RollupHeader, rollupHash as hashOf } from "../../protocol/rollup.js";
+import { type AddRollupCall, type RollupHeader, decodeAddRollup, rollupHash as hashOf } from "../../protocol/rollup.js";
 import type { RollupRegistry } from "../../types/ethers-contracts/index.js";
 
 /** Why a rollup cannot be decrypted (unknown, not revealed yet, unreadable): one line for the user. */
@@ -122,31 +122,19 @@ export async function findRollup(deps: DecryptDeps, rollupHash: string): Promise
     const event = registry.interface.parseLog(log)!;
     const tx = await provider.getTransaction(log.transactionHash);
     if (tx === null) throw new DecryptError(`the transaction ${log.transactionHash} of rollup ${hash} is not found`);
-    let call: ReturnType<typeof registry.interface.parseTransaction>;
+    let call: AddRollupCall | null;
     try {
-      call =
-        tx.to !== null && getAddress(tx.to) === getAddress(address) ? registry.interface.parseTransaction(tx) : null;
+      call = tx.to !== null && getAddress(tx.to) === getAddress(address) ? decodeAddRollup(tx.data) : null;
     } catch {
       call = null;
     }
-    if (call?.name !== "addRollup") {
+    if (call === null) {
       throw new DecryptError(
         `rollup ${hash} was added by a call this tool cannot read (transaction ${log.transactionHash} ` +
           "does not call RollupRegistry.addRollup directly)",
       );
     }
-    const h = call.args.header as RollupHeader;
-    const header: RollupHeader = {
-      firstBatchSeq: h.firstBatchSeq,
-      lastBatchSeq: h.lastBatchSeq,
-      lastBatchHash: h.lastBatchHash,
-      l1BlockNumber: h.l1BlockNumber,
-      l1BlockHash: h.l1BlockHash,
-      messageRoot: h.messageRoot,
-      payloadHash: h.payloadHash,
-      revelationEpoch: h.revelationEpoch,
-      keyCommitment: h.keyCommitment,
-    };
+    const { header } = call;
     if (hashOf(header) !== hash) {
       // Several addRollup calls in one transaction (through a contract) cannot be told apart here.
       throw new DecryptError(`the addRollup call of transaction ${log.transactionHash} is not rollup ${hash}`);
@@ -157,7 +145,7 @@ export async function findRollup(deps: DecryptDeps, rollupHash: string): Promise
       transactionHash: log.transactionHash,
       sequencer: getAddress(event.args.sequencer as string),
       header,
-      payload: call.args.payload as string,
+      payload: call.payload,
     };
   }
   throw new DecryptError(

@@ -24,6 +24,7 @@ import { type RollupSigningEnclave, epochKey } from "../../enclave/rollup/builde
 import { epochOf, revealableAt as revealableFrom } from "../../protocol/rollup.js";
 import type { VeilnetContracts } from "../core/chain.js";
 import type { Logger } from "../core/logger.js";
+import { RoundLoop } from "../core/rounds.js";
 import type { Service } from "../core/service.js";
 import { TxRevertedError, type TxIntent, type TxOutcome } from "../tx-sender/types.js";
 import { type EpochRevealerMetrics, epochRevealerMetrics } from "./metrics.js";
@@ -110,10 +111,7 @@ export class EpochRevealer implements Service {
   private cursor: bigint;
   /** Epochs whose commitment is not the enclave's key. */
   private readonly refused = new Map<bigint, EpochKeyMismatchError>();
-  private timer?: NodeJS.Timeout;
-  private current?: Promise<void>;
-  private running = false;
-  private inRound = false;
+  private readonly loop = new RoundLoop(() => this.step());
   private failures = 0;
   private lastError?: string;
 
@@ -127,9 +125,7 @@ export class EpochRevealer implements Service {
 
   /** Starts the loop of rounds (the first one at once). */
   start(): Promise<void> {
-    if (!this.running) {
-      this.running = true;
-      this.schedule(0);
+    if (this.loop.start()) {
       this.log.info({ pollMs: this.settings.pollMs, fromEpoch: this.cursor.toString() }, "epoch-revealer started");
     }
     return Promise.resolve();
@@ -137,11 +133,7 @@ export class EpochRevealer implements Service {
 
   /** Stops after the current round (which may be waiting for its transaction). */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.current;
-    this.log.info("epoch-revealer stopped");
+    if (await this.loop.stop()) this.log.info("epoch-revealer stopped");
   }
 
   /** Unhealthy while an epoch's commitment is not the enclave's key, or after `unhealthyAfter` failed rounds. */
@@ -157,15 +149,6 @@ export class EpochRevealer implements Service {
       return Promise.resolve({ ok: false, detail: `last ${this.failures} reveal rounds failed: ${this.lastError}` });
     }
     return Promise.resolve({ ok: true });
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.current = this.step().then((delay) => {
-        this.current = undefined;
-        if (this.running) this.schedule(delay);
-      });
-    }, ms);
   }
 
   /** One round of the loop; never throws. Returns the pause before the next one. */
@@ -190,14 +173,8 @@ export class EpochRevealer implements Service {
    * RPC failures and unexpected reverts (the next round starts from the same epoch). The loop of start()
    * calls it; tests and tools may call it directly instead (never two at once).
    */
-  async round(): Promise<RevealRound> {
-    if (this.inRound) throw new Error("a reveal round is already running");
-    this.inRound = true;
-    try {
-      return await this.roundOnce();
-    } finally {
-      this.inRound = false;
-    }
+  round(): Promise<RevealRound> {
+    return this.loop.exclusive("a reveal round is already running", () => this.roundOnce());
   }
 
   private async roundOnce(): Promise<RevealRound> {

@@ -31,6 +31,7 @@ import { compress, encodeRollupContent } from "../../enclave/rollup/codec.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import type { VeilnetContracts } from "../core/chain.js";
 import type { Logger } from "../core/logger.js";
+import { RoundLoop } from "../core/rounds.js";
 import type { Service } from "../core/service.js";
 import { TxRevertedError, type TxIntent, type TxOutcome } from "../tx-sender/types.js";
 import { storeRollupMessages } from "../withdrawal-processor/source.js";
@@ -160,10 +161,7 @@ export class RollupProducer implements Service {
   private sizes = new Map<string, number>();
   /** L1's nextBatchSeq as last read (to notice rollups reorged out of L1). */
   private landed?: bigint;
-  private timer?: NodeJS.Timeout;
-  private current?: Promise<void>;
-  private running = false;
-  private inRound = false;
+  private readonly loop = new RoundLoop(() => this.step());
   /** Rounds in a row that failed (errors and rebinds), and those that threw (for the backoff). */
   private failures = 0;
   private errors = 0;
@@ -182,9 +180,7 @@ export class RollupProducer implements Service {
 
   /** Starts the loop of rounds (the first one at once). */
   start(): Promise<void> {
-    if (!this.running) {
-      this.running = true;
-      this.schedule(0);
+    if (this.loop.start()) {
       this.log.info(this.settings, "rollup-producer started");
     }
     return Promise.resolve();
@@ -192,11 +188,7 @@ export class RollupProducer implements Service {
 
   /** Stops after the current round (which may be waiting for its transaction). */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.current;
-    this.log.info("rollup-producer stopped");
+    if (await this.loop.stop()) this.log.info("rollup-producer stopped");
   }
 
   /** Healthy unless the last `unhealthyAfter` rounds all failed (threw, or lost their binding block). */
@@ -205,15 +197,6 @@ export class RollupProducer implements Service {
       return Promise.resolve({ ok: false, detail: `last ${this.failures} rollup rounds failed: ${this.lastError}` });
     }
     return Promise.resolve({ ok: true });
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.current = this.step().then((delay) => {
-        this.current = undefined;
-        if (this.running) this.schedule(delay);
-      });
-    }, ms);
   }
 
   /** One round of the loop; never throws. Returns the pause before the next one. */
@@ -247,14 +230,10 @@ export class RollupProducer implements Service {
    * failures and unexpected reverts (nothing is lost: the next round starts from L1 again). The loop of
    * start() calls it; tests and tools may call it directly instead (never two at once).
    */
-  async round(): Promise<ProducerRound> {
-    if (this.inRound) throw new Error("a rollup round is already running (one rollup in flight at a time)");
-    this.inRound = true;
-    try {
-      return await this.roundOnce();
-    } finally {
-      this.inRound = false;
-    }
+  round(): Promise<ProducerRound> {
+    return this.loop.exclusive("a rollup round is already running (one rollup in flight at a time)", () =>
+      this.roundOnce(),
+    );
   }
 
   private async roundOnce(): Promise<ProducerRound> {
