@@ -1,10 +1,18 @@
 /**
  * The bridge scenario, against a running devnet (devnet/index.ts), with ethers:
  *
- *   deposit ETH and an ERC-20 on L1 → L2 balances → an L2 transfer and an L2 contract deployment →
- *   withdraw both → the rollup with the withdrawals lands on L1 → time travel past the challenge
- *   period → the withdrawal-processor relays them (one MessageRelayed each) → L1 balances right to the
- *   wei → optionally, the validator re-executed the rollups to the same L2 block hash as the sequencer.
+ *   alice and bob join the gateway and bind their accounts → deposit ETH and an ERC-20 on L1 → L2
+ *   balances → an L2 transfer and an L2 contract deployment → withdraw both → bob, through his own
+ *   gateway token, sees neither alice's balance nor her withdrawals → the rollup with the withdrawals
+ *   lands on L1 → time travel past the challenge period → the withdrawal-processor relays them (one
+ *   MessageRelayed each) → L1 balances right to the wei → optionally, the validator re-executed the
+ *   rollups to the same L2 block hash as the sequencer.
+ *
+ * On L2 the scenario acts as a wallet user does: through the gateway (docs/gateway.md), never the
+ * devnet's unfiltered node endpoint. Alice and bob each `GET /v1/join`, sign the EIP-712 payload of
+ * `/v1/typed-data` with ethers' signTypedData, `POST /v1/authenticate`, and use an unchanged
+ * JsonRpcProvider on `<gatewayUrl>/v1/?token=…` for every L2 read and transaction of theirs. Only the
+ * operator's view (the sequencer's and the validator's block hashes compared) reads the node endpoints.
  *
  * Every step checks what it did and throws a ScenarioCheckError saying what was expected and what was
  * found. The result holds the figures a caller may check on its own (balances, gas, amounts, the relayed
@@ -25,15 +33,18 @@ import {
   NonceManager,
   type TransactionReceipt,
   type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
   Wallet,
   ZeroAddress,
+  type BaseWallet,
   formatEther,
   formatUnits,
   parseEther,
 } from "ethers";
 import { Redis } from "ioredis";
 
-import { L2Predeploys } from "../protocol/predeploys.js";
+import { L2Predeploys, L2_CHAIN_ID } from "../protocol/predeploys.js";
 import { type WithdrawalStatus, getWithdrawalStatus } from "../workers/withdrawal-processor/status.js";
 import { devAccounts } from "./accounts.js";
 import { projectRoot } from "./commands.js";
@@ -110,6 +121,15 @@ export interface ScenarioWithdrawal {
   relayFailedEvents: number;
 }
 
+/** The privacy check: what each of alice and bob saw through their own gateway token. */
+export interface ScenarioPrivacy {
+  /** The error bob got asking alice's L2 balance through his token (the enclave's refusal). */
+  bobReadsAliceBalance: string;
+  /** L2 transactions of the WithdrawalInitiated events from alice that eth_getLogs gave alice, and bob. */
+  aliceWithdrawalLogs: string[];
+  bobWithdrawalLogs: string[];
+}
+
 /** What the scenario did and found. */
 export interface BridgeScenarioResult {
   alice: string;
@@ -148,6 +168,7 @@ export interface BridgeScenarioResult {
   withdrawals: ScenarioWithdrawal[];
   /** L2 block of the last withdrawal. */
   withdrawalBlock: number;
+  privacy: ScenarioPrivacy;
   /** With the validator step: the block hash at `withdrawalBlock` on each node. */
   validator?: { block: number; sequencerHash: string; validatorHash: string };
   durationMs: number;
@@ -186,14 +207,75 @@ function artifact(source: string, name: string): { abi: InterfaceAbi; bytecode: 
   return JSON.parse(readFileSync(file, "utf8")) as { abi: InterfaceAbi; bytecode: string };
 }
 
+/** A `/v1/…` call of the gateway's user API; its JSON answer, or a ScenarioCheckError with the gateway's error. */
+async function gatewayApi(gatewayUrl: string, route: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${gatewayUrl}${route}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (response.status !== 200) {
+    const what = route.replace(/\?.*$/, "");
+    throw new ScenarioCheckError(`the gateway answered ${what} with ${response.status}: ${String(answer.error)}`);
+  }
+  return answer;
+}
+
+/**
+ * Joins the gateway at `gatewayUrl` as a new user and binds each wallet's account to the user's
+ * viewing key, as the gateway's web page does: GET /v1/join, then per account GET /v1/typed-data,
+ * sign it (eth_signTypedData_v4; ethers takes the types without EIP712Domain), POST /v1/authenticate.
+ * Returns the user's token; its JSON-RPC is `<gatewayUrl>/v1/?token=<token>`.
+ */
+export async function joinGateway(gatewayUrl: string, wallets: readonly BaseWallet[]): Promise<string> {
+  const { token } = await gatewayApi(gatewayUrl, "/v1/join");
+  if (typeof token !== "string") throw new ScenarioCheckError(`GET /v1/join gave no token`);
+  for (const wallet of wallets) {
+    const payload = (await gatewayApi(gatewayUrl, `/v1/typed-data?token=${token}&address=${wallet.address}`)) as {
+      domain: TypedDataDomain;
+      types: Record<string, TypedDataField[]>;
+      message: Record<string, unknown>;
+    };
+    const { EIP712Domain: _domainType, ...types } = payload.types;
+    const signature = await wallet.signTypedData(payload.domain, types, payload.message);
+    const bound = await gatewayApi(gatewayUrl, `/v1/authenticate?token=${token}`, {
+      address: wallet.address,
+      signature,
+    });
+    if (!Array.isArray(bound.accounts) || !bound.accounts.includes(wallet.address)) {
+      throw new ScenarioCheckError(`the gateway did not bind ${wallet.address}: ${JSON.stringify(bound)}`);
+    }
+  }
+  return token;
+}
+
+/** An unchanged ethers provider on a gateway user's JSON-RPC URL (no response cache: the scenario polls). */
+export function gatewayProvider(gatewayUrl: string, token: string): JsonRpcProvider {
+  return new JsonRpcProvider(`${gatewayUrl}/v1/?token=${token}`, undefined, {
+    staticNetwork: true,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
+}
+
+/** L2 providers and signers of alice and bob, through their own gateway users. */
+interface GatewayUsers {
+  alice: JsonRpcProvider;
+  bob: JsonRpcProvider;
+  aliceSigner: NonceManager;
+}
+
 /** Everything the steps share. */
 class Scenario {
   readonly l1: JsonRpcProvider;
-  readonly l2: JsonRpcProvider;
   readonly aliceL1: NonceManager;
-  readonly aliceL2: NonceManager;
+  readonly aliceWallet: Wallet;
+  readonly bobWallet: Wallet;
   readonly alice: string;
   readonly bob: string;
+  /** Set by the first step (joining the gateway). */
+  gateway?: GatewayUsers;
   readonly transactions: ScenarioL1Transaction[] = [];
   messageFee = 0n;
   l1EthBefore = 0n;
@@ -211,6 +293,7 @@ class Scenario {
   withdrawals: ScenarioWithdrawal[] = [];
   /** L2 block of the last withdrawal (inside the rollup that lands on L1). */
   withdrawalBlock = 0;
+  privacy?: ScenarioPrivacy;
   validator?: BridgeScenarioResult["validator"];
 
   constructor(
@@ -222,9 +305,29 @@ class Scenario {
     this.alice = alice.address;
     this.bob = bob.address;
     this.l1 = new JsonRpcProvider(devnet.l1Url, undefined, { staticNetwork: true, pollingInterval: 250 });
-    this.l2 = new JsonRpcProvider(devnet.l2Url, undefined, { staticNetwork: true, pollingInterval: 250 });
-    this.aliceL1 = new NonceManager(new Wallet(alice.privateKey, this.l1));
-    this.aliceL2 = new NonceManager(new Wallet(alice.privateKey, this.l2));
+    this.aliceWallet = new Wallet(alice.privateKey);
+    this.bobWallet = new Wallet(bob.privateKey);
+    this.aliceL1 = new NonceManager(this.aliceWallet.connect(this.l1));
+  }
+
+  #joined(): GatewayUsers {
+    if (this.gateway === undefined) throw new Error("the scenario has not joined the gateway yet");
+    return this.gateway;
+  }
+
+  /** Alice's L2 JSON-RPC: the gateway with her token. */
+  get l2(): JsonRpcProvider {
+    return this.#joined().alice;
+  }
+
+  /** Bob's L2 JSON-RPC: the gateway with his own token. */
+  get bobL2(): JsonRpcProvider {
+    return this.#joined().bob;
+  }
+
+  /** Alice's L2 signer, on her gateway provider. */
+  get aliceL2(): NonceManager {
+    return this.#joined().aliceSigner;
   }
 
   out(line: string): void {
@@ -330,6 +433,7 @@ class Scenario {
       },
       withdrawals: this.withdrawals,
       withdrawalBlock: this.withdrawalBlock,
+      privacy: this.privacy!,
       validator: this.validator,
       durationMs,
     };
@@ -337,7 +441,8 @@ class Scenario {
 
   close(): void {
     this.l1.destroy();
-    this.l2.destroy();
+    this.gateway?.alice.destroy();
+    this.gateway?.bob.destroy();
   }
 }
 
@@ -348,6 +453,24 @@ interface ScenarioStep {
 }
 
 const STEPS: ScenarioStep[] = [
+  {
+    title:
+      "alice joins the gateway and binds her account, bob his (GET /v1/join, sign /v1/typed-data, POST /v1/authenticate)",
+    run: async (s) => {
+      const { gatewayUrl } = s.devnet;
+      const aliceToken = await joinGateway(gatewayUrl, [s.aliceWallet]);
+      const bobToken = await joinGateway(gatewayUrl, [s.bobWallet]);
+      const alice = gatewayProvider(gatewayUrl, aliceToken);
+      const bob = gatewayProvider(gatewayUrl, bobToken);
+      s.gateway = { alice, bob, aliceSigner: new NonceManager(s.aliceWallet.connect(alice)) };
+      const chainId = (await alice.getNetwork()).chainId;
+      if (chainId !== L2_CHAIN_ID) {
+        throw new ScenarioCheckError(`the gateway's chain id: expected ${L2_CHAIN_ID}, found ${chainId}`);
+      }
+      s.detail(`alice ${s.alice} bound; her L2 JSON-RPC: ${gatewayUrl}/v1/?token=<alice's token>`);
+      s.detail(`bob ${s.bob} bound with his own token; every L2 call below goes through the gateway`);
+    },
+  },
   {
     title: "deposit ETH and an ERC-20 from L1 (Bridge.depositNative, registerToken + depositERC20)",
     run: async (s) => {
@@ -420,9 +543,9 @@ const STEPS: ScenarioStep[] = [
   {
     title: "an L2 transfer and an L2 contract deployment",
     run: async (s) => {
-      s.l2BobEthBefore = await s.l2.getBalance(s.bob);
+      s.l2BobEthBefore = await s.bobL2.getBalance(s.bob);
       await s.l2Tx("alice sends 1 ETH to bob", s.aliceL2.sendTransaction({ to: s.bob, value: L2_TRANSFER }));
-      s.l2BobEthAfter = await s.l2.getBalance(s.bob);
+      s.l2BobEthAfter = await s.bobL2.getBalance(s.bob);
       s.expectEqual("bob's L2 ETH", s.l2BobEthAfter, s.l2BobEthBefore + L2_TRANSFER);
       const { abi, bytecode } = artifact("test/mocks/TestTokens.sol", "TestToken");
       const deployed = await new ContractFactory(abi, bytecode, s.aliceL2).deploy("L2 Native", "L2N", 6);
@@ -480,6 +603,54 @@ const STEPS: ScenarioStep[] = [
         throw new ScenarioCheckError(`the DEMO withdrawal was logged as ${token.amount} of ${token.l1Token}`);
       }
       s.detail(`withdrawals: L2→L1 messages ${s.withdrawals.map((w) => w.sequence).join(", ")}`);
+    },
+  },
+  {
+    title: "bob, through his own gateway token, sees neither alice's L2 balance nor her withdrawals; she does",
+    run: async (s) => {
+      let refusal: unknown;
+      try {
+        const balance = await s.bobL2.getBalance(s.alice);
+        throw new ScenarioCheckError(`bob read alice's L2 balance through the gateway: ${balance} wei`);
+      } catch (e) {
+        if (e instanceof ScenarioCheckError) throw e;
+        refusal = e;
+      }
+      const message = refusal instanceof Error ? refusal.message : String(refusal);
+      if (!/readable only by that account/.test(message)) {
+        throw new ScenarioCheckError(`bob asking alice's L2 balance: expected the enclave's refusal, got: ${message}`);
+      }
+      s.detail(
+        `ok: bob asking alice's balance is refused: ${/not authorized:[^("]*/.exec(message)?.[0].trim() ?? message}`,
+      );
+      const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI);
+      const blocks = await Promise.all(s.withdrawals.map((w) => s.l2.getTransactionReceipt(w.l2TxHash)));
+      const filter = {
+        address: L2Predeploys.bridge,
+        topics: await l2Bridge.filters.WithdrawalInitiated(null, s.alice).getTopicFilter(),
+        fromBlock: Math.min(...blocks.map((r) => r?.blockNumber ?? s.withdrawalBlock)),
+        toBlock: s.withdrawalBlock,
+      };
+      const [alices, bobs] = await Promise.all([s.l2.getLogs(filter), s.bobL2.getLogs(filter)]);
+      const privacy: ScenarioPrivacy = {
+        bobReadsAliceBalance: message,
+        aliceWithdrawalLogs: alices.map((l) => l.transactionHash),
+        bobWithdrawalLogs: bobs.map((l) => l.transactionHash),
+      };
+      s.privacy = privacy;
+      const expected = s.withdrawals.map((w) => w.l2TxHash);
+      if (privacy.aliceWithdrawalLogs.join() !== expected.join()) {
+        throw new ScenarioCheckError(
+          `alice's eth_getLogs of her WithdrawalInitiated events: expected ${expected.join(", ")}, found [${privacy.aliceWithdrawalLogs.join(", ")}]`,
+        );
+      }
+      s.detail(`ok: alice's eth_getLogs gives her ${alices.length} WithdrawalInitiated events`);
+      if (bobs.length !== 0) {
+        throw new ScenarioCheckError(
+          `bob's eth_getLogs gave him ${bobs.length} of alice's WithdrawalInitiated events (${privacy.bobWithdrawalLogs.join(", ")})`,
+        );
+      }
+      s.detail(`ok: bob's eth_getLogs over the same blocks gives him none of them`);
     },
   },
   {

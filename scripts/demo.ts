@@ -2,9 +2,14 @@
  * `npm run demo`: starts a devnet (devnet/index.ts), runs the bridge scenario (devnet/scenario.ts) against
  * it with ethers, printing its "step N: …" lines, then stops the devnet:
  *
- *   deposit ETH and an ERC-20 → L2 balances → an L2 transfer and an L2 contract deployment →
- *   withdraw both → the rollup with the withdrawals lands on L1 → time travel past the challenge
- *   period → the withdrawal-processor relays them (one MessageRelayed each) → L1 balances right to the wei.
+ *   alice and bob join the gateway and bind their accounts → deposit ETH and an ERC-20 → L2 balances →
+ *   an L2 transfer and an L2 contract deployment → withdraw both → bob, with his own gateway token,
+ *   sees neither alice's balance nor her withdrawals → the rollup with the withdrawals lands on L1 →
+ *   time travel past the challenge period → the withdrawal-processor relays them (one MessageRelayed
+ *   each) → L1 balances right to the wei.
+ *
+ * On L2, alice and bob act as wallet users do: through the devnet's gateway (`<gateway>/v1/?token=…`),
+ * not the sequencer's unfiltered node endpoint.
  *
  * With DEVNET_VALIDATOR=1 a last step checks that the validator re-executed the rollups to the same
  * L2 block hash as the sequencer.
@@ -56,6 +61,7 @@ async function main(): Promise<number> {
     return 1;
   }
   detail(`L1 ${devnet.l1Url} (chain ${devnet.l1.chainId}), L2 ${devnet.l2Url} (chain ${devnet.l2.chainId})`);
+  detail(`gateway ${devnet.gatewayUrl} (wallets' JSON-RPC at /v1/?token=…)`);
   try {
     const result = await runBridgeScenario(devnet, { print: out });
     out(`demo: done in ${(result.durationMs / 1000).toFixed(1)} s; every check held`);

@@ -2,8 +2,11 @@
  * End to end: a whole devnet (L1 node, deployment, workers, sequencer and validator enclave nodes) in
  * a temporary directory, on free ports, with its own deployments directory and its own queue prefix in
  * the Redis at 127.0.0.1:6379; the bridge scenario of `npm run demo` (devnet/scenario.ts) runs against
- * it, and the test checks on L1 and L2 itself what the scenario reports: alice's L1 balances right to
- * the wei, each withdrawal relayed exactly once, the validator's L2 block hash equal to the sequencer's.
+ * it — on L2 through the devnet's gateway, alice and bob each with their own token, as wallet users —
+ * and the test checks on L1 and L2 itself what the scenario reports: alice's L1 balances right to the
+ * wei, each withdrawal relayed exactly once, the L2 traffic counted by the gateway, bob (through his
+ * own gateway token) refused alice's balance and shown none of her WithdrawalInitiated events while
+ * she sees them, the validator's L2 block hash equal to the sequencer's (an operator's view: the nodes).
  * Then the failure paths: the validator step on a devnet without one, and the scenario with the workers
  * down. Stopping leaves nothing of the devnet in Redis.
  */
@@ -12,18 +15,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, ZeroAddress } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
 import { Redis } from "ioredis";
 
-import { type Devnet, startDevnet } from "../../devnet/index.js";
+import { type Devnet, devAccounts, startDevnet } from "../../devnet/index.js";
 import { freePort } from "../../devnet/ports.js";
 import { jsonRpc } from "../../devnet/processes.js";
 import {
   type BridgeScenarioResult,
   SCENARIO_AMOUNTS,
   ScenarioCheckError,
+  gatewayProvider,
+  joinGateway,
   runBridgeScenario,
 } from "../../devnet/scenario.js";
+import { L2Predeploys } from "../../protocol/predeploys.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -35,6 +41,20 @@ const MESSENGER_ABI = [
 ];
 const BRIDGE_ABI = ["event WithdrawalFinalized(address indexed token, address indexed to, uint256 amount)"];
 const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"];
+const L2_BRIDGE_ABI = [
+  "event WithdrawalInitiated(address indexed l1Token, address indexed from, address indexed to, uint256 amount, uint64 sequence)",
+];
+
+/** The gateway's `veilnet_gateway_requests_total{method,outcome="ok"}` per method, from its /metrics. */
+async function gatewayRequests(devnet: Devnet): Promise<Map<string, number>> {
+  const text = await (await fetch(devnet.health.gateway.replace(/\/healthz$/, "/metrics"))).text();
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^veilnet_gateway_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const method = /method="([^"]+)"/.exec(m[1])?.[1];
+    if (method !== undefined && /outcome="ok"/.test(m[1])) counts.set(method, (counts.get(method) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
 
 /** `n` distinct ports free on 127.0.0.1 right now. */
 async function freePorts(n: number): Promise<number[]> {
@@ -116,12 +136,63 @@ describe("e2e: bridge through the devnet", function () {
 
   it("walks the bridge scenario with every check holding", async () => {
     const { devnet } = running();
+    const before = await gatewayRequests(devnet);
     result = await runBridgeScenario(devnet, { print: (line) => lines.push(line), validator: true });
     console.log(`        scenario done in ${(result.durationMs / 1000).toFixed(1)} s`);
     const steps = lines.filter((l) => l.startsWith("step "));
-    expect(steps).to.have.length(9);
-    expect(steps[8]).to.equal("step 9: the validator re-executed the rollups from L1 to the same L2 block hash");
+    expect(steps).to.have.length(11);
+    expect(steps[0]).to.match(/^step 1: alice joins the gateway and binds her account/);
+    expect(steps[5]).to.match(/^step 6: bob, through his own gateway token, sees neither alice's L2 balance/);
+    expect(steps[10]).to.equal("step 11: the validator re-executed the rollups from L1 to the same L2 block hash");
     expect(devnet.crashes).to.deep.equal([]);
+    // Alice's L2 transactions (transfer, deployment, two withdrawals) went through the gateway.
+    const after = await gatewayRequests(devnet);
+    const sent = (after.get("eth_sendRawTransaction") ?? 0) - (before.get("eth_sendRawTransaction") ?? 0);
+    expect(sent).to.equal(4);
+    expect((after.get("eth_getBalance") ?? 0) - (before.get("eth_getBalance") ?? 0)).to.be.greaterThan(0);
+  });
+
+  it("bob, through his own gateway token, cannot read alice's L2 balance nor see her withdrawal events; she can", async () => {
+    const { devnet } = running();
+    const r = scenario();
+    // What the scenario saw.
+    expect(r.privacy.bobReadsAliceBalance).to.match(/readable only by that account/);
+    expect(r.privacy.aliceWithdrawalLogs).to.deep.equal(r.withdrawals.map((w) => w.l2TxHash));
+    expect(r.privacy.bobWithdrawalLogs).to.deep.equal([]);
+    // And again, with new gateway users of the test's own.
+    const [aliceKey, bobKey] = devAccounts(7).slice(5);
+    const alice = gatewayProvider(
+      devnet.gatewayUrl,
+      await joinGateway(devnet.gatewayUrl, [new Wallet(aliceKey.privateKey)]),
+    );
+    const bob = gatewayProvider(
+      devnet.gatewayUrl,
+      await joinGateway(devnet.gatewayUrl, [new Wallet(bobKey.privateKey)]),
+    );
+    try {
+      expect(await alice.getBalance(r.alice)).to.be.greaterThan(0n);
+      expect(await bob.getBalance(r.bob)).to.be.greaterThan(0n);
+      const refused = await bob.getBalance(r.alice).then(
+        (b) => `read ${b}`,
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+      expect(refused).to.match(/readable only by that account/);
+      const bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI);
+      const filter = {
+        address: L2Predeploys.bridge,
+        topics: await bridge.filters.WithdrawalInitiated().getTopicFilter(),
+        fromBlock: 0,
+        toBlock: r.withdrawalBlock,
+      };
+      const [alices, bobs] = await Promise.all([alice.getLogs(filter), bob.getLogs(filter)]);
+      const withdrawalTxs = r.withdrawals.map((w) => w.l2TxHash);
+      expect(alices.map((l) => l.transactionHash)).to.include.members(withdrawalTxs);
+      for (const log of alices) expect(bridge.interface.parseLog(log)?.args.from).to.equal(r.alice);
+      expect(bobs.filter((l) => withdrawalTxs.includes(l.transactionHash))).to.deep.equal([]);
+    } finally {
+      alice.destroy();
+      bob.destroy();
+    }
   });
 
   it("alice's L1 ETH is right to the wei: before - deposit - fees - gas + withdrawal", async () => {
@@ -257,7 +328,7 @@ describe("e2e: bridge through the devnet", function () {
     expect((error as Error).message).to.equal(
       "timed out after 20 s waiting for the withdrawal-processor to track both withdrawals",
     );
-    expect(printed.filter((l) => l.startsWith("step ")).at(-1)).to.match(/^step 5: the rollup with the withdrawals/);
+    expect(printed.filter((l) => l.startsWith("step ")).at(-1)).to.match(/^step 7: the rollup with the withdrawals/);
     expect(devnet.crashes.map((c) => c.name)).to.deep.equal(["workers"]);
   });
 
