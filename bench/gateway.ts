@@ -53,20 +53,8 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import {
-  Signature,
-  Transaction,
-  Wallet,
-  getBytes,
-  getCreateAddress,
-  hexlify,
-  id as eventTopic,
-  parseEther,
-  randomBytes,
-  zeroPadValue,
-} from "ethers";
+import { getBytes, getCreateAddress, hexlify, id as eventTopic, parseEther, randomBytes, zeroPadValue } from "ethers";
 import { gcm } from "@noble/ciphers/aes.js";
-import secp256k1 from "secp256k1";
 
 import { DerivationLabels } from "../enclave/crypto/derive.js";
 import { Viewer } from "../enclave/privacy/viewer.js";
@@ -75,7 +63,6 @@ import { JsonRpcHttpServer } from "../enclave/rpc/http.js";
 import { RpcError, RpcErrorCode, answer } from "../enclave/rpc/jsonrpc.js";
 import { PrivateChannel } from "../enclave/rpc/private.js";
 import { L2RpcServer } from "../enclave/rpc/server.js";
-import { L2_CHAIN_ID } from "../protocol/predeploys.js";
 import {
   ChannelKey,
   ChannelKeys,
@@ -89,6 +76,7 @@ import {
   signViewingKey,
 } from "../protocol/private-rpc.js";
 import { MIN_FEE, joinAndBind, rpc, startStack } from "../test/gateway/stack.js";
+import { L2Account } from "./l2-account.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 
 const ACCOUNTS = 300;
@@ -102,51 +90,10 @@ const MEASURE_MS = 4000;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_GATEWAY_ROUNDS ?? 2));
 const PROFILE_DIR = process.env.BENCH_GATEWAY_PROFILE;
 const TARGET = 0.2;
-const GWEI = 10n ** 9n;
-const FEE = GWEI;
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const tokenInterface = TestToken__factory.createInterface();
 const TRANSFER_TOPIC = eventTopic("Transfer(address,address,uint256)");
-
-// --- accounts: ethers wallets, transactions signed with native secp256k1 (thousands of them) ----------
-
-class Account {
-  nonce = 0;
-  readonly wallet: Wallet;
-  readonly #key: Uint8Array;
-  constructor() {
-    let key = randomBytes(32);
-    while (!secp256k1.privateKeyVerify(key)) key = randomBytes(32);
-    this.#key = key;
-    this.wallet = new Wallet(hexlify(key));
-  }
-
-  get address(): string {
-    return this.wallet.address;
-  }
-
-  sign(to: string | null, value: bigint, gasLimit = 21_000n, data = "0x"): string {
-    const tx = Transaction.from({
-      type: 2,
-      chainId: L2_CHAIN_ID,
-      nonce: this.nonce++,
-      to,
-      value,
-      data,
-      gasLimit,
-      maxFeePerGas: FEE,
-      maxPriorityFeePerGas: FEE,
-    });
-    const { signature, recid } = secp256k1.ecdsaSign(getBytes(tx.unsignedHash), this.#key);
-    tx.signature = Signature.from({
-      r: hexlify(signature.subarray(0, 32)),
-      s: hexlify(signature.subarray(32)),
-      yParity: recid as 0 | 1,
-    });
-    return tx.serialized;
-  }
-}
 
 // --- the load generator: a separate Node process, plain JavaScript, driven over IPC -------------------
 
@@ -392,8 +339,8 @@ try {
   };
 
   // Root: a deposit from L1, then ETH to every account, the token, and a mint to every account.
-  const root = new Account();
-  const accounts = Array.from({ length: ACCOUNTS }, () => new Account());
+  const root = L2Account.random();
+  const accounts = Array.from({ length: ACCOUNTS }, () => L2Account.random());
   const viewer = accounts[0];
   const perAccount = parseEther("0.1");
   await (
@@ -421,7 +368,7 @@ try {
     );
   }
   // 3,000 transfers over 2,000 blocks; the viewer in 1 of 25 (alternately sending and receiving).
-  const pick = (not?: Account): Account => {
+  const pick = (not?: L2Account): L2Account => {
     for (;;) {
       const a = accounts[1 + Math.floor(Math.random() * (ACCOUNTS - 1))];
       if (a !== not) return a;

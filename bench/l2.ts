@@ -25,21 +25,8 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import {
-  BrowserProvider,
-  Signature,
-  Transaction,
-  type TypedDataDomain,
-  getAddress,
-  getBytes,
-  getCreateAddress,
-  hexlify,
-  keccak256,
-  parseEther,
-  randomBytes,
-} from "ethers";
+import { BrowserProvider, type TypedDataDomain, getCreateAddress, hexlify, parseEther, randomBytes } from "ethers";
 import { network } from "hardhat";
-import secp256k1 from "secp256k1";
 
 import { DerivationLabels, derive } from "../enclave/crypto/derive.js";
 import { L2Chain } from "../enclave/execution/l2-chain.js";
@@ -51,11 +38,11 @@ import { decodeSigned } from "../enclave/sequencer/mempool.js";
 import { Sequencer, type SequencerSettings } from "../enclave/sequencer/sequencer.js";
 import { SequencerStore } from "../enclave/sequencer/store.js";
 import { Validator } from "../enclave/validator/validator.js";
-import { L2_CHAIN_ID } from "../protocol/predeploys.js";
 import { rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
 import { type Veilnet, deployVeilnet, initializeGenesis } from "../test/helpers/veilnet.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../workers/core/logger.js";
+import { BENCH_FEE, L2Account } from "./l2-account.js";
 
 interface Row {
   figure: string;
@@ -86,7 +73,7 @@ const profiles: Record<string, StepProfile> = {};
 const logger = silentLogger();
 const GWEI = 10n ** 9n;
 /** Priority fee (= max fee: the L2 base fee is 0) of every transaction. */
-const FEE = GWEI;
+const FEE = BENCH_FEE;
 const ERC20_GAS_LIMIT = 60_000n;
 const ROLLUP_TARGET_BYTES = 100_000;
 const BATCH_INTERVAL_MS = 1000;
@@ -96,45 +83,6 @@ const SENDERS = 4096; // 64 × 64: funded through a two-level distribution tree
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tokenInterface = TestToken__factory.createInterface();
-
-// --- accounts and signing (native secp256k1: signing 40,000 transactions in pure JS takes a while) -------
-
-class Account {
-  nonce = 0;
-  constructor(
-    readonly key: Uint8Array,
-    readonly address: string,
-  ) {}
-
-  static random(): Account {
-    let key = randomBytes(32);
-    while (!secp256k1.privateKeyVerify(key)) key = randomBytes(32);
-    const pub = secp256k1.publicKeyCreate(key, false);
-    return new Account(key, getAddress("0x" + keccak256(pub.subarray(1)).slice(26)));
-  }
-
-  /** A signed EIP-1559 L2 transaction with this account's next nonce. */
-  sign(to: string | null, value: bigint, gasLimit = 21_000n, data = "0x"): string {
-    const tx = Transaction.from({
-      type: 2,
-      chainId: L2_CHAIN_ID,
-      nonce: this.nonce++,
-      to,
-      value,
-      data,
-      gasLimit,
-      maxFeePerGas: FEE,
-      maxPriorityFeePerGas: FEE,
-    });
-    const { signature, recid } = secp256k1.ecdsaSign(getBytes(tx.unsignedHash), this.key);
-    tx.signature = Signature.from({
-      r: hexlify(signature.subarray(0, 32)),
-      s: hexlify(signature.subarray(32)),
-      yParity: recid as 0 | 1,
-    });
-    return tx.serialized;
-  }
-}
 
 const freshAddress = (): string => hexlify(randomBytes(20));
 /** A transfer amount as people type them: up to four significant digits (0.000001–0.009999 ETH). */
@@ -397,10 +345,10 @@ async function profiled<T>(
 }
 
 /** Deposits to a root account, then a two-level tree: 64 distributors fund 64 senders each. */
-async function fundSenders(h: Harness, perSender: bigint): Promise<{ root: Account; senders: Account[] }> {
-  const root = Account.random();
-  const distributors = Array.from({ length: 64 }, () => Account.random());
-  const senders = Array.from({ length: SENDERS }, () => Account.random());
+async function fundSenders(h: Harness, perSender: bigint): Promise<{ root: L2Account; senders: L2Account[] }> {
+  const root = L2Account.random();
+  const distributors = Array.from({ length: 64 }, () => L2Account.random());
+  const senders = Array.from({ length: SENDERS }, () => L2Account.random());
   const perDistributor = perSender * 64n + parseEther("0.1");
   const depositor = h.v.users[0];
   await (
@@ -452,7 +400,7 @@ try {
   await rollUpAll(h); // the setup's batches: later rollups must follow them
   const setupSeconds = (performance.now() - setupStart) / 1000;
 
-  const erc20 = (s: Account): string =>
+  const erc20 = (s: L2Account): string =>
     s.sign(token, 0n, ERC20_GAS_LIMIT, tokenInterface.encodeFunctionData("transfer", [freshAddress(), amount()]));
 
   // 1–2. throughput: plain transfers (2 per sender), then the 50/50 mix; every recipient fresh.
@@ -460,12 +408,12 @@ try {
     {
       name: "transfers",
       label: "ETH transfers",
-      make: (s: Account): string[] => [s.sign(freshAddress(), amount()), s.sign(freshAddress(), amount())],
+      make: (s: L2Account): string[] => [s.sign(freshAddress(), amount()), s.sign(freshAddress(), amount())],
     },
     {
       name: "mix",
       label: "50/50 ETH + ERC-20 transfers",
-      make: (s: Account, i: number): string[] =>
+      make: (s: L2Account, i: number): string[] =>
         i % 2 === 0 ? [s.sign(freshAddress(), amount()), erc20(s)] : [erc20(s), s.sign(freshAddress(), amount())],
     },
   ] as const;
@@ -512,7 +460,7 @@ try {
   }
 
   // 3. L1 bytes: one transaction per sender, batches of 256 (what 1 s brings at 256 tx/s), rollups of ~100 kB.
-  const bytesRun = async (make: (s: Account, i: number) => string): Promise<ReturnType<typeof byteFigures>> => {
+  const bytesRun = async (make: (s: L2Account, i: number) => string): Promise<ReturnType<typeof byteFigures>> => {
     const raws = senders.map(make);
     for (let i = 0; i < raws.length; i += 256) await run(h, raws.slice(i, i + 256), "bytes run");
     return byteFigures(await rollUpAll(h));
@@ -640,7 +588,7 @@ const TXS_PER_ROLLUP = 3;
 {
   const w = await openHarness();
   try {
-    const senders = Array.from({ length: TXS_PER_ROLLUP }, () => Account.random());
+    const senders = Array.from({ length: TXS_PER_ROLLUP }, () => L2Account.random());
     for (const s of senders) {
       await (await w.v.bridge.connect(w.v.users[0]).depositNative(s.address, { value: parseEther("10") })).wait();
     }
