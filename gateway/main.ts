@@ -9,15 +9,9 @@
  */
 import { DeploymentFileError } from "../deploy/deployment-file.js";
 import { EnclaveRegistry__factory } from "../types/ethers-contracts/index.js";
-import { type L1Provider, RpcUnavailableError, connectL1, loadDeployment } from "../workers/core/chain.js";
+import { RpcUnavailableError, connectL1, l1DependencyCheck, loadDeployment } from "../workers/core/chain.js";
 import { ConfigError, configSource, parseConfig } from "../workers/core/config.js";
-import {
-  type DependencyCheck,
-  type OpsServer,
-  createMetricsRegistry,
-  registerHealthGauge,
-  startOpsServer,
-} from "../workers/core/http.js";
+import { type OpsServer, createMetricsRegistry, registerHealthGauge, startOpsServer } from "../workers/core/http.js";
 import { createLogger } from "../workers/core/logger.js";
 import { redactUrl } from "../workers/core/redis.js";
 import {
@@ -46,20 +40,6 @@ export function parseGatewayConfig(source: Record<string, unknown>): GatewayProc
     ...parseConfig(gatewayCommonConfigSchema, source),
     ...parseConfig(gatewayRuntimeConfigSchema, source),
     ...parseConfig(gatewayConfigSchema, source),
-  };
-}
-
-function l1Check(provider: L1Provider): DependencyCheck {
-  return {
-    name: "l1",
-    check: async () => {
-      try {
-        const hex = (await provider.send("eth_blockNumber", [])) as string;
-        return { ok: true, detail: `block ${Number(BigInt(hex))}` };
-      } catch (e) {
-        return { ok: false, detail: (e as { shortMessage?: string }).shortMessage ?? (e as Error).message };
-      }
-    },
   };
 }
 
@@ -136,7 +116,7 @@ export async function runGateway(options: RunGatewayOptions = {}): Promise<numbe
         registryAddress,
         logger,
         metrics,
-        dependencies: [l1Check(provider)],
+        dependencies: [l1DependencyCheck(provider)],
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EADDRINUSE" || (e as NodeJS.ErrnoException).code === "EACCES") {

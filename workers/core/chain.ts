@@ -23,6 +23,7 @@ import {
   type SignedReportVerifier,
   SignedReportVerifier__factory,
 } from "../../types/ethers-contracts/index.js";
+import type { DependencyCheck } from "./http.js";
 import { redactUrl, withTimeout } from "./redis.js";
 
 export class RpcUnavailableError extends Error {
@@ -102,4 +103,20 @@ export function bindContracts(a: DeploymentAddresses, runner: ContractRunner): V
 /** The deployment of `chainId` (from VEILNET_DEPLOYMENTS_DIR or ./deployments). */
 export function loadDeployment(chainId: number, dir?: string): Deployment {
   return readDeployment(chainId, dir);
+}
+
+/** The health check of the L1 connection (the /healthz "l1" dependency): the head block, or why not. */
+export function l1DependencyCheck(provider: L1Provider): DependencyCheck {
+  return {
+    name: "l1",
+    check: async () => {
+      try {
+        // A raw request: the provider's own getBlockNumber() may answer from a short-lived cache.
+        const hex = (await provider.send("eth_blockNumber", [])) as string;
+        return { ok: true, detail: `block ${Number(BigInt(hex))}` };
+      } catch (e) {
+        return { ok: false, detail: (e as { shortMessage?: string }).shortMessage ?? (e as Error).message };
+      }
+    },
+  };
 }

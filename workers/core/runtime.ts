@@ -14,7 +14,14 @@ import { z } from "zod";
 
 import { DeploymentFileError } from "../../deploy/deployment-file.js";
 import type { WorkerRegistry } from "../registry.js";
-import { type L1Provider, RpcUnavailableError, bindContracts, connectL1, loadDeployment } from "./chain.js";
+import {
+  type L1Provider,
+  RpcUnavailableError,
+  bindContracts,
+  connectL1,
+  l1DependencyCheck,
+  loadDeployment,
+} from "./chain.js";
 import { type CommonConfig, ConfigError, commonConfigSchema, configSource, parseConfig } from "./config.js";
 import type { WorkerContext } from "./context.js";
 import {
@@ -166,21 +173,6 @@ function redisCheck(redis: Redis): DependencyCheck {
   };
 }
 
-function l1Check(provider: L1Provider): DependencyCheck {
-  return {
-    name: "l1",
-    check: async () => {
-      try {
-        // A raw request: the provider's own getBlockNumber() may answer from a short-lived cache.
-        const hex = (await provider.send("eth_blockNumber", [])) as string;
-        return { ok: true, detail: `block ${Number(BigInt(hex))}` };
-      } catch (e) {
-        return { ok: false, detail: (e as { shortMessage?: string }).shortMessage ?? (e as Error).message };
-      }
-    },
-  };
-}
-
 /** Logs the losses and recoveries of the state connection (ioredis reconnects by itself). */
 function watchRedis(redis: Redis, logger: Logger): void {
   let lost = false;
@@ -282,7 +274,7 @@ export async function startWorkers(names: readonly string[], options: RuntimeOpt
       }
     }
 
-    const dependencies = [redisCheck(redis), l1Check(provider)];
+    const dependencies = [redisCheck(redis), l1DependencyCheck(provider)];
     const health = () => healthReport(services, dependencies);
     registerHealthGauge(metrics, health);
     let ops: OpsServer;
