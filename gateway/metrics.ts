@@ -1,7 +1,9 @@
 /** The gateway's Prometheus metrics (`veilnet_gateway_*`), on the process registry served at /metrics. */
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 
+import { WALLET_METHODS } from "../protocol/private-rpc.js";
 import { counter, gauge, histogram } from "../workers/core/metrics.js";
+import { GATEWAY_METHODS } from "./rpc/dispatcher.js";
 
 /** How a JSON-RPC request ended. */
 export type RequestOutcome =
@@ -15,37 +17,7 @@ export type RequestOutcome =
   | "unavailable";
 
 /** Methods named in the metrics; any other is counted as "other" (bounded label values). */
-const KNOWN_METHODS = new Set([
-  "eth_chainId",
-  "net_version",
-  "web3_clientVersion",
-  "eth_blockNumber",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-  "eth_syncing",
-  "eth_accounts",
-  "eth_getBalance",
-  "eth_getTransactionCount",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_call",
-  "eth_estimateGas",
-  "eth_sendRawTransaction",
-  "eth_getTransactionByHash",
-  "eth_getTransactionReceipt",
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getLogs",
-  "veil_getTransactionStatus",
-  "eth_subscribe",
-  "eth_unsubscribe",
-  "eth_newFilter",
-  "eth_newBlockFilter",
-  "eth_getFilterChanges",
-  "eth_getFilterLogs",
-  "eth_uninstallFilter",
-]);
+const KNOWN_METHODS: ReadonlySet<string> = new Set([...WALLET_METHODS, ...GATEWAY_METHODS]);
 
 export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : "other";

@@ -46,6 +46,32 @@ export const PRIVATE_RPC_METHOD = "veil_private";
 /** The JSON-RPC method of the enclave that announces its RPC public key (`RpcKeyAnnouncement`). */
 export const RPC_KEY_METHOD = "veil_rpcKey";
 
+/** The methods a wallet uses, answered by the enclave inside `veil_private` under the privacy rules. */
+export const WALLET_METHODS: ReadonlySet<string> = new Set([
+  "eth_chainId",
+  "net_version",
+  "web3_clientVersion",
+  "eth_blockNumber",
+  "eth_gasPrice",
+  "eth_maxPriorityFeePerGas",
+  "eth_feeHistory",
+  "eth_syncing",
+  "eth_accounts",
+  "eth_getBalance",
+  "eth_getTransactionCount",
+  "eth_getCode",
+  "eth_getStorageAt",
+  "eth_call",
+  "eth_estimateGas",
+  "eth_sendRawTransaction",
+  "eth_getTransactionByHash",
+  "eth_getTransactionReceipt",
+  "eth_getBlockByNumber",
+  "eth_getBlockByHash",
+  "eth_getLogs",
+  "veil_getTransactionStatus",
+]);
+
 /** EIP-712 domain of the viewing-key binding and the RPC key announcement (no verifying contract: off chain). */
 export const PRIVATE_RPC_DOMAIN: TypedDataDomain = { name: "Veilnet", version: "1", chainId: L2_CHAIN_ID };
 

@@ -21,32 +21,6 @@ import { type ChainMethods, hashParam } from "./chain-methods.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
 import { Lru } from "./lru.js";
 
-/** The methods a wallet uses, as the filter answers them (inside `veil_private`). */
-export const WALLET_METHODS: ReadonlySet<string> = new Set([
-  "eth_chainId",
-  "net_version",
-  "web3_clientVersion",
-  "eth_blockNumber",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-  "eth_syncing",
-  "eth_accounts",
-  "eth_getBalance",
-  "eth_getTransactionCount",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_call",
-  "eth_estimateGas",
-  "eth_sendRawTransaction",
-  "eth_getTransactionByHash",
-  "eth_getTransactionReceipt",
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getLogs",
-  "veil_getTransactionStatus",
-]);
-
 /** Methods whose answer is the same for everyone: the chain's, unchanged. */
 const PUBLIC_AS_IS = new Set([
   "eth_chainId",

@@ -12,7 +12,8 @@ import { PRIVATE_RPC_METHOD, RPC_KEY_METHOD } from "../../protocol/private-rpc.j
 import { ContractRules } from "../privacy/contract-rules.js";
 import { Viewer } from "../privacy/viewer.js";
 import { ChainMethods, type ChainMethodsDeps } from "./chain-methods.js";
-import { PrivacyFilter, type PrivacyFilterOptions, WALLET_METHODS } from "./filter.js";
+import { WALLET_METHODS } from "../../protocol/private-rpc.js";
+import { PrivacyFilter, type PrivacyFilterOptions } from "./filter.js";
 import { JsonRpcHttpServer } from "./http.js";
 import { type JsonRpcRequest, type JsonRpcResponse, RpcError, RpcErrorCode, answer } from "./jsonrpc.js";
 import { type PrivateChannelOptions, PrivateChannel, type RpcKeyHolder } from "./private.js";
