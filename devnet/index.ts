@@ -291,6 +291,16 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     });
     if (options.deploymentsDir !== undefined) baseEnv.VEILNET_DEPLOYMENTS_DIR = path.resolve(options.deploymentsDir);
     const readyMs = options.readyTimeoutMs ?? 120_000;
+    /** Starts `veilnet <args>` as `name` with the devnet's settings and a metrics port of its own. */
+    const spawnVeilnet = async (name: string, args: string[], env: NodeJS.ProcessEnv) => {
+      const metricsPort = await freePort();
+      const cmd = veilnet(...args);
+      const child = supervisor.spawn(name, cmd.command, cmd.args, {
+        cwd: projectRoot,
+        env: { ...baseEnv, METRICS_PORT: String(metricsPort), ...env },
+      });
+      return { child, healthUrl: `http://127.0.0.1:${metricsPort}/healthz` };
+    };
 
     // 4. Genesis enclave
     step("creating the sequencer enclave and the network secret (veilnet enclave init)");
@@ -309,69 +319,44 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 
     // 5. Workers
     step("starting the workers (event-subscriber, secret-responder, withdrawal-processor)");
-    const workersPort = await freePort();
-    const workersCmd = veilnet("workers");
-    const workers = supervisor.spawn("workers", workersCmd.command, workersCmd.args, {
-      cwd: projectRoot,
-      env: {
-        ...baseEnv,
-        METRICS_PORT: String(workersPort),
-        SIGNER_PRIVATE_KEY: accounts[AccountRole.workers].privateKey,
-        ENCLAVE_STATE_FILE: sequencerState,
-        // Notice quickly that a challenge period is over (also after an evm_increaseTime).
-        WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
-      },
+    const workers = await spawnVeilnet("workers", ["workers"], {
+      SIGNER_PRIVATE_KEY: accounts[AccountRole.workers].privateKey,
+      ENCLAVE_STATE_FILE: sequencerState,
+      // Notice quickly that a challenge period is over (also after an evm_increaseTime).
+      WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
     });
-    const health: DevnetInfo["health"] = {
-      workers: `http://127.0.0.1:${workersPort}/healthz`,
-      sequencer: "",
-      gateway: "",
-    };
-    await supervisor.waitHealthy(workers, { kind: "http", url: health.workers }, readyMs);
+    const health: DevnetInfo["health"] = { workers: workers.healthUrl, sequencer: "", gateway: "" };
+    await supervisor.waitHealthy(workers.child, { kind: "http", url: health.workers }, readyMs);
     checkCrash();
 
     // 6. Sequencer
     step(`starting the sequencer enclave node (L2 JSON-RPC on port ${l2RpcPort})`);
-    const sequencerPort = await freePort();
-    health.sequencer = `http://127.0.0.1:${sequencerPort}/healthz`;
     const l2Url = `http://127.0.0.1:${l2RpcPort}`;
-    const nodeCmd = veilnet("node");
-    const sequencer = supervisor.spawn("sequencer", nodeCmd.command, nodeCmd.args, {
-      cwd: projectRoot,
-      env: {
-        ...baseEnv,
-        METRICS_PORT: String(sequencerPort),
-        SIGNER_PRIVATE_KEY: accounts[AccountRole.sequencer].privateKey,
-        ENCLAVE_STATE_FILE: sequencerState,
-        NODE_DATA_DIR: path.join(dataDir, "sequencer-l2"),
-        L2_RPC_PORT: String(l2RpcPort),
-        BATCH_INTERVAL_MS: String(options.batchIntervalMs ?? 1000),
-        ROLLUP_INTERVAL_MS: String(options.rollupIntervalMs ?? 5000),
-      },
+    const sequencer = await spawnVeilnet("sequencer", ["node"], {
+      SIGNER_PRIVATE_KEY: accounts[AccountRole.sequencer].privateKey,
+      ENCLAVE_STATE_FILE: sequencerState,
+      NODE_DATA_DIR: path.join(dataDir, "sequencer-l2"),
+      L2_RPC_PORT: String(l2RpcPort),
+      BATCH_INTERVAL_MS: String(options.batchIntervalMs ?? 1000),
+      ROLLUP_INTERVAL_MS: String(options.rollupIntervalMs ?? 5000),
     });
-    await supervisor.waitHealthy(sequencer, { kind: "json-rpc", url: l2Url, chainId: L2_CHAIN_ID }, readyMs);
-    await supervisor.waitHealthy(sequencer, { kind: "http", url: health.sequencer }, readyMs);
+    health.sequencer = sequencer.healthUrl;
+    await supervisor.waitHealthy(sequencer.child, { kind: "json-rpc", url: l2Url, chainId: L2_CHAIN_ID }, readyMs);
+    await supervisor.waitHealthy(sequencer.child, { kind: "http", url: health.sequencer }, readyMs);
     checkCrash();
 
     // 7. Gateway (wallets' JSON-RPC in front of the sequencer's endpoint)
     step(`starting the gateway (wallets' JSON-RPC and web page on port ${gatewayPort})`);
-    const gatewayMetrics = await freePort();
-    health.gateway = `http://127.0.0.1:${gatewayMetrics}/healthz`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const gatewayData = path.join(dataDir, "gateway");
-    const gatewayCmd = veilnet("gateway");
-    const gateway = supervisor.spawn("gateway", gatewayCmd.command, gatewayCmd.args, {
-      cwd: projectRoot,
-      env: {
-        ...baseEnv,
-        METRICS_PORT: String(gatewayMetrics),
-        GATEWAY_PORT: String(gatewayPort),
-        GATEWAY_ENCLAVE_URL: l2Url,
-        GATEWAY_DATA_DIR: gatewayData,
-      },
+    const gateway = await spawnVeilnet("gateway", ["gateway"], {
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_ENCLAVE_URL: l2Url,
+      GATEWAY_DATA_DIR: gatewayData,
     });
+    health.gateway = gateway.healthUrl;
     // Healthy once the enclave's RPC key is verified (its signer attested on L1).
-    await supervisor.waitHealthy(gateway, { kind: "http", url: health.gateway }, readyMs);
+    await supervisor.waitHealthy(gateway.child, { kind: "http", url: health.gateway }, readyMs);
     log(`wallets: ${gatewayUrl}/ — join there, then use the RPC URL with your token`);
     checkCrash();
 
@@ -382,22 +367,19 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       step(
         `starting a validator enclave node (joins by an on-chain secret request; L2 JSON-RPC on port ${validatorPort})`,
       );
-      const validatorMetrics = await freePort();
-      health.validator = `http://127.0.0.1:${validatorMetrics}/healthz`;
       validatorUrl = `http://127.0.0.1:${validatorPort}`;
-      const validatorCmd = veilnet("node", "--validator", "--bounty", options.joinBountyEth ?? "0");
-      const validator = supervisor.spawn("validator", validatorCmd.command, validatorCmd.args, {
-        cwd: projectRoot,
-        env: {
-          ...baseEnv,
-          METRICS_PORT: String(validatorMetrics),
+      const { child: validator, healthUrl: validatorHealth } = await spawnVeilnet(
+        "validator",
+        ["node", "--validator", "--bounty", options.joinBountyEth ?? "0"],
+        {
           SIGNER_PRIVATE_KEY: accounts[AccountRole.validator].privateKey,
           ATTESTATION_SERVICE_KEY: accounts[AccountRole.admin].privateKey,
           ENCLAVE_STATE_FILE: path.join(dataDir, "validator-enclave.json"),
           NODE_DATA_DIR: path.join(dataDir, "validator-l2"),
           L2_RPC_PORT: String(validatorPort),
         },
-      });
+      );
+      health.validator = validatorHealth;
       const url = validatorUrl;
       const healthUrl = health.validator;
       validatorReady = (async () => {

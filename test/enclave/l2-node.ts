@@ -23,7 +23,6 @@ import pino from "pino";
 
 import { DerivationLabels, derive } from "../../enclave/crypto/derive.js";
 import { L2Chain } from "../../enclave/execution/l2-chain.js";
-import { L1Reader } from "../../enclave/l1/reader.js";
 import { type RollupSigningEnclave, buildRollup, epochKey } from "../../enclave/rollup/builder.js";
 import { MempoolError } from "../../enclave/sequencer/mempool.js";
 import { Sequencer } from "../../enclave/sequencer/sequencer.js";
@@ -33,6 +32,7 @@ import { withdrawalMessage } from "../../protocol/messages.js";
 import { L2_CHAIN_ID, L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
 import { type Veilnet, deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
+import { openTestSequencer, testL1Reader } from "../helpers/l2-sequencer.js";
 
 const logger = pino({ level: "silent" });
 const GWEI = 10n ** 9n;
@@ -48,36 +48,14 @@ interface Harness {
   clock: { now: bigint };
 }
 
-async function openSequencer(v: Veilnet, enclave: RollupSigningEnclave, dir: string, clock: { now: bigint }) {
-  const chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
-  const store = new SequencerStore(dir);
-  const sequencer = await Sequencer.open({
-    chain,
-    store,
-    l1: l1Reader(v),
+function openSequencer(v: Veilnet, enclave: RollupSigningEnclave, dir: string, clock: { now: bigint }) {
+  return openTestSequencer(v, {
+    dataDir: dir,
     entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
-    l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
-    mempool: { minPriorityFee: GWEI / 1000n },
-    settings: {
-      batchIntervalMs: 1000,
-      maxTxsPerBatch: 1000,
-      maxBatchBytes: 100_000,
-      maxL1MessagesPerBatch: 64,
-      maxGapArrivals: 100,
-    },
+    minPriorityFee: GWEI / 1000n,
+    batchIntervalMs: 1000,
     logger,
     clock: () => (clock.now += 2n),
-  });
-  return { chain, store, sequencer };
-}
-
-function l1Reader(v: Veilnet): L1Reader {
-  return new L1Reader({
-    provider: v.connection.ethers.provider,
-    messageBus: v.addresses.MessageBus,
-    rollupRegistry: v.addresses.RollupRegistry,
-    fromBlock: 0,
-    confirmations: 0,
   });
 }
 
@@ -257,7 +235,7 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     try {
       const validator = new Validator({
         chain,
-        l1: l1Reader(h.v),
+        l1: testL1Reader(h.v),
         entropy: (seq) => h.enclave.derive(DerivationLabels.batchEntropy(seq)),
         epochKey: (epoch) => epochKey(h.enclave, epoch),
         logger,
@@ -290,7 +268,7 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     try {
       const validator = new Validator({
         chain,
-        l1: l1Reader(h.v),
+        l1: testL1Reader(h.v),
         entropy: (seq) => h.enclave.derive(DerivationLabels.batchEntropy(seq)),
         epochKey: (epoch) => epochKey(h.enclave, epoch),
         logger,

@@ -12,16 +12,15 @@ import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, JsonRpcProvider, Wallet, parseEther } from "ethers";
 import hre from "hardhat";
-import pino from "pino";
 
 import { DerivationLabels, derive } from "../../enclave/crypto/derive.js";
 import { L2Chain } from "../../enclave/execution/l2-chain.js";
-import { L1Reader } from "../../enclave/l1/reader.js";
 import { L2RpcServer } from "../../enclave/rpc/server.js";
 import { Sequencer } from "../../enclave/sequencer/sequencer.js";
 import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import { deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
+import { openTestSequencer } from "../helpers/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
 
@@ -51,31 +50,13 @@ describe("enclave L2 JSON-RPC", function () {
   before(async () => {
     const v = await deployVeilnet(await hre.network.create());
     const genesis = await initializeGenesis(v);
-    chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
     dir = mkdtempSync(path.join(tmpdir(), "veilnet-rpc-"));
-    store = new SequencerStore(dir);
-    sequencer = await Sequencer.open({
-      chain,
-      store,
-      l1: new L1Reader({
-        provider: v.connection.ethers.provider,
-        messageBus: v.addresses.MessageBus,
-        rollupRegistry: v.addresses.RollupRegistry,
-        fromBlock: 0,
-        confirmations: 0,
-      }),
+    ({ chain, store, sequencer } = await openTestSequencer(v, {
+      dataDir: dir,
       entropy: (seq) => derive(genesis.secret, DerivationLabels.batchEntropy(seq)),
-      l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
-      mempool: { minPriorityFee: MIN_FEE },
-      settings: {
-        batchIntervalMs: 100,
-        maxTxsPerBatch: 1000,
-        maxBatchBytes: 100_000,
-        maxL1MessagesPerBatch: 64,
-        maxGapArrivals: 100,
-      },
-      logger: pino({ level: "silent" }),
-    });
+      minPriorityFee: MIN_FEE,
+      batchIntervalMs: 100,
+    }));
     server = new L2RpcServer({
       provider: chain.provider,
       mempool: sequencer.mempool,

@@ -30,11 +30,9 @@ import {
   zeroPadValue,
 } from "ethers";
 import hre from "hardhat";
-import pino from "pino";
 
 import { DerivationLabels, derive } from "../../enclave/crypto/derive.js";
 import { L2Chain } from "../../enclave/execution/l2-chain.js";
-import { L1Reader } from "../../enclave/l1/reader.js";
 import { EMPTY_BLOOM } from "../../enclave/privacy/transactions.js";
 import { buildRollup, epochKey } from "../../enclave/rollup/builder.js";
 import { encodeRollupContent, openRollupPayload } from "../../enclave/rollup/codec.js";
@@ -56,6 +54,7 @@ import {
 } from "../../protocol/private-rpc.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
+import { openTestSequencer } from "../helpers/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
 const GAS_PRICE = 10n ** 9n;
@@ -215,30 +214,13 @@ describe("privacy rules of the enclave's RPC", function () {
       { mode: 0o600 },
     );
     enclave = Enclave.load(stateFile);
-    chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
-    store = new SequencerStore(path.join(dir, "l2-data"));
-    sequencer = await Sequencer.open({
-      chain,
-      store,
-      l1: new L1Reader({
-        provider: v.connection.ethers.provider,
-        messageBus: v.addresses.MessageBus,
-        rollupRegistry: v.addresses.RollupRegistry,
-        fromBlock: 0,
-        confirmations: 0,
-      }),
+    ({ chain, store, sequencer } = await openTestSequencer(v, {
+      dataDir: path.join(dir, "l2-data"),
       entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
-      l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
-      mempool: { minPriorityFee: MIN_FEE },
-      settings: {
-        batchIntervalMs: 200,
-        maxTxsPerBatch: 1000,
-        maxBatchBytes: 100_000,
-        maxL1MessagesPerBatch: 64,
-        maxGapArrivals: 10_000,
-      },
-      logger: pino({ level: "silent" }),
-    });
+      minPriorityFee: MIN_FEE,
+      batchIntervalMs: 200,
+      maxGapArrivals: 10_000,
+    }));
     server = new L2RpcServer({
       provider: chain.provider,
       mempool: sequencer.mempool,

@@ -14,12 +14,10 @@ import pino from "pino";
 import { Registry } from "prom-client";
 
 import { L2Chain } from "../../enclave/execution/l2-chain.js";
-import { L1Reader } from "../../enclave/l1/reader.js";
 import { L2RpcServer } from "../../enclave/rpc/server.js";
 import { DevAttestationService } from "../../enclave/secret/attestation-service.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { Sequencer } from "../../enclave/sequencer/sequencer.js";
-import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { DerivationLabels } from "../../enclave/crypto/derive.js";
 import { type GatewayConfig, gatewayConfigSchema } from "../../gateway/config.js";
 import { type Gateway, startGateway } from "../../gateway/gateway.js";
@@ -27,6 +25,7 @@ import type { ViewingKeyTypedData } from "../../gateway/users/typed-data.js";
 import { enclaveRegistryDomain } from "../../protocol/secret.js";
 import { type Connection, MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { waitFor } from "../helpers/worker-process.js";
+import { openTestSequencer } from "../helpers/l2-sequencer.js";
 
 export const MIN_FEE = 1_000_000n;
 
@@ -94,30 +93,11 @@ export async function startStack(connection?: Connection): Promise<Stack> {
     dirs.push(dir);
     return dir;
   };
-  const chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
-  const store = new SequencerStore(tempDir());
-  const l1 = v.connection.ethers.provider;
-  const sequencer = await Sequencer.open({
-    chain,
-    store,
-    l1: new L1Reader({
-      provider: l1,
-      messageBus: v.addresses.MessageBus,
-      rollupRegistry: v.addresses.RollupRegistry,
-      fromBlock: 0,
-      confirmations: 0,
-    }),
+  const { chain, store, sequencer } = await openTestSequencer(v, {
+    dataDir: tempDir(),
     entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
-    l1BaseFee: async () => (await l1.getBlock("latest"))!.baseFeePerGas ?? 0n,
-    mempool: { minPriorityFee: MIN_FEE },
-    settings: {
-      batchIntervalMs: 100,
-      maxTxsPerBatch: 1000,
-      maxBatchBytes: 100_000,
-      maxL1MessagesPerBatch: 64,
-      maxGapArrivals: 100,
-    },
-    logger: pino({ level: "silent" }),
+    minPriorityFee: MIN_FEE,
+    batchIntervalMs: 100,
   });
   sequencer.start();
 
