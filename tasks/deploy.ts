@@ -1,4 +1,4 @@
-/** `npx hardhat deploy`: see deploy/deploy-veilnet.ts. */
+/** `npx hardhat deploy`: see deploy/deploy-veilnet.ts. The contracts are compiled before this loads (tasks/after-build.ts). */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { DeployError, type DeployVeilnetResult, deployVeilnet } from "../deploy/deploy-veilnet.js";
@@ -18,9 +18,6 @@ export default async function deployTask(
   args: DeployTaskArguments,
   hre: HardhatRuntimeEnvironment,
 ): Promise<DeployVeilnetResult> {
-  if (!args.noCompile) {
-    await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
-  }
   const connection = await connect(hre);
   if (connection.networkConfig.type === "edr-simulated") {
     console.log(

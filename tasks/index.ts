@@ -1,6 +1,7 @@
 /**
  * Veilnet's Hardhat tasks. Actions are loaded lazily (only when the task runs), so the config stays
- * cheap to load and works before the first compile.
+ * cheap to load and works before the first compile; each action compiles the contracts before it
+ * loads its implementation (tasks/after-build.ts), so a task works in a fresh clone.
  *
  *   npx hardhat deploy [--network X] [--parameters file.json] [--reset]
  *   npx hardhat veil:status [--network X]
@@ -12,6 +13,8 @@
  */
 import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
+
+import { afterBuild } from "./after-build.js";
 
 /** The option every task takes: where deployments/<chainId>.json is. */
 const deploymentsDirOption = {
@@ -41,7 +44,7 @@ const deployTask = task(
     defaultValue: undefined,
   })
   .addFlag({ name: "noCompile", description: "Don't compile the contracts before deploying" })
-  .setAction(() => import("./deploy.js"))
+  .setAction(afterBuild(() => import("./deploy.js")))
   .build();
 
 const statusTask = task(
@@ -49,7 +52,7 @@ const statusTask = task(
   "Prints a Veilnet deployment: addresses, roles, rollups, fees, secret requests, pauses",
 )
   .addOption(deploymentsDirOption)
-  .setAction(() => import("./status.js"))
+  .setAction(afterBuild(() => import("./status.js")))
   .build();
 
 const registerTokenTask = task(
@@ -63,7 +66,7 @@ const registerTokenTask = task(
     defaultValue: undefined,
   })
   .addOption(deploymentsDirOption)
-  .setAction(() => import("./register-token.js"))
+  .setAction(afterBuild(() => import("./register-token.js")))
   .build();
 
 const depositTask = task(
@@ -89,7 +92,7 @@ const depositTask = task(
     defaultValue: undefined,
   })
   .addOption(deploymentsDirOption)
-  .setAction(() => import("./deposit.js"))
+  .setAction(afterBuild(() => import("./deposit.js")))
   .build();
 
 const withdrawalStatusTask = task(
@@ -113,7 +116,7 @@ const withdrawalStatusTask = task(
     defaultValue: undefined,
   })
   .addOption(deploymentsDirOption)
-  .setAction(() => import("./withdrawal-status.js"))
+  .setAction(afterBuild(() => import("./withdrawal-status.js")))
   .build();
 
 export const veilnetTasks = [deployTask, statusTask, registerTokenTask, depositTask, withdrawalStatusTask];
