@@ -118,16 +118,10 @@ export function decodeSigned(raw: string): { tx: Transaction; sender: string } {
  */
 function checkGas(tx: Transaction, blockGasLimit: bigint): void {
   if (tx.gasLimit > MAX_TX_GAS) {
-    throw new MempoolError(
-      "gas-limit",
-      `transaction gas limit too high (cap: ${MAX_TX_GAS}, tx: ${tx.gasLimit})`,
-    );
+    throw new MempoolError("gas-limit", `transaction gas limit too high (cap: ${MAX_TX_GAS}, tx: ${tx.gasLimit})`);
   }
   if (tx.gasLimit > blockGasLimit) {
-    throw new MempoolError(
-      "gas-limit",
-      `exceeds block gas limit: gas limit ${tx.gasLimit} exceeds the block gas limit ${blockGasLimit}`,
-    );
+    throw new MempoolError("gas-limit", `exceeds block gas limit: gas ${tx.gasLimit}, limit ${blockGasLimit}`);
   }
   const size = (tx.data.length - 2) / 2;
   if (tx.to === null && size > MAX_INITCODE_SIZE) {
