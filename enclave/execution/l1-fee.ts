@@ -31,3 +31,18 @@ export function l1DataGas(rawLength: number, model: L1FeeModel = DEFAULT_L1_FEE_
 export function l1DataFee(rawLength: number, l1BaseFee: bigint, model: L1FeeModel = DEFAULT_L1_FEE_MODEL): bigint {
   return (l1DataGas(rawLength, model) * l1BaseFee * model.scalarPercent) / 100n;
 }
+
+/**
+ * What a transaction was charged for L1 data, as its receipt shows it (OP Stack Bedrock's receipt
+ * fields): `l1Fee = l1GasUsed × l1GasPrice × scalarPercent / 100`, rounded down, or less when the
+ * sender could not pay it all.
+ */
+export interface L1FeeCharge {
+  /** L2 wei taken from the sender. */
+  l1Fee: bigint;
+  /** L1 calldata gas of the transaction's estimated compressed bytes. */
+  l1GasUsed: bigint;
+  /** The batch's L1 base fee, wei per L1 gas. */
+  l1GasPrice: bigint;
+  scalarPercent: bigint;
+}

@@ -5,7 +5,7 @@
  * data fees, then mines one block with the batch's timestamp and entropy. The same inputs give the
  * same block hash on every enclave, which is how validators check a sequencer.
  */
-import { AbiCoder, Interface, Transaction, getAddress, keccak256, toBeHex, toQuantity } from "ethers";
+import { AbiCoder, Interface, Transaction, ZeroHash, getAddress, keccak256, toBeHex, toQuantity } from "ethers";
 
 import type { CrossChainMessage } from "../../protocol/messages.js";
 import {
@@ -15,7 +15,7 @@ import {
   L2_SYSTEM_ADDRESS,
   L2Predeploys,
 } from "../../protocol/predeploys.js";
-import { DEFAULT_L1_FEE_MODEL, type L1FeeModel, l1DataFee } from "./l1-fee.js";
+import { DEFAULT_L1_FEE_MODEL, type L1FeeCharge, type L1FeeModel, l1DataFee, l1DataGas } from "./l1-fee.js";
 
 /** What EDR's provider is to us: an EIP-1193 request function. */
 export interface L2Provider {
@@ -100,17 +100,42 @@ interface RpcLog {
   data: string;
 }
 
+/** The user transactions of a mined block, in order, with the L1 data fee each one owes. */
+interface OwedL1Fee {
+  hash: string;
+  sender: string;
+  fee: bigint;
+  l1GasUsed: bigint;
+}
+
 function errorText(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return message.split("\n")[0];
 }
 
 export class L2Chain {
+  /**
+   * The chain as the RPC endpoint reads it: every request waits for the batch being executed, so that
+   * no reader sees a block before its L1 data fees are charged, nor the pending block of a batch being
+   * built (its `prevrandao` is the batch's secret entropy). The enclave's own calls use `engine`.
+   */
+  readonly provider: L2Provider;
+  /** The L1 data fee charged to each user transaction, by hash (receipts carry it). */
+  private readonly l1Fees = new Map<string, L1FeeCharge>();
+  private executing: Promise<unknown> = Promise.resolve();
+
   private constructor(
-    readonly provider: L2Provider,
+    private readonly engine: L2Provider,
     private readonly feeModel: L1FeeModel,
     private readonly close_: () => Promise<void>,
-  ) {}
+  ) {
+    this.provider = {
+      request: async (args) => {
+        await this.executing;
+        return this.engine.request(args);
+      },
+    };
+  }
 
   /**
    * A new L2 chain at its genesis: the system contracts deployed (block 1) by the system account.
@@ -142,6 +167,7 @@ export class L2Chain {
       GENESIS_TX_GAS,
     );
     await chain.rpc("evm_mine", []);
+    await chain.hidePendingEntropy();
     const head = await chain.block("latest");
     if (BigInt(head.number) !== L2_GENESIS_BLOCKS - 1n || head.transactions.length !== 4) {
       throw new BatchExecutionError(
@@ -160,7 +186,12 @@ export class L2Chain {
   }
 
   rpc(method: string, params: unknown[] = []): Promise<unknown> {
-    return this.provider.request({ method, params });
+    return this.engine.request({ method, params });
+  }
+
+  /** The L1 data fee transaction `hash` was charged (undefined: not a user transaction of this chain). */
+  l1FeeOf(hash: string): L1FeeCharge | undefined {
+    return this.l1Fees.get(hash.toLowerCase());
   }
 
   /** The latest block: number, hash, timestamp. */
@@ -199,7 +230,13 @@ export class L2Chain {
    * Executes one batch and mines its block. With `strict` (replaying someone else's batch) a
    * transaction the EVM refuses is an error; otherwise it is left out and reported in `rejected`.
    */
-  async executeBatch(input: BatchInput, strict = false): Promise<ExecutedBatch> {
+  executeBatch(input: BatchInput, strict = false): Promise<ExecutedBatch> {
+    const run = this.executing.then(() => this.execute(input, strict));
+    this.executing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(input: BatchInput, strict: boolean): Promise<ExecutedBatch> {
     const parent = await this.head();
     if (input.timestamp <= parent.timestamp) {
       throw new BatchExecutionError(`batch timestamp ${input.timestamp} is not after its parent's ${parent.timestamp}`);
@@ -236,14 +273,19 @@ export class L2Chain {
     if (number !== BigInt(parent.number) + 1n)
       throw new BatchExecutionError(`mined block ${number} after ${parent.number}`);
     const txs: string[] = [];
-    const senders = new Map<string, bigint>();
+    const owed: OwedL1Fee[] = [];
     for (const tx of block.transactions) {
       const raw = submitted.get(tx.hash);
       if (raw === undefined) continue; // a system transaction
       submitted.delete(tx.hash);
       txs.push(raw);
-      const from = getAddress(tx.from);
-      senders.set(from, (senders.get(from) ?? 0n) + l1DataFee((raw.length - 2) / 2, input.l1BaseFee, this.feeModel));
+      const length = (raw.length - 2) / 2;
+      owed.push({
+        hash: tx.hash,
+        sender: getAddress(tx.from),
+        fee: l1DataFee(length, input.l1BaseFee, this.feeModel),
+        l1GasUsed: l1DataGas(length, this.feeModel),
+      });
     }
     for (const [hash, raw] of submitted) {
       // Accepted by the pool but not mined (e.g. a nonce gap): never carried into another batch.
@@ -251,7 +293,8 @@ export class L2Chain {
       if (strict) throw new BatchExecutionError(`transaction ${hash} was not mined`);
       rejected.push({ raw, hash, reason: "not executable in this batch (nonce gap or block full)" });
     }
-    const l1Fees = await this.chargeL1Fees(senders);
+    const l1Fees = await this.chargeL1Fees(owed, input.l1BaseFee);
+    await this.hidePendingEntropy();
     const messages = await this.publishedMessages(block.hash);
     return {
       number,
@@ -275,24 +318,39 @@ export class L2Chain {
 
   /**
    * Charges each sender the L1 data fees of its transactions in the block just mined (what it can
-   * pay, at most) and credits the fee collector. The balances change before the next block, so the
-   * charge shows in the next block's state root, identically on every enclave.
+   * pay, at most, transaction by transaction in block order), records each charge for the receipts,
+   * and credits the fee collector. The balances change before the next block, so the charge shows in
+   * the next block's state root, identically on every enclave.
    */
-  private async chargeL1Fees(fees: Map<string, bigint>): Promise<bigint> {
+  private async chargeL1Fees(owed: readonly OwedL1Fee[], l1BaseFee: bigint): Promise<bigint> {
+    const left = new Map<string, bigint>();
     let total = 0n;
-    for (const [sender, fee] of fees) {
-      if (fee === 0n) continue;
-      const balance = await this.balance(sender);
-      const charged = fee < balance ? fee : balance;
-      if (charged === 0n) continue;
-      await this.rpc("hardhat_setBalance", [sender, toQuantity(balance - charged)]);
-      total += charged;
+    for (const { hash, sender, fee, l1GasUsed } of owed) {
+      const balance = fee === 0n ? 0n : (left.get(sender) ?? (await this.balance(sender)));
+      const l1Fee = fee < balance ? fee : balance;
+      if (fee !== 0n) left.set(sender, balance - l1Fee);
+      total += l1Fee;
+      this.l1Fees.set(hash.toLowerCase(), {
+        l1Fee,
+        l1GasUsed,
+        l1GasPrice: l1BaseFee,
+        scalarPercent: this.feeModel.scalarPercent,
+      });
     }
-    if (total > 0n) {
-      const collector = await this.balance(L2Predeploys.feeCollector);
-      await this.rpc("hardhat_setBalance", [L2Predeploys.feeCollector, toQuantity(collector + total)]);
-    }
+    if (total === 0n) return 0n;
+    for (const [sender, balance] of left) await this.rpc("hardhat_setBalance", [sender, toQuantity(balance)]);
+    const collector = await this.balance(L2Predeploys.feeCollector);
+    await this.rpc("hardhat_setBalance", [L2Predeploys.feeCollector, toQuantity(collector + total)]);
     return total;
+  }
+
+  /**
+   * Sets a public `prevrandao` (zero) for the pending block, until the next batch sets its own: calls
+   * run in the pending block's context (eth_call, eth_estimateGas), and the entropy of a batch is
+   * set only while the batch executes, when no reader gets through (`provider`).
+   */
+  private async hidePendingEntropy(): Promise<void> {
+    await this.rpc("hardhat_setPrevRandao", [ZeroHash]);
   }
 
   private async publishedMessages(blockHash: string): Promise<CrossChainMessage[]> {

@@ -23,6 +23,8 @@ export interface L1Rollup {
   /** The payload from the transaction's calldata (empty when it was posted as a blob). */
   payload: string;
   sequencer: string;
+  /** When its messages activate on L1: its L1 block's timestamp plus the challenge period then (seconds). */
+  challengeEndsAt: bigint;
 }
 
 export interface L1ReaderOptions {
@@ -38,6 +40,7 @@ export interface L1ReaderOptions {
 const iface = new Interface([
   "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
   "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
+  "function challengePeriod() view returns (uint32)",
 ]);
 const MESSAGE_TOPIC = iface.getEvent("MessagePublished")!.topicHash;
 const ROLLUP_TOPIC = iface.getEvent("RollupAdded")!.topicHash;
@@ -54,6 +57,7 @@ export class L1Reader {
   private readonly rollups: L1Rollup[] = [];
   private next: number;
   private readonly range: number;
+  private l1Time = 0n;
 
   constructor(private readonly options: L1ReaderOptions) {
     this.next = options.fromBlock;
@@ -65,9 +69,17 @@ export class L1Reader {
     return this.next;
   }
 
+  /** The timestamp of the L1 head at the last sync (seconds; 0 before the first). */
+  get l1Timestamp(): bigint {
+    return this.l1Time;
+  }
+
   /** Reads every confirmed block not read yet. Returns how many blocks it read. */
   async sync(): Promise<number> {
-    const head = await this.options.provider.getBlockNumber();
+    const latest = await this.options.provider.getBlock("latest");
+    if (latest === null) throw new L1ReaderError("the L1 has no latest block");
+    const head = latest.number;
+    if (BigInt(latest.timestamp) > this.l1Time) this.l1Time = BigInt(latest.timestamp);
     const safe = head - this.options.confirmations;
     const start = this.next;
     while (this.next <= safe) {
@@ -100,6 +112,18 @@ export class L1Reader {
     return this.rollups;
   }
 
+  /** The L1 time a rollup's challenge period ends: its block's timestamp plus the period at that block. */
+  private async challengeEndOf(log: Log): Promise<bigint> {
+    const block = await this.options.provider.getBlock(log.blockNumber);
+    if (block === null) throw new L1ReaderError(`L1 block ${log.blockNumber} not found`);
+    const data = await this.options.provider.call({
+      to: this.options.rollupRegistry,
+      data: iface.encodeFunctionData("challengePeriod"),
+      blockTag: log.blockNumber,
+    });
+    return BigInt(block.timestamp) + (iface.decodeFunctionResult("challengePeriod", data)[0] as bigint);
+  }
+
   private async take(log: Log): Promise<void> {
     const event = iface.parseLog(log);
     if (event === null) return;
@@ -129,6 +153,7 @@ export class L1Reader {
         header: call.header,
         payload: call.payload,
         sequencer: getAddress(event.args.sequencer as string),
+        challengeEndsAt: await this.challengeEndOf(log),
       });
     }
   }

@@ -11,6 +11,7 @@ import { DerivationLabels } from "../crypto/derive.js";
 import { L2Chain } from "../execution/l2-chain.js";
 import type { EntropySource } from "../execution/replay.js";
 import { L1Reader } from "../l1/reader.js";
+import { rollupHeads } from "../l1/safe-heads.js";
 import { epochKey } from "../rollup/builder.js";
 import { L2RpcServer } from "../rpc/server.js";
 import type { Enclave } from "../secret/enclave.js";
@@ -88,6 +89,12 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   });
   const rpc = new L2RpcServer({
     provider: chain.provider,
+    l1Fees: chain,
+    // The sequencer's rollups on L1 are those its L1 reader has read (L1_CONFIRMATIONS deep).
+    heads: rollupHeads(
+      () => l1.rollupsRead(),
+      () => l1.l1Timestamp,
+    ),
     mempool: sequencer.mempool,
     minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
     clientVersion: CLIENT_VERSION,
@@ -151,6 +158,12 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
   });
   const rpc = new L2RpcServer({
     provider: chain.provider,
+    l1Fees: chain,
+    // A validator's safe blocks are those it has replayed from L1.
+    heads: rollupHeads(
+      () => validator.replayedRollups(),
+      () => l1.l1Timestamp,
+    ),
     minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
     clientVersion: CLIENT_VERSION,
     enclave,

@@ -7,9 +7,12 @@
  */
 import { Transaction, getAddress, isHexString, toQuantity } from "ethers";
 
-import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { L2_CHAIN_ID, L2_GENESIS_BLOCKS } from "../../protocol/predeploys.js";
+import type { L1FeeCharge } from "../execution/l1-fee.js";
 import type { L2Provider } from "../execution/l2-chain.js";
 import type { Mempool, TxStatus } from "../sequencer/mempool.js";
+import { type OpcodeTrace, blockAnswer, readsPrevrandao, receiptAnswer, transactionAnswer } from "./answers.js";
+import { type SafeHeads, resolveSafeTags } from "./block-tags.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
 
 /** Methods answered by the L2 chain as they are. */
@@ -47,8 +50,26 @@ export const CHAIN_METHODS: ReadonlySet<string> = new Set([
   "veil_getTransactionStatus",
 ]);
 
+/** The L1 data fee each user transaction was charged (L2Chain.l1FeeOf). */
+export interface L1FeeRecords {
+  l1FeeOf(hash: string): L1FeeCharge | undefined;
+}
+
+/** Before the node knows of any rollup on L1: the last block of the genesis. */
+const NOTHING_SAFE: SafeHeads = { safe: () => L2_GENESIS_BLOCKS - 1n, finalized: () => L2_GENESIS_BLOCKS - 1n };
+
+/** Methods answering transaction objects. */
+const TRANSACTION_METHODS = new Set([
+  "eth_getTransactionByBlockNumberAndIndex",
+  "eth_getTransactionByBlockHashAndIndex",
+]);
+
 export interface ChainMethodsDeps {
   provider: L2Provider;
+  /** The L1 data fees charged, for receipts (without it receipts carry no L1 fee fields). */
+  l1Fees?: L1FeeRecords;
+  /** The `safe` and `finalized` blocks (default: the genesis, as before any rollup is on L1). */
+  heads?: SafeHeads;
   /** The sequencer's mempool; absent on a validator (it accepts no transactions). */
   mempool?: Mempool;
   /** Minimum priority fee the mempool takes (answered by eth_gasPrice / eth_maxPriorityFeePerGas). */
@@ -100,8 +121,9 @@ export class ChainMethods {
     return this.deps.mempool;
   }
 
-  async call(method: string, params: unknown[]): Promise<unknown> {
+  async call(method: string, rawParams: unknown[]): Promise<unknown> {
     const { provider, mempool } = this.deps;
+    const params = resolveSafeTags(method, rawParams, this.deps.heads ?? NOTHING_SAFE);
     switch (method) {
       case "eth_chainId":
         return toQuantity(L2_CHAIN_ID);
@@ -133,7 +155,7 @@ export class ChainMethods {
       }
       case "eth_getTransactionByHash": {
         const hash = hashParam(params);
-        const mined = await provider.request({ method, params: [hash] });
+        const mined = transactionAnswer(await provider.request({ method, params: [hash] }));
         if (mined !== null || mempool === undefined) return mined;
         const pending = mempool.get(hash);
         if (pending === undefined) return null;
@@ -150,11 +172,62 @@ export class ChainMethods {
         if (receipt === null) return { status: "unknown" };
         return { status: receipt.status === "0x1" ? "succeeded" : "reverted", blockNumber: receipt.blockNumber };
       }
+      case "eth_getTransactionReceipt": {
+        const receipt = await provider.request({ method, params });
+        const hash = typeof params[0] === "string" ? params[0] : "";
+        return receiptAnswer(receipt, this.deps.l1Fees?.l1FeeOf(hash));
+      }
+      case "eth_getBlockByNumber":
+      case "eth_getBlockByHash":
+        return this.block(method, params);
+      case "eth_call":
+        return this.ethCall(params);
+      case "eth_estimateGas":
+        // The pending block's prevrandao is public (zero): an estimate never depends on a batch's entropy.
+        return provider.request({ method, params: [params[0], isLatest(params[1]) ? "pending" : params[1]] });
       default:
+        if (TRANSACTION_METHODS.has(method)) return transactionAnswer(await provider.request({ method, params }));
         if (PASS_THROUGH.has(method)) return provider.request({ method, params });
         throw new RpcError(RpcErrorCode.methodNotFound, `method ${method} is not available on this endpoint`);
     }
   }
+
+  /** A block without the batch's entropy; the pending block as geth shows it. */
+  private async block(method: string, params: unknown[]): Promise<unknown> {
+    const block = await this.deps.provider.request({ method, params });
+    if (method !== "eth_getBlockByNumber" || params[0] !== "pending") return blockAnswer(block);
+    const head = BigInt((await this.deps.provider.request({ method: "eth_blockNumber", params: [] })) as string);
+    return blockAnswer(block, head + 1n);
+  }
+
+  /**
+   * eth_call. A call at a mined block runs in that block's context, whose `prevrandao` is the batch's
+   * secret entropy: it is traced first (EDR's erc7562Tracer lists the opcodes each frame ran), and
+   * refused if it read PREVRANDAO. A call that fails is asked again as eth_call, for the chain's own
+   * error (a revert's reason and data). The pending block's prevrandao is public: no trace needed.
+   */
+  private async ethCall(params: unknown[]): Promise<unknown> {
+    const { provider } = this.deps;
+    if (params[1] === "pending") return provider.request({ method: "eth_call", params });
+    const tag = params[1] ?? "latest";
+    const trace = (await provider.request({
+      method: "debug_traceCall",
+      params: [params[0], tag, { tracer: "erc7562Tracer", ...(params[2] ? { stateOverrides: params[2] } : {}) }],
+    })) as OpcodeTrace;
+    if (readsPrevrandao(trace)) {
+      throw new RpcError(
+        RpcErrorCode.notAuthorized,
+        'not authorized: this call reads block.prevrandao, the batch\'s secret entropy, which is never published; call at block tag "pending" (whose prevrandao is 0)',
+      );
+    }
+    if (trace.error !== undefined) return provider.request({ method: "eth_call", params });
+    return trace.output ?? "0x";
+  }
+}
+
+/** A block tag meaning the head: absent, `latest` or `pending`. */
+function isLatest(tag: unknown): boolean {
+  return tag === undefined || tag === null || tag === "latest" || tag === "pending";
 }
 
 /** The transaction hash of `params[0]`. */

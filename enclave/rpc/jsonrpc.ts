@@ -23,8 +23,13 @@ export const RpcErrorCode = {
   ...JsonRpcErrorCodes,
   /** A refused transaction or another server-side refusal (geth's code for mempool errors). */
   server: -32000,
-  /** The caller may not see or do this (the privacy rules). */
-  notAuthorized: -32001,
+  /**
+   * The caller may not see or do this (the privacy rules): EIP-1193's "Unauthorized" (4100), which viem
+   * shows as UnauthorizedProviderError ("The requested method and/or account has not been authorized
+   * by the user.", then the reason) and ethers as an error whose `error` holds the code and reason.
+   * (-32001 would read as "Requested resource not found" in viem.)
+   */
+  notAuthorized: 4100,
   /** The request asks for more than the endpoint serves at once (EIP-1474 "limit exceeded"). */
   limitExceeded: -32005,
 } as const;

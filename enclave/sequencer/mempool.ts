@@ -11,6 +11,7 @@ import secp256k1 from "secp256k1";
 
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import { DEFAULT_L1_FEE_MODEL, type L1FeeModel, l1DataFee } from "../execution/l1-fee.js";
+import { MAX_INITCODE_SIZE, MAX_TX_GAS, intrinsicGas } from "./intrinsic-gas.js";
 
 export type MempoolErrorCode =
   | "malformed"
@@ -19,6 +20,9 @@ export type MempoolErrorCode =
   | "unsupported-type"
   | "oversized"
   | "gas-limit"
+  | "intrinsic-gas"
+  | "initcode-size"
+  | "tip-above-fee-cap"
   | "underpriced"
   | "nonce-too-low"
   | "nonce-too-high"
@@ -108,6 +112,36 @@ export function decodeSigned(raw: string): { tx: Transaction; sender: string } {
   return { tx, sender: getAddress("0x" + keccak256(pub.subarray(1)).slice(26)) };
 }
 
+/**
+ * Refuses what the EVM would refuse for its gas alone, whatever the state: below the intrinsic gas or
+ * the EIP-7623 floor, above the transaction gas cap (EIP-7825) or the block's gas, oversized initcode.
+ */
+function checkGas(tx: Transaction, blockGasLimit: bigint): void {
+  if (tx.gasLimit > MAX_TX_GAS) {
+    throw new MempoolError("gas-limit", `transaction gas limit too high (cap: ${MAX_TX_GAS}, tx: ${tx.gasLimit})`);
+  }
+  if (tx.gasLimit > blockGasLimit) {
+    throw new MempoolError("gas-limit", `exceeds block gas limit: gas ${tx.gasLimit}, limit ${blockGasLimit}`);
+  }
+  const size = (tx.data.length - 2) / 2;
+  if (tx.to === null && size > MAX_INITCODE_SIZE) {
+    throw new MempoolError(
+      "initcode-size",
+      `max initcode size exceeded: code size ${size}, limit ${MAX_INITCODE_SIZE}`,
+    );
+  }
+  const { intrinsic, floor } = intrinsicGas(tx);
+  if (tx.gasLimit < intrinsic) {
+    throw new MempoolError("intrinsic-gas", `intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`);
+  }
+  if (tx.gasLimit < floor) {
+    throw new MempoolError(
+      "intrinsic-gas",
+      `insufficient gas for floor data gas cost: have ${tx.gasLimit}, want ${floor}`,
+    );
+  }
+}
+
 export class Mempool {
   private readonly byHash = new Map<string, PendingTx>();
   private readonly bySender = new Map<string, Map<bigint, PendingTx>>();
@@ -155,13 +189,14 @@ export class Mempool {
           : `wrong chain id ${tx.chainId}: Veilnet L2 is ${L2_CHAIN_ID}`,
       );
     }
-    if (tx.gasLimit > this.options.blockGasLimit) {
+    checkGas(tx, this.options.blockGasLimit);
+    const maxFee = tx.type === 2 ? tx.maxFeePerGas! : tx.gasPrice!;
+    if (tx.type === 2 && tx.maxPriorityFeePerGas! > maxFee) {
       throw new MempoolError(
-        "gas-limit",
-        `gas limit ${tx.gasLimit} exceeds the block gas limit ${this.options.blockGasLimit}`,
+        "tip-above-fee-cap",
+        `max priority fee per gas higher than max fee per gas: tip ${tx.maxPriorityFeePerGas}, cap ${maxFee}`,
       );
     }
-    const maxFee = tx.type === 2 ? tx.maxFeePerGas! : tx.gasPrice!;
     const fee = tx.type === 2 ? (tx.maxPriorityFeePerGas! < maxFee ? tx.maxPriorityFeePerGas! : maxFee) : maxFee;
     if (fee < this.options.minPriorityFee) {
       throw new MempoolError(

@@ -57,6 +57,11 @@ export class Validator {
     };
   }
 
+  /** The rollups replayed and found right, in L1 order (their batches are this node's `safe` blocks). */
+  replayedRollups(): readonly L1Rollup[] {
+    return this.deps.l1.rollupsRead().slice(0, this.nextRollup);
+  }
+
   /** Reads L1 and replays every new rollup; returns how many it verified. Stops at a refused rollup. */
   async step(): Promise<number> {
     if (this.refused_ !== undefined) return 0;

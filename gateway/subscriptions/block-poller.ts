@@ -92,10 +92,15 @@ export class BlockPoller {
     };
   }
 
-  /** The enclave's latest block number: the poller's, or asked now before the first round. */
+  /**
+   * The enclave's latest block number, asked now: a subscription starts after it, so it must not be
+   * the poller's, which can be a few poll rounds old (the subscription would get blocks mined before
+   * it was made).
+   */
   async currentHead(): Promise<number> {
-    if (this.#head !== undefined && Date.now() - this.#lastSuccess < this.pollMs * 4) return this.#head;
-    return Number(await callPublic(this.enclave, "eth_blockNumber"));
+    const head = Number(await callPublic(this.enclave, "eth_blockNumber"));
+    if (!Number.isSafeInteger(head) || head < 0) throw new Error("eth_blockNumber: not a block number");
+    return head;
   }
 
   start(): void {

@@ -59,6 +59,7 @@ describe("enclave L2 JSON-RPC", function () {
     }));
     server = new L2RpcServer({
       provider: chain.provider,
+      l1Fees: chain,
       mempool: sequencer.mempool,
       minPriorityFee: MIN_FEE,
       clientVersion: "test",

@@ -382,7 +382,7 @@ describe("privacy rules of the enclave's RPC", function () {
       expect(await logsOf(users.carol, garbage.address)).to.deep.equal([]);
       // Its answer starts with a 0 (TRANSPARENT) word, yet its storage stays closed.
       const storage = await refusal(users.anonymous, "eth_getStorageAt", [garbage.address, "0x0", "latest"]);
-      expect(storage.code).to.equal(-32001);
+      expect(storage.code).to.equal(4100);
     });
 
     it("eth_getLogs spans at most the configured number of blocks, with a clear error", async () => {
@@ -425,11 +425,11 @@ describe("privacy rules of the enclave's RPC", function () {
     it("carol cannot read alice's balance or nonce; alice can", async () => {
       for (const method of ["eth_getBalance", "eth_getTransactionCount"]) {
         const refused = await refusal(users.carol, method, [alice.address, "latest"]);
-        expect(refused.code, method).to.equal(-32001);
+        expect(refused.code, method).to.equal(4100);
         expect(refused.message).to.match(
           /^not authorized: the (balance|nonce) of 0x[0-9a-fA-F]{40} is readable only by that account/,
         );
-        expect((await refusal(users.anonymous, method, [alice.address, "latest"])).code).to.equal(-32001);
+        expect((await refusal(users.anonymous, method, [alice.address, "latest"])).code).to.equal(4100);
         expect(await result(users.alice, method, [alice.address, "latest"])).to.match(/^0x[1-9a-f]/);
       }
       // Not in plain either: only the public methods are.
@@ -505,9 +505,9 @@ describe("privacy rules of the enclave's RPC", function () {
 
     it("eth_getStorageAt is refused on a private contract (even to its deployer) and allowed on a transparent one; contracts' balances likewise", async () => {
       const refused = await refusal(users.alice, "eth_getStorageAt", [ledger.address, "0x0", "latest"]);
-      expect(refused.code).to.equal(-32001);
+      expect(refused.code).to.equal(4100);
       expect(refused.message).to.match(/only a contract declared TRANSPARENT/);
-      expect((await refusal(users.alice, "eth_getBalance", [ledger.address, "latest"])).code).to.equal(-32001);
+      expect((await refusal(users.alice, "eth_getBalance", [ledger.address, "latest"])).code).to.equal(4100);
 
       const counter = await deploy(users.alice, alice, "TransparentCounter");
       await send(users.alice, alice, {
@@ -532,13 +532,13 @@ describe("privacy rules of the enclave's RPC", function () {
         { from: alice.address, to: ledger.address, data: balanceOf(alice.address) },
         "latest",
       ]);
-      expect(asAlice.code).to.equal(-32001);
+      expect(asAlice.code).to.equal(4100);
       expect(asAlice.message).to.match(
         /is not bound to this viewing key: eth_call runs only as one of your own accounts/,
       );
       expect(
         (await refusal(users.carol, "eth_estimateGas", [{ from: alice.address, to: bob.address, value: "0x1" }])).code,
-      ).to.equal(-32001);
+      ).to.equal(4100);
 
       // Without `from`, alice's call runs as alice: the ledger answers her own balance.
       const own = (await result(users.alice, "eth_call", [
@@ -612,12 +612,12 @@ describe("privacy rules of the enclave's RPC", function () {
       const forged = { account: alice.address, signature: mallorys.bindings[0].signature };
       const answer = await ask(mallorys, "eth_getBalance", [alice.address, "latest"], [forged]);
       expect(answer).to.deep.equal({
-        error: { code: -32001, message: `account ${alice.address} is not bound to this viewing key (bad signature)` },
+        error: { code: 4100, message: `account ${alice.address} is not bound to this viewing key (bad signature)` },
       });
       // Alice's genuine binding, for her own viewing key, does not work with mallory's.
       const replayed = await ask(mallorys, "eth_getBalance", [alice.address, "latest"], users.alice.bindings);
       expect(replayed).to.deep.include({
-        error: { code: -32001, message: `account ${alice.address} is not bound to this viewing key (bad signature)` },
+        error: { code: 4100, message: `account ${alice.address} is not bound to this viewing key (bad signature)` },
       });
       // With the genuine binding and key, the same request is answered.
       expect(await ask(users.alice, "eth_getBalance", [alice.address, "latest"])).to.have.property("result");

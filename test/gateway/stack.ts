@@ -14,6 +14,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 
 import { L2Chain } from "../../enclave/execution/l2-chain.js";
+import { rollupHeads } from "../../enclave/l1/safe-heads.js";
 import { L2RpcServer } from "../../enclave/rpc/server.js";
 import { DevAttestationService } from "../../enclave/secret/attestation-service.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
@@ -93,7 +94,7 @@ export async function startStack(connection?: Connection): Promise<Stack> {
     dirs.push(dir);
     return dir;
   };
-  const { chain, store, sequencer } = await openTestSequencer(v, {
+  const { chain, store, sequencer, l1 } = await openTestSequencer(v, {
     dataDir: tempDir(),
     entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
     minPriorityFee: MIN_FEE,
@@ -105,6 +106,11 @@ export async function startStack(connection?: Connection): Promise<Stack> {
   const serve = async (e: Enclave, port = 0): Promise<EnclaveEndpoint> => {
     const server = new L2RpcServer({
       provider: chain.provider,
+      l1Fees: chain,
+      heads: rollupHeads(
+        () => l1.rollupsRead(),
+        () => l1.l1Timestamp,
+      ),
       mempool: sequencer.mempool,
       minPriorityFee: MIN_FEE,
       clientVersion: "gateway-test",

@@ -38,13 +38,14 @@ export interface TestSequencerOptions {
 export async function openTestSequencer(
   v: Veilnet,
   options: TestSequencerOptions,
-): Promise<{ chain: L2Chain; store: SequencerStore; sequencer: Sequencer }> {
+): Promise<{ chain: L2Chain; store: SequencerStore; sequencer: Sequencer; l1: L1Reader }> {
   const chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
   const store = new SequencerStore(options.dataDir);
+  const l1 = testL1Reader(v);
   const sequencer = await Sequencer.open({
     chain,
     store,
-    l1: testL1Reader(v),
+    l1,
     entropy: options.entropy,
     l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
     mempool: { minPriorityFee: options.minPriorityFee },
@@ -58,5 +59,5 @@ export async function openTestSequencer(
     logger: options.logger ?? pino({ level: "silent" }),
     clock: options.clock,
   });
-  return { chain, store, sequencer };
+  return { chain, store, sequencer, l1 };
 }
