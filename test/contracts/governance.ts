@@ -7,7 +7,7 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import { type BaseContract, Wallet, ZeroHash, id, parseEther } from "ethers";
+import { type BaseContract, type Interface, Wallet, ZeroHash, id, parseEther } from "ethers";
 import { network } from "hardhat";
 
 import { CONTRACT_NAMES, type ContractName } from "../../deploy/deployment-file.js";
@@ -120,7 +120,7 @@ describe("Governance", () => {
       const timelock = await v.timelock.getAddress();
 
       // There is no such role any more: granting its id (through the timelock, after the delay) gives nothing.
-      expect(v.messageBus.interface.getFunction("ROOT_REGISTRAR_ROLE")).to.equal(null);
+      expect((v.messageBus.interface as Interface).getFunction("ROOT_REGISTRAR_ROLE")).to.equal(null);
       await (await govern(v, v.messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), timelock])).wait();
       await expect(govern(v, v.messageBus, "addMessageRoot", [tree.root, id("forged rollup"), 1n])).to.revert(ethers);
       // Nor directly, from the governor or the deployer.
@@ -142,7 +142,7 @@ describe("Governance", () => {
     it("the FeeVault's rewarder is bound once, to the RollupRegistry, and nobody can re-point it", async () => {
       const v = await networkHelpers.loadFixture(separated);
       expect(await v.feeVault.rewarder()).to.equal(await v.rollupRegistry.getAddress());
-      expect(v.feeVault.interface.getFunction("setRewarder")).to.equal(null);
+      expect((v.feeVault.interface as Interface).getFunction("setRewarder")).to.equal(null);
       await expect(direct(v.feeVault, v.deployer, "bindRewarder", [v.deployer.address])).to.revert(ethers);
       await expect(govern(v, v.feeVault, "bindRewarder", [await v.timelock.getAddress()])).to.revert(ethers);
     });

@@ -13,6 +13,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import type { DeploymentAddresses } from "../../deploy/deployment-file.js";
 import VeilnetModule from "../../deploy/modules/Veilnet.js";
+import type { VeilnetParameters } from "../../deploy/parameters.js";
 import {
   type EnclaveIdentity,
   attestationDomain,
@@ -79,6 +80,8 @@ export interface Veilnet extends VeilnetContracts {
   deployer: HardhatEthersSigner;
   /** The timelock's minimum delay, seconds. */
   timelockDelay: bigint;
+  /** The module parameters the suite was deployed with. */
+  parameters: VeilnetParameters;
   /** Signs attestation reports (the dev attestation service). */
   attestationService: HardhatEthersSigner;
   /** Holds no role anywhere. */
@@ -106,28 +109,27 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
   // its own and delete it afterwards, so runs never resume each other's deployments.
   const overHttp = connection.networkConfig.type !== "edr-simulated";
   const deploymentId = overHttp ? `veilnet-test-${hexlify(randomBytes(6)).slice(2)}` : undefined;
+  const parameters: VeilnetParameters = {
+    challengePeriod: CHALLENGE_PERIOD,
+    revelationPeriod: REVELATION_PERIOD,
+    secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
+    messageFee: options.messageFee ?? 0n,
+    baseReward: options.baseReward ?? BASE_REWARD,
+    perBatchReward: options.perBatchReward ?? PER_BATCH_REWARD,
+    treasuryShareBps: TREASURY_BPS,
+    attestationService: attestationService.address,
+    measurement: MEASUREMENT,
+    l2Bridge: L2Predeploys.bridge,
+    permissionlessTokenRegistration: options.permissionlessTokenRegistration ?? true,
+    timelockDelay,
+    adminDelay: options.adminDelay ?? 0n,
+    governor: admin.address,
+    guardian: guardian.address,
+    initializer: initializer.address,
+  };
   const deployed = await ignition.deploy(VeilnetModule, {
     deploymentId,
-    parameters: {
-      Veilnet: {
-        challengePeriod: CHALLENGE_PERIOD,
-        revelationPeriod: REVELATION_PERIOD,
-        secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
-        messageFee: options.messageFee ?? 0n,
-        baseReward: options.baseReward ?? BASE_REWARD,
-        perBatchReward: options.perBatchReward ?? PER_BATCH_REWARD,
-        treasuryShareBps: TREASURY_BPS,
-        attestationService: attestationService.address,
-        measurement: MEASUREMENT,
-        l2Bridge: L2Predeploys.bridge,
-        permissionlessTokenRegistration: options.permissionlessTokenRegistration ?? true,
-        timelockDelay,
-        adminDelay: options.adminDelay ?? 0n,
-        governor: admin.address,
-        guardian: guardian.address,
-        initializer: initializer.address,
-      },
-    },
+    parameters: { Veilnet: { ...parameters } },
   });
   if (deploymentId !== undefined) {
     rmSync(path.join(hre.config.paths.ignition, "deployments", deploymentId), { recursive: true, force: true });
@@ -151,6 +153,7 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     initializer,
     deployer,
     timelockDelay,
+    parameters,
     attestationService,
     stranger,
     users,

@@ -316,7 +316,13 @@ export function fakeDeployment(chainId: number): Deployment {
     deployer: getAddress(`0x${"d".repeat(40)}`),
     deploymentBlock: 1,
     addresses,
-    parameters: { ...DEFAULT_PARAMETERS, attestationService: getAddress(`0x${"a".repeat(40)}`) },
+    parameters: {
+      ...DEFAULT_PARAMETERS,
+      attestationService: getAddress(`0x${"a".repeat(40)}`),
+      governor: getAddress(`0x${"b".repeat(40)}`),
+      guardian: getAddress(`0x${"b".repeat(40)}`),
+      initializer: getAddress(`0x${"b".repeat(40)}`),
+    },
   };
 }
 
@@ -349,22 +355,10 @@ export async function deploymentOf(v: Veilnet): Promise<Deployment> {
   return {
     chainId: Number(v.chainId),
     network: "localhost",
-    deployer: v.admin.address,
+    deployer: v.deployer.address,
     deploymentBlock: Math.min(...blocks),
     addresses,
-    parameters: {
-      challengePeriod: CHALLENGE_PERIOD,
-      revelationPeriod: REVELATION_PERIOD,
-      secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
-      messageFee: 0n,
-      baseReward: BASE_REWARD,
-      perBatchReward: PER_BATCH_REWARD,
-      treasuryShareBps: TREASURY_BPS,
-      attestationService: v.attestationService.address,
-      measurement: MEASUREMENT,
-      l2Bridge: v.l2Bridge,
-      permissionlessTokenRegistration: true,
-    },
+    parameters: v.parameters,
   };
 }
 
