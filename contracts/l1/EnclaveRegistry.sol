@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -22,7 +24,14 @@ import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 /// bounties and rewards go) is whoever first requested the secret for it, until the enclave itself
 /// names its operator with a signature (`bindEnclaveOperator`) or an admin reassigns it; so copying a
 /// report from the mempool to become its operator gains nothing lasting.
-contract EnclaveRegistry is IEnclaveRegistry, AccessControlDefaultAdminRules, Pausable, ReentrancyGuardTransient, EIP712, Nonces {
+contract EnclaveRegistry is
+    IEnclaveRegistry,
+    AccessControlDefaultAdminRules,
+    Pausable,
+    ReentrancyGuardTransient,
+    EIP712,
+    Nonces
+{
     /// @notice May grant and revoke sequencers, revoke enclaves and reassign operators.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
     /// @notice May pause and unpause.

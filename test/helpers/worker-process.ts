@@ -25,16 +25,7 @@ import type { DomainEvent, EventJob } from "../../workers/core/events.js";
 import { LogDecoder } from "../../workers/event-subscriber/decode.js";
 
 import { freePort } from "./l1-node.js";
-import {
-  BASE_REWARD,
-  CHALLENGE_PERIOD,
-  MEASUREMENT,
-  PER_BATCH_REWARD,
-  REVELATION_PERIOD,
-  SECRET_REQUEST_TIMEOUT,
-  TREASURY_BPS,
-  type Veilnet,
-} from "./veilnet.js";
+import type { Veilnet } from "./veilnet.js";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const veilnetBin = path.join(root, "bin", "veilnet.mjs");
