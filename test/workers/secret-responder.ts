@@ -523,7 +523,8 @@ describe("secret-responder", function () {
         outcome: "refused",
         requestId: job.event.requestId,
         code: "report-unavailable",
-        reason: `the request was made through ${await v.verifier.getAddress()}, not a direct call`,
+        // The admin call went through the timelock: that is the transaction's `to`.
+        reason: `the request was made through ${await v.timelock.getAddress()}, not a direct call`,
       });
       expect(intents).to.deep.equal([]);
     });
