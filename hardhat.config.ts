@@ -23,6 +23,8 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   tasks: veilnetTasks,
   solidity: {
+    // The governance TimelockController is OpenZeppelin's, unmodified: built from the package for its artifact.
+    npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
     profiles: {
       default: {
         version: solcVersion,

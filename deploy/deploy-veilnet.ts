@@ -234,6 +234,9 @@ export function formatDeploymentTable(d: Deployment): string {
     ["network", `${d.network} (chain ${d.chainId})`],
     ["deployer", d.deployer],
     ["deployment block", String(d.deploymentBlock)],
+    ["governor", d.parameters.governor],
+    ["guardian", d.parameters.guardian],
+    ["timelock delay", `${d.parameters.timelockDelay} s (admin transfer delay ${d.parameters.adminDelay} s)`],
     ...CONTRACT_NAMES.map((n): [string, string] => [n, d.addresses[n]]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -241,7 +244,7 @@ export function formatDeploymentTable(d: Deployment): string {
   const line = `+${"-".repeat(w + 2)}+${"-".repeat(v + 2)}+`;
   const body = rows.map(([k, val], i) => {
     const row = `| ${k.padEnd(w)} | ${val.padEnd(v)} |`;
-    return i === 3 ? `${line}\n${row}` : row;
+    return i === 3 || i === 6 ? `${line}\n${row}` : row;
   });
   return [line, ...body, line].join("\n");
 }
@@ -363,8 +366,11 @@ async function firstDeploymentBlock(
   return first!;
 }
 
+/** Artifact names whose address-book name differs. */
+const BOOK_NAMES: Record<string, ContractName> = { TimelockController: "Timelock" };
+
 function asContractName(name: string): ContractName {
-  const found = CONTRACT_NAMES.find((n) => n === name);
+  const found = BOOK_NAMES[name] ?? CONTRACT_NAMES.find((n) => n === name);
   if (found === undefined) throw new DeployError(`Unexpected contract ${name} in the Veilnet module`);
   return found;
 }

@@ -20,9 +20,12 @@ import {
   serializeParameters,
 } from "./parameters.js";
 
-/** The contracts of a deployment, in deployment order (as named in NetworkConfig's address book). */
+/**
+ * The contracts of a deployment, in deployment order, as named in NetworkConfig's address book (which
+ * books every one but itself): the TimelockController first (it is every contract's admin), NetworkConfig last.
+ */
 export const CONTRACT_NAMES = [
-  "NetworkConfig",
+  "Timelock",
   "SignedReportVerifier",
   "EnclaveRegistry",
   "FeeVault",
@@ -30,6 +33,7 @@ export const CONTRACT_NAMES = [
   "RollupRegistry",
   "CrossChainMessenger",
   "Bridge",
+  "NetworkConfig",
 ] as const;
 
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -41,7 +45,10 @@ export interface Deployment {
   chainId: number;
   /** Hardhat network name the deployment was made with (e.g. "localhost", "sepolia"). */
   network: string;
-  /** Account that deployed the contracts and holds their admin roles. */
+  /**
+   * Account that deployed the contracts. It holds no role of its own: the Timelock is every contract's admin,
+   * and the governor, guardian and initializer are in `parameters` (on local chains they default to it).
+   */
   deployer: string;
   /** Block of the earliest contract creation of the deployment: where log backfills start. */
   deploymentBlock: number;

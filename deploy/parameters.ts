@@ -46,10 +46,28 @@ export interface VeilnetParameters {
   l2Bridge: string;
   /** Whether anyone may register a token on the Bridge, or only TOKEN_ADMIN_ROLE. */
   permissionlessTokenRegistration: boolean;
+  /**
+   * Seconds between scheduling an operation on the TimelockController and executing it (its `minDelay`).
+   * The timelock holds every admin role, so this is how long any admin change is visible before it acts.
+   */
+  timelockDelay: bigint;
+  /** Seconds a DEFAULT_ADMIN_ROLE transfer waits before the new admin can accept it (every contract, uint48). */
+  adminDelay: bigint;
+  /** Proposer, canceller and executor of the timelock (a multisig in production). */
+  governor: string;
+  /** Holds the emergency roles: PAUSER_ROLE everywhere, GUARDIAN_ROLE on the RollupRegistry. Acts at once. */
+  guardian: string;
+  /** Holds EnclaveRegistry's GENESIS_ROLE: may initialize the network secret once (`veilnet enclave init`). */
+  initializer: string;
 }
 
-/** Defaults of every parameter but `attestationService` (the deployer on local chains, required elsewhere). */
-export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationService">> = {
+/** The parameters that name an account: the deployer by default on local chains, required elsewhere. */
+export const ACCOUNT_PARAMETERS = ["attestationService", "governor", "guardian", "initializer"] as const;
+
+export type AccountParameter = (typeof ACCOUNT_PARAMETERS)[number];
+
+/** Defaults of every parameter but the accounts (the deployer on local chains, required elsewhere). */
+export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, AccountParameter>> = {
   challengePeriod: 3600n,
   // About 7 days of 12 s L1 blocks.
   revelationPeriod: 50_400n,
@@ -61,9 +79,14 @@ export const DEFAULT_PARAMETERS: Readonly<Omit<VeilnetParameters, "attestationSe
   measurement: DEV_ENCLAVE_MEASUREMENT,
   l2Bridge: L2Predeploys.bridge,
   permissionlessTokenRegistration: true,
+  // 2 days.
+  timelockDelay: 172_800n,
+  // 5 days.
+  adminDelay: 432_000n,
 };
 
 const MAX_UINT32 = 2n ** 32n - 1n;
+const MAX_UINT48 = 2n ** 48n - 1n;
 const MAX_UINT64 = 2n ** 64n - 1n;
 const MAX_UINT128 = 2n ** 128n - 1n;
 /** RollupRegistry.MIN_REVELATION_PERIOD (the `blockhash` window a binding block must be in). */
@@ -104,6 +127,11 @@ const parameterFields = z.object({
   measurement: bytes32,
   l2Bridge: address,
   permissionlessTokenRegistration: z.boolean(),
+  timelockDelay: uint(MAX_UINT64, "seconds"),
+  adminDelay: uint(MAX_UINT48, "uint48 seconds"),
+  governor: address,
+  guardian: address,
+  initializer: address,
 });
 
 /** The parameters one module entry of a parameters file may set (all optional, no others). */
@@ -145,24 +173,28 @@ export function parseParametersFile(content: unknown, source: string): PartialVe
 }
 
 /**
- * Layers `given` over the defaults. `attestationService` defaults to `deployer` on local chains and
- * must be given elsewhere, so that a public deployment never trusts the deployer key by accident.
+ * Layers `given` over the defaults. The accounts (`attestationService`, `governor`, `guardian`,
+ * `initializer`) default to `deployer` on local chains and must be given elsewhere, so that a public
+ * deployment never trusts the deployer key by accident.
  */
 export function resolveParameters(
   given: PartialVeilnetParameters,
   context: { deployer: string; isLocalChain: boolean; networkName: string },
 ): VeilnetParameters {
-  let attestationService = given.attestationService;
-  if (attestationService === undefined) {
-    if (!context.isLocalChain) {
-      throw new Error(
-        `Parameter ${VEILNET_MODULE_ID}.attestationService is required on network "${context.networkName}" ` +
-          `(it defaults to the deployer only on local chains): set it in the --parameters file.`,
-      );
-    }
-    attestationService = getAddress(context.deployer);
+  const missing = ACCOUNT_PARAMETERS.filter((name) => given[name] === undefined);
+  if (missing.length > 0 && !context.isLocalChain) {
+    throw new Error(
+      `Parameter${missing.length > 1 ? "s" : ""} ${missing.map((n) => `${VEILNET_MODULE_ID}.${n}`).join(", ")} ` +
+        `${missing.length > 1 ? "are" : "is"} required on network "${context.networkName}" ` +
+        `(accounts default to the deployer only on local chains): set ${missing.length > 1 ? "them" : "it"} in the --parameters file.`,
+    );
   }
-  return { ...DEFAULT_PARAMETERS, ...given, attestationService };
+  const deployer = getAddress(context.deployer);
+  const accounts = Object.fromEntries(ACCOUNT_PARAMETERS.map((name) => [name, given[name] ?? deployer])) as Record<
+    AccountParameter,
+    string
+  >;
+  return { ...DEFAULT_PARAMETERS, ...given, ...accounts };
 }
 
 /** JSON form of the parameters in deployments/<chainId>.json: integers as decimal strings. */
@@ -178,6 +210,11 @@ export interface SerializedVeilnetParameters {
   measurement: string;
   l2Bridge: string;
   permissionlessTokenRegistration: boolean;
+  timelockDelay: string;
+  adminDelay: string;
+  governor: string;
+  guardian: string;
+  initializer: string;
 }
 
 export function serializeParameters(p: VeilnetParameters): SerializedVeilnetParameters {
@@ -193,6 +230,11 @@ export function serializeParameters(p: VeilnetParameters): SerializedVeilnetPara
     measurement: p.measurement.toLowerCase(),
     l2Bridge: getAddress(p.l2Bridge),
     permissionlessTokenRegistration: p.permissionlessTokenRegistration,
+    timelockDelay: p.timelockDelay.toString(),
+    adminDelay: p.adminDelay.toString(),
+    governor: getAddress(p.governor),
+    guardian: getAddress(p.guardian),
+    initializer: getAddress(p.initializer),
   };
 }
 

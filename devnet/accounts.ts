@@ -9,8 +9,8 @@ export const DEV_MNEMONIC = "test test test test test test test test test test t
 
 /** What each dev account does in the devnet, by index. */
 export const DEV_ROLES = [
-  "admin: deployer and admin of the contracts, attestation service, runs `enclave init`, pays the L2 funding",
-  "sequencer operator: sends the rollups (addRollup), the sequencer enclave's operator",
+  "admin: deployer, governor (timelock proposer/executor) and guardian, attestation service, pays the L2 funding",
+  "sequencer operator: genesis initializer (runs `enclave init`), sends the rollups, the sequencer enclave's operator",
   "workers' signer: secret-responder and withdrawal-processor transactions",
   "validator operator: pays the validator's secret request",
   "user",

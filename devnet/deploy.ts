@@ -1,7 +1,8 @@
 /**
  * Deploying the L1 suite for the devnet: `hardhat deploy --network localhost` with the devnet's
- * parameters (a short challenge period, the shortest revelation period), or, on an L1 given with
- * L1_RPC_URL that already holds a live deployment, that deployment as it is.
+ * parameters (a short challenge period, the shortest revelation period, a one-minute timelock and no
+ * admin-transfer delay, the dev accounts as governor, guardian and genesis initializer), or, on an L1
+ * given with L1_RPC_URL that already holds a live deployment, that deployment as it is.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,11 +25,28 @@ export interface DeployOptions {
    * minimum: at one block a second an epoch key becomes public about 4 minutes after its 2-hour epoch).
    */
   revelationPeriod?: number;
+  /** Governor (timelock proposer/executor) and guardian (pause, rejectRollup) of the new deployment. */
+  governor: string;
+  guardian: string;
+  /** Holder of GENESIS_ROLE: runs `veilnet enclave init` and so becomes the genesis enclave's operator. */
+  initializer: string;
+  /** The timelock's delay, seconds (default {@link DEVNET_TIMELOCK_DELAY}). */
+  timelockDelay?: number;
+  /** DEFAULT_ADMIN_ROLE transfer delay, seconds (default {@link DEVNET_ADMIN_DELAY}). */
+  adminDelay?: number;
   /** Directory of deployments/<chainId>.json (default: the deploy task's, ./deployments or $VEILNET_DEPLOYMENTS_DIR). */
   deploymentsDir?: string;
   /** Time limit of the deploy command (which compiles first), ms (default 600 000). */
   timeoutMs?: number;
 }
+
+/**
+ * The devnet's timelock delay: 60 s, so that a developer sees governance work (schedule, wait a minute,
+ * execute: `npx hardhat veil:govern … --network localhost`) without waiting the 2 days of a real deployment.
+ */
+export const DEVNET_TIMELOCK_DELAY = 60;
+/** The devnet's DEFAULT_ADMIN_ROLE transfer delay: none (still two steps: begin, then accept). */
+export const DEVNET_ADMIN_DELAY = 0;
 
 export interface DeployResult {
   deployment: Deployment;
@@ -72,6 +90,11 @@ export async function deployContracts(options: DeployOptions): Promise<DeployRes
   const parameters = {
     challengePeriod: options.challengePeriod,
     revelationPeriod: options.revelationPeriod ?? Number(MIN_REVELATION_PERIOD),
+    timelockDelay: options.timelockDelay ?? DEVNET_TIMELOCK_DELAY,
+    adminDelay: options.adminDelay ?? DEVNET_ADMIN_DELAY,
+    governor: options.governor,
+    guardian: options.guardian,
+    initializer: options.initializer,
   };
   writeFileSync(parametersFile, `${JSON.stringify({ [VEILNET_MODULE_ID]: parameters }, null, 2)}\n`);
   const args = ["deploy", "--network", "localhost", "--parameters", parametersFile];

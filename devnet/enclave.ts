@@ -1,12 +1,12 @@
 /**
- * The devnet's genesis (sequencer) enclave: `veilnet enclave init` signed by the admin (it calls
- * EnclaveRegistry.initializeNetworkSecret, which needs DEFAULT_ADMIN_ROLE), then the sequencer
- * operator made the enclave's operator (rewards go there). Both steps are idempotent: a state file
- * already registered for this deployment is reported and nothing is sent.
+ * The devnet's genesis (sequencer) enclave: `veilnet enclave init` signed by the sequencer operator, the
+ * deployment's initializer (EnclaveRegistry.initializeNetworkSecret needs GENESIS_ROLE), which so becomes
+ * the enclave's operator (rewards go there) without any admin action. Idempotent: a state file already
+ * registered for this deployment is reported and nothing is sent.
  */
 import { existsSync, readFileSync } from "node:fs";
 
-import { Contract, JsonRpcProvider, Wallet, getAddress } from "ethers";
+import { Contract, JsonRpcProvider, getAddress } from "ethers";
 import { z } from "zod";
 
 import type { Deployment } from "../deploy/deployment-file.js";
@@ -24,7 +24,6 @@ export class EnclaveStateFileError extends Error {
 
 const ENCLAVE_REGISTRY_ABI = [
   "function enclave(address enclaveId) view returns ((address operator, bool attested, bool sequencer, bool revoked, uint64 attestedAt))",
-  "function setEnclaveOperator(address enclaveId, address operator)",
 ];
 
 /** The enclave id (address) recorded in an enclave state file. */
@@ -41,23 +40,23 @@ export interface InitEnclaveOptions {
   deployment: Deployment;
   /** The enclave state file (created when missing). */
   stateFile: string;
-  /** Signs initializeNetworkSecret (the registry admin) and is the dev attestation service. */
-  admin: DevAccount;
-  /** Becomes the enclave's operator. */
+  /** The dev attestation service (signs the enclave's report). */
+  attestationService: DevAccount;
+  /** The deployment's initializer: signs initializeNetworkSecret and becomes the enclave's operator. */
   operator: DevAccount;
   /** Environment of the command (L1_RPC_URL, SIGNER_PRIVATE_KEY … are set here). */
   env: NodeJS.ProcessEnv;
 }
 
-/** Runs `veilnet enclave init` and makes `operator` the enclave's operator; returns the enclave id. */
+/** Runs `veilnet enclave init` as `operator` and checks it is the enclave's operator; returns the enclave id. */
 export async function initSequencerEnclave(options: InitEnclaveOptions): Promise<string> {
   const { command, args } = veilnet("enclave", "init", "--state-file", options.stateFile);
   await options.supervisor.run("enclave-init", command, args, {
     env: {
       ...options.env,
       L1_RPC_URL: options.l1Url,
-      SIGNER_PRIVATE_KEY: options.admin.privateKey,
-      ATTESTATION_SERVICE_KEY: options.admin.privateKey,
+      SIGNER_PRIVATE_KEY: options.operator.privateKey,
+      ATTESTATION_SERVICE_KEY: options.attestationService.privateKey,
     },
     cwd: projectRoot,
     timeoutMs: 120_000,
@@ -65,17 +64,16 @@ export async function initSequencerEnclave(options: InitEnclaveOptions): Promise
   const enclaveId = enclaveIdOf(options.stateFile);
   const provider = new JsonRpcProvider(options.l1Url, undefined, { staticNetwork: true, polling: true });
   try {
-    const registry = new Contract(
-      options.deployment.addresses.EnclaveRegistry,
-      ENCLAVE_REGISTRY_ABI,
-      new Wallet(options.admin.privateKey, provider),
-    );
+    const registry = new Contract(options.deployment.addresses.EnclaveRegistry, ENCLAVE_REGISTRY_ABI, provider);
     const record = (await registry.getFunction("enclave").staticCall(enclaveId)) as { operator: string };
     if (getAddress(record.operator) !== getAddress(options.operator.address)) {
-      const tx = (await registry.getFunction("setEnclaveOperator").send(enclaveId, options.operator.address)) as {
-        wait(): Promise<unknown>;
-      };
-      await tx.wait();
+      // Only on a reused deployment initialized by another account: changing it is an admin (timelock) action.
+      throw new Error(
+        `the genesis enclave ${enclaveId} is operated by ${record.operator}, not by the sequencer operator ` +
+          `${options.operator.address}: make it so through the timelock (npx hardhat veil:govern schedule ` +
+          `--network localhost --contract EnclaveRegistry --method setEnclaveOperator ` +
+          `--args '["${enclaveId}", "${options.operator.address}"]', then execute) or start on a fresh L1`,
+      );
     }
   } finally {
     provider.destroy();

@@ -233,6 +233,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     log(`L1 ${l1.url} answers: chain ${l1.chainId}`);
 
     // 2. Contracts
+    const accounts = devAccounts(Math.max(5, options.fundAccounts ?? 5));
     step(`deploying the Veilnet contracts to chain ${l1.chainId}`);
     const challengePeriod = options.challengePeriod ?? 60;
     const { deployment, deployed } = await deployContracts({
@@ -241,11 +242,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       workDir: external ? path.join(root, "deploy") : runDir,
       challengePeriod,
       deploymentsDir: options.deploymentsDir,
+      governor: accounts[AccountRole.admin].address,
+      guardian: accounts[AccountRole.admin].address,
+      initializer: accounts[AccountRole.sequencer].address,
     });
     log(
       deployed
-        ? `deployed (challenge period ${deployment.parameters.challengePeriod} s)`
-        : `using the deployment already on chain ${l1.chainId} (challenge period ${deployment.parameters.challengePeriod} s)`,
+        ? `deployed (challenge period ${deployment.parameters.challengePeriod} s, timelock delay ${deployment.parameters.timelockDelay} s)`
+        : `using the deployment already on chain ${l1.chainId} (challenge period ${deployment.parameters.challengePeriod} s, timelock delay ${deployment.parameters.timelockDelay} s)`,
     );
     let dataDir = runDir;
     if (external) {
@@ -274,7 +278,6 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     }
     checkCrash();
 
-    const accounts = devAccounts(Math.max(5, options.fundAccounts ?? 5));
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     for (const key of Object.keys(baseEnv)) {
       if (key === "VEILNET_CONFIG" || key.startsWith("VEILNET_TEST")) delete baseEnv[key];
@@ -310,7 +313,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       l1Url: l1.url,
       deployment,
       stateFile: sequencerState,
-      admin: accounts[AccountRole.admin],
+      attestationService: accounts[AccountRole.admin],
       operator: accounts[AccountRole.sequencer],
       env: baseEnv,
     });

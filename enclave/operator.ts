@@ -166,7 +166,7 @@ function registryOf(deps: OperatorDeps): EnclaveRegistry {
 /**
  * Genesis: loads or creates the enclave of `stateFile`, has it create the network secret (unless it
  * holds one), saves it, and registers it with EnclaveRegistry.initializeNetworkSecret (the wallet must
- * hold DEFAULT_ADMIN_ROLE). Idempotent: a registry already holding this enclave's commitment is reported
+ * hold GENESIS_ROLE, the deployment's initializer). Idempotent: a registry already holding this enclave's commitment is reported
  * and nothing is sent; one holding another commitment is an OperatorError.
  */
 export async function initGenesisEnclave(options: InitGenesisOptions): Promise<InitGenesisResult> {

@@ -5,6 +5,7 @@
  *
  *   npx hardhat deploy [--network X] [--parameters file.json] [--reset]
  *   npx hardhat veil:status [--network X]
+ *   npx hardhat veil:govern <schedule|execute|cancel|pending> [--contract C --method M --args '[…]'] [--id 0x…] [--network X]
  *   npx hardhat veil:register-token --token <address> [--network X]
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
  *   npx hardhat veil:withdrawal-status <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
@@ -53,6 +54,54 @@ const statusTask = task(
 )
   .addOption(deploymentsDirOption)
   .setAction(afterBuild(() => import("./status.js")))
+  .build();
+
+const governTask = task(
+  "veil:govern",
+  "Schedules, executes or cancels an admin call through the Veilnet timelock, or lists pending ones",
+)
+  .addPositionalArgument({
+    name: "action",
+    description: "schedule | execute | cancel | pending",
+  })
+  .addOption({
+    name: "contract",
+    description: "Target contract, by its address-book name (RollupRegistry, Bridge, Timelock, ...)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "method",
+    description: "Method to call on it (a name, or a signature when overloaded), e.g. setChallengePeriod",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "args",
+    description: "The method's arguments as a JSON array, e.g. '[7200]' (default [])",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "salt",
+    description: "bytes32 salt distinguishing repeats of the same call (default 0x00…00)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "delay",
+    description: "schedule: seconds before it may run (default and minimum: the timelock's delay)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "id",
+    description: "execute / cancel: the operation id (as printed by schedule and pending) instead of --contract …",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption(deploymentsDirOption)
+  .setAction(() => import("./govern.js"))
   .build();
 
 const registerTokenTask = task(
@@ -119,4 +168,4 @@ const withdrawalStatusTask = task(
   .setAction(afterBuild(() => import("./withdrawal-status.js")))
   .build();
 
-export const veilnetTasks = [deployTask, statusTask, registerTokenTask, depositTask, withdrawalStatusTask];
+export const veilnetTasks = [deployTask, statusTask, governTask, registerTokenTask, depositTask, withdrawalStatusTask];

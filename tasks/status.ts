@@ -1,15 +1,17 @@
 /**
- * `npx hardhat veil:status`: what a Veilnet deployment looks like on chain — addresses, who holds
- * each role (among the deployer, the attestation service and the suite's contracts), rollups, fees,
- * open network-secret requests and pause flags.
+ * `npx hardhat veil:status`: what a Veilnet deployment looks like on chain — addresses, the timelock
+ * (its delay, pending operations), who holds each role on each contract (enumerated from the role
+ * events), pending admin transfers, rollups, fees, open network-secret requests and pause flags.
  */
-import { type BaseContract, FunctionFragment, formatEther, getAddress } from "ethers";
+import { type BaseContract, formatEther, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { formatDeploymentTable } from "../deploy/deploy-veilnet.js";
 import { CONTRACT_NAMES, type ContractName, type Deployment } from "../deploy/deployment-file.js";
+import { roleHolders } from "../deploy/roles.js";
 
 import { bindContracts } from "../workers/core/chain.js";
+import { type PendingOperation, formatPending, pendingOperations } from "./govern.js";
 import { connect, loadDeployment, table } from "./lib.js";
 
 export interface StatusTaskArguments {
@@ -19,9 +21,22 @@ export interface StatusTaskArguments {
 export interface RoleHolding {
   contract: ContractName;
   role: string;
-  /** Names of the known accounts holding the role ("deployer", "attestationService", contract names). */
+  /** Current holders (from the role events since the deployment block, checked with hasRole). */
+  accounts: string[];
+  /**
+   * The holders as named: the parameters' accounts ("governor", "guardian", "initializer",
+   * "attestationService", "deployer"; several names joined by "/" when one account plays several) and
+   * the suite's contracts; other accounts by address.
+   */
   holders: string[];
   deployerHolds: boolean;
+}
+
+export interface PendingAdminTransfer {
+  contract: ContractName;
+  newAdmin: string;
+  /** Unix time from which the new admin may accept. */
+  acceptableAt: bigint;
 }
 
 export interface OpenSecretRequest {
@@ -36,7 +51,13 @@ export interface OpenSecretRequest {
 export interface VeilnetStatus {
   deployment: Deployment;
   roles: RoleHolding[];
-  rollupRegistryIsRootRegistrar: boolean;
+  timelock: { address: string; minDelay: bigint; pending: PendingOperation[] };
+  /** Each contract's DEFAULT_ADMIN_ROLE holder and transfer delay (AccessControlDefaultAdminRules). */
+  defaultAdmins: Array<{ contract: ContractName; admin: string; delay: bigint }>;
+  pendingAdminTransfers: PendingAdminTransfer[];
+  /** The RollupRegistry the MessageBus accepts message roots from (bound once at deployment). */
+  messageBusRollupRegistry: string;
+  messageBusBoundToRollupRegistry: boolean;
   feeVaultRewarder: string;
   feeVaultRewarderIsRollupRegistry: boolean;
   /** The deployment's attestation service and whether the verifier still accepts it. */
@@ -68,9 +89,19 @@ export default async function statusTask(
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
   const a = deployment.addresses;
-  const { networkConfig, verifier, enclaveRegistry, feeVault, messageBus, rollupRegistry, messenger, bridge } =
-    bindContracts(a, ethers.provider);
+  const {
+    timelock,
+    networkConfig,
+    verifier,
+    enclaveRegistry,
+    feeVault,
+    messageBus,
+    rollupRegistry,
+    messenger,
+    bridge,
+  } = bindContracts(a, ethers.provider);
   const contracts: Record<ContractName, BaseContract> = {
+    Timelock: timelock,
     NetworkConfig: networkConfig,
     SignedReportVerifier: verifier,
     EnclaveRegistry: enclaveRegistry,
@@ -81,24 +112,45 @@ export default async function statusTask(
     Bridge: bridge,
   };
 
-  // Known accounts whose roles are reported (AccessControl cannot enumerate holders).
-  const known = new Map<string, string>();
-  known.set(deployment.deployer, "deployer");
-  if (!known.has(deployment.parameters.attestationService)) {
-    known.set(deployment.parameters.attestationService, "attestationService");
-  }
-  for (const name of CONTRACT_NAMES) known.set(a[name], name);
+  // Names of the accounts the deployment knows.
+  const known = new Map<string, string[]>();
+  const p = deployment.parameters;
+  const accountNames: Array<[string, string]> = [
+    [p.governor, "governor"],
+    [p.guardian, "guardian"],
+    [p.initializer, "initializer"],
+    [p.attestationService, "attestationService"],
+    [deployment.deployer, "deployer"],
+    ...CONTRACT_NAMES.map((n): [string, string] => [a[n], n]),
+  ];
+  for (const [addr, label] of accountNames)
+    known.set(getAddress(addr), [...(known.get(getAddress(addr)) ?? []), label]);
+  const labelOf = (addr: string): string => known.get(getAddress(addr))?.join("/") ?? addr;
 
   const roles: RoleHolding[] = [];
+  const defaultAdmins: VeilnetStatus["defaultAdmins"] = [];
+  const pendingAdminTransfers: PendingAdminTransfer[] = [];
   for (const name of CONTRACT_NAMES) {
     const c = contracts[name];
-    for (const role of roleNames(c)) {
-      const roleId = String(await c.getFunction(role).staticCall());
-      const holders: string[] = [];
-      for (const [addr, label] of known) {
-        if ((await c.getFunction("hasRole").staticCall(roleId, addr)) === true) holders.push(label);
+    for (const r of await roleHolders(c, deployment.deploymentBlock)) {
+      roles.push({
+        contract: name,
+        role: r.role,
+        accounts: r.holders,
+        holders: r.holders.map(labelOf),
+        deployerHolds: r.holders.includes(deployment.deployer),
+      });
+    }
+    if (c.interface.getFunction("pendingDefaultAdmin") !== null) {
+      defaultAdmins.push({
+        contract: name,
+        admin: getAddress(String(await c.getFunction("defaultAdmin").staticCall())),
+        delay: BigInt(await c.getFunction("defaultAdminDelay").staticCall()),
+      });
+      const [newAdmin, schedule] = (await c.getFunction("pendingDefaultAdmin").staticCall()) as [string, bigint];
+      if (BigInt(newAdmin) !== 0n) {
+        pendingAdminTransfers.push({ contract: name, newAdmin: getAddress(newAdmin), acceptableAt: BigInt(schedule) });
       }
-      roles.push({ contract: name, role, holders, deployerHolds: holders.includes("deployer") });
     }
   }
 
@@ -138,10 +190,19 @@ export default async function statusTask(
   }
 
   const feeVaultRewarder = getAddress(await feeVault.rewarder());
+  const messageBusRollupRegistry = getAddress(await messageBus.rollupRegistry());
   const status: VeilnetStatus = {
     deployment,
     roles,
-    rollupRegistryIsRootRegistrar: await messageBus.hasRole(await messageBus.ROOT_REGISTRAR_ROLE(), a.RollupRegistry),
+    timelock: {
+      address: a.Timelock,
+      minDelay: await timelock.getMinDelay(),
+      pending: await pendingOperations(timelock, contracts, deployment.deploymentBlock),
+    },
+    defaultAdmins,
+    pendingAdminTransfers,
+    messageBusRollupRegistry,
+    messageBusBoundToRollupRegistry: messageBusRollupRegistry === a.RollupRegistry,
     feeVaultRewarder,
     feeVaultRewarderIsRollupRegistry: feeVaultRewarder === a.RollupRegistry,
     attestationService: {
@@ -170,24 +231,6 @@ export default async function statusTask(
   return status;
 }
 
-/** The role constants a contract exposes (`DEFAULT_ADMIN_ROLE`, `*_ROLE`). */
-function roleNames(c: BaseContract): string[] {
-  const names: string[] = [];
-  c.interface.forEachFunction((f: FunctionFragment) => {
-    if (
-      f.name.endsWith("_ROLE") &&
-      f.inputs.length === 0 &&
-      f.outputs.length === 1 &&
-      f.outputs[0].type === "bytes32"
-    ) {
-      names.push(f.name);
-    }
-  });
-  return names.sort((x, y) => (x === "DEFAULT_ADMIN_ROLE" ? -1 : y === "DEFAULT_ADMIN_ROLE" ? 1 : x.localeCompare(y)));
-}
-
-const yesNo = (ok: boolean, good = true): string => (ok === good ? "yes" : "NO");
-
 export function formatStatus(s: VeilnetStatus): string {
   const out: string[] = [];
   out.push(`Veilnet on ${s.deployment.network} (chain ${s.deployment.chainId})`);
@@ -199,14 +242,53 @@ export function formatStatus(s: VeilnetStatus): string {
   }
 
   out.push("");
-  out.push("Roles (holders among the deployer, the attestation service and the suite's contracts):");
+  const p = s.deployment.parameters;
+  out.push(
+    `Governance: every admin role is the Timelock's (${s.timelock.address}), minimum delay ${s.timelock.minDelay} s`,
+  );
   out.push(
     table([
-      ["contract", "role", "deployer", "holders"],
-      ...s.roles.map((r) => [r.contract, r.role, r.deployerHolds ? "yes" : "no", r.holders.join(", ") || "-"]),
+      ["governor", `${p.governor} (proposes, cancels and executes timelock operations)`],
+      ["guardian", `${p.guardian} (pauses, rejects rollups in their challenge period: at once)`],
+      ["initializer", `${p.initializer} (initializes the network secret, once)`],
     ]),
   );
-  out.push(`  RollupRegistry is MessageBus ROOT_REGISTRAR: ${yesNo(s.rollupRegistryIsRootRegistrar)}`);
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  out.push(formatPending(s.timelock.pending, now));
+
+  out.push("");
+  out.push("Roles (current holders, from the role events):");
+  out.push(
+    table([["contract", "role", "holders"], ...s.roles.map((r) => [r.contract, r.role, r.holders.join(", ") || "-"])]),
+  );
+  const delays = [...new Set(s.defaultAdmins.map((d) => d.delay))];
+  out.push(`  DEFAULT_ADMIN_ROLE transfers: two-step, delay ${delays.map((d) => `${d} s`).join(" / ")}`);
+  if (s.pendingAdminTransfers.length === 0) {
+    out.push("  Pending admin transfers: none");
+  } else {
+    out.push("  Pending admin transfers:");
+    out.push(
+      table(
+        s.pendingAdminTransfers.map((t) => [
+          t.contract,
+          `to ${t.newAdmin}`,
+          `acceptable from ${new Date(Number(t.acceptableAt) * 1000).toISOString()}`,
+        ]),
+        "    ",
+      ),
+    );
+  }
+  const deployerRoles = s.roles.filter((r) => r.deployerHolds);
+  if (deployerRoles.length > 0) {
+    out.push(
+      `  The deployer holds: ${deployerRoles.map((r) => `${r.contract}.${r.role}`).join(", ")}` +
+        " (only as governor/guardian/initializer when the parameters say so)",
+    );
+  }
+  out.push(
+    `  MessageBus accepts message roots from: ${s.messageBusRollupRegistry}` +
+      (s.messageBusBoundToRollupRegistry ? " (RollupRegistry)" : " (NOT the RollupRegistry)"),
+  );
   out.push(
     `  FeeVault rewarder: ${s.feeVaultRewarder}${s.feeVaultRewarderIsRollupRegistry ? " (RollupRegistry)" : " (NOT the RollupRegistry)"}`,
   );

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
@@ -19,7 +21,7 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// The token list is dynamic: `registerToken` reads a token's metadata and asks the L2 side to create
 /// its wrapped token. Fee-on-transfer tokens are credited with the amount actually received.
 /// @dev Every deposit and registration pays the MessageBus fee on top (ETH deposits: out of msg.value).
-contract Bridge is IBridge, AccessControl, ReentrancyGuardTransient, Pausable {
+contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     using SafeERC20 for IERC20;
 
     /// @notice May register tokens when registration is restricted, pause and unpause tokens.
@@ -87,27 +89,30 @@ contract Bridge is IBridge, AccessControl, ReentrancyGuardTransient, Pausable {
     mapping(address token => TokenInfo) private _tokens;
     address[] private _tokenList;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE, TOKEN_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and TOKEN_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives PAUSER_ROLE.
     /// @param bus The L1 MessageBus.
     /// @param messenger_ The L1 CrossChainMessenger.
     /// @param l2Bridge_ The L2 bridge's address.
     /// @param permissionless Whether anyone may register tokens.
     constructor(
         address admin,
+        uint48 adminDelay,
+        address guardian,
         IMessageBus bus,
         ICrossChainMessenger messenger_,
         address l2Bridge_,
         bool permissionless
-    ) {
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (
-            admin == address(0) ||
+            guardian == address(0) ||
             address(bus) == address(0) ||
             address(messenger_) == address(0) ||
             l2Bridge_ == address(0)
         ) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(TOKEN_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
         messageBus = bus;
         messenger = messenger_;
         l2Bridge = l2Bridge_;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
@@ -17,7 +19,12 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// call that fails at the target is recorded and may be retried by anyone, never lost; a call that
 /// succeeded never runs again. A call that fails because the relayer gave it too little gas reverts the
 /// whole relay instead, so no one can mark a message failed by starving it.
-contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyGuardTransient, Pausable {
+contract CrossChainMessenger is
+    ICrossChainMessenger,
+    AccessControlDefaultAdminRules,
+    ReentrancyGuardTransient,
+    Pausable
+{
     using BitMaps for BitMaps.BitMap;
 
     /// @notice May pause and unpause relaying.
@@ -51,12 +58,18 @@ contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyG
 
     address private transient _xSender;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives PAUSER_ROLE.
     /// @param bus The MessageBus holding the message roots.
-    constructor(address admin, IMessageBus bus) {
-        if (admin == address(0) || address(bus) == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        address guardian,
+        IMessageBus bus
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (guardian == address(0) || address(bus) == address(0)) revert ZeroAddress();
+        _grantRole(PAUSER_ROLE, guardian);
         messageBus = bus;
     }
 

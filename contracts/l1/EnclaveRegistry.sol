@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -22,11 +24,20 @@ import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 /// bounties and rewards go) is whoever first requested the secret for it, until the enclave itself
 /// names its operator with a signature (`bindEnclaveOperator`) or an admin reassigns it; so copying a
 /// report from the mempool to become its operator gains nothing lasting.
-contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712, Nonces {
+contract EnclaveRegistry is
+    IEnclaveRegistry,
+    AccessControlDefaultAdminRules,
+    Pausable,
+    ReentrancyGuardTransient,
+    EIP712,
+    Nonces
+{
     /// @notice May grant and revoke sequencers, revoke enclaves and reassign operators.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice May initialize the network secret, once (the call renounces the role).
+    bytes32 public constant GENESIS_ROLE = keccak256("GENESIS_ROLE");
     /// @notice EIP-712 type hash of a secret response.
     bytes32 public constant SECRET_RESPONSE_TYPEHASH =
         keccak256("NetworkSecretResponse(uint256 requestId,bytes32 encryptedSecretHash)");
@@ -139,18 +150,29 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
     mapping(address enclaveId => Enclave) private _enclaves;
     mapping(uint256 requestId => SecretRequest) private _requests;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE, ENCLAVE_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and ENCLAVE_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives PAUSER_ROLE.
+    /// @param initializer Receives GENESIS_ROLE (initializes the network secret once).
     /// @param verifier The attestation verifier.
     /// @param requestTimeout Seconds after which an unanswered secret request can be cancelled.
     constructor(
         address admin,
+        uint48 adminDelay,
+        address guardian,
+        address initializer,
         IAttestationVerifier verifier,
         uint64 requestTimeout
-    ) EIP712("VeilnetEnclaveRegistry", "1") {
-        if (admin == address(0) || address(verifier) == address(0) || requestTimeout == 0) revert ZeroValue();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    ) EIP712("VeilnetEnclaveRegistry", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (
+            guardian == address(0) ||
+            initializer == address(0) ||
+            address(verifier) == address(0) ||
+            requestTimeout == 0
+        ) revert ZeroValue();
         _grantRole(ENCLAVE_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
+        _grantRole(GENESIS_ROLE, initializer);
         attestationVerifier = verifier;
         secretRequestTimeout = requestTimeout;
         emit AttestationVerifierSet(address(verifier));
@@ -167,7 +189,7 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
     function initializeNetworkSecret(
         bytes calldata report,
         bytes32 commitment
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) whenNotPaused {
+    ) external onlyRole(GENESIS_ROLE) whenNotPaused {
         if (secretCommitment != bytes32(0)) revert NetworkSecretAlreadyInitialized();
         if (commitment == bytes32(0)) revert ZeroValue();
         (address enclaveId, , ) = attestationVerifier.verify(report);
@@ -181,6 +203,7 @@ contract EnclaveRegistry is IEnclaveRegistry, AccessControl, Pausable, Reentranc
         emit NetworkSecretInitialized(enclaveId, commitment);
         emit EnclaveAttested(enclaveId, msg.sender);
         emit SequencerGranted(enclaveId);
+        _revokeRole(GENESIS_ROLE, msg.sender);
     }
 
     /// @notice Asks the attested enclaves for the network secret on behalf of the enclave `report`

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -18,10 +20,10 @@ import {IFeeVault} from "../interfaces/IFeeVault.sol";
 /// flag, the rewarder and the treasury balance; slot B the reward schedule and the unclaimed total.
 /// Accounting invariant: `address(this).balance == totalUnclaimed + treasuryBalance + unallocated()`,
 /// with `unallocated()` never negative (value only leaves through claims and treasury withdrawals).
-contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausable {
+contract FeeVault is IFeeVault, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     /// @notice May withdraw the treasury's share.
     bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
-    /// @notice May set rewards, the treasury share and the rewarder.
+    /// @notice May set rewards and the treasury share.
     bytes32 public constant FEE_ADMIN_ROLE = keccak256("FEE_ADMIN_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -55,6 +57,13 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
     error RewardTooLarge(uint256 reward);
     /// @notice A zero address where one is required.
     error ZeroAddress();
+    /// @notice Only the account that deployed this contract may bind the rewarder.
+    error NotDeployer(address caller);
+    /// @notice The rewarder is bound already.
+    error AlreadyBound();
+
+    /// @notice The account that deployed this contract (may bind the rewarder, once).
+    address private immutable _deployer;
 
     // Slot A (shares Pausable's flag).
     /// @notice The only account that may credit rewards (the RollupRegistry).
@@ -74,16 +83,25 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
 
     mapping(address operator => uint256) public rewardsOf;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE, FEE_ADMIN_ROLE, TREASURER_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE, FEE_ADMIN_ROLE and TREASURER_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives PAUSER_ROLE.
     /// @param base Reward per accepted rollup.
     /// @param perBatch Additional reward per batch in the rollup.
     /// @param treasuryBps Share of incoming fees kept for the treasury, in basis points.
-    constructor(address admin, uint256 base, uint256 perBatch, uint16 treasuryBps) {
-        if (admin == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        address guardian,
+        uint256 base,
+        uint256 perBatch,
+        uint16 treasuryBps
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (guardian == address(0)) revert ZeroAddress();
+        _deployer = msg.sender;
         _grantRole(FEE_ADMIN_ROLE, admin);
         _grantRole(TREASURER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
         _setRewards(base, perBatch);
         _setTreasuryShare(treasuryBps);
     }
@@ -142,8 +160,10 @@ contract FeeVault is IFeeVault, AccessControl, ReentrancyGuardTransient, Pausabl
         _setRewards(base, perBatch);
     }
 
-    /// @notice Sets the account allowed to credit rewards (the RollupRegistry).
-    function setRewarder(address rewarder_) external onlyRole(FEE_ADMIN_ROLE) {
+    /// @notice Binds the account allowed to credit rewards (the RollupRegistry): once, by the deployer.
+    function bindRewarder(address rewarder_) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (rewarder != address(0)) revert AlreadyBound();
         if (rewarder_ == address(0)) revert ZeroAddress();
         rewarder = rewarder_;
         emit RewarderSet(rewarder_);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -16,9 +18,7 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// message root with an activation time at the end of the challenge period; messages proven against
 /// an active, unrejected root are authentic L2 messages.
 /// @dev Storage is laid out so that the pause flag, the sequence counter and the fee share one slot.
-contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pausable {
-    /// @notice Held by the RollupRegistry: may register and reject message roots.
-    bytes32 public constant ROOT_REGISTRAR_ROLE = keccak256("ROOT_REGISTRAR_ROLE");
+contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     /// @notice May pause and unpause publishing.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice May set the message fee and the fee vault.
@@ -42,6 +42,8 @@ contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pau
     event MessageFeeSet(uint256 fee);
     /// @notice Emitted when the fee vault changes.
     event FeeVaultSet(address indexed feeVault);
+    /// @notice Emitted when the RollupRegistry is bound (once).
+    event RollupRegistryBound(address registry);
 
     /// @notice `msg.value` is not the message fee.
     error IncorrectMessageFee(uint256 sent, uint256 required);
@@ -59,6 +61,12 @@ contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pau
     error FeeTooLarge(uint256 fee);
     /// @notice A zero address where one is required.
     error ZeroAddress();
+    /// @notice Only the account that deployed this contract may bind the RollupRegistry.
+    error NotDeployer(address caller);
+    /// @notice The RollupRegistry is bound already.
+    error AlreadyBound();
+    /// @notice Only the bound RollupRegistry may register and reject message roots.
+    error NotRollupRegistry(address caller);
 
     // Packs with Pausable's flag: one slot read per publish.
     uint64 private _nextSequence;
@@ -66,18 +74,30 @@ contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pau
 
     /// @notice Where message fees go.
     address payable public feeVault;
+    /// @notice The only account that may register and reject message roots, bound once at deployment.
+    address public rollupRegistry;
+    /// @notice The account that deployed this contract (may bind the RollupRegistry, once).
+    address private immutable _deployer;
 
     mapping(address sender => uint64) private _nonces;
     mapping(bytes32 root => MessageRoot) private _roots;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE, FEE_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and FEE_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives PAUSER_ROLE.
     /// @param feeVault_ Where message fees go.
     /// @param fee Initial message fee in wei.
-    constructor(address admin, address payable feeVault_, uint256 fee) {
-        if (admin == address(0) || feeVault_ == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        address guardian,
+        address payable feeVault_,
+        uint256 fee
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (guardian == address(0) || feeVault_ == address(0)) revert ZeroAddress();
+        _deployer = msg.sender;
         _grantRole(FEE_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
         feeVault = feeVault_;
         emit FeeVaultSet(feeVault_);
         _setMessageFee(fee);
@@ -119,19 +139,27 @@ contract MessageBus is IMessageBus, AccessControl, ReentrancyGuardTransient, Pau
     // ----------------------------------------------------------------------------------------------
     // L2 → L1
 
+    /// @notice Binds the RollupRegistry, the only account that may register and reject message roots:
+    /// once, by the deployer (before any root exists, since only the registry can add one).
+    function bindRollupRegistry(address registry) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (rollupRegistry != address(0)) revert AlreadyBound();
+        if (registry == address(0)) revert ZeroAddress();
+        rollupRegistry = registry;
+        emit RollupRegistryBound(registry);
+    }
+
     /// @notice Registers the message root of an accepted rollup. Only the RollupRegistry.
-    function addMessageRoot(
-        bytes32 root,
-        bytes32 rollupHash,
-        uint64 activatesAt
-    ) external onlyRole(ROOT_REGISTRAR_ROLE) {
+    function addMessageRoot(bytes32 root, bytes32 rollupHash, uint64 activatesAt) external {
+        if (msg.sender != rollupRegistry) revert NotRollupRegistry(msg.sender);
         if (root == bytes32(0) || _roots[root].activatesAt != 0) revert InvalidMessageRoot(root);
         _roots[root] = MessageRoot({activatesAt: activatesAt, rejected: false, rollupTag: bytes23(rollupHash)});
         emit MessageRootAdded(root, rollupHash, activatesAt);
     }
 
     /// @notice Rejects `root` for good. Only the RollupRegistry (on the guardian's behalf).
-    function rejectMessageRoot(bytes32 root) external onlyRole(ROOT_REGISTRAR_ROLE) {
+    function rejectMessageRoot(bytes32 root) external {
+        if (msg.sender != rollupRegistry) revert NotRollupRegistry(msg.sender);
         MessageRoot storage r = _roots[root];
         if (r.activatesAt == 0) revert UnknownMessageRoot(root);
         r.rejected = true;

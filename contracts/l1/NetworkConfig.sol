@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 /// @title NetworkConfig
 /// @notice The address book of a Veilnet deployment and the log of feature upgrades. Off-chain
-/// components discover every other contract from here.
-contract NetworkConfig is AccessControl {
+/// components discover every other contract from here. The book is filled at deployment (this contract is
+/// deployed last); later changes are the admin's (in a deployment: the TimelockController's, so delayed).
+contract NetworkConfig is AccessControlDefaultAdminRules {
     /// @notice May set addresses and announce feature upgrades.
     bytes32 public constant CONFIG_ADMIN_ROLE = keccak256("CONFIG_ADMIN_ROLE");
 
@@ -19,27 +22,33 @@ contract NetworkConfig is AccessControl {
     error EmptyName();
     /// @notice No address is set for `name`.
     error AddressNotSet(string name);
+    /// @notice The constructor got `names` and `addrs` of different lengths.
+    error LengthMismatch(uint256 names, uint256 addrs);
 
     mapping(bytes32 nameHash => address addr) private _addresses;
     mapping(bytes32 nameHash => bool) private _listed;
     string[] private _names;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and CONFIG_ADMIN_ROLE.
-    constructor(address admin) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (two-step transfer, `adminDelay`) and CONFIG_ADMIN_ROLE.
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param names_ The address book's names, booked in this order.
+    /// @param addrs The address of each name.
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        string[] memory names_,
+        address[] memory addrs
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
         _grantRole(CONFIG_ADMIN_ROLE, admin);
+        if (names_.length != addrs.length) revert LengthMismatch(names_.length, addrs.length);
+        for (uint256 i = 0; i < names_.length; ++i) {
+            _setAddress(names_[i], addrs[i]);
+        }
     }
 
     /// @notice Points `name` at `addr` (address(0) clears it).
     function setAddress(string calldata name, address addr) external onlyRole(CONFIG_ADMIN_ROLE) {
-        if (bytes(name).length == 0) revert EmptyName();
-        bytes32 key = keccak256(bytes(name));
-        if (!_listed[key]) {
-            _listed[key] = true;
-            _names.push(name);
-        }
-        _addresses[key] = addr;
-        emit NetworkAddressSet(name, addr);
+        _setAddress(name, addr);
     }
 
     /// @notice The address set for `name`; reverts with `AddressNotSet` when there is none.
@@ -57,5 +66,16 @@ contract NetworkConfig is AccessControl {
     function upgradeFeature(string calldata name, bytes calldata data) external onlyRole(CONFIG_ADMIN_ROLE) {
         if (bytes(name).length == 0) revert EmptyName();
         emit FeatureUpgraded(name, data);
+    }
+
+    function _setAddress(string memory name, address addr) private {
+        if (bytes(name).length == 0) revert EmptyName();
+        bytes32 key = keccak256(bytes(name));
+        if (!_listed[key]) {
+            _listed[key] = true;
+            _names.push(name);
+        }
+        _addresses[key] = addr;
+        emit NetworkAddressSet(name, addr);
     }
 }

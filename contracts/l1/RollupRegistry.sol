@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -23,7 +25,7 @@ import {MessageBus} from "./MessageBus.sol";
 /// @dev Trust model: there are no fraud or validity proofs. Safety of withdrawals rests on the enclave
 /// attestation (only attested code holds a sequencer key) and on the guardian, who can reject a rollup's
 /// messages during the challenge period. See docs/trust-model.md.
-contract RollupRegistry is EIP712, AccessControl, Pausable {
+contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     /// @notice What a sequencer signs (EIP-712 struct `RollupHeader`).
     /// @param firstBatchSeq Sequence number of the first batch in the rollup.
     /// @param lastBatchSeq Sequence number of the last batch in the rollup.
@@ -142,31 +144,33 @@ contract RollupRegistry is EIP712, AccessControl, Pausable {
     /// @notice Each revealed epoch's key (zero: not revealed).
     mapping(uint64 epoch => bytes32 key) public epochKey;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE, GUARDIAN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param guardian Receives GUARDIAN_ROLE and PAUSER_ROLE.
     /// @param enclaves The EnclaveRegistry deciding who may sign rollups.
-    /// @param bus The MessageBus where message roots are registered (this contract needs its
-    /// ROOT_REGISTRAR_ROLE).
-    /// @param vault The FeeVault crediting sequencer rewards (this contract needs its REWARDER_ROLE).
+    /// @param bus The MessageBus where message roots are registered (bound to this contract).
+    /// @param vault The FeeVault crediting sequencer rewards (its rewarder is bound to this contract).
     /// @param challengePeriod_ Seconds from acceptance until a rollup's messages may be consumed.
     /// @param revelationPeriod_ L1 blocks after an epoch's end until its key may be revealed (at least
     /// `MIN_REVELATION_PERIOD`).
     constructor(
         address admin,
+        uint48 adminDelay,
+        address guardian,
         IEnclaveRegistry enclaves,
         MessageBus bus,
         IFeeVault vault,
         uint32 challengePeriod_,
         uint64 revelationPeriod_
-    ) EIP712("VeilnetRollupRegistry", "1") {
+    ) EIP712("VeilnetRollupRegistry", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
         if (
-            admin == address(0) ||
+            guardian == address(0) ||
             address(enclaves) == address(0) ||
             address(bus) == address(0) ||
             address(vault) == address(0)
         ) revert ZeroValue();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(GUARDIAN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(GUARDIAN_ROLE, guardian);
+        _grantRole(PAUSER_ROLE, guardian);
         enclaveRegistry = enclaves;
         messageBus = bus;
         feeVault = vault;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -13,7 +15,7 @@ import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 /// @dev Trust boundary: this trusts the attestation service keys completely. It stands in for
 /// hardware (SGX/TDX DCAP) verification, which can replace it behind `IAttestationVerifier`.
 /// Report encoding: `abi.encode(AttestationReport report, bytes signature)`.
-contract SignedReportVerifier is IAttestationVerifier, AccessControl, EIP712 {
+contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
     /// @notice What the attestation service signs.
     /// @param enclavePubKey Uncompressed secp256k1 key of the enclave (65 bytes, 0x04 prefix).
     /// @param measurement Code measurement of the enclave.
@@ -55,11 +57,16 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControl, EIP712 {
     mapping(address service => bool) public isAttestationService;
     mapping(bytes32 measurement => bool) public isMeasurementAllowed;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and ATTESTATION_ADMIN_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and ATTESTATION_ADMIN_ROLE (in a deployment: the timelock).
+    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
     /// @param service First attestation service key.
     /// @param measurement First allowed measurement.
-    constructor(address admin, address service, bytes32 measurement) EIP712("VeilnetAttestation", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        address service,
+        bytes32 measurement
+    ) EIP712("VeilnetAttestation", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
         _grantRole(ATTESTATION_ADMIN_ROLE, admin);
         _setService(service, true);
         _setMeasurement(measurement, true);

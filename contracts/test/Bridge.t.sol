@@ -20,7 +20,7 @@ import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus (non-zero message fee), CrossChainMessenger and Bridge, with a
 /// plain token and a 1% fee-on-transfer token registered. The test contract may register message roots
-/// (ROOT_REGISTRAR_ROLE, standing in for the RollupRegistry).
+/// (bound as the MessageBus's RollupRegistry, standing in for it).
 abstract contract BridgeSetup is TestBase {
     uint256 internal constant FEE = 0.001 ether;
     uint256 internal constant FEE_BPS = 100;
@@ -37,16 +37,15 @@ abstract contract BridgeSetup is TestBase {
 
     function _deployBridge() internal {
         vm.deal(address(this), 1 ether);
-        vault = new FeeVault(address(this), 0, 0, 0);
-        bus = new MessageBus(address(this), payable(address(vault)), FEE);
-        messenger = new CrossChainMessenger(address(this), bus);
-        bridge = new Bridge(address(this), bus, messenger, L2_BRIDGE, false);
+        vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), FEE);
+        messenger = new CrossChainMessenger(address(this), 0, address(this), bus);
+        bridge = new Bridge(address(this), 0, address(this), bus, messenger, L2_BRIDGE, false);
         plain = new TestToken("Test Token", "TST", 18);
         feeToken = new FeeOnTransferToken(FEE_BPS);
         bridge.registerToken{value: FEE}(address(plain));
         bridge.registerToken{value: FEE}(address(feeToken));
         rejecting = new RejectingReceiver();
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(this));
     }
 
     function _token(uint256 i) internal view returns (address) {
@@ -62,6 +61,7 @@ abstract contract BridgeSetup is TestBase {
 contract BridgeFuzzTest is BridgeSetup {
     function setUp() public {
         _deployBridge();
+        bus.bindRollupRegistry(address(this));
     }
 
     /// @dev Deposits a fuzzed amount of token `i`; returns what the bridge holds of it.
@@ -237,7 +237,7 @@ contract BridgeInvariantTest is BridgeSetup {
             FEE_BPS,
             rejecting
         );
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(handler));
+        bus.bindRollupRegistry(address(handler));
         bridge.grantRole(bridge.TOKEN_ADMIN_ROLE(), address(handler));
         bridge.grantRole(bridge.PAUSER_ROLE(), address(handler));
     }

@@ -13,7 +13,7 @@ import {RelayTarget} from "./mocks/TestTargets.sol";
 import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus and CrossChainMessenger; the test contract registers message
-/// roots itself (it holds ROOT_REGISTRAR_ROLE, standing in for the RollupRegistry).
+/// roots itself (bound as the MessageBus's RollupRegistry, standing in for it).
 abstract contract MessengerSetup is TestBase {
     uint64 internal constant CHALLENGE = 1 hours;
 
@@ -22,10 +22,9 @@ abstract contract MessengerSetup is TestBase {
     CrossChainMessenger internal messenger;
 
     function _deployMessenger() internal {
-        vault = new FeeVault(address(this), 0, 0, 0);
-        bus = new MessageBus(address(this), payable(address(vault)), 0);
-        messenger = new CrossChainMessenger(address(this), bus);
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(this));
+        vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), 0);
+        messenger = new CrossChainMessenger(address(this), 0, address(this), bus);
     }
 
     /// @dev Registers the root of `leaves` (activating after the challenge period) and waits until it is active.
@@ -58,6 +57,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
 
     function setUp() public {
         _deployMessenger();
+        bus.bindRollupRegistry(address(this));
         target = new RelayTarget(messenger);
     }
 
@@ -237,7 +237,7 @@ contract CrossChainMessengerInvariantTest is MessengerSetup {
     function setUp() public {
         _deployMessenger();
         handler = new MessengerHandler(bus, messenger);
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(handler));
+        bus.bindRollupRegistry(address(handler));
     }
 
     function targetContracts() public view returns (address[] memory targets) {

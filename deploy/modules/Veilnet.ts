@@ -1,14 +1,25 @@
 /**
- * Hardhat Ignition module deploying Veilnet's L1 suite and wiring its roles and address book.
- * Parameters (all optional) are listed in `VeilnetParameters` in deploy/parameters.ts.
+ * Hardhat Ignition module deploying Veilnet's L1 suite under a TimelockController.
+ * Parameters (all optional on local chains) are listed in `VeilnetParameters` in deploy/parameters.ts.
+ *
+ * 1. OpenZeppelin's TimelockController(timelockDelay, [governor], [governor], address(0)): the governor
+ *    proposes, cancels and executes; the timelock administers itself.
+ * 2. The contracts, each with the timelock as `admin` (DEFAULT_ADMIN_ROLE with a two-step transfer
+ *    delayed by `adminDelay`, and every power role), the guardian holding the emergency roles and the
+ *    initializer EnclaveRegistry's GENESIS_ROLE.
+ * 3. The one-shot bindings, from the deployer: MessageBus.bindRollupRegistry and FeeVault.bindRewarder.
+ * 4. NetworkConfig last, with the address book in its constructor.
+ *
+ * The deployer keeps no role anywhere (beyond what the parameters give it on local chains).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import { DEFAULT_PARAMETERS, VEILNET_MODULE_ID } from "../parameters.js";
 
 export default buildModule(VEILNET_MODULE_ID, (m) => {
-  const admin = m.getAccount(0);
+  const deployer = m.getAccount(0);
+  const account = (name: string) => m.getParameter<string>(name, deployer as unknown as string);
 
   const d = DEFAULT_PARAMETERS;
   const challengePeriod = m.getParameter("challengePeriod", d.challengePeriod);
@@ -18,31 +29,59 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   const baseReward = m.getParameter("baseReward", d.baseReward);
   const perBatchReward = m.getParameter("perBatchReward", d.perBatchReward);
   const treasuryShareBps = m.getParameter("treasuryShareBps", d.treasuryShareBps);
-  const attestationService = m.getParameter<string>("attestationService", admin as unknown as string);
+  const attestationService = account("attestationService");
   const measurement = m.getParameter<string>("measurement", d.measurement);
   const l2Bridge = m.getParameter<string>("l2Bridge", d.l2Bridge);
   const permissionlessTokens = m.getParameter("permissionlessTokenRegistration", d.permissionlessTokenRegistration);
+  const timelockDelay = m.getParameter("timelockDelay", d.timelockDelay);
+  const adminDelay = m.getParameter("adminDelay", d.adminDelay);
+  const governor = account("governor");
+  const guardian = account("guardian");
+  const initializer = account("initializer");
 
-  const networkConfig = m.contract("NetworkConfig", [admin]);
-  const verifier = m.contract("SignedReportVerifier", [admin, attestationService, measurement]);
-  const enclaveRegistry = m.contract("EnclaveRegistry", [admin, verifier, secretRequestTimeout]);
-  const feeVault = m.contract("FeeVault", [admin, baseReward, perBatchReward, treasuryShareBps]);
-  const messageBus = m.contract("MessageBus", [admin, feeVault, messageFee]);
+  const timelock = m.contract("TimelockController", [timelockDelay, [governor], [governor], ZeroAddress], {
+    id: "Timelock",
+  });
+  const admin = timelock;
+
+  const verifier = m.contract("SignedReportVerifier", [admin, adminDelay, attestationService, measurement]);
+  const enclaveRegistry = m.contract("EnclaveRegistry", [
+    admin,
+    adminDelay,
+    guardian,
+    initializer,
+    verifier,
+    secretRequestTimeout,
+  ]);
+  const feeVault = m.contract("FeeVault", [admin, adminDelay, guardian, baseReward, perBatchReward, treasuryShareBps]);
+  const messageBus = m.contract("MessageBus", [admin, adminDelay, guardian, feeVault, messageFee]);
   const rollupRegistry = m.contract("RollupRegistry", [
     admin,
+    adminDelay,
+    guardian,
     enclaveRegistry,
     messageBus,
     feeVault,
     challengePeriod,
     revelationPeriod,
   ]);
-  const messenger = m.contract("CrossChainMessenger", [admin, messageBus]);
-  const bridge = m.contract("Bridge", [admin, messageBus, messenger, l2Bridge, permissionlessTokens]);
+  const messenger = m.contract("CrossChainMessenger", [admin, adminDelay, guardian, messageBus]);
+  const bridge = m.contract("Bridge", [
+    admin,
+    adminDelay,
+    guardian,
+    messageBus,
+    messenger,
+    l2Bridge,
+    permissionlessTokens,
+  ]);
 
-  m.call(messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), rollupRegistry], { id: "grantRootRegistrar" });
-  m.call(feeVault, "setRewarder", [rollupRegistry], { id: "setRewarder" });
+  // One-shot: only the deployer may call them, once; no role can change them afterwards.
+  const bindRegistry = m.call(messageBus, "bindRollupRegistry", [rollupRegistry], { id: "bindRollupRegistry" });
+  const bindRewarder = m.call(feeVault, "bindRewarder", [rollupRegistry], { id: "bindRewarder" });
 
   const book = {
+    Timelock: timelock,
     SignedReportVerifier: verifier,
     EnclaveRegistry: enclaveRegistry,
     FeeVault: feeVault,
@@ -51,12 +90,12 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     CrossChainMessenger: messenger,
     Bridge: bridge,
   };
-  for (const [name, contract] of Object.entries(book)) {
-    m.call(networkConfig, "setAddress", [name, contract], { id: `setAddress_${name}` });
-  }
+  const networkConfig = m.contract("NetworkConfig", [admin, adminDelay, Object.keys(book), Object.values(book)], {
+    after: [bindRegistry, bindRewarder],
+  });
 
   return {
-    networkConfig,
+    timelock,
     verifier,
     enclaveRegistry,
     feeVault,
@@ -64,5 +103,6 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     rollupRegistry,
     messenger,
     bridge,
+    networkConfig,
   };
 });

@@ -23,6 +23,7 @@ import {
 } from "../../enclave/secret/index.js";
 import { decodeAttestationReport } from "../../protocol/attestation.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
+import { govern } from "../helpers/governance.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -242,7 +243,7 @@ describe("enclave/secret", function () {
       // Measurement removed from the allow-list.
       const honest = Enclave.create({ measurement: MEASUREMENT, attestation: await attestationService(v) });
       const report = await honest.attestationReport();
-      await (await v.verifier.setMeasurement(MEASUREMENT, false)).wait();
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
       expect(await self.verifyPeerReport(report, v.verifier)).to.deep.equal({
         ok: false,
         code: "verifier-rejected",
@@ -253,7 +254,7 @@ describe("enclave/secret", function () {
     it("refuses a peer with another measurement even when the verifier allows it", async function () {
       const v = await networkHelpers.loadFixture(fixture);
       const other = id("veilnet-enclave-v2");
-      await (await v.verifier.setMeasurement(other, true)).wait();
+      await (await govern(v, v.verifier, "setMeasurement", [other, true])).wait();
       const service = await attestationService(v);
       const self = Enclave.create({ measurement: MEASUREMENT });
       const peer = Enclave.create({ measurement: other, attestation: service });

@@ -16,6 +16,7 @@ import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { ChannelKey, announceRpcKey } from "../../protocol/private-rpc.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { freePort } from "../helpers/l1-node.js";
+import { govern } from "../helpers/governance.js";
 import { rejection } from "../helpers/rejection.js";
 import { MEASUREMENT } from "../helpers/veilnet.js";
 import { type Stack, joinAndBind, rpc, startStack, until } from "./stack.js";
@@ -185,7 +186,7 @@ describe("gateway: trusting the enclave through L1", function () {
     const url = gateway.rpcUrl(token);
     expect((await rpc(url, "eth_blockNumber")).result).to.be.a("string");
 
-    await (await stack.v.enclaveRegistry.revokeEnclave(stack.enclave.address)).wait();
+    await (await govern(stack.v, stack.v.enclaveRegistry, "revokeEnclave", [stack.enclave.address])).wait();
     await until("the gateway to refuse", async () => (await rpc(url, "eth_blockNumber")).error !== undefined, 5000);
     const answer = await rpc(url, "eth_getBalance", [alice.address, "latest"]);
     expect(answer.error?.code).to.equal(GatewayErrorCodes.enclaveNotAttested);

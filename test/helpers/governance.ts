@@ -1,23 +1,69 @@
 /**
  * Admin actions in tests, made the way governance makes them. Every admin power of the L1 contracts
- * belongs to the TimelockController (docs/trust-model.md); `govern` schedules and executes one call.
+ * belongs to the TimelockController (docs/trust-model.md): `govern` schedules one call on it as the
+ * governor (`v.admin`, its proposer and executor), waits out the delay and executes it.
  */
-import type { BaseContract, ContractTransactionResponse } from "ethers";
+import { type BaseContract, type ContractTransactionResponse, ZeroHash, hexlify, randomBytes } from "ethers";
 
 import type { Veilnet } from "./veilnet.js";
 
-/** Calls `method(...args)` on `contract` as the suite's admin (interim: directly from `v.admin`). */
+/** One timelock operation: a call of `target` with `data`, no value, no predecessor. */
+export interface TimelockOperation {
+  target: string;
+  data: string;
+  salt: string;
+  /** The operation id (`TimelockController.hashOperation`). */
+  id: string;
+}
+
+/** The calldata of `method(...args)` on `contract`; throws naming the method when the ABI lacks it. */
+export function encodeCall(contract: BaseContract, method: string, args: unknown[]): string {
+  const fragment = contract.interface.getFunction(method);
+  if (fragment === null) throw new Error(`govern: the contract has no method ${method}`);
+  return contract.interface.encodeFunctionData(fragment, args);
+}
+
+/**
+ * Schedules `method(...args)` on `contract` through the timelock (from `v.admin`, with the timelock's
+ * minimum delay unless `delay` is given), without executing it.
+ */
+export async function scheduleCall(
+  v: Veilnet,
+  contract: BaseContract,
+  method: string,
+  args: unknown[] = [],
+  delay?: bigint,
+): Promise<TimelockOperation> {
+  const timelock = v.timelock.connect(v.admin);
+  const target = await contract.getAddress();
+  const data = encodeCall(contract, method, args);
+  const salt = hexlify(randomBytes(32));
+  const minDelay = delay ?? (await timelock.getMinDelay());
+  await (await timelock.schedule(target, 0n, data, ZeroHash, salt, minDelay)).wait();
+  return { target, data, salt, id: await timelock.hashOperation(target, 0n, data, ZeroHash, salt) };
+}
+
+/**
+ * Executes a scheduled operation (from `v.admin`). The call's revert data bubbles up unchanged, so
+ * `revertedWithCustomError(target, …)` matches the target's errors.
+ */
+export async function executeCall(v: Veilnet, op: TimelockOperation): Promise<ContractTransactionResponse> {
+  return v.timelock.connect(v.admin).execute(op.target, 0n, op.data, ZeroHash, op.salt);
+}
+
+/**
+ * Calls `method(...args)` on `contract` as the suite's admin: scheduled on the timelock by the
+ * governor, time moved past the delay when there is one, then executed.
+ * @returns the execute transaction.
+ */
 export async function govern(
   v: Veilnet,
   contract: BaseContract,
   method: string,
   args: unknown[] = [],
 ): Promise<ContractTransactionResponse> {
-  const bound = contract.connect(v.admin) as unknown as Record<
-    string,
-    (...a: unknown[]) => Promise<ContractTransactionResponse>
-  >;
-  const fn = bound[method];
-  if (fn === undefined) throw new Error(`govern: no method ${method}`);
-  return fn(...args);
+  const op = await scheduleCall(v, contract, method, args);
+  const delay = await v.timelock.getMinDelay();
+  if (delay > 0n) await v.connection.networkHelpers.time.increase(delay);
+  return executeCall(v, op);
 }

@@ -1,6 +1,7 @@
 /**
  * Test fixture: deploys the L1 suite through the Ignition module (so tests exercise the real
- * deployment) and offers helpers to make enclaves, reports, rollups and message trees.
+ * deployment, TimelockController included) and offers helpers to make enclaves, reports, rollups and
+ * message trees. Admin actions go through the timelock: test/helpers/governance.ts `govern()`.
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +13,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import type { DeploymentAddresses } from "../../deploy/deployment-file.js";
 import VeilnetModule from "../../deploy/modules/Veilnet.js";
+import type { VeilnetParameters } from "../../deploy/parameters.js";
 import {
   type EnclaveIdentity,
   attestationDomain,
@@ -44,6 +46,19 @@ export interface VeilnetOptions {
   permissionlessTokenRegistration?: boolean;
   baseReward?: bigint;
   perBatchReward?: bigint;
+  /**
+   * The timelock's minimum delay, seconds. Default 0: `govern()` schedules and executes at once. With a
+   * real delay `govern()` moves time past it between the two.
+   */
+  timelockDelay?: bigint;
+  /** DEFAULT_ADMIN_ROLE transfer delay of every contract, seconds (default 0). */
+  adminDelay?: bigint;
+  /** The timelock's proposer/executor (default: account 0, the deployer). Becomes `v.admin`. */
+  governor?: HardhatEthersSigner;
+  /** Holder of the emergency roles (default: account 0). */
+  guardian?: HardhatEthersSigner;
+  /** Holder of EnclaveRegistry's GENESIS_ROLE (default: account 0). */
+  initializer?: HardhatEthersSigner;
 }
 
 export type Connection = NetworkConnection;
@@ -51,7 +66,22 @@ export type Connection = NetworkConnection;
 /** The deployed suite (its typed contracts, bound to the admin) and the accounts tests use. */
 export interface Veilnet extends VeilnetContracts {
   connection: Connection;
+  /**
+   * The governor: proposer and executor of the timelock, which holds every admin role (`govern()` acts
+   * through it). By default also the guardian (PAUSER_ROLE, GUARDIAN_ROLE), the genesis initializer and
+   * the deployer (account 0).
+   */
   admin: HardhatEthersSigner;
+  /** Holds PAUSER_ROLE everywhere and RollupRegistry's GUARDIAN_ROLE. */
+  guardian: HardhatEthersSigner;
+  /** Holds EnclaveRegistry's GENESIS_ROLE until it initializes the network secret. */
+  initializer: HardhatEthersSigner;
+  /** Account 0: sent the deployment; holds no role of its own. */
+  deployer: HardhatEthersSigner;
+  /** The timelock's minimum delay, seconds. */
+  timelockDelay: bigint;
+  /** The module parameters the suite was deployed with. */
+  parameters: VeilnetParameters;
   /** Signs attestation reports (the dev attestation service). */
   attestationService: HardhatEthersSigner;
   /** Holds no role anywhere. */
@@ -64,37 +94,49 @@ export interface Veilnet extends VeilnetContracts {
   addresses: DeploymentAddresses;
 }
 
-/** Deploys the suite with the test parameters above; the admin (account 0) holds every admin role. */
+/**
+ * Deploys the suite with the test parameters above. The timelock is every contract's admin; account 0
+ * deploys and, unless `options` say otherwise, is governor, guardian and genesis initializer.
+ */
 export async function deployVeilnet(connection: Connection, options: VeilnetOptions = {}): Promise<Veilnet> {
   const { ethers, ignition } = connection;
-  const [admin, attestationService, stranger, ...users] = await ethers.getSigners();
+  const [deployer, attestationService, stranger, ...users] = await ethers.getSigners();
+  const admin = options.governor ?? deployer;
+  const guardian = options.guardian ?? deployer;
+  const initializer = options.initializer ?? deployer;
+  const timelockDelay = options.timelockDelay ?? 0n;
   // Over HTTP (a node in another process) Ignition keeps a journal on disk: give each test deployment
   // its own and delete it afterwards, so runs never resume each other's deployments.
   const overHttp = connection.networkConfig.type !== "edr-simulated";
   const deploymentId = overHttp ? `veilnet-test-${hexlify(randomBytes(6)).slice(2)}` : undefined;
+  const parameters: VeilnetParameters = {
+    challengePeriod: CHALLENGE_PERIOD,
+    revelationPeriod: REVELATION_PERIOD,
+    secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
+    messageFee: options.messageFee ?? 0n,
+    baseReward: options.baseReward ?? BASE_REWARD,
+    perBatchReward: options.perBatchReward ?? PER_BATCH_REWARD,
+    treasuryShareBps: TREASURY_BPS,
+    attestationService: attestationService.address,
+    measurement: MEASUREMENT,
+    l2Bridge: L2Predeploys.bridge,
+    permissionlessTokenRegistration: options.permissionlessTokenRegistration ?? true,
+    timelockDelay,
+    adminDelay: options.adminDelay ?? 0n,
+    governor: admin.address,
+    guardian: guardian.address,
+    initializer: initializer.address,
+  };
   const deployed = await ignition.deploy(VeilnetModule, {
     deploymentId,
-    parameters: {
-      Veilnet: {
-        challengePeriod: CHALLENGE_PERIOD,
-        revelationPeriod: REVELATION_PERIOD,
-        secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
-        messageFee: options.messageFee ?? 0n,
-        baseReward: options.baseReward ?? BASE_REWARD,
-        perBatchReward: options.perBatchReward ?? PER_BATCH_REWARD,
-        treasuryShareBps: TREASURY_BPS,
-        attestationService: attestationService.address,
-        measurement: MEASUREMENT,
-        l2Bridge: L2Predeploys.bridge,
-        permissionlessTokenRegistration: options.permissionlessTokenRegistration ?? true,
-      },
-    },
+    parameters: { Veilnet: { ...parameters } },
   });
   if (deploymentId !== undefined) {
     rmSync(path.join(hre.config.paths.ignition, "deployments", deploymentId), { recursive: true, force: true });
   }
   const at = async (c: { getAddress(): Promise<string> }) => c.getAddress();
   const addresses: DeploymentAddresses = {
+    Timelock: await at(deployed.timelock),
     NetworkConfig: await at(deployed.networkConfig),
     SignedReportVerifier: await at(deployed.verifier),
     EnclaveRegistry: await at(deployed.enclaveRegistry),
@@ -107,6 +149,11 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
   return {
     connection,
     admin,
+    guardian,
+    initializer,
+    deployer,
+    timelockDelay,
+    parameters,
     attestationService,
     stranger,
     users,
@@ -137,11 +184,15 @@ export async function makeEnclave(
   return { ...identity, report };
 }
 
-/** The genesis enclave with the network secret initialized (attested, sequencer, operator = admin). */
+/**
+ * The genesis enclave with the network secret initialized by the initializer (attested, sequencer, operator
+ * = the initializer, by default the admin).
+ */
 export async function initializeGenesis(v: Veilnet): Promise<EnclaveIdentity & { report: string; secret: string }> {
   const genesis = await makeEnclave(v);
   const secret = hexlify(randomBytes(32));
-  await (await v.enclaveRegistry.initializeNetworkSecret(genesis.report, secretCommitment(secret))).wait();
+  const registry = v.enclaveRegistry.connect(v.initializer);
+  await (await registry.initializeNetworkSecret(genesis.report, secretCommitment(secret))).wait();
   return { ...genesis, secret };
 }
 

@@ -25,16 +25,7 @@ import type { DomainEvent, EventJob } from "../../workers/core/events.js";
 import { LogDecoder } from "../../workers/event-subscriber/decode.js";
 
 import { freePort } from "./l1-node.js";
-import {
-  BASE_REWARD,
-  CHALLENGE_PERIOD,
-  MEASUREMENT,
-  PER_BATCH_REWARD,
-  REVELATION_PERIOD,
-  SECRET_REQUEST_TIMEOUT,
-  TREASURY_BPS,
-  type Veilnet,
-} from "./veilnet.js";
+import type { Veilnet } from "./veilnet.js";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const veilnetBin = path.join(root, "bin", "veilnet.mjs");
@@ -316,7 +307,13 @@ export function fakeDeployment(chainId: number): Deployment {
     deployer: getAddress(`0x${"d".repeat(40)}`),
     deploymentBlock: 1,
     addresses,
-    parameters: { ...DEFAULT_PARAMETERS, attestationService: getAddress(`0x${"a".repeat(40)}`) },
+    parameters: {
+      ...DEFAULT_PARAMETERS,
+      attestationService: getAddress(`0x${"a".repeat(40)}`),
+      governor: getAddress(`0x${"b".repeat(40)}`),
+      guardian: getAddress(`0x${"b".repeat(40)}`),
+      initializer: getAddress(`0x${"b".repeat(40)}`),
+    },
   };
 }
 
@@ -349,22 +346,10 @@ export async function deploymentOf(v: Veilnet): Promise<Deployment> {
   return {
     chainId: Number(v.chainId),
     network: "localhost",
-    deployer: v.admin.address,
+    deployer: v.deployer.address,
     deploymentBlock: Math.min(...blocks),
     addresses,
-    parameters: {
-      challengePeriod: CHALLENGE_PERIOD,
-      revelationPeriod: REVELATION_PERIOD,
-      secretRequestTimeout: SECRET_REQUEST_TIMEOUT,
-      messageFee: 0n,
-      baseReward: BASE_REWARD,
-      perBatchReward: PER_BATCH_REWARD,
-      treasuryShareBps: TREASURY_BPS,
-      attestationService: v.attestationService.address,
-      measurement: MEASUREMENT,
-      l2Bridge: v.l2Bridge,
-      permissionlessTokenRegistration: true,
-    },
+    parameters: v.parameters,
   };
 }
 

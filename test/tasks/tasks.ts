@@ -2,8 +2,9 @@
  * The Hardhat tasks run programmatically against the in-process network, with a temporary
  * deployments directory and Ignition journal (nothing leaks into ./deployments or ./ignition).
  *
- * The tests of this file run in order on one chain: deploy, re-deploy, status, register, deposit.
+ * The tests of this file run in order on one chain: deploy, re-deploy, status, govern, register, deposit.
  */
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,13 +19,14 @@ import { CONTRACT_NAMES, type Deployment, readDeployment } from "../../deploy/de
 import { DEFAULT_PARAMETERS, resolveParameters } from "../../deploy/parameters.js";
 import { attestationDomain, enclaveIdentity, signAttestationReport } from "../../protocol/attestation.js";
 import type { DepositResult } from "../../tasks/deposit.js";
+import type { GovernResult } from "../../tasks/govern.js";
 import type { RegisterTokenResult } from "../../tasks/register-token.js";
 import type { VeilnetStatus } from "../../tasks/status.js";
 import { rejection } from "../helpers/rejection.js";
 
 // The connection the tasks use (hre.network.getOrCreate() is cached per network).
 const connection = await hre.network.getOrCreate();
-const { ethers } = connection;
+const { ethers, networkHelpers } = connection;
 const [deployer, user] = await ethers.getSigners();
 const chainId = Number((await ethers.provider.getNetwork()).chainId);
 
@@ -67,6 +69,10 @@ describe("tasks", function () {
   const registerToken = async (token: string) =>
     captured(async (): Promise<RegisterTokenResult> =>
       hre.tasks.getTask("veil:register-token").run({ token, deploymentsDir }),
+    );
+  const govern = async (action: string, args: Record<string, string> = {}) =>
+    captured(async (): Promise<GovernResult> =>
+      hre.tasks.getTask("veil:govern").run({ action, ...args, deploymentsDir }),
     );
   const deposit = async (args: { amount: string; token?: string; to?: string }) =>
     captured(async (): Promise<DepositResult> => hre.tasks.getTask("veil:deposit").run({ ...args, deploymentsDir }));
@@ -125,7 +131,7 @@ describe("tasks", function () {
       expect(json.network).to.equal(connection.networkName);
       expect(json.deployer).to.equal(deployer.address);
       expect(Object.keys(json.addresses as object)).to.deep.equal([...CONTRACT_NAMES]);
-      // Parameters: the file's over the defaults; the attestation service defaults to the deployer here.
+      // Parameters: the file's over the defaults; the accounts default to the deployer here.
       expect(json.parameters).to.deep.equal({
         challengePeriod: CHALLENGE_PERIOD.toString(),
         revelationPeriod: DEFAULT_PARAMETERS.revelationPeriod.toString(),
@@ -138,6 +144,11 @@ describe("tasks", function () {
         measurement: MEASUREMENT,
         l2Bridge: getAddress(DEFAULT_PARAMETERS.l2Bridge),
         permissionlessTokenRegistration: true,
+        timelockDelay: DEFAULT_PARAMETERS.timelockDelay.toString(),
+        adminDelay: DEFAULT_PARAMETERS.adminDelay.toString(),
+        governor: deployer.address,
+        guardian: deployer.address,
+        initializer: deployer.address,
       });
 
       first = current();
@@ -156,6 +167,12 @@ describe("tasks", function () {
       expect(await messageBus.messageFee()).to.equal(MESSAGE_FEE);
       expect(await verifier.isMeasurementAllowed(MEASUREMENT)).to.equal(true);
       expect(await verifier.isAttestationService(deployer.address)).to.equal(true);
+      const timelock = await ethers.getContractAt("TimelockController", first.addresses.Timelock);
+      expect(await timelock.getMinDelay()).to.equal(DEFAULT_PARAMETERS.timelockDelay);
+      expect(await timelock.hasRole(await timelock.PROPOSER_ROLE(), deployer.address)).to.equal(true);
+      expect(await rollupRegistry.defaultAdmin()).to.equal(first.addresses.Timelock);
+      expect(await rollupRegistry.defaultAdminDelay()).to.equal(DEFAULT_PARAMETERS.adminDelay);
+      expect(await messageBus.rollupRegistry()).to.equal(first.addresses.RollupRegistry);
 
       // deploymentBlock: the first block after `blockBefore` holding a creation of one of the contracts.
       const ours = new Set(Object.values(first.addresses));
@@ -197,7 +214,7 @@ describe("tasks", function () {
       const other = writeParams("other-fee.json", JSON.stringify({ Veilnet: { messageFee: "5" } }));
       const error = await rejection(runDeploy({ parameters: other }));
       expect(error.message).to.contain("Veilnet deployment failed");
-      expect(error.message).to.contain("Veilnet#MessageBus: Argument at index 2 has been changed");
+      expect(error.message).to.contain("Veilnet#MessageBus: Argument at index 4 has been changed");
       expect(error.message).to.contain("--reset");
       expect(await ethers.provider.getBlockNumber()).to.equal(blockBefore);
       expect(current()).to.deep.equal(first);
@@ -237,15 +254,27 @@ describe("tasks", function () {
       }
     });
 
-    it("requires the attestation service outside local chains", function () {
+    it("requires the attestation service, governor, guardian and initializer outside local chains", function () {
       const context = { deployer: deployer.address, isLocalChain: false, networkName: "sepolia" };
       expect(() => resolveParameters({}, context)).to.throw(
-        'Parameter Veilnet.attestationService is required on network "sepolia"',
+        "Parameters Veilnet.attestationService, Veilnet.governor, Veilnet.guardian, Veilnet.initializer " +
+          'are required on network "sepolia"',
       );
-      expect(resolveParameters({ attestationService: user.address }, context).attestationService).to.equal(
-        user.address,
+      expect(() => resolveParameters({ attestationService: user.address, governor: user.address }, context)).to.throw(
+        'Parameters Veilnet.guardian, Veilnet.initializer are required on network "sepolia"',
       );
-      expect(resolveParameters({}, { ...context, isLocalChain: true }).attestationService).to.equal(deployer.address);
+      const accounts = { attestationService: user.address, governor: user.address, guardian: user.address };
+      expect(() => resolveParameters(accounts, context)).to.throw(
+        'Parameter Veilnet.initializer is required on network "sepolia"',
+      );
+      const resolved = resolveParameters({ ...accounts, initializer: user.address }, context);
+      expect([resolved.attestationService, resolved.governor, resolved.guardian, resolved.initializer]).to.deep.equal(
+        Array(4).fill(user.address),
+      );
+      const local = resolveParameters({}, { ...context, isLocalChain: true });
+      expect([local.attestationService, local.governor, local.guardian, local.initializer]).to.deep.equal(
+        Array(4).fill(deployer.address),
+      );
     });
 
     describe("bad parameters files", function () {
@@ -318,20 +347,39 @@ describe("tasks", function () {
       const d = current();
       const { result, output } = await runStatus();
       for (const name of CONTRACT_NAMES) expect(output).to.contain(d.addresses[name]);
-      expect(output).to.contain("RollupRegistry is MessageBus ROOT_REGISTRAR: yes");
+      expect(output).to.contain(
+        `MessageBus accepts message roots from: ${d.addresses.RollupRegistry} (RollupRegistry)`,
+      );
       expect(output).to.contain(`FeeVault rewarder: ${d.addresses.RollupRegistry} (RollupRegistry)`);
       expect(output).to.contain("NetworkConfig address book matches");
+      expect(output).to.contain(
+        `every admin role is the Timelock's (${d.addresses.Timelock}), minimum delay ${DEFAULT_PARAMETERS.timelockDelay} s`,
+      );
+      expect(output).to.contain(`DEFAULT_ADMIN_ROLE transfers: two-step, delay ${DEFAULT_PARAMETERS.adminDelay} s`);
+      expect(output).to.contain("Pending admin transfers: none");
+      expect(output).to.contain("Pending timelock operations: none");
 
+      // Every contract's admin is the timelock (the timelock its own); the deployer holds power roles nowhere.
       for (const name of CONTRACT_NAMES) {
         const admin = result.roles.find((r) => r.contract === name && r.role === "DEFAULT_ADMIN_ROLE");
-        expect(admin?.deployerHolds, name).to.equal(true);
+        expect(admin?.holders, name).to.deep.equal(["Timelock"]);
+        expect(admin?.deployerHolds, name).to.equal(false);
       }
-      const registrar = result.roles.find((r) => r.contract === "MessageBus" && r.role === "ROOT_REGISTRAR_ROLE");
-      expect(registrar?.holders).to.deep.equal(["RollupRegistry"]);
-      expect(
-        result.roles.find((r) => r.contract === "RollupRegistry" && r.role === "GUARDIAN_ROLE")?.holders,
-      ).to.deep.equal(["deployer"]);
-      expect(result.rollupRegistryIsRootRegistrar).to.equal(true);
+      expect(result.defaultAdmins.map((a) => a.admin)).to.deep.equal(
+        CONTRACT_NAMES.filter((n) => n !== "Timelock").map(() => d.addresses.Timelock),
+      );
+      // Here (a local chain, no accounts given) the deployer is governor, guardian and initializer.
+      const everyone = "governor/guardian/initializer/attestationService/deployer";
+      const holders = (contract: string, role: string) =>
+        result.roles.find((r) => r.contract === contract && r.role === role)?.holders;
+      expect(holders("RollupRegistry", "GUARDIAN_ROLE")).to.deep.equal([everyone]);
+      expect(holders("Bridge", "PAUSER_ROLE")).to.deep.equal([everyone]);
+      expect(holders("EnclaveRegistry", "GENESIS_ROLE")).to.deep.equal([everyone]);
+      expect(holders("Timelock", "PROPOSER_ROLE")).to.deep.equal([everyone]);
+      expect(holders("Bridge", "TOKEN_ADMIN_ROLE")).to.deep.equal(["Timelock"]);
+      expect(holders("FeeVault", "TREASURER_ROLE")).to.deep.equal(["Timelock"]);
+      expect(result.roles.some((r) => r.role === "ROOT_REGISTRAR_ROLE")).to.equal(false);
+      expect(result.messageBusBoundToRollupRegistry).to.equal(true);
       expect(result.feeVaultRewarderIsRollupRegistry).to.equal(true);
       expect(result.addressBookMismatches).to.deep.equal([]);
       expect(result.challengePeriod).to.equal(CHALLENGE_PERIOD);
@@ -412,6 +460,150 @@ describe("tasks", function () {
       writeFileSync(path.join(dir, `${chainId}.json`), JSON.stringify(json));
       const error = await rejection(runStatus(dir));
       expect(error.message).to.contain(`is stale: no contract at Bridge ${missing}`);
+    });
+  });
+
+  describe("veil:govern", function () {
+    const delay = DEFAULT_PARAMETERS.timelockDelay;
+    const setChallenge = { contract: "RollupRegistry", method: "setChallengePeriod", args: "[7201]" };
+
+    it("schedules a call, lists it as pending, refuses to execute it early and executes it after the delay", async function () {
+      const d = current();
+      const registry = await ethers.getContractAt("RollupRegistry", d.addresses.RollupRegistry);
+      const scheduled = await govern("schedule", setChallenge);
+      expect(scheduled.output).to.contain("Scheduled RollupRegistry.setChallengePeriod(7201)");
+      expect(scheduled.output).to.contain(`veil:govern execute --id ${scheduled.result.id}`);
+      const now = BigInt(await networkHelpers.time.latest());
+      expect(scheduled.result.readyAt).to.equal(now + delay);
+
+      const pending = await govern("pending");
+      expect(pending.result.pending).to.have.length(1);
+      expect(pending.result.pending![0]).to.include({
+        id: scheduled.result.id,
+        contract: "RollupRegistry",
+        call: 'setChallengePeriod("7201")',
+        ready: false,
+      });
+      expect(pending.output).to.contain("setChallengePeriod");
+      const status = await runStatus();
+      expect(status.result.timelock.pending.map((o) => o.id)).to.deep.equal([scheduled.result.id]);
+
+      const early = await rejection(govern("execute", setChallenge));
+      expect(HardhatPluginError.isHardhatPluginError(early)).to.equal(true);
+      expect(early.message).to.contain("RollupRegistry.setChallengePeriod(7201)");
+      expect(early.message).to.contain(
+        `is not ready yet: executable from ${new Date(Number(scheduled.result.readyAt!) * 1000).toISOString()}`,
+      );
+      expect(await registry.challengePeriod()).to.equal(CHALLENGE_PERIOD);
+
+      await networkHelpers.time.increase(delay);
+      const executed = await govern("execute", setChallenge);
+      expect(executed.output).to.contain("Executed RollupRegistry.setChallengePeriod(7201)");
+      expect(await registry.challengePeriod()).to.equal(7201n);
+      expect((await govern("pending")).result.pending).to.deep.equal([]);
+
+      expect((await rejection(govern("execute", setChallenge))).message).to.contain("was executed already");
+      expect((await rejection(govern("schedule", setChallenge))).message).to.contain(
+        "was executed already: give another --salt",
+      );
+    });
+
+    it("executes and cancels by --id, with a salt", async function () {
+      const salt = id("second");
+      const fee = { contract: "MessageBus", method: "setMessageFee", args: '["1"]', salt };
+      const { result } = await govern("schedule", fee);
+      const cancelled = await govern("cancel", { id: result.id! });
+      expect(cancelled.output).to.contain(`Cancelled operation ${result.id}`);
+      expect((await govern("pending")).result.pending).to.deep.equal([]);
+      expect((await rejection(govern("execute", { id: result.id! }))).message).to.contain("is not scheduled");
+
+      const again = await govern("schedule", { ...fee, salt: id("third"), args: `["${MESSAGE_FEE}"]` });
+      await networkHelpers.time.increase(delay);
+      const executed = await govern("execute", { id: again.result.id! });
+      expect(executed.output).to.contain(`Executed operation ${again.result.id}`);
+    });
+
+    it("warns at schedule time and names the target's custom error when the call reverts", async function () {
+      const tooShort = { contract: "RollupRegistry", method: "setRevelationPeriod", args: "[1]" };
+      const { output } = await govern("schedule", tooShort);
+      expect(output).to.contain(
+        "warning: RollupRegistry.setRevelationPeriod(1), executed now, reverted with RevelationPeriodTooShort",
+      );
+      await networkHelpers.time.increase(delay);
+      const error = await rejection(govern("execute", tooShort));
+      expect(error.message).to.contain("reverted with RevelationPeriodTooShort(1, 256)");
+      const { result } = await govern("pending");
+      await govern("cancel", { id: result.pending![0].id });
+    });
+
+    it("shows a pending admin transfer in veil:status", async function () {
+      const d = current();
+      const transfer = {
+        contract: "Bridge",
+        method: "beginDefaultAdminTransfer",
+        args: JSON.stringify([user.address]),
+      };
+      await govern("schedule", transfer);
+      await networkHelpers.time.increase(delay);
+      await govern("execute", transfer);
+      const { result, output } = await runStatus();
+      expect(result.pendingAdminTransfers).to.have.length(1);
+      expect(result.pendingAdminTransfers[0]).to.include({ contract: "Bridge", newAdmin: user.address });
+      expect(output).to.match(new RegExp(`Bridge\\s+to ${user.address}\\s+acceptable from`));
+      const cancel = { contract: "Bridge", method: "cancelDefaultAdminTransfer" };
+      await govern("schedule", cancel);
+      await networkHelpers.time.increase(delay);
+      await govern("execute", cancel);
+      expect((await runStatus()).result.pendingAdminTransfers).to.deep.equal([]);
+      expect(d.addresses.Bridge).to.equal(current().addresses.Bridge);
+    });
+
+    it("names what is wrong: action, contract, method, arguments, salt, delay", async function () {
+      const message = async (action: string, args: Record<string, string>) =>
+        (await rejection(govern(action, args))).message;
+      expect(await message("run", {})).to.contain(
+        'Unknown action "run": use one of schedule, execute, cancel, pending',
+      );
+      expect(await message("schedule", {})).to.contain(
+        "Missing --contract <name>: one of Timelock, SignedReportVerifier",
+      );
+      expect(await message("schedule", { contract: "Rollups" })).to.contain(
+        "Unknown contract Rollups: the suite has Timelock,",
+      );
+      expect(await message("schedule", { contract: "RollupRegistry", method: "setChalengePeriod" })).to.match(
+        /RollupRegistry has no method setChalengePeriod; its methods: .*setChallengePeriod\(uint32\)/,
+      );
+      expect(await message("schedule", { contract: "RollupRegistry", method: "challengePeriod" })).to.contain(
+        "RollupRegistry.challengePeriod is a view",
+      );
+      expect(await message("schedule", { ...setChallenge, args: "7200" })).to.contain("--args must be a JSON array");
+      expect(await message("schedule", { ...setChallenge, args: "[1, 2]" })).to.contain(
+        "RollupRegistry.setChallengePeriod(uint32) takes 1 argument(s), --args has 2",
+      );
+      expect(await message("schedule", { ...setChallenge, args: '["x"]' })).to.contain(
+        "--args do not fit RollupRegistry.setChallengePeriod(uint32)",
+      );
+      expect(await message("schedule", { ...setChallenge, salt: "0x12" })).to.contain("--salt 0x12 is not a 32-byte");
+      expect(await message("schedule", { ...setChallenge, salt: id("x"), delay: "5" })).to.contain(
+        `--delay 5 is below the timelock's minimum delay of ${delay} s`,
+      );
+      expect(await message("execute", { ...setChallenge, args: "[9]" })).to.contain(
+        "is not scheduled with salt 0x0000000000000000000000000000000000000000000000000000000000000000",
+      );
+      expect(await message("execute", { id: "0x1234" })).to.contain("--id 0x1234 is not an operation id");
+    });
+
+    it("has --help", function () {
+      const out = execFileSync(
+        process.execPath,
+        [path.join("node_modules", "hardhat", "dist", "src", "cli.js"), "veil:govern", "--help"],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(out).to.contain("schedule | execute | cancel | pending");
+      expect(out).to.contain("--contract");
+      expect(out).to.contain("--args");
     });
   });
 

@@ -10,7 +10,6 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
 import type { Deployment, DeploymentAddresses } from "../../deploy/deployment-file.js";
-import { DEFAULT_PARAMETERS } from "../../deploy/parameters.js";
 import { withdrawalMessage, Topic, encodeCallPayload, type CrossChainMessage } from "../../protocol/messages.js";
 import { RelayTarget__factory, TestToken__factory } from "../../types/ethers-contracts/index.js";
 import { bindContracts, connectL1 } from "../../workers/core/chain.js";
@@ -582,10 +581,10 @@ describe("event-subscriber", function () {
     const deployment: Deployment = {
       chainId,
       network: "localhost",
-      deployer: v.admin.address,
+      deployer: v.deployer.address,
       deploymentBlock: 0,
       addresses,
-      parameters: { ...DEFAULT_PARAMETERS, attestationService: v.attestationService.address },
+      parameters: v.parameters,
     };
     const ctx: WorkerContext = {
       config: parseConfig(commonConfigSchema, source),

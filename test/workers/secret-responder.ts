@@ -49,6 +49,7 @@ import {
 import { TxSender } from "../../workers/tx-sender/tx-sender.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx-sender/types.js";
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
+import { govern } from "../helpers/governance.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
 
@@ -252,7 +253,7 @@ describe("secret-responder", function () {
     const commitment = genesis.initializeSecret();
     await (await registry.initializeNetworkSecret(await genesis.attestationReport(), commitment)).wait();
     genesisOperator = await fundedWallet();
-    await (await registry.setEnclaveOperator(genesis.address, genesisOperator.address)).wait();
+    await (await govern(v, registry, "setEnclaveOperator", [genesis.address, genesisOperator.address])).wait();
   });
 
   after(async function () {
@@ -442,7 +443,7 @@ describe("secret-responder", function () {
     const requester = newEnclave();
     const job = await requestSecret(requester, v.users[2], parseEther("0.1"));
     // After the request, the admin withdraws the measurement from the verifier's allow-list.
-    await (await v.verifier.setMeasurement(MEASUREMENT, false)).wait();
+    await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
     try {
       const prefix = newPrefix();
       const { logger, lines } = capturingLogger();
@@ -471,7 +472,7 @@ describe("secret-responder", function () {
       ).to.equal(1);
       expect(await counterValue(metrics, "veilnet_secret_requests_answered_total")).to.equal(0);
     } finally {
-      await (await v.verifier.setMeasurement(MEASUREMENT, true)).wait();
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, true])).wait();
     }
   });
 
@@ -493,7 +494,7 @@ describe("secret-responder", function () {
 
     it("refuses a peer running another measurement, even one the verifier allows", async function () {
       const other = id("veilnet-enclave-v2");
-      await (await v.verifier.setMeasurement(other, true)).wait();
+      await (await govern(v, v.verifier, "setMeasurement", [other, true])).wait();
       const requester = newEnclave(other);
       const job = await requestSecret(requester, v.users[3], 0n);
       const { logger, lines } = capturingLogger();
@@ -512,7 +513,7 @@ describe("secret-responder", function () {
     it("refuses when the report cannot be read back from the request transaction", async function () {
       const job = await requestSecret(newEnclave(), v.users[3], 0n);
       // Point the delivery at a transaction that is not a requestNetworkSecret call.
-      const other = await (await v.verifier.setMeasurement(id("unrelated"), false)).wait();
+      const other = await (await govern(v, v.verifier, "setMeasurement", [id("unrelated"), false])).wait();
       const { writer, intents } = stubWriter(never);
       const outcome = await responder(genesis, writer, newPrefix()).handle({
         ...job,
@@ -522,7 +523,8 @@ describe("secret-responder", function () {
         outcome: "refused",
         requestId: job.event.requestId,
         code: "report-unavailable",
-        reason: `the request was made through ${await v.verifier.getAddress()}, not a direct call`,
+        // The admin call went through the timelock: that is the transaction's `to`.
+        reason: `the request was made through ${await v.timelock.getAddress()}, not a direct call`,
       });
       expect(intents).to.deep.equal([]);
     });

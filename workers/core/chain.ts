@@ -22,6 +22,8 @@ import {
   RollupRegistry__factory,
   type SignedReportVerifier,
   SignedReportVerifier__factory,
+  type TimelockController,
+  TimelockController__factory,
 } from "../../types/ethers-contracts/index.js";
 import type { DependencyCheck } from "./http.js";
 import { redactUrl, withTimeout } from "./redis.js";
@@ -77,6 +79,8 @@ async function probeChainId(url: string): Promise<number> {
 
 /** The deployment's contracts, typed. */
 export interface VeilnetContracts {
+  /** OpenZeppelin's TimelockController: every contract's admin. */
+  timelock: TimelockController;
   networkConfig: NetworkConfig;
   verifier: SignedReportVerifier;
   enclaveRegistry: EnclaveRegistry;
@@ -89,6 +93,7 @@ export interface VeilnetContracts {
 
 export function bindContracts(a: DeploymentAddresses, runner: ContractRunner): VeilnetContracts {
   return {
+    timelock: TimelockController__factory.connect(a.Timelock, runner),
     networkConfig: NetworkConfig__factory.connect(a.NetworkConfig, runner),
     verifier: SignedReportVerifier__factory.connect(a.SignedReportVerifier, runner),
     enclaveRegistry: EnclaveRegistry__factory.connect(a.EnclaveRegistry, runner),
