@@ -101,7 +101,7 @@ const governTask = task(
     defaultValue: undefined,
   })
   .addOption(deploymentsDirOption)
-  .setAction(() => import("./govern.js"))
+  .setAction(afterBuild(() => import("./govern.js")))
   .build();
 
 const registerTokenTask = task(
