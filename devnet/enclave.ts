@@ -1,6 +1,6 @@
 /**
  * The devnet's genesis (sequencer) enclave: `veilnet enclave init` signed by the admin (it calls
- * EnclaveRegistry.initializeNetworkSecret, which needs DEFAULT_ADMIN_ROLE), then the sequencer
+ * EnclaveRegistry.initializeNetworkSecret, which needs GENESIS_ROLE, the deployer's on the devnet), then the sequencer
  * operator made the enclave's operator (rewards go there). Both steps are idempotent: a state file
  * already registered for this deployment is reported and nothing is sent.
  */
@@ -41,7 +41,7 @@ export interface InitEnclaveOptions {
   deployment: Deployment;
   /** The enclave state file (created when missing). */
   stateFile: string;
-  /** Signs initializeNetworkSecret (the registry admin) and is the dev attestation service. */
+  /** Signs initializeNetworkSecret (the genesis initializer) and is the dev attestation service. */
   admin: DevAccount;
   /** Becomes the enclave's operator. */
   operator: DevAccount;

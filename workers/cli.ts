@@ -215,7 +215,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .command("init")
     .description(
       "Genesis: create (or load) the enclave, create the network secret and register it with " +
-        "EnclaveRegistry.initializeNetworkSecret (SIGNER_PRIVATE_KEY must be the registry admin)",
+        "EnclaveRegistry.initializeNetworkSecret (SIGNER_PRIVATE_KEY must hold GENESIS_ROLE: the deployment's genesis initializer)",
     )
     .requiredOption("-s, --state-file <file>", "the enclave state file (created with mode 0600 if missing)")
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
@@ -17,10 +17,10 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// call that fails at the target is recorded and may be retried by anyone, never lost; a call that
 /// succeeded never runs again. A call that fails because the relayer gave it too little gas reverts the
 /// whole relay instead, so no one can mark a message failed by starving it.
-contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyGuardTransient, Pausable {
+contract CrossChainMessenger is ICrossChainMessenger, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     using BitMaps for BitMaps.BitMap;
 
-    /// @notice May pause and unpause relaying.
+    /// @notice May pause and unpause relaying (the guardian).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice Emitted when the call in message `sequence` ran successfully.
@@ -51,12 +51,18 @@ contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyG
 
     address private transient _xSender;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps).
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
+    /// @param guardian Receives PAUSER_ROLE.
     /// @param bus The MessageBus holding the message roots.
-    constructor(address admin, IMessageBus bus) {
-        if (admin == address(0) || address(bus) == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+    constructor(
+        address admin,
+        uint48 adminDelay,
+        address guardian,
+        IMessageBus bus
+    ) AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) {
+        if (guardian == address(0) || address(bus) == address(0)) revert ZeroAddress();
+        _grantRole(PAUSER_ROLE, guardian);
         messageBus = bus;
     }
 
@@ -118,6 +124,11 @@ contract CrossChainMessenger is ICrossChainMessenger, AccessControl, ReentrancyG
     /// @notice Resumes relaying and retries.
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert ZeroAddress();
+        return account;
     }
 
     /// @dev Checks that `payload` is a canonical `abi.encode(address, bytes)` before decoding, so junk

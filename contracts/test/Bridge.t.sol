@@ -39,8 +39,8 @@ abstract contract BridgeSetup is TestBase {
         vm.deal(address(this), 1 ether);
         vault = new FeeVault(address(this), 0, 0, 0);
         bus = new MessageBus(address(this), payable(address(vault)), FEE);
-        messenger = new CrossChainMessenger(address(this), bus);
-        bridge = new Bridge(address(this), bus, messenger, L2_BRIDGE, false);
+        messenger = new CrossChainMessenger(address(this), 0, address(this), bus);
+        bridge = new Bridge(address(this), 0, address(this), bus, messenger, L2_BRIDGE, false);
         plain = new TestToken("Test Token", "TST", 18);
         feeToken = new FeeOnTransferToken(FEE_BPS);
         bridge.registerToken{value: FEE}(address(plain));

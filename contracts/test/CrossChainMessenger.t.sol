@@ -24,7 +24,7 @@ abstract contract MessengerSetup is TestBase {
     function _deployMessenger() internal {
         vault = new FeeVault(address(this), 0, 0, 0);
         bus = new MessageBus(address(this), payable(address(vault)), 0);
-        messenger = new CrossChainMessenger(address(this), bus);
+        messenger = new CrossChainMessenger(address(this), 0, address(this), bus);
         bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(this));
     }
 

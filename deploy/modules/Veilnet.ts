@@ -23,9 +23,21 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   const l2Bridge = m.getParameter<string>("l2Bridge", d.l2Bridge);
   const permissionlessTokens = m.getParameter("permissionlessTokenRegistration", d.permissionlessTokenRegistration);
 
+  // Interim (issue 10): the governance module passes the timelock as admin and its own guardian; here the
+  // deployer is admin, guardian and genesis initializer.
+  const adminDelay = m.getParameter("adminDelay", 432_000);
+  const guardian = admin;
+
   const networkConfig = m.contract("NetworkConfig", [admin]);
-  const verifier = m.contract("SignedReportVerifier", [admin, attestationService, measurement]);
-  const enclaveRegistry = m.contract("EnclaveRegistry", [admin, verifier, secretRequestTimeout]);
+  const verifier = m.contract("SignedReportVerifier", [admin, adminDelay, attestationService, measurement]);
+  const enclaveRegistry = m.contract("EnclaveRegistry", [
+    admin,
+    adminDelay,
+    guardian,
+    admin,
+    verifier,
+    secretRequestTimeout,
+  ]);
   const feeVault = m.contract("FeeVault", [admin, baseReward, perBatchReward, treasuryShareBps]);
   const messageBus = m.contract("MessageBus", [admin, feeVault, messageFee]);
   const rollupRegistry = m.contract("RollupRegistry", [
@@ -36,8 +48,16 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     challengePeriod,
     revelationPeriod,
   ]);
-  const messenger = m.contract("CrossChainMessenger", [admin, messageBus]);
-  const bridge = m.contract("Bridge", [admin, messageBus, messenger, l2Bridge, permissionlessTokens]);
+  const messenger = m.contract("CrossChainMessenger", [admin, adminDelay, guardian, messageBus]);
+  const bridge = m.contract("Bridge", [
+    admin,
+    adminDelay,
+    guardian,
+    messageBus,
+    messenger,
+    l2Bridge,
+    permissionlessTokens,
+  ]);
 
   m.call(messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), rollupRegistry], { id: "grantRootRegistrar" });
   m.call(feeVault, "setRewarder", [rollupRegistry], { id: "setRewarder" });

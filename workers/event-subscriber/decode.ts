@@ -192,6 +192,10 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         enclaveId: o.enclaveId,
         enclavePubKey: o.enclavePubKey,
         bounty: str(o.bounty),
+        payer: o.payer,
+        createdAt: str(o.createdAt),
+        measurement: o.measurement,
+        expiresAt: str(o.expiresAt),
       })),
       decoder<NetworkSecretRespondedEvent.OutputObject>(enclaveRegistry, "NetworkSecretResponded", (o) => ({
         type: "NetworkSecretResponded",
