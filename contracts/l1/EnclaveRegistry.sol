@@ -203,6 +203,8 @@ contract EnclaveRegistry is
         }
         _grantRole(ENCLAVE_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, guardian);
+        // Only its holder could hand GENESIS_ROLE on: the admin can neither initialize nor grant itself the role.
+        _setRoleAdmin(GENESIS_ROLE, GENESIS_ROLE);
         _grantRole(GENESIS_ROLE, initializer);
         _setAttestationVerifier(verifier);
         _setSecretRequestTimeout(requestTimeout);
@@ -251,6 +253,9 @@ contract EnclaveRegistry is
         if (msg.value > type(uint96).max) revert BountyTooLarge(msg.value);
         (address enclaveId, bytes memory pubKey, bytes32 measurement, uint64 expiresAt) = attestationVerifier
             .verifyWithExpiry(report);
+        Enclave memory e = _enclaves[enclaveId];
+        if (e.revoked) revert EnclaveIsRevoked(enclaveId);
+        if (e.attested) revert EnclaveAlreadyAttested(enclaveId);
         requestId = ++requestCount;
         SecretRequest memory r = SecretRequest({
             enclaveId: enclaveId,

@@ -51,6 +51,7 @@ import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx
 import { type L1Node, startL1Node } from "../helpers/l1-node.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();
@@ -318,7 +319,7 @@ describe("secret-responder", function () {
     );
     expect(requester.derive("veilnet/test")).to.equal(genesis.derive("veilnet/test"));
     expect(await registry.isAttested(requester.address)).to.equal(true);
-    expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(2n);
+    expect(await registry.requestStatus(BigInt(job.event.requestId))).to.equal(2n);
 
     // The operator sent exactly one transaction and got the bounty, minus its gas.
     const receipt = (await provider.getTransactionReceipt(hash))!;
@@ -352,6 +353,7 @@ describe("secret-responder", function () {
     await (
       await registry.respondNetworkSecret(
         requestId,
+        await requestFields(v, requestId),
         encrypted,
         await genesis.signSecretResponse(domain, requestId, encrypted),
       )
@@ -464,7 +466,7 @@ describe("secret-responder", function () {
       expect(refusal!.requester).to.equal(requester.address);
 
       expect(await provider.getTransactionCount(genesisOperator.address)).to.equal(nonceBefore);
-      expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(1n);
+      expect(await registry.requestStatus(BigInt(job.event.requestId))).to.equal(1n);
       expect(await registry.isAttested(requester.address)).to.equal(false);
       expect(
         await counterValue(metrics, "veilnet_secret_requests_refused_total", { reason: "verifier-rejected" }),
