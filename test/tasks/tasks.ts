@@ -535,8 +535,10 @@ describe("tasks", function () {
       try {
         const error = await rejection(deposit({ amount: "1" }));
         expect(HardhatPluginError.isHardhatPluginError(error)).to.equal(true);
-        expect(error.message).to.contain(
-          `Bridge.depositNativeWithMaxFee(${deployer.address}, 0) reverted with EnforcedPause()`,
+        expect(error.message).to.match(
+          new RegExp(
+            `Bridge\\.depositNativeWithMaxFee\\(${deployer.address}, \\d+\\) reverted with EnforcedPause\\(\\)`,
+          ),
         );
       } finally {
         await (await bridge.unpause()).wait();

@@ -280,6 +280,15 @@ describe("event-subscriber", function () {
     }
 
     // Spot checks against the inputs (the reference decoder could be wrong too).
+    const requestEventFields = async (requestId: bigint) => {
+      const f = await requestFields(v, requestId);
+      return {
+        payer: f.payer,
+        createdAt: f.createdAt.toString(),
+        measurement: f.measurement,
+        expiresAt: f.expiresAt.toString(),
+      };
+    };
     const secrets = await jobs(prefix, QueueNames.secretRequests);
     expect(eventsOf(secrets)).to.deep.equal([
       {
@@ -288,6 +297,7 @@ describe("event-subscriber", function () {
         enclaveId: joiner.address,
         enclavePubKey: joiner.publicKey,
         bounty: "1000",
+        ...(await requestEventFields(answeredId)),
       },
       {
         type: "NetworkSecretResponded",
@@ -302,6 +312,7 @@ describe("event-subscriber", function () {
         enclaveId: late.address,
         enclavePubKey: late.publicKey,
         bounty: "7",
+        ...(await requestEventFields(cancelledId)),
       },
       { type: "SecretRequestCancelled", requestId: cancelledId.toString(), refund: "7" },
     ]);

@@ -443,8 +443,9 @@ describe("secret-responder", function () {
   it("refuses a request whose report no longer verifies: logs the reason, sends nothing", async function () {
     const requester = newEnclave();
     const job = await requestSecret(requester, v.users[2], parseEther("0.1"));
-    // After the request, the admin withdraws the measurement from the verifier's allow-list.
-    await (await v.verifier.setMeasurement(MEASUREMENT, false)).wait();
+    // After the request, the admin withdraws the attestation service's key. (Withdrawing the measurement
+    // would revoke this responder too: it runs the same code, and measurements revoke live.)
+    await (await v.verifier.setAttestationService(v.attestationService.address, false)).wait();
     try {
       const prefix = newPrefix();
       const { logger, lines } = capturingLogger();
@@ -453,7 +454,7 @@ describe("secret-responder", function () {
       const queue = await enqueue(prefix, job);
       await responder(genesis, txSender(genesisOperator, prefix), prefix, logger, metrics).start();
 
-      const reason = `the attestation verifier refused the report: MeasurementNotAllowed(${MEASUREMENT})`;
+      const reason = `the attestation verifier refused the report: UnknownAttestationService(${v.attestationService.address})`;
       expect(await outcomeOf(queue, eventJobId(job.ref))).to.deep.equal({
         outcome: "refused",
         requestId: job.event.requestId,
@@ -473,7 +474,7 @@ describe("secret-responder", function () {
       ).to.equal(1);
       expect(await counterValue(metrics, "veilnet_secret_requests_answered_total")).to.equal(0);
     } finally {
-      await (await v.verifier.setMeasurement(MEASUREMENT, true)).wait();
+      await (await v.verifier.setAttestationService(v.attestationService.address, true)).wait();
     }
   });
 
@@ -550,7 +551,7 @@ describe("secret-responder", function () {
         expect(intent.to).to.equal(registryAddress);
         const call = registryInterface.parseTransaction({ data: intent.data })!;
         expect(call.name).to.equal("respondNetworkSecret");
-        const [calledId, encryptedSecret, signature] = call.args as unknown as [bigint, string, string];
+        const [calledId, , encryptedSecret, signature] = call.args as unknown as [bigint, unknown, string, string];
         expect(calledId).to.equal(requestId);
         const response = { requestId, encryptedSecretHash: keccak256(encryptedSecret) };
         expect(verifyTypedData(domain, SECRET_RESPONSE_TYPES, response, signature)).to.equal(genesis.address);
