@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+// solhint-disable-next-line max-line-length
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -17,7 +18,12 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// call that fails at the target is recorded and may be retried by anyone, never lost; a call that
 /// succeeded never runs again. A call that fails because the relayer gave it too little gas reverts the
 /// whole relay instead, so no one can mark a message failed by starving it.
-contract CrossChainMessenger is ICrossChainMessenger, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
+contract CrossChainMessenger is
+    ICrossChainMessenger,
+    AccessControlDefaultAdminRules,
+    ReentrancyGuardTransient,
+    Pausable
+{
     using BitMaps for BitMaps.BitMap;
 
     /// @notice May pause and unpause relaying (the guardian).
