@@ -16,6 +16,7 @@ import { network } from "hardhat";
 
 import { blobCommitments, kzg, toBlobs } from "../protocol/blobs.js";
 import { MessageTree } from "../protocol/messages.js";
+import { secretRequestFields } from "../protocol/secret.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import {
   deployVeilnet,
@@ -62,10 +63,15 @@ await (await v.bridge.connect(bob).depositNative(bob.address, { value: 1n })).wa
 await measure("depositNative", v.bridge.connect(alice).depositNative(alice.address, { value: 10n ** 17n }), {
   target: 45_000,
 });
+await measure(
+  "depositNativeWithMaxFee",
+  v.bridge.connect(alice).depositNativeWithMaxFee(alice.address, 0n, { value: 10n ** 17n }),
+  { target: 45_000 },
+);
 
 const token = await new TestToken__factory(v.admin).deploy("Test Token", "TT", 18);
 await (await token.mint(alice.address, 10n ** 24n)).wait();
-await measure("registerToken", v.bridge.connect(alice).registerToken(await token.getAddress()));
+await measure("registerToken", v.bridge.connect(alice).registerToken(await token.getAddress()), { target: 95_000 });
 await (await token.connect(alice).approve(await v.bridge.getAddress(), 2n ** 255n)).wait();
 await measure(
   "depositERC20 (first deposit of the token)",
@@ -149,15 +155,23 @@ await measure("revealEpochKey", v.rollupRegistry.connect(bob).revealEpochKey(0n,
 
 // --- network secret ---------------------------------------------------------------------------
 const newcomer = await makeEnclave(v);
-await measure(
-  "requestNetworkSecret",
-  v.enclaveRegistry.connect(bob).requestNetworkSecret(newcomer.report, { value: 10n ** 16n }),
-);
-const requestId = await v.enclaveRegistry.requestCount();
+const requestTx = v.enclaveRegistry.connect(bob).requestNetworkSecret(newcomer.report, { value: 10n ** 16n });
+await measure("requestNetworkSecret", requestTx, { target: 60_000 });
+const requested = (await (await requestTx).wait())!.logs
+  .map((l) => v.enclaveRegistry.interface.parseLog(l))
+  .find((p) => p?.name === "NetworkSecretRequested")!;
+const requestId = requested.args.requestId as bigint;
 const response = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
 await measure(
   "respondNetworkSecret",
-  v.enclaveRegistry.connect(alice).respondNetworkSecret(requestId, response.encryptedSecret, response.signature),
+  v.enclaveRegistry
+    .connect(alice)
+    .respondNetworkSecret(
+      requestId,
+      secretRequestFields(requested.args.toObject() as never),
+      response.encryptedSecret,
+      response.signature,
+    ),
   { target: 80_000 },
 );
 

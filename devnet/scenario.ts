@@ -140,7 +140,7 @@ export interface BridgeScenarioResult {
   /** The contract alice deployed on L2. */
   l2Contract: string;
   amounts: typeof SCENARIO_AMOUNTS & {
-    /** MessageBus.messageFee() paid with each of registerToken, depositNative and depositERC20. */
+    /** MessageBus.messageFee() paid with each of registerToken, depositNativeWithMaxFee and depositERC20. */
     messageFee: bigint;
   };
   l1: {
@@ -176,7 +176,7 @@ export interface BridgeScenarioResult {
 
 const BRIDGE_ABI = [
   "function registerToken(address token) payable",
-  "function depositNative(address l2Recipient) payable",
+  "function depositNativeWithMaxFee(address l2Recipient, uint256 maxFee) payable",
   "function depositERC20(address token, uint256 amount, address l2Recipient) payable",
   "event WithdrawalFinalized(address indexed token, address indexed to, uint256 amount)",
 ];
@@ -472,7 +472,7 @@ const STEPS: ScenarioStep[] = [
     },
   },
   {
-    title: "deposit ETH and an ERC-20 from L1 (Bridge.depositNative, registerToken + depositERC20)",
+    title: "deposit ETH and an ERC-20 from L1 (Bridge.depositNativeWithMaxFee, registerToken + depositERC20)",
     run: async (s) => {
       const { addresses } = s.devnet;
       s.l1EthBefore = await s.l1.getBalance(s.alice);
@@ -492,8 +492,8 @@ const STEPS: ScenarioStep[] = [
       s.l1TokenBefore = BigInt(await token.getFunction("balanceOf").staticCall(s.alice));
       await s.l1Tx("Bridge.registerToken(DEMO)", bridge.getFunction("registerToken").send(token, { value: fee }));
       await s.l1Tx(
-        "Bridge.depositNative(alice) 10 ETH",
-        bridge.getFunction("depositNative").send(s.alice, { value: ETH_DEPOSIT + fee }),
+        "Bridge.depositNativeWithMaxFee(alice, fee) 10 ETH",
+        bridge.getFunction("depositNativeWithMaxFee").send(s.alice, fee, { value: ETH_DEPOSIT + fee }),
       );
       await s.l1Tx("DEMO.approve(Bridge, 100)", token.getFunction("approve").send(addresses.Bridge, TOKEN_DEPOSIT));
       await s.l1Tx(

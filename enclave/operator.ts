@@ -49,7 +49,8 @@ export class JoinTimeoutError extends OperatorError {
     super(
       `nobody answered secret request ${requestId} within ${timeoutSeconds} s yet. The request stays open: ` +
         `run \`veilnet enclave join\` again with the same --state-file to keep waiting (no new bounty), or ` +
-        `cancel it with EnclaveRegistry.cancelSecretRequest(${requestId}) from ` +
+        `cancel it with EnclaveRegistry.cancelSecretRequest(${requestId}, <the request's fields from its ` +
+        `NetworkSecretRequested event>) from ` +
         `${new Date(Number(cancellableAt) * 1000).toISOString()} (unix ${cancellableAt}, the registry's timeout ` +
         `after the request) to get the bounty back.`,
     );
@@ -104,7 +105,7 @@ export type JoinNetworkResult =
   | { status: "already-held"; enclave: string; commitment: string }
   | { status: "attested"; enclave: string; commitment: string; requestId: bigint | undefined };
 
-const RequestStatus = { Open: 1n } as const;
+const RequestStatus = { Open: 1n } as const; // EnclaveRegistry.RequestStatus
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -166,7 +167,7 @@ function registryOf(deps: OperatorDeps): EnclaveRegistry {
 /**
  * Genesis: loads or creates the enclave of `stateFile`, has it create the network secret (unless it
  * holds one), saves it, and registers it with EnclaveRegistry.initializeNetworkSecret (the wallet must
- * hold GENESIS_ROLE, the deployment's initializer). Idempotent: a registry already holding this enclave's commitment is reported
+ * hold GENESIS_ROLE, granted at deployment to the genesis initializer and renounced by that call). Idempotent: a registry already holding this enclave's commitment is reported
  * and nothing is sent; one holding another commitment is an OperatorError.
  */
 export async function initGenesisEnclave(options: InitGenesisOptions): Promise<InitGenesisResult> {
@@ -225,15 +226,15 @@ async function openRequestOf(
   registry: EnclaveRegistry,
   fromBlock: number,
   enclaveId: string,
-): Promise<{ requestId: bigint; blockNumber: number } | undefined> {
+): Promise<{ requestId: bigint; blockNumber: number; createdAt: bigint } | undefined> {
   const events = await registry.queryFilter(
     registry.filters.NetworkSecretRequested(undefined, enclaveId),
     fromBlock,
     "latest",
   );
   for (const event of events.reverse()) {
-    if ((await registry.secretRequest(event.args.requestId)).status === RequestStatus.Open) {
-      return { requestId: event.args.requestId, blockNumber: event.blockNumber };
+    if ((await registry.requestStatus(event.args.requestId)) === RequestStatus.Open) {
+      return { requestId: event.args.requestId, blockNumber: event.blockNumber, createdAt: event.args.createdAt };
     }
   }
   return undefined;
@@ -297,7 +298,11 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<JoinNetw
     if (requested === undefined || requested === null) {
       throw new OperatorError(`requestNetworkSecret ${receipt.hash} emitted no NetworkSecretRequested`);
     }
-    request = { requestId: requested.args.requestId as bigint, blockNumber: receipt.blockNumber };
+    request = {
+      requestId: requested.args.requestId as bigint,
+      blockNumber: receipt.blockNumber,
+      createdAt: requested.args.createdAt as bigint,
+    };
     options.print(`requested the network secret: request ${request.requestId} (bounty ${value} wei)`);
   }
 
@@ -309,9 +314,6 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<JoinNetw
     if (Date.now() >= deadline) break;
     await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
   }
-  const [pending, timeout] = await Promise.all([
-    registry.secretRequest(request.requestId),
-    registry.secretRequestTimeout(),
-  ]);
-  throw new JoinTimeoutError(request.requestId, options.timeoutSeconds, pending.createdAt + timeout);
+  const timeout = await registry.secretRequestTimeout();
+  throw new JoinTimeoutError(request.requestId, options.timeoutSeconds, request.createdAt + timeout);
 }

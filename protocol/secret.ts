@@ -74,3 +74,35 @@ export async function signSecretResponse(
     encryptedSecretHash: keccak256(encryptedSecret),
   });
 }
+
+/**
+ * The fields of a secret request (EnclaveRegistry.SecretRequest). The registry stores only their hash;
+ * respondNetworkSecret and cancelSecretRequest take them back, read from the NetworkSecretRequested event.
+ */
+export interface SecretRequestFields {
+  enclaveId: string;
+  payer: string;
+  bounty: bigint;
+  createdAt: bigint;
+  measurement: string;
+  expiresAt: bigint;
+}
+
+/** The request fields carried by a NetworkSecretRequested event (decoded args, or their JSON-safe strings). */
+export function secretRequestFields(event: {
+  enclaveId: string;
+  payer: string;
+  bounty: bigint | string;
+  createdAt: bigint | string;
+  measurement: string;
+  expiresAt: bigint | string;
+}): SecretRequestFields {
+  return {
+    enclaveId: event.enclaveId,
+    payer: event.payer,
+    bounty: BigInt(event.bounty),
+    createdAt: BigInt(event.createdAt),
+    measurement: event.measurement,
+    expiresAt: BigInt(event.expiresAt),
+  };
+}

@@ -75,8 +75,10 @@ export default async function depositTask(
   if (tokenArg === undefined) {
     unit = { decimals: 18, symbol: "ETH" };
     amount = parseAmount(args.amount, 18, "ETH");
-    what = `Bridge.depositNative(${to})`;
-    send = () => bridge.depositNative(to, { value: amount + fee });
+    // The fee read above is the most the deposit may take: raised before inclusion, it reverts (FeeAboveMax)
+    // instead of crediting less than `amount`.
+    what = `Bridge.depositNativeWithMaxFee(${to}, ${fee})`;
+    send = () => bridge.depositNativeWithMaxFee(to, fee, { value: amount + fee });
   } else {
     const token = getAddress(tokenArg);
     const info = await bridge.tokenInfo(token);

@@ -172,14 +172,19 @@ export default async function statusTask(
     if (typeof recorded !== "string" || getAddress(recorded) !== a[name]) addressBookMismatches.push(name);
   }
 
-  const secretRequestCount = await enclaveRegistry.requestCount();
+  // The registry stores only a hash per request and the bridge no token list: both come from events.
+  const secretRequestCount = BigInt(await enclaveRegistry.requestCount());
   const timeout = await enclaveRegistry.secretRequestTimeout();
   const openSecretRequests: OpenSecretRequest[] = [];
-  for (let id = 1n; id <= secretRequestCount; id++) {
-    const r = await enclaveRegistry.secretRequest(id);
-    if (BigInt(r.status) === OPEN) {
+  const requests = await enclaveRegistry.queryFilter(
+    enclaveRegistry.filters.NetworkSecretRequested(),
+    deployment.deploymentBlock,
+    "latest",
+  );
+  for (const { args: r } of requests) {
+    if (BigInt(await enclaveRegistry.requestStatus(r.requestId)) === OPEN) {
       openSecretRequests.push({
-        id,
+        id: r.requestId,
         enclaveId: r.enclaveId,
         bounty: r.bounty,
         payer: r.payer,
@@ -188,6 +193,9 @@ export default async function statusTask(
       });
     }
   }
+  const registeredTokens = (
+    await bridge.queryFilter(bridge.filters.TokenRegistered(), deployment.deploymentBlock, "latest")
+  ).map((e) => getAddress(e.args.token));
 
   const feeVaultRewarder = getAddress(await feeVault.rewarder());
   const messageBusRollupRegistry = getAddress(await messageBus.rollupRegistry());
@@ -219,7 +227,7 @@ export default async function statusTask(
     secretRequestCount,
     openSecretRequests,
     paused,
-    registeredTokens: (await bridge.registeredTokens()).map((t) => getAddress(t)),
+    registeredTokens,
     permissionlessTokenRegistration: await bridge.permissionlessRegistration(),
     feeVault: {
       balance: await ethers.provider.getBalance(a.FeeVault),

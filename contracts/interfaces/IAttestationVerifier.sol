@@ -14,4 +14,18 @@ interface IAttestationVerifier {
     function verify(
         bytes calldata report
     ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement);
+
+    /// @notice Like `verify`, and also returns until when the report is valid, so a later step (the
+    /// secret response) can refuse a report that expired in between.
+    /// @return enclaveId As in `verify`.
+    /// @return enclavePubKey As in `verify`.
+    /// @return measurement As in `verify`.
+    /// @return expiresAt Unix time after which the report is no longer accepted.
+    function verifyWithExpiry(
+        bytes calldata report
+    ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement, uint64 expiresAt);
+
+    /// @notice Whether enclaves running code `measurement` are trusted now. Removing a measurement
+    /// revokes every enclave attested under it (the EnclaveRegistry asks this on every use).
+    function isMeasurementAllowed(bytes32 measurement) external view returns (bool);
 }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {
-    AccessControlDefaultAdminRules
-} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+// solhint-disable-next-line max-line-length
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
@@ -20,13 +19,15 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// them on L2; pays out withdrawals the L2 bridge sends back through the CrossChainMessenger.
 /// The token list is dynamic: `registerToken` reads a token's metadata and asks the L2 side to create
 /// its wrapped token. Fee-on-transfer tokens are credited with the amount actually received.
-/// @dev Every deposit and registration pays the MessageBus fee on top (ETH deposits: out of msg.value).
+/// @dev Every deposit and registration pays the MessageBus fee on top (ETH deposits: out of msg.value;
+/// `depositNativeWithMaxFee` bounds it). The registered tokens are listed by `TokenRegistered` events,
+/// not in storage.
 contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     using SafeERC20 for IERC20;
 
     /// @notice May register tokens when registration is restricted, pause and unpause tokens.
     bytes32 public constant TOKEN_ADMIN_ROLE = keccak256("TOKEN_ADMIN_ROLE");
-    /// @notice May pause and unpause the whole bridge.
+    /// @notice May pause and unpause the whole bridge (the guardian).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Consistency level of the bridge's messages (L2 acts on them once the L1 block is final
     /// enough for the enclave's configured depth).
@@ -73,6 +74,8 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
     error ZeroAddress();
     /// @notice `msg.value` does not cover the message fee.
     error IncorrectFee(uint256 sent, uint256 fee);
+    /// @notice The message fee is above the most the depositor accepted.
+    error FeeAboveMax(uint256 fee, uint256 maxFee);
     /// @notice `finalizeWithdrawal` was not called by the messenger.
     error NotMessenger(address caller);
     /// @notice The relayed message does not come from the L2 bridge.
@@ -87,10 +90,9 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
     bool public permissionlessRegistration;
 
     mapping(address token => TokenInfo) private _tokens;
-    address[] private _tokenList;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and TOKEN_ADMIN_ROLE (in a deployment: the timelock).
-    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps) and TOKEN_ADMIN_ROLE.
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
     /// @param guardian Receives PAUSER_ROLE.
     /// @param bus The L1 MessageBus.
     /// @param messenger_ The L1 CrossChainMessenger.
@@ -104,7 +106,7 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
         ICrossChainMessenger messenger_,
         address l2Bridge_,
         bool permissionless
-    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) {
         if (
             guardian == address(0) ||
             address(bus) == address(0) ||
@@ -124,6 +126,8 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
     // Deposits
 
     /// @notice Deposits ETH for `l2Recipient`: `msg.value` minus the message fee is credited on L2.
+    /// The fee is the one in force when the transaction is included: use `depositNativeWithMaxFee` to
+    /// bound it.
     function depositNative(address l2Recipient) external payable whenNotPaused {
         // No guard needed: the only external call is to the MessageBus, after all checks.
         uint256 fee = messageBus.messageFee();
@@ -131,8 +135,19 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
         _deposit(address(0), l2Recipient, msg.value - fee, fee);
     }
 
+    /// @notice Deposits ETH for `l2Recipient` like `depositNative`, but reverts with `FeeAboveMax` when
+    /// the message fee in force exceeds `maxFee`, so a fee raised before inclusion cannot lower what is
+    /// credited below `msg.value - maxFee`.
+    function depositNativeWithMaxFee(address l2Recipient, uint256 maxFee) external payable whenNotPaused {
+        uint256 fee = messageBus.messageFee();
+        if (fee > maxFee) revert FeeAboveMax(fee, maxFee);
+        if (msg.value <= fee) revert ZeroAmount();
+        _deposit(address(0), l2Recipient, msg.value - fee, fee);
+    }
+
     /// @notice Deposits `amount` of registered `token` for `l2Recipient`; `msg.value` must equal the
-    /// message fee. The amount credited is what the bridge actually received.
+    /// message fee, so a fee changed before inclusion makes it revert (`IncorrectFee`) rather than take
+    /// more. The amount credited is what the bridge actually received.
     function depositERC20(
         IERC20 token,
         uint256 amount,
@@ -188,7 +203,6 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
         string memory symbol = _readString(token, "symbol()");
         uint8 decimals = _readDecimals(token);
         _tokens[token].registered = true;
-        _tokenList.push(token);
         emit TokenRegistered(token, name, symbol, decimals);
         messageBus.publishMessage{value: fee}(
             CrossChain.TOPIC_TOKEN_REGISTERED,
@@ -237,11 +251,6 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
         return _tokens[token];
     }
 
-    /// @notice Every registered token, in registration order.
-    function registeredTokens() external view returns (address[] memory) {
-        return _tokenList;
-    }
-
     // ----------------------------------------------------------------------------------------------
     // Internals
 
@@ -253,6 +262,11 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
             CONSISTENCY_LEVEL
         );
         emit DepositInitiated(token, msg.sender, to, amount, sequence);
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert ZeroAddress();
+        return account;
     }
 
     /// @dev Reads an optional string getter; accepts `string` and `bytes32` returns, "" otherwise.

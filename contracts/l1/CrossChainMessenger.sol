@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {
-    AccessControlDefaultAdminRules
-} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+// solhint-disable-next-line max-line-length
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
@@ -27,7 +26,7 @@ contract CrossChainMessenger is
 {
     using BitMaps for BitMaps.BitMap;
 
-    /// @notice May pause and unpause relaying.
+    /// @notice May pause and unpause relaying (the guardian).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice Emitted when the call in message `sequence` ran successfully.
@@ -58,8 +57,8 @@ contract CrossChainMessenger is
 
     address private transient _xSender;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (in a deployment: the timelock).
-    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps).
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
     /// @param guardian Receives PAUSER_ROLE.
     /// @param bus The MessageBus holding the message roots.
     constructor(
@@ -67,7 +66,7 @@ contract CrossChainMessenger is
         uint48 adminDelay,
         address guardian,
         IMessageBus bus
-    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) {
         if (guardian == address(0) || address(bus) == address(0)) revert ZeroAddress();
         _grantRole(PAUSER_ROLE, guardian);
         messageBus = bus;
@@ -131,6 +130,11 @@ contract CrossChainMessenger is
     /// @notice Resumes relaying and retries.
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert ZeroAddress();
+        return account;
     }
 
     /// @dev Checks that `payload` is a canonical `abi.encode(address, bytes)` before decoding, so junk

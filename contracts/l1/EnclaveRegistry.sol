@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {
-    AccessControlDefaultAdminRules
-} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+// solhint-disable-next-line max-line-length
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -24,19 +23,23 @@ import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 /// bounties and rewards go) is whoever first requested the secret for it, until the enclave itself
 /// names its operator with a signature (`bindEnclaveOperator`) or an admin reassigns it; so copying a
 /// report from the mempool to become its operator gains nothing lasting.
+/// Attestation is live: each enclave's measurement is stored, and `isAttested`, `isSequencer` and
+/// `sequencerOperator` ask the verifier whether it is still allowed, so removing a measurement revokes
+/// every enclave attested under it at once. A request stores only a hash of its fields (emitted in
+/// `NetworkSecretRequested`); responses and cancellations pass them back.
 contract EnclaveRegistry is
     IEnclaveRegistry,
     AccessControlDefaultAdminRules,
-    Pausable,
     ReentrancyGuardTransient,
     EIP712,
-    Nonces
+    Nonces,
+    Pausable
 {
     /// @notice May grant and revoke sequencers, revoke enclaves and reassign operators.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
-    /// @notice May pause and unpause.
+    /// @notice May pause and unpause (the guardian).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @notice May initialize the network secret, once (the call renounces the role).
+    /// @notice May initialize the network secret, once; renounced by that call.
     bytes32 public constant GENESIS_ROLE = keccak256("GENESIS_ROLE");
     /// @notice EIP-712 type hash of a secret response.
     bytes32 public constant SECRET_RESPONSE_TYPEHASH =
@@ -48,14 +51,21 @@ contract EnclaveRegistry is
     /// 16-byte nonce and 16-byte tag) encryption of the 32-byte secret: 65 + 16 + 16 + 32.
     uint256 public constant ENCRYPTED_SECRET_LENGTH = 129;
 
+    /// @dev Stored in place of a request's commitment once it is cancelled (answered requests hold 0).
+    bytes32 private constant CANCELLED = bytes32(uint256(1));
+
     /// @notice State of an enclave, one storage slot.
     /// @param operator Account that pays for and is paid for the enclave (bounties, rewards).
+    /// @param attestedAt Unix time the enclave became attested.
+    /// @param measurementId The registry's id of the measurement it was attested under
+    /// (`enclaveMeasurement` gives the measurement).
     struct Enclave {
         address operator;
         bool attested;
         bool sequencer;
         bool revoked;
-        uint64 attestedAt;
+        uint40 attestedAt;
+        uint32 measurementId;
     }
 
     /// @notice Status of a secret request.
@@ -66,24 +76,35 @@ contract EnclaveRegistry is
         Cancelled
     }
 
-    /// @notice A request for the network secret.
+    /// @notice The fields of a secret request. Only their hash is stored; `NetworkSecretRequested` emits
+    /// them and `respondNetworkSecret`/`cancelSecretRequest` take them back.
+    /// @param enclaveId The requesting enclave.
+    /// @param payer Who paid the bounty (refunded on cancellation; the enclave's operator if it has none).
+    /// @param createdAt Unix time of the request.
+    /// @param measurement The measurement the report attests (must still be allowed at the response).
+    /// @param expiresAt Expiry of the report (must not have passed at the response).
     struct SecretRequest {
         address enclaveId;
-        uint96 bounty;
         address payer;
+        uint96 bounty;
         uint64 createdAt;
-        RequestStatus status;
+        bytes32 measurement;
+        uint64 expiresAt;
     }
 
     /// @notice Emitted once, when the genesis enclave creates the network secret.
     event NetworkSecretInitialized(address indexed enclaveId, bytes32 secretCommitment);
     /// @notice Emitted when an attested enclave asks for the network secret; `bounty` goes to the first
-    /// valid responder.
+    /// valid responder. The fields after `bounty` complete the request's `SecretRequest`.
     event NetworkSecretRequested(
         uint256 indexed requestId,
         address indexed enclaveId,
         bytes enclavePubKey,
-        uint256 bounty
+        uint256 bounty,
+        address payer,
+        uint64 createdAt,
+        bytes32 measurement,
+        uint64 expiresAt
     );
     /// @notice Emitted when `responder` answered request `requestId`; `requester` is now attested.
     /// `encryptedSecret` is the secret encrypted to the requester's key.
@@ -103,7 +124,7 @@ contract EnclaveRegistry is
     event SequencerGranted(address indexed enclaveId);
     /// @notice Emitted when `enclaveId` may no longer sign rollups.
     event SequencerRevoked(address indexed enclaveId);
-    /// @notice Emitted when the operator of `enclaveId` changes.
+    /// @notice Emitted when the operator of `enclaveId` changes, including its first assignment.
     event EnclaveOperatorSet(address indexed enclaveId, address indexed operator);
     /// @notice Emitted when the attestation verifier changes.
     event AttestationVerifierSet(address indexed verifier);
@@ -118,7 +139,7 @@ contract EnclaveRegistry is
     error EnclaveAlreadyAttested(address enclaveId);
     /// @notice `enclaveId` was revoked.
     error EnclaveIsRevoked(address enclaveId);
-    /// @notice `enclaveId` is not attested.
+    /// @notice `enclaveId` is not attested (or its measurement is no longer allowed).
     error EnclaveNotAttested(address enclaveId);
     /// @notice `enclaveId` is not a sequencer.
     error NotSequencer(address enclaveId);
@@ -126,8 +147,14 @@ contract EnclaveRegistry is
     error UnknownRequest(uint256 requestId);
     /// @notice Request `requestId` is answered or cancelled.
     error RequestNotOpen(uint256 requestId);
+    /// @notice The fields given are not those of request `requestId`.
+    error RequestMismatch(uint256 requestId);
     /// @notice Request `requestId` may be cancelled only from `cancellableAt`.
     error RequestNotExpired(uint256 requestId, uint256 cancellableAt);
+    /// @notice The requester's report expired at `expiresAt`, before the response.
+    error ReportExpired(uint64 expiresAt);
+    /// @notice The requester's measurement is no longer allowed by the verifier.
+    error MeasurementNotAllowed(bytes32 measurement);
     /// @notice The encrypted secret is `length` bytes, not `ENCRYPTED_SECRET_LENGTH`.
     error InvalidEncryptedSecretLength(uint256 length);
     /// @notice The response signature is malformed.
@@ -136,24 +163,32 @@ contract EnclaveRegistry is
     error NotSignedByEnclave(address enclaveId, address signer);
     /// @notice The bounty does not fit in 96 bits.
     error BountyTooLarge(uint256 bounty);
+    /// @notice The timeout does not fit in 32 bits.
+    error SecretRequestTimeoutTooLarge(uint64 timeout);
     /// @notice A zero address or a zero value where one is required.
     error ZeroValue();
 
+    // One slot with Pausable's flag, read by every request, response and cancellation.
+    /// @notice The attestation verifier.
     IAttestationVerifier public attestationVerifier;
+    /// @notice Number of secret requests made so far; request ids are 1..requestCount.
+    uint48 public requestCount;
+    uint32 private _secretRequestTimeout;
+    bool private _secretInitialized;
+
     /// @notice Commitment (hash) to the network secret, set by the genesis enclave.
     bytes32 public secretCommitment;
-    /// @notice Seconds after which an unanswered request may be cancelled.
-    uint64 public secretRequestTimeout;
-    /// @notice Number of secret requests made so far; request ids are 1..requestCount.
-    uint64 public requestCount;
+    uint32 private _measurementCount;
 
     mapping(address enclaveId => Enclave) private _enclaves;
-    mapping(uint256 requestId => SecretRequest) private _requests;
+    mapping(uint256 requestId => bytes32 commitment) private _requests;
+    mapping(bytes32 measurement => uint32 id) private _measurementIds;
+    mapping(uint32 id => bytes32 measurement) private _measurements;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and ENCLAVE_ADMIN_ROLE (in a deployment: the timelock).
-    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps) and ENCLAVE_ADMIN_ROLE.
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
     /// @param guardian Receives PAUSER_ROLE.
-    /// @param initializer Receives GENESIS_ROLE (initializes the network secret once).
+    /// @param initializer Receives GENESIS_ROLE: may call `initializeNetworkSecret`, once.
     /// @param verifier The attestation verifier.
     /// @param requestTimeout Seconds after which an unanswered secret request can be cancelled.
     constructor(
@@ -163,128 +198,147 @@ contract EnclaveRegistry is
         address initializer,
         IAttestationVerifier verifier,
         uint64 requestTimeout
-    ) EIP712("VeilnetEnclaveRegistry", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
-        if (
-            guardian == address(0) ||
-            initializer == address(0) ||
-            address(verifier) == address(0) ||
-            requestTimeout == 0
-        ) revert ZeroValue();
+    ) AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) EIP712("VeilnetEnclaveRegistry", "1") {
+        if (guardian == address(0) || initializer == address(0) || address(verifier) == address(0)) {
+            revert ZeroValue();
+        }
         _grantRole(ENCLAVE_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, guardian);
+        // Only its holder could hand GENESIS_ROLE on: the admin can neither initialize nor grant itself the role.
+        _setRoleAdmin(GENESIS_ROLE, GENESIS_ROLE);
         _grantRole(GENESIS_ROLE, initializer);
-        attestationVerifier = verifier;
-        secretRequestTimeout = requestTimeout;
-        emit AttestationVerifierSet(address(verifier));
-        emit SecretRequestTimeoutSet(requestTimeout);
+        _setAttestationVerifier(verifier);
+        _setSecretRequestTimeout(requestTimeout);
     }
 
     // ----------------------------------------------------------------------------------------------
     // Network secret
 
-    /// @notice Records the genesis enclave and the commitment to the network secret it created. Once.
-    /// The genesis enclave becomes attested and a sequencer; the caller becomes its operator.
+    /// @notice Records the genesis enclave and the commitment to the network secret it created. Once,
+    /// by the GENESIS_ROLE holder, which renounces the role. The genesis enclave becomes attested and a
+    /// sequencer; the caller becomes its operator.
     /// @param report Attestation report of the genesis enclave.
     /// @param commitment Commitment to the network secret (`keccak256(secret)` in Veilnet's enclave).
     function initializeNetworkSecret(
         bytes calldata report,
         bytes32 commitment
     ) external onlyRole(GENESIS_ROLE) whenNotPaused {
-        if (secretCommitment != bytes32(0)) revert NetworkSecretAlreadyInitialized();
+        if (_secretInitialized) revert NetworkSecretAlreadyInitialized();
         if (commitment == bytes32(0)) revert ZeroValue();
-        (address enclaveId, , ) = attestationVerifier.verify(report);
-        Enclave storage e = _enclaves[enclaveId];
-        if (e.revoked) revert EnclaveIsRevoked(enclaveId);
+        (address enclaveId, , bytes32 measurement) = attestationVerifier.verify(report);
+        if (_enclaves[enclaveId].revoked) revert EnclaveIsRevoked(enclaveId);
         secretCommitment = commitment;
-        e.operator = msg.sender;
-        e.attested = true;
-        e.sequencer = true;
-        e.attestedAt = uint64(block.timestamp);
+        _secretInitialized = true;
+        _enclaves[enclaveId] = Enclave({
+            operator: msg.sender,
+            attested: true,
+            sequencer: true,
+            revoked: false,
+            attestedAt: uint40(block.timestamp),
+            measurementId: _measurementId(measurement)
+        });
+        _revokeRole(GENESIS_ROLE, msg.sender);
         emit NetworkSecretInitialized(enclaveId, commitment);
+        emit EnclaveOperatorSet(enclaveId, msg.sender);
         emit EnclaveAttested(enclaveId, msg.sender);
         emit SequencerGranted(enclaveId);
-        _revokeRole(GENESIS_ROLE, msg.sender);
     }
 
     /// @notice Asks the attested enclaves for the network secret on behalf of the enclave `report`
-    /// attests. `msg.value` is the bounty for the first valid responder. The caller becomes the
-    /// enclave's operator and gets the bounty back if the request is cancelled.
+    /// attests. `msg.value` is the bounty for the first valid responder; the caller gets it back if the
+    /// request is cancelled, and becomes the enclave's operator when it is answered (if it has none).
+    /// Only a hash of the request is stored: keep the fields `NetworkSecretRequested` emits.
     /// @return requestId The id responders answer.
-    function requestNetworkSecret(
-        bytes calldata report
-    ) external payable whenNotPaused nonReentrant returns (uint256 requestId) {
-        if (secretCommitment == bytes32(0)) revert NetworkSecretNotInitialized();
+    function requestNetworkSecret(bytes calldata report) external payable whenNotPaused returns (uint256 requestId) {
+        if (!_secretInitialized) revert NetworkSecretNotInitialized();
         if (msg.value > type(uint96).max) revert BountyTooLarge(msg.value);
-        (address enclaveId, bytes memory pubKey, ) = attestationVerifier.verify(report);
-        Enclave storage e = _enclaves[enclaveId];
+        (address enclaveId, bytes memory pubKey, bytes32 measurement, uint64 expiresAt) = attestationVerifier
+            .verifyWithExpiry(report);
+        Enclave memory e = _enclaves[enclaveId];
         if (e.revoked) revert EnclaveIsRevoked(enclaveId);
         if (e.attested) revert EnclaveAlreadyAttested(enclaveId);
-        if (e.operator == address(0)) e.operator = msg.sender;
-
         requestId = ++requestCount;
-        _requests[requestId] = SecretRequest({
+        SecretRequest memory r = SecretRequest({
             enclaveId: enclaveId,
-            bounty: uint96(msg.value),
             payer: msg.sender,
+            bounty: uint96(msg.value),
             createdAt: uint64(block.timestamp),
-            status: RequestStatus.Open
+            measurement: measurement,
+            expiresAt: expiresAt
         });
-        emit NetworkSecretRequested(requestId, enclaveId, pubKey, msg.value);
+        _requests[requestId] = keccak256(abi.encode(requestId, r));
+        emit NetworkSecretRequested(
+            requestId,
+            enclaveId,
+            pubKey,
+            msg.value,
+            msg.sender,
+            r.createdAt,
+            measurement,
+            expiresAt
+        );
     }
 
-    /// @notice Answers request `requestId` with the network secret encrypted (ECIES) to the requester's
-    /// key. Any attested enclave may answer; `signature` is its EIP-712 signature over
-    /// `(requestId, keccak256(encryptedSecret))`. The first valid answer makes the requester attested and
-    /// pays the bounty to the responding enclave's operator.
+    /// @notice Answers request `requestId` (whose fields are `request`) with the network secret
+    /// encrypted (ECIES) to the requester's key. Any attested enclave may answer; `signature` is its
+    /// EIP-712 signature over `(requestId, keccak256(encryptedSecret))`. The requester's attestation is
+    /// checked again: its report must not have expired and its measurement must still be allowed. The
+    /// first valid answer makes the requester attested and pays the bounty to the responding enclave's
+    /// operator.
     function respondNetworkSecret(
         uint256 requestId,
+        SecretRequest calldata request,
         bytes calldata encryptedSecret,
         bytes calldata signature
     ) external whenNotPaused nonReentrant {
         if (encryptedSecret.length != ENCRYPTED_SECRET_LENGTH) {
             revert InvalidEncryptedSecretLength(encryptedSecret.length);
         }
-        SecretRequest storage r = _requests[requestId];
-        if (r.status != RequestStatus.Open) {
-            if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
-            revert RequestNotOpen(requestId);
-        }
+        _closeRequest(requestId, request, bytes32(0));
+        // slither-disable-next-line timestamp
+        if (request.expiresAt < block.timestamp) revert ReportExpired(request.expiresAt);
+        IAttestationVerifier verifier = attestationVerifier;
+        if (!verifier.isMeasurementAllowed(request.measurement)) revert MeasurementNotAllowed(request.measurement);
+
         address responder = _recover(
             keccak256(abi.encode(SECRET_RESPONSE_TYPEHASH, requestId, keccak256(encryptedSecret))),
             signature
         );
-        Enclave storage responding = _enclaves[responder];
-        if (!responding.attested || responding.revoked) revert EnclaveNotAttested(responder);
+        Enclave memory responding = _enclaves[responder];
+        if (!_isLive(verifier, responding)) revert EnclaveNotAttested(responder);
 
-        address requester = r.enclaveId;
-        Enclave storage requesting = _enclaves[requester];
+        address requester = request.enclaveId;
+        Enclave memory requesting = _enclaves[requester];
         if (requesting.revoked) revert EnclaveIsRevoked(requester);
         if (requesting.attested) revert EnclaveAlreadyAttested(requester);
+        address operator = requesting.operator;
+        bool firstOperator = operator == address(0);
+        if (firstOperator) operator = request.payer;
+        _enclaves[requester] = Enclave({
+            operator: operator,
+            attested: true,
+            sequencer: false,
+            revoked: false,
+            attestedAt: uint40(block.timestamp),
+            measurementId: _measurementId(request.measurement)
+        });
 
-        uint256 bounty = r.bounty;
-        r.status = RequestStatus.Answered;
-        requesting.attested = true;
-        requesting.attestedAt = uint64(block.timestamp);
         emit NetworkSecretResponded(requestId, responder, requester, encryptedSecret);
-        emit EnclaveAttested(requester, requesting.operator);
-        if (bounty != 0) Address.sendValue(payable(responding.operator), bounty);
+        if (firstOperator) emit EnclaveOperatorSet(requester, operator);
+        emit EnclaveAttested(requester, operator);
+        if (request.bounty != 0) Address.sendValue(payable(responding.operator), request.bounty);
     }
 
-    /// @notice Cancels an unanswered request once `secretRequestTimeout` has passed since it was made
-    /// and refunds the bounty to whoever paid it. Anyone may call.
-    function cancelSecretRequest(uint256 requestId) external whenNotPaused nonReentrant {
-        SecretRequest storage r = _requests[requestId];
-        if (r.status != RequestStatus.Open) {
-            if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
-            revert RequestNotOpen(requestId);
-        }
-        uint256 cancellableAt = uint256(r.createdAt) + secretRequestTimeout;
+    /// @notice Cancels unanswered request `requestId` (whose fields are `request`) once
+    /// `secretRequestTimeout` has passed since it was made and refunds the bounty to whoever paid it.
+    /// Anyone may call, also while paused: refunds cannot be frozen.
+    function cancelSecretRequest(uint256 requestId, SecretRequest calldata request) external nonReentrant {
+        _closeRequest(requestId, request, CANCELLED);
+        uint256 cancellableAt = uint256(request.createdAt) + _secretRequestTimeout;
         // slither-disable-next-line timestamp
         if (block.timestamp < cancellableAt) revert RequestNotExpired(requestId, cancellableAt);
-        uint256 refund = r.bounty;
-        r.status = RequestStatus.Cancelled;
-        emit SecretRequestCancelled(requestId, refund);
-        if (refund != 0) Address.sendValue(payable(r.payer), refund);
+        emit SecretRequestCancelled(requestId, request.bounty);
+        if (request.bounty != 0) Address.sendValue(payable(request.payer), request.bounty);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -293,7 +347,7 @@ contract EnclaveRegistry is
     /// @notice Lets attested enclave `enclaveId` sign rollups.
     function grantSequencer(address enclaveId) external onlyRole(ENCLAVE_ADMIN_ROLE) {
         Enclave storage e = _enclaves[enclaveId];
-        if (!e.attested || e.revoked) revert EnclaveNotAttested(enclaveId);
+        if (!_isLive(attestationVerifier, e)) revert EnclaveNotAttested(enclaveId);
         e.sequencer = true;
         emit SequencerGranted(enclaveId);
     }
@@ -340,26 +394,24 @@ contract EnclaveRegistry is
         emit EnclaveOperatorSet(enclaveId, operator);
     }
 
-    /// @notice Replaces the attestation verifier (e.g. with hardware DCAP verification).
+    /// @notice Replaces the attestation verifier (e.g. with hardware DCAP verification). Enclaves whose
+    /// measurement the new verifier does not allow stop counting as attested.
     function setAttestationVerifier(IAttestationVerifier verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(verifier) == address(0)) revert ZeroValue();
-        attestationVerifier = verifier;
-        emit AttestationVerifierSet(address(verifier));
+        _setAttestationVerifier(verifier);
     }
 
     /// @notice Sets the seconds after which an unanswered secret request may be cancelled.
     function setSecretRequestTimeout(uint64 timeout) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (timeout == 0) revert ZeroValue();
-        secretRequestTimeout = timeout;
-        emit SecretRequestTimeoutSet(timeout);
+        _setSecretRequestTimeout(timeout);
     }
 
-    /// @notice Stops requests, responses and cancellations.
+    /// @notice Stops the genesis initialization, requests and responses (not cancellations).
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
-    /// @notice Resumes requests, responses and cancellations.
+    /// @notice Resumes the genesis initialization, requests and responses.
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
     }
@@ -369,18 +421,23 @@ contract EnclaveRegistry is
 
     /// @inheritdoc IEnclaveRegistry
     function isAttested(address enclaveId) external view returns (bool) {
-        return _enclaves[enclaveId].attested;
+        return _isLive(attestationVerifier, _enclaves[enclaveId]);
     }
 
     /// @inheritdoc IEnclaveRegistry
     function isSequencer(address enclaveId) external view returns (bool) {
-        return _enclaves[enclaveId].sequencer;
+        Enclave memory e = _enclaves[enclaveId];
+        return e.sequencer && _isLive(attestationVerifier, e);
     }
 
     /// @inheritdoc IEnclaveRegistry
     function sequencerOperator(address enclaveId) external view returns (address) {
-        Enclave storage e = _enclaves[enclaveId];
-        if (!e.sequencer) revert NotSequencer(enclaveId);
+        Enclave memory e = _enclaves[enclaveId];
+        // A sequencer is attested and not revoked (revokeEnclave clears the flag): only the measurement
+        // is left to check.
+        if (!e.sequencer || !attestationVerifier.isMeasurementAllowed(_measurements[e.measurementId])) {
+            revert NotSequencer(enclaveId);
+        }
         return e.operator;
     }
 
@@ -389,9 +446,34 @@ contract EnclaveRegistry is
         return _enclaves[enclaveId];
     }
 
-    /// @notice The full record of request `requestId`.
-    function secretRequest(uint256 requestId) external view returns (SecretRequest memory) {
+    /// @notice The measurement `enclaveId` was attested under (zero when never attested).
+    function enclaveMeasurement(address enclaveId) external view returns (bytes32) {
+        return _measurements[_enclaves[enclaveId].measurementId];
+    }
+
+    /// @notice Seconds after which an unanswered secret request may be cancelled.
+    function secretRequestTimeout() external view returns (uint64) {
+        return _secretRequestTimeout;
+    }
+
+    /// @notice The status of request `requestId`.
+    function requestStatus(uint256 requestId) external view returns (RequestStatus) {
+        if (requestId == 0 || requestId > requestCount) return RequestStatus.None;
+        bytes32 stored = _requests[requestId];
+        if (stored == bytes32(0)) return RequestStatus.Answered;
+        if (stored == CANCELLED) return RequestStatus.Cancelled;
+        return RequestStatus.Open;
+    }
+
+    /// @notice What is stored for request `requestId`: the hash of its fields while open, 0 once answered
+    /// (or when unknown), 1 once cancelled.
+    function requestCommitment(uint256 requestId) external view returns (bytes32) {
         return _requests[requestId];
+    }
+
+    /// @notice The hash stored for open request `requestId` with fields `request`.
+    function hashSecretRequest(uint256 requestId, SecretRequest calldata request) public pure returns (bytes32) {
+        return keccak256(abi.encode(requestId, request));
     }
 
     /// @notice The EIP-712 digest an enclave signs to answer `requestId` with `encryptedSecret`.
@@ -400,9 +482,55 @@ contract EnclaveRegistry is
             _hashTypedDataV4(keccak256(abi.encode(SECRET_RESPONSE_TYPEHASH, requestId, keccak256(encryptedSecret))));
     }
 
+    // ----------------------------------------------------------------------------------------------
+    // Internals
+
+    /// @dev Checks that `request` is open request `requestId`, then stores `closed` in its place.
+    function _closeRequest(uint256 requestId, SecretRequest calldata request, bytes32 closed) private {
+        bytes32 stored = _requests[requestId];
+        if (stored == bytes32(0) || stored == CANCELLED) {
+            if (requestId == 0 || requestId > requestCount) revert UnknownRequest(requestId);
+            revert RequestNotOpen(requestId);
+        }
+        if (stored != hashSecretRequest(requestId, request)) revert RequestMismatch(requestId);
+        _requests[requestId] = closed;
+    }
+
+    /// @dev Attested, not revoked, and its measurement still allowed by `verifier`.
+    function _isLive(IAttestationVerifier verifier, Enclave memory e) private view returns (bool) {
+        return e.attested && !e.revoked && verifier.isMeasurementAllowed(_measurements[e.measurementId]);
+    }
+
+    /// @dev The id of `measurement`, assigned on first use.
+    function _measurementId(bytes32 measurement) private returns (uint32 id) {
+        id = _measurementIds[measurement];
+        if (id == 0) {
+            id = ++_measurementCount;
+            _measurementIds[measurement] = id;
+            _measurements[id] = measurement;
+        }
+    }
+
+    function _setAttestationVerifier(IAttestationVerifier verifier) private {
+        attestationVerifier = verifier;
+        emit AttestationVerifierSet(address(verifier));
+    }
+
+    function _setSecretRequestTimeout(uint64 timeout) private {
+        if (timeout == 0) revert ZeroValue();
+        if (timeout > type(uint32).max) revert SecretRequestTimeoutTooLarge(timeout);
+        _secretRequestTimeout = uint32(timeout);
+        emit SecretRequestTimeoutSet(timeout);
+    }
+
     function _recover(bytes32 structHash, bytes calldata signature) private view returns (address signer) {
         ECDSA.RecoverError err;
         (signer, err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
         if (err != ECDSA.RecoverError.NoError) revert InvalidSignature();
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert ZeroValue();
+        return account;
     }
 }

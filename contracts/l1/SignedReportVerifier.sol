@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {
-    AccessControlDefaultAdminRules
-} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+// solhint-disable-next-line max-line-length
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -14,7 +13,9 @@ import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 /// it (EIP-712) and the measurement it attests is on the owner-managed allow-list.
 /// @dev Trust boundary: this trusts the attestation service keys completely. It stands in for
 /// hardware (SGX/TDX DCAP) verification, which can replace it behind `IAttestationVerifier`.
-/// Report encoding: `abi.encode(AttestationReport report, bytes signature)`.
+/// Report encoding: `abi.encode(AttestationReport report, bytes signature)`. Decoding reads the
+/// calldata in place after bounds checks (no self-call), so a malformed report reverts with
+/// `MalformedReport`.
 contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
     /// @notice What the attestation service signs.
     /// @param enclavePubKey Uncompressed secp256k1 key of the enclave (65 bytes, 0x04 prefix).
@@ -54,11 +55,13 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     /// @notice `account` is the zero address.
     error ZeroAddress();
 
+    /// @notice Whether `service` may sign reports.
     mapping(address service => bool) public isAttestationService;
+    /// @inheritdoc IAttestationVerifier
     mapping(bytes32 measurement => bool) public isMeasurementAllowed;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and ATTESTATION_ADMIN_ROLE (in a deployment: the timelock).
-    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps) and ATTESTATION_ADMIN_ROLE.
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
     /// @param service First attestation service key.
     /// @param measurement First allowed measurement.
     constructor(
@@ -66,7 +69,7 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
         uint48 adminDelay,
         address service,
         bytes32 measurement
-    ) EIP712("VeilnetAttestation", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) EIP712("VeilnetAttestation", "1") {
         _grantRole(ATTESTATION_ADMIN_ROLE, admin);
         _setService(service, true);
         _setMeasurement(measurement, true);
@@ -77,7 +80,8 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
         _setService(service, allowed);
     }
 
-    /// @notice Adds `measurement` to or removes it from the allow-list.
+    /// @notice Adds `measurement` to or removes it from the allow-list. Removing it revokes the enclaves
+    /// attested under it at once (the EnclaveRegistry asks `isMeasurementAllowed` on every use).
     function setMeasurement(bytes32 measurement, bool allowed) external onlyRole(ATTESTATION_ADMIN_ROLE) {
         _setMeasurement(measurement, allowed);
     }
@@ -86,30 +90,23 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     function verify(
         bytes calldata report
     ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement) {
-        AttestationReport memory r;
-        bytes memory signature;
-        try this.decodeReport(report) returns (AttestationReport memory decoded, bytes memory sig) {
-            (r, signature) = (decoded, sig);
-        } catch {
-            revert MalformedReport();
-        }
-        enclaveId = enclaveAddress(r.enclavePubKey);
-        // slither-disable-next-line timestamp
-        if (r.expiresAt < block.timestamp) revert ReportExpired(r.expiresAt);
-        if (r.issuedAt > r.expiresAt) revert InvalidReportWindow(r.issuedAt, r.expiresAt);
-        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(reportDigest(r), signature);
-        if (err != ECDSA.RecoverError.NoError || !isAttestationService[signer]) {
-            revert UnknownAttestationService(signer);
-        }
-        if (!isMeasurementAllowed[r.measurement]) revert MeasurementNotAllowed(r.measurement);
-        return (enclaveId, r.enclavePubKey, r.measurement);
+        (enclaveId, enclavePubKey, measurement, ) = _verify(report);
     }
 
-    /// @notice Decodes a report; external so `verify` can turn a decoding failure into `MalformedReport`.
+    /// @inheritdoc IAttestationVerifier
+    function verifyWithExpiry(
+        bytes calldata report
+    ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement, uint64 expiresAt) {
+        return _verify(report);
+    }
+
+    /// @notice Decodes a report (reverts with `MalformedReport` when it is not one).
     function decodeReport(
         bytes calldata report
     ) external pure returns (AttestationReport memory r, bytes memory signature) {
-        (r, signature) = abi.decode(report, (AttestationReport, bytes));
+        (bytes calldata head, bytes calldata sig) = _split(report);
+        (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) = _fields(head);
+        return (AttestationReport(pubKey, measurement, issuedAt, expiresAt), sig);
     }
 
     /// @notice The EIP-712 digest the attestation service signs for `r`.
@@ -130,6 +127,63 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
             h := keccak256(add(pubKey, 0x21), 64)
         }
         return address(uint160(uint256(h)));
+    }
+
+    function _verify(
+        bytes calldata report
+    ) private view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement, uint64 expiresAt) {
+        (bytes calldata r, bytes calldata signature) = _split(report);
+        (bytes calldata pubKey, bytes32 m, uint64 issuedAt, uint64 expiry) = _fields(r);
+        enclaveId = enclaveAddress(pubKey);
+        // slither-disable-next-line timestamp
+        if (expiry < block.timestamp) revert ReportExpired(expiry);
+        if (issuedAt > expiry) revert InvalidReportWindow(issuedAt, expiry);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(
+            _digest(keccak256(pubKey), m, issuedAt, expiry),
+            signature
+        );
+        if (err != ECDSA.RecoverError.NoError || !isAttestationService[signer]) {
+            revert UnknownAttestationService(signer);
+        }
+        if (!isMeasurementAllowed[m]) revert MeasurementNotAllowed(m);
+        return (enclaveId, pubKey, m, expiry);
+    }
+
+    function _digest(bytes32 pubKeyHash, bytes32 m, uint64 issuedAt, uint64 expiresAt) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REPORT_TYPEHASH, pubKeyHash, m, issuedAt, expiresAt)));
+    }
+
+    /// @dev Splits `abi.encode(AttestationReport, bytes)` in place into the report's head (its four
+    /// words onwards) and the signature, checking every offset and length against the calldata bounds.
+    function _split(bytes calldata report) private pure returns (bytes calldata r, bytes calldata signature) {
+        if (report.length < 0x40) revert MalformedReport();
+        uint256 head = uint256(bytes32(report[0:0x20]));
+        if (head > report.length || report.length - head < 0x80) revert MalformedReport();
+        r = report[head:];
+        signature = _bytesAt(report, uint256(bytes32(report[0x20:0x40])));
+    }
+
+    /// @dev The fields of a report head; the two timestamps must fit 64 bits.
+    function _fields(
+        bytes calldata r
+    ) private pure returns (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) {
+        uint256 issued = uint256(bytes32(r[0x40:0x60]));
+        uint256 expires = uint256(bytes32(r[0x60:0x80]));
+        if (issued > type(uint64).max || expires > type(uint64).max) revert MalformedReport();
+        return (_bytesAt(r, uint256(bytes32(r[0:0x20]))), bytes32(r[0x20:0x40]), uint64(issued), uint64(expires));
+    }
+
+    /// @dev The ABI `bytes` at `offset` of `data`, bounds checked.
+    function _bytesAt(bytes calldata data, uint256 offset) private pure returns (bytes calldata) {
+        if (offset > data.length || data.length - offset < 0x20) revert MalformedReport();
+        uint256 length = uint256(bytes32(data[offset:offset + 0x20]));
+        if (length > data.length - offset - 0x20) revert MalformedReport();
+        return data[offset + 0x20:offset + 0x20 + length];
+    }
+
+    function _nonZero(address account) private pure returns (address) {
+        if (account == address(0)) revert ZeroAddress();
+        return account;
     }
 
     function _setService(address service, bool allowed) private {

@@ -30,6 +30,8 @@ contract L2MessageBus is AccessControl {
     event L1MessageDelivered(uint64 indexed sequence, address indexed l1Sender, address indexed receiver);
     /// @notice Emitted when the receiver of L1 message `sequence` failed; retry with `retryL1Message`.
     event L1MessageFailed(uint64 indexed sequence, bytes32 indexed messageHash, bytes reason);
+    /// @notice Emitted when a retry of failed L1 message `sequence` succeeded; it is no longer retryable.
+    event L1MessageRetried(uint64 indexed sequence, bytes32 indexed messageHash, address indexed receiver);
     /// @notice Emitted when L1 sender `l1Sender`'s messages go to `receiver`.
     event ReceiverSet(address indexed l1Sender, address indexed receiver);
 
@@ -89,7 +91,9 @@ contract L2MessageBus is AccessControl {
         bytes32 h = keccak256(abi.encode(message));
         if (!failedL1Messages[h]) revert L1MessageNotRetryable(h);
         failedL1Messages[h] = false;
-        IL1MessageReceiver(receivers[message.sender]).onL1Message(message);
+        address receiver = receivers[message.sender];
+        IL1MessageReceiver(receiver).onL1Message(message);
+        emit L1MessageRetried(message.sequence, h, receiver);
     }
 
     /// @notice Sends the messages of L1 contract `l1Sender` to L2 contract `receiver`.

@@ -23,6 +23,7 @@ import {
   signAttestationReport,
 } from "../../protocol/attestation.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet, makeEnclave } from "../helpers/veilnet.js";
+import { govern } from "../helpers/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -248,7 +249,7 @@ describe("SignedReportVerifier", () => {
       await expect(v.verifier.verify(enclave.report))
         .to.be.revertedWithCustomError(v.verifier, "UnknownAttestationService")
         .withArgs(service.address);
-      await expect(v.verifier.setAttestationService(service.address, true))
+      await expect(govern(v, v.verifier, "setAttestationService", [service.address, true]))
         .to.emit(v.verifier, "AttestationServiceSet")
         .withArgs(service.address, true);
       expect(await v.verifier.isAttestationService(service.address)).to.equal(true);
@@ -259,7 +260,7 @@ describe("SignedReportVerifier", () => {
     it("removes a service whose reports are then rejected", async () => {
       const v = await networkHelpers.loadFixture(fixture);
       const enclave = await makeEnclave(v);
-      await expect(v.verifier.setAttestationService(v.attestationService.address, false))
+      await expect(govern(v, v.verifier, "setAttestationService", [v.attestationService.address, false]))
         .to.emit(v.verifier, "AttestationServiceSet")
         .withArgs(v.attestationService.address, false);
       await expect(v.verifier.verify(enclave.report))
@@ -269,10 +270,9 @@ describe("SignedReportVerifier", () => {
 
     it("rejects the zero address", async () => {
       const v = await networkHelpers.loadFixture(fixture);
-      await expect(v.verifier.setAttestationService(ethers.ZeroAddress, true)).to.be.revertedWithCustomError(
-        v.verifier,
-        "ZeroAddress",
-      );
+      await expect(
+        govern(v, v.verifier, "setAttestationService", [ethers.ZeroAddress, true]),
+      ).to.be.revertedWithCustomError(v.verifier, "ZeroAddress");
     });
   });
 
@@ -289,7 +289,7 @@ describe("SignedReportVerifier", () => {
     it("removing the measurement makes verify revert, also through the EnclaveRegistry", async () => {
       const v = await networkHelpers.loadFixture(fixture);
       const enclave = await makeEnclave(v);
-      await expect(v.verifier.setMeasurement(MEASUREMENT, false))
+      await expect(govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false]))
         .to.emit(v.verifier, "MeasurementSet")
         .withArgs(MEASUREMENT, false);
       expect(await v.verifier.isMeasurementAllowed(MEASUREMENT)).to.equal(false);
@@ -305,7 +305,7 @@ describe("SignedReportVerifier", () => {
       const v = await networkHelpers.loadFixture(fixture);
       const measurement = id("veilnet-enclave-v2");
       const enclave = await makeEnclave(v, { measurement });
-      await expect(v.verifier.setMeasurement(measurement, true))
+      await expect(govern(v, v.verifier, "setMeasurement", [measurement, true]))
         .to.emit(v.verifier, "MeasurementSet")
         .withArgs(measurement, true);
       const [enclaveId, , returned] = await v.verifier.verify(enclave.report);

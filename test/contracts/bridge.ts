@@ -24,6 +24,7 @@ import {
   submitRollup,
   withdrawalMessages,
 } from "../helpers/veilnet.js";
+import { govern } from "../helpers/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -220,21 +221,25 @@ describe("Bridge", () => {
       await expect(v.bridge.connect(alice).depositERC20(tokenAddress, 10n, bob.address))
         .to.be.revertedWithCustomError(v.bridge, "TokenNotRegistered")
         .withArgs(tokenAddress);
-      await expect(v.bridge.pauseToken(tokenAddress))
+      await expect(govern(v, v.bridge, "pauseToken", [tokenAddress]))
         .to.be.revertedWithCustomError(v.bridge, "TokenNotRegistered")
         .withArgs(tokenAddress);
-      await expect(v.bridge.unpauseToken(tokenAddress))
+      await expect(govern(v, v.bridge, "unpauseToken", [tokenAddress]))
         .to.be.revertedWithCustomError(v.bridge, "TokenNotRegistered")
         .withArgs(tokenAddress);
 
       await (await v.bridge.registerToken(tokenAddress)).wait();
-      await expect(v.bridge.pauseToken(tokenAddress)).to.emit(v.bridge, "TokenPaused").withArgs(tokenAddress);
+      await expect(govern(v, v.bridge, "pauseToken", [tokenAddress]))
+        .to.emit(v.bridge, "TokenPaused")
+        .withArgs(tokenAddress);
       expect(await v.bridge.tokenInfo(tokenAddress)).to.deep.equal([true, true]);
       await expect(v.bridge.connect(alice).depositERC20(tokenAddress, 10n, bob.address))
         .to.be.revertedWithCustomError(v.bridge, "TokenIsPaused")
         .withArgs(tokenAddress);
 
-      await expect(v.bridge.unpauseToken(tokenAddress)).to.emit(v.bridge, "TokenUnpaused").withArgs(tokenAddress);
+      await expect(govern(v, v.bridge, "unpauseToken", [tokenAddress]))
+        .to.emit(v.bridge, "TokenUnpaused")
+        .withArgs(tokenAddress);
       expect(await v.bridge.tokenInfo(tokenAddress)).to.deep.equal([true, false]);
       await expect(v.bridge.connect(alice).depositERC20(tokenAddress, 10n, bob.address)).to.changeTokenBalances(
         ethers,
@@ -277,6 +282,36 @@ describe("Bridge", () => {
       await expect(
         v.bridge.connect(alice).depositNative(bob.address, { value: MESSAGE_FEE - 1n }),
       ).to.be.revertedWithCustomError(v.bridge, "ZeroAmount");
+      await feeVaultInvariant(v);
+    });
+
+    it("issue 10: a fee raised between signing and inclusion cannot lower the credit of depositNativeWithMaxFee", async () => {
+      const { v, alice, bob, bridgeAddress } = await networkHelpers.loadFixture(feeFixture);
+      const amount = parseEther("1");
+      // alice signs for the fee she sees; the fee is raised before her transaction is included
+      const seen = await v.messageBus.messageFee();
+      await (await govern(v, v.messageBus, "setMessageFee", [seen * 10n])).wait();
+      // unbounded: the raise silently comes out of the credit
+      await expect(v.bridge.connect(alice).depositNative(bob.address, { value: amount + seen }))
+        .to.emit(v.bridge, "DepositInitiated")
+        .withArgs(ZeroAddress, alice.address, bob.address, amount + seen - seen * 10n, 0n);
+      // bounded: refused, nothing moves
+      await expect(v.bridge.connect(alice).depositNativeWithMaxFee(bob.address, seen, { value: amount + seen }))
+        .to.be.revertedWithCustomError(v.bridge, "FeeAboveMax")
+        .withArgs(seen * 10n, seen);
+      // within the bound it credits msg.value minus the fee in force
+      await (await govern(v, v.messageBus, "setMessageFee", [seen])).wait();
+      const tx = v.bridge.connect(alice).depositNativeWithMaxFee(bob.address, seen, { value: amount + seen });
+      await expect(tx).to.changeEtherBalances(
+        ethers,
+        [alice, bridgeAddress, v.feeVault],
+        [-(amount + seen), amount, seen],
+      );
+      await expect(tx)
+        .to.emit(v.bridge, "DepositInitiated")
+        .withArgs(ZeroAddress, alice.address, bob.address, amount, 1n);
+      // (depositERC20 is bounded already: msg.value must equal the fee, so a raised fee reverts with
+      // IncorrectFee; see the next test)
       await feeVaultInvariant(v);
     });
 
@@ -345,7 +380,9 @@ describe("Bridge", () => {
           registrationPayload(feeTokenAddress, "Fee Token", "FEE", 18),
           1n,
         );
-      expect(await v.bridge.registeredTokens()).to.deep.equal([tokenAddress, feeTokenAddress]);
+      // The token list is the TokenRegistered events (veil:status reads them), not storage.
+      const listed = await v.bridge.queryFilter(v.bridge.filters.TokenRegistered());
+      expect(listed.map((e) => e.args.token)).to.deep.equal([tokenAddress, feeTokenAddress]);
     });
 
     it("reads bytes32 metadata and defaults decimals to 18", async () => {
@@ -379,7 +416,9 @@ describe("Bridge", () => {
       await expect(v.bridge.connect(alice).registerToken(ZeroAddress))
         .to.be.revertedWithCustomError(v.bridge, "NotAContract")
         .withArgs(ZeroAddress);
-      expect(await v.bridge.registeredTokens()).to.deep.equal([tokenAddress]);
+      expect((await v.bridge.queryFilter(v.bridge.filters.TokenRegistered())).map((e) => e.args.token)).to.deep.equal([
+        tokenAddress,
+      ]);
       expect(await v.messageBus.nextSequence()).to.equal(1n);
     });
 
@@ -391,7 +430,7 @@ describe("Bridge", () => {
         .to.be.revertedWithCustomError(v.bridge, "RegistrationRestricted")
         .withArgs(v.stranger.address);
 
-      await (await v.bridge.grantRole(TOKEN_ADMIN_ROLE, alice.address)).wait();
+      await (await govern(v, v.bridge, "grantRole", [TOKEN_ADMIN_ROLE, alice.address])).wait();
       await expect(v.bridge.connect(alice).registerToken(tokenAddress))
         .to.emit(v.bridge, "TokenRegistered")
         .withArgs(tokenAddress, "Test Token", "TT", 6n);
@@ -400,7 +439,7 @@ describe("Bridge", () => {
       await expect(v.bridge.connect(v.stranger).setPermissionlessRegistration(true))
         .to.be.revertedWithCustomError(v.bridge, "AccessControlUnauthorizedAccount")
         .withArgs(v.stranger.address, DEFAULT_ADMIN_ROLE);
-      await expect(v.bridge.setPermissionlessRegistration(true))
+      await expect(govern(v, v.bridge, "setPermissionlessRegistration", [true]))
         .to.emit(v.bridge, "PermissionlessRegistrationSet")
         .withArgs(true);
       const feeTokenAddress = await feeToken.getAddress();
@@ -570,7 +609,7 @@ describe("Bridge", () => {
       const msgs = await withdrawalMessages(v, [{ token: tokenAddress, to: bob.address, amount: 5_000n }]);
       const { tree, root } = await provenRollup(f, msgs);
       const leaf = messageLeaf(msgs[0]);
-      await (await v.bridge.pauseToken(tokenAddress)).wait();
+      await (await govern(v, v.bridge, "pauseToken", [tokenAddress])).wait();
 
       const relay = v.messenger.relayMessageWithProof(msgs[0], tree.proof(0), root);
       await expect(relay).to.changeTokenBalances(ethers, token, [bridgeAddress, bob], [0n, 0n]);
@@ -584,7 +623,7 @@ describe("Bridge", () => {
         .withArgs(tokenAddress);
       expect(await v.messenger.failedMessages(leaf)).to.equal(true);
 
-      await (await v.bridge.unpauseToken(tokenAddress)).wait();
+      await (await govern(v, v.bridge, "unpauseToken", [tokenAddress])).wait();
       const retry = v.messenger.retryMessage(msgs[0]);
       await expect(retry).to.changeTokenBalances(ethers, token, [bridgeAddress, bob], [-5_000n, 5_000n]);
       await expect(retry)
@@ -616,7 +655,7 @@ describe("Bridge", () => {
           .withArgs(v.stranger.address, role);
       }
       // Holding TOKEN_ADMIN_ROLE is enough to pause a token, not the bridge.
-      await (await v.bridge.grantRole(TOKEN_ADMIN_ROLE, v.stranger.address)).wait();
+      await (await govern(v, v.bridge, "grantRole", [TOKEN_ADMIN_ROLE, v.stranger.address])).wait();
       await expect(s.pauseToken(tokenAddress)).to.emit(v.bridge, "TokenPaused").withArgs(tokenAddress);
       await expect(s.pause())
         .to.be.revertedWithCustomError(v.bridge, "AccessControlUnauthorizedAccount")
@@ -642,7 +681,7 @@ describe("Bridge", () => {
         "EnforcedPause",
       );
       // Token administration still works while paused.
-      await expect(v.bridge.pauseToken(await feeToken.getAddress())).to.emit(v.bridge, "TokenPaused");
+      await expect(govern(v, v.bridge, "pauseToken", [await feeToken.getAddress()])).to.emit(v.bridge, "TokenPaused");
 
       await expect(v.bridge.unpause()).to.emit(v.bridge, "Unpaused").withArgs(v.admin.address);
       await expect(v.bridge.connect(alice).depositNative(bob.address, { value: 1n })).to.changeEtherBalances(

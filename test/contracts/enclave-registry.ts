@@ -14,6 +14,7 @@ import {
   randomBytes,
   recoverAddress,
 } from "ethers";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { network } from "hardhat";
 
 import { type EnclaveIdentity, attestationDomain, signAttestationReport } from "../../protocol/attestation.js";
@@ -37,6 +38,8 @@ import {
   makeEnclave,
   secretResponse,
 } from "../helpers/veilnet.js";
+import { govern } from "../helpers/governance.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -95,7 +98,9 @@ async function respond(
   secret: string,
 ): Promise<ContractTransactionResponse> {
   const { encryptedSecret, signature } = await secretResponse(v, responder, requestId, requester.publicKey, secret);
-  const tx = await v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, signature);
+  const tx = await v.enclaveRegistry
+    .connect(v.stranger)
+    .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
   await tx.wait();
   return tx;
 }
@@ -172,38 +177,47 @@ describe("EnclaveRegistry", () => {
       expect(record.attestedAt).to.equal(await latestTimestamp());
     });
 
-    it("makes the calling admin the operator (not a fixed account)", async () => {
+    it("is the initializer's alone, once: the call renounces GENESIS_ROLE and the admin cannot grant it", async () => {
       const v = await networkHelpers.loadFixture(deployed);
       const [otherAdmin] = v.users;
-      await (await v.enclaveRegistry.grantRole(await v.enclaveRegistry.DEFAULT_ADMIN_ROLE(), otherAdmin)).wait();
+      const role = await v.enclaveRegistry.GENESIS_ROLE();
+      expect(await v.enclaveRegistry.hasRole(role, v.admin.address)).to.equal(true);
+      expect(await v.enclaveRegistry.getRoleAdmin(role)).to.equal(role);
       const genesis = await makeEnclave(v);
-      await expect(v.enclaveRegistry.connect(otherAdmin).initializeNetworkSecret(genesis.report, id("s")))
-        .to.emit(v.enclaveRegistry, "EnclaveAttested")
-        .withArgs(genesis.address, otherAdmin.address);
-      expect(await v.enclaveRegistry.sequencerOperator(genesis.address)).to.equal(otherAdmin.address);
+      await expect(v.enclaveRegistry.initializeNetworkSecret(genesis.report, id("s")))
+        .to.emit(v.enclaveRegistry, "RoleRevoked")
+        .withArgs(role, v.admin.address, v.admin.address)
+        .and.to.emit(v.enclaveRegistry, "EnclaveOperatorSet")
+        .withArgs(genesis.address, v.admin.address);
+      expect(await v.enclaveRegistry.hasRole(role, v.admin.address)).to.equal(false);
+      // DEFAULT_ADMIN_ROLE cannot hand the role out again (it is its own admin)
+      await expect(govern(v, v.enclaveRegistry, "grantRole", [role, otherAdmin.address]))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "AccessControlUnauthorizedAccount")
+        .withArgs(v.admin.address, role);
     });
 
     it("can be done only once", async () => {
       const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
       const commitment = await v.enclaveRegistry.secretCommitment();
       const other = await makeEnclave(v);
+      // the initializer renounced GENESIS_ROLE: nobody holds it any more
       await expect(
         v.enclaveRegistry.initializeNetworkSecret(other.report, id("another secret")),
-      ).to.be.revertedWithCustomError(v.enclaveRegistry, "NetworkSecretAlreadyInitialized");
+      ).to.be.revertedWithCustomError(v.enclaveRegistry, "AccessControlUnauthorizedAccount");
       await expect(v.enclaveRegistry.initializeNetworkSecret(genesis.report, commitment)).to.be.revertedWithCustomError(
         v.enclaveRegistry,
-        "NetworkSecretAlreadyInitialized",
+        "AccessControlUnauthorizedAccount",
       );
       expect(await v.enclaveRegistry.secretCommitment()).to.equal(commitment);
       expect(await v.enclaveRegistry.isAttested(other.address)).to.equal(false);
     });
 
-    it("rejects a caller without DEFAULT_ADMIN_ROLE", async () => {
+    it("rejects a caller without GENESIS_ROLE", async () => {
       const v = await networkHelpers.loadFixture(deployed);
       const genesis = await makeEnclave(v);
       await expect(v.enclaveRegistry.connect(v.stranger).initializeNetworkSecret(genesis.report, id("s")))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "AccessControlUnauthorizedAccount")
-        .withArgs(v.stranger.address, await v.enclaveRegistry.DEFAULT_ADMIN_ROLE());
+        .withArgs(v.stranger.address, await v.enclaveRegistry.GENESIS_ROLE());
       expect(await v.enclaveRegistry.secretCommitment()).to.equal(ethers.ZeroHash);
     });
 
@@ -223,7 +237,7 @@ describe("EnclaveRegistry", () => {
     it("rejects a revoked genesis enclave", async () => {
       const v = await networkHelpers.loadFixture(deployed);
       const genesis = await makeEnclave(v);
-      await (await v.enclaveRegistry.revokeEnclave(genesis.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [genesis.address])).wait();
       await expect(v.enclaveRegistry.initializeNetworkSecret(genesis.report, id("s")))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(genesis.address);
@@ -240,19 +254,25 @@ describe("EnclaveRegistry", () => {
       await expect(tx).to.changeEtherBalances(ethers, [payer, registry], [-BOUNTY, BOUNTY]);
       await expect(tx)
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(1n, enclave.address, enclave.publicKey, BOUNTY);
+        .withArgs(1n, enclave.address, enclave.publicKey, BOUNTY, anyValue, anyValue, anyValue, anyValue);
       expect(await v.enclaveRegistry.requestCount()).to.equal(1n);
-      const stored = await v.enclaveRegistry.secretRequest(1n);
+      const stored = { ...(await requestFields(v, 1n)), status: await v.enclaveRegistry.requestStatus(1n) };
       expect(stored.enclaveId).to.equal(enclave.address);
       expect(stored.bounty).to.equal(BOUNTY);
       expect(stored.payer).to.equal(payer.address);
       expect(stored.createdAt).to.equal(await latestTimestamp());
       expect(stored.status).to.equal(Status.Open);
-      expect((await v.enclaveRegistry.enclave(enclave.address)).operator).to.equal(payer.address);
+      expect(stored.measurement).to.equal(MEASUREMENT);
+      // only a hash of the fields is stored
+      expect(await v.enclaveRegistry.requestCommitment(1n)).to.equal(
+        await v.enclaveRegistry.hashSecretRequest(1n, await requestFields(v, 1n)),
+      );
+      // the operator is assigned when a request is answered (EnclaveOperatorSet then)
+      expect((await v.enclaveRegistry.enclave(enclave.address)).operator).to.equal(ethers.ZeroAddress);
       expect(await v.enclaveRegistry.isAttested(enclave.address)).to.equal(false);
     });
 
-    it("numbers requests 1, 2, 3 and keeps the first payer as operator", async () => {
+    it("numbers requests 1, 2, 3; the payer of the answered one becomes the operator", async () => {
       const { v } = await networkHelpers.loadFixture(withGenesis);
       const [first, second] = v.users;
       const a = await makeEnclave(v);
@@ -261,9 +281,9 @@ describe("EnclaveRegistry", () => {
       expect(await request(v, second, b, 0n)).to.equal(2n);
       await expect(v.enclaveRegistry.connect(second).requestNetworkSecret(a.report, { value: 5n }))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(3n, a.address, a.publicKey, 5n);
-      expect((await v.enclaveRegistry.enclave(a.address)).operator).to.equal(first.address);
-      expect((await v.enclaveRegistry.secretRequest(3n)).payer).to.equal(second.address);
+        .withArgs(3n, a.address, a.publicKey, 5n, anyValue, anyValue, anyValue, anyValue);
+      expect((await requestFields(v, 3n)).payer).to.equal(second.address);
+      expect((await v.enclaveRegistry.enclave(a.address)).operator).to.equal(ethers.ZeroAddress);
     });
 
     it("is refused before the secret is initialized", async () => {
@@ -287,7 +307,7 @@ describe("EnclaveRegistry", () => {
     it("is refused for a revoked enclave", async () => {
       const { v } = await networkHelpers.loadFixture(withGenesis);
       const enclave = await makeEnclave(v);
-      await (await v.enclaveRegistry.revokeEnclave(enclave.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [enclave.address])).wait();
       await expect(v.enclaveRegistry.requestNetworkSecret(enclave.report, { value: BOUNTY }))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(enclave.address);
@@ -342,7 +362,9 @@ describe("EnclaveRegistry", () => {
         requester.publicKey,
         genesis.secret,
       );
-      const tx = v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, signature);
+      const tx = v.enclaveRegistry
+        .connect(v.stranger)
+        .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
       // genesis is operated by the admin; the stranger only sends the transaction
       await expect(tx).to.changeEtherBalances(
         ethers,
@@ -356,7 +378,7 @@ describe("EnclaveRegistry", () => {
       expect(await v.enclaveRegistry.isAttested(requester.address)).to.equal(true);
       expect(await v.enclaveRegistry.isSequencer(requester.address)).to.equal(false);
       expect((await v.enclaveRegistry.enclave(requester.address)).attestedAt).to.equal(await latestTimestamp());
-      expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(Status.Answered);
+      expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(Status.Answered);
       await expect(v.enclaveRegistry.sequencerOperator(requester.address))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
         .withArgs(requester.address);
@@ -372,7 +394,9 @@ describe("EnclaveRegistry", () => {
         genesis.secret,
       );
       const receipt = await (
-        await v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, signature)
+        await v.enclaveRegistry
+          .connect(v.stranger)
+          .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature)
       ).wait();
       const events = receipt!.logs
         .map((log) => v.enclaveRegistry.interface.parseLog(log))
@@ -401,14 +425,18 @@ describe("EnclaveRegistry", () => {
         Promise.all([registry, v.admin.address, v.users[0].address].map((a) => ethers.provider.getBalance(a)));
       const before = await balances();
       await expect(
-        v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, late.encryptedSecret, late.signature),
+        v.enclaveRegistry
+          .connect(v.stranger)
+          .respondNetworkSecret(requestId, await requestFields(v, requestId), late.encryptedSecret, late.signature),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
       // the first responder cannot be paid twice either
       const again = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
       await expect(
-        v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, again.encryptedSecret, again.signature),
+        v.enclaveRegistry
+          .connect(v.stranger)
+          .respondNetworkSecret(requestId, await requestFields(v, requestId), again.encryptedSecret, again.signature),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
@@ -427,7 +455,9 @@ describe("EnclaveRegistry", () => {
         requester.publicKey,
         genesis.secret,
       );
-      const tx = v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, signature);
+      const tx = v.enclaveRegistry
+        .connect(v.stranger)
+        .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
       await expect(tx).to.changeEtherBalances(
         ethers,
         [memberOperator, await v.enclaveRegistry.getAddress(), v.admin],
@@ -471,7 +501,12 @@ describe("EnclaveRegistry", () => {
         genesis.secret,
       );
       await expect(
-        v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature),
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          encryptedSecret,
+          signature,
+        ),
       ).to.changeEtherBalances(ethers, [v.admin, await v.enclaveRegistry.getAddress()], [0n, 0n]);
       expect(await v.enclaveRegistry.isAttested(enclave.address)).to.equal(true);
     });
@@ -479,7 +514,7 @@ describe("EnclaveRegistry", () => {
     it("pays the operator set by setEnclaveOperator", async () => {
       const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       const payee = Wallet.createRandom().address;
-      await (await v.enclaveRegistry.setEnclaveOperator(genesis.address, payee)).wait();
+      await (await govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, payee])).wait();
       await expect(() => respond(v, genesis, requestId, requester, genesis.secret)).to.changeEtherBalances(
         ethers,
         [payee, v.admin],
@@ -492,12 +527,26 @@ describe("EnclaveRegistry", () => {
       const other = await makeEnclave(v);
       await request(v, v.users[2], other, BOUNTY);
       const forged = await secretResponse(v, other, requestId, requester.publicKey, genesis.secret);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, forged.encryptedSecret, forged.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          forged.encryptedSecret,
+          forged.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(other.address);
       // the requester cannot answer its own request either
       const own = await secretResponse(v, requester, requestId, requester.publicKey, genesis.secret);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, own.encryptedSecret, own.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          own.encryptedSecret,
+          own.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(requester.address);
       expect(await v.enclaveRegistry.isAttested(requester.address)).to.equal(false);
@@ -513,7 +562,14 @@ describe("EnclaveRegistry", () => {
         requestId,
         encryptedSecret,
       );
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          encryptedSecret,
+          signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(random.address);
     });
@@ -529,11 +585,18 @@ describe("EnclaveRegistry", () => {
       for (const substitute of substitutes) {
         const recovered = await recoveredResponder(v, requestId, substitute, signed.signature);
         expect(recovered).to.not.equal(genesis.address);
-        await expect(v.enclaveRegistry.respondNetworkSecret(requestId, substitute, signed.signature))
+        await expect(
+          v.enclaveRegistry.respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            substitute,
+            signed.signature,
+          ),
+        )
           .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
           .withArgs(recovered);
       }
-      expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(Status.Open);
+      expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(Status.Open);
     });
 
     it("rejects a valid signature made for a different request id", async () => {
@@ -544,7 +607,14 @@ describe("EnclaveRegistry", () => {
       const signed = await secretResponse(v, genesis, otherId, requester.publicKey, genesis.secret);
       const recovered = await recoveredResponder(v, requestId, signed.encryptedSecret, signed.signature);
       expect(recovered).to.not.equal(genesis.address);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, signed.encryptedSecret, signed.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          signed.encryptedSecret,
+          signed.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(recovered);
     });
@@ -560,7 +630,14 @@ describe("EnclaveRegistry", () => {
       );
       const recovered = await recoveredResponder(v, requestId, encryptedSecret, signature);
       expect(recovered).to.not.equal(genesis.address);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          encryptedSecret,
+          signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(recovered);
     });
@@ -594,12 +671,19 @@ describe("EnclaveRegistry", () => {
       ];
       for (const bad of malformed) {
         await expect(
-          v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, bad),
+          v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, bad),
           bad,
         ).to.be.revertedWithCustomError(v.enclaveRegistry, "InvalidSignature");
       }
       // the untouched signature still works
-      await (await v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature)).wait();
+      await (
+        await v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          encryptedSecret,
+          signature,
+        )
+      ).wait();
       expect(await v.enclaveRegistry.isAttested(requester.address)).to.equal(true);
     });
 
@@ -616,18 +700,28 @@ describe("EnclaveRegistry", () => {
       for (const bad of wrong) {
         // signed by the attested genesis enclave: only the length is wrong
         const signature = await signResponse(v, genesis, requestId, bad);
-        await expect(v.enclaveRegistry.respondNetworkSecret(requestId, bad, signature), bad)
+        await expect(
+          v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), bad, signature),
+          bad,
+        )
           .to.be.revertedWithCustomError(v.enclaveRegistry, "InvalidEncryptedSecretLength")
           .withArgs(BigInt(getBytes(bad).length));
       }
-      expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(Status.Open);
+      expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(Status.Open);
     });
 
     it("rejects an unknown request id", async () => {
       const { v, genesis, requester } = await networkHelpers.loadFixture(withOpenRequest);
       for (const unknown of [0n, 3n, 999n]) {
         const response = await secretResponse(v, genesis, unknown, requester.publicKey, genesis.secret);
-        await expect(v.enclaveRegistry.respondNetworkSecret(unknown, response.encryptedSecret, response.signature))
+        await expect(
+          v.enclaveRegistry.respondNetworkSecret(
+            unknown,
+            await requestFields(v, unknown),
+            response.encryptedSecret,
+            response.signature,
+          ),
+        )
           .to.be.revertedWithCustomError(v.enclaveRegistry, "UnknownRequest")
           .withArgs(unknown);
       }
@@ -638,66 +732,82 @@ describe("EnclaveRegistry", () => {
       const duplicate = await request(v, v.users[3], requester, BOUNTY);
       await respond(v, genesis, requestId, requester, genesis.secret);
       const response = await secretResponse(v, genesis, duplicate, requester.publicKey, genesis.secret);
-      await expect(v.enclaveRegistry.respondNetworkSecret(duplicate, response.encryptedSecret, response.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          duplicate,
+          await requestFields(v, duplicate),
+          response.encryptedSecret,
+          response.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveAlreadyAttested")
         .withArgs(requester.address);
       // its payer gets the bounty back after the timeout
       await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
-      await expect(v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(duplicate)).to.changeEtherBalances(
-        ethers,
-        [v.users[3], await v.enclaveRegistry.getAddress()],
-        [BOUNTY, -BOUNTY],
-      );
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(duplicate, await requestFields(v, duplicate)),
+      ).to.changeEtherBalances(ethers, [v.users[3], await v.enclaveRegistry.getAddress()], [BOUNTY, -BOUNTY]);
     });
   });
 
   describe("cancelSecretRequest", () => {
     it("reverts RequestNotExpired(requestId, cancellableAt) before the timeout", async () => {
       const { v, requestId } = await networkHelpers.loadFixture(withOpenRequest);
-      const cancellableAt = (await v.enclaveRegistry.secretRequest(requestId)).createdAt + SECRET_REQUEST_TIMEOUT;
-      await expect(v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId))
+      const cancellableAt = (await requestFields(v, requestId)).createdAt + SECRET_REQUEST_TIMEOUT;
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId, await requestFields(v, requestId)),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotExpired")
         .withArgs(requestId, cancellableAt);
       await networkHelpers.time.setNextBlockTimestamp(cancellableAt - 1n);
-      await expect(v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId))
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId, await requestFields(v, requestId)),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotExpired")
         .withArgs(requestId, cancellableAt);
-      expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(Status.Open);
+      expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(Status.Open);
     });
 
     it("after the timeout anyone may cancel; the payer gets exactly the bounty back", async () => {
       const { v, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       const payer = v.users[1];
-      const cancellableAt = (await v.enclaveRegistry.secretRequest(requestId)).createdAt + SECRET_REQUEST_TIMEOUT;
+      const cancellableAt = (await requestFields(v, requestId)).createdAt + SECRET_REQUEST_TIMEOUT;
       await networkHelpers.time.setNextBlockTimestamp(cancellableAt);
-      const tx = v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId);
+      const tx = v.enclaveRegistry
+        .connect(v.stranger)
+        .cancelSecretRequest(requestId, await requestFields(v, requestId));
       await expect(tx).to.changeEtherBalances(
         ethers,
         [payer, await v.enclaveRegistry.getAddress(), v.stranger],
         [BOUNTY, -BOUNTY, 0n],
       );
       await expect(tx).to.emit(v.enclaveRegistry, "SecretRequestCancelled").withArgs(requestId, BOUNTY);
-      expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(Status.Cancelled);
+      expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(Status.Cancelled);
     });
 
     it("a cancelled request can neither be answered nor cancelled again", async () => {
       const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
       // the payer may cancel too
-      await expect(v.enclaveRegistry.connect(v.users[1]).cancelSecretRequest(requestId)).to.changeEtherBalances(
-        ethers,
-        [v.users[1], await v.enclaveRegistry.getAddress()],
-        [BOUNTY, -BOUNTY],
-      );
+      await expect(
+        v.enclaveRegistry.connect(v.users[1]).cancelSecretRequest(requestId, await requestFields(v, requestId)),
+      ).to.changeEtherBalances(ethers, [v.users[1], await v.enclaveRegistry.getAddress()], [BOUNTY, -BOUNTY]);
       const response = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, response.encryptedSecret, response.signature),
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            response.encryptedSecret,
+            response.signature,
+          ),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
-      await expect(v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId))
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId, await requestFields(v, requestId)),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
       expect(await v.enclaveRegistry.isAttested(requester.address)).to.equal(false);
@@ -709,14 +819,14 @@ describe("EnclaveRegistry", () => {
       const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       await respond(v, genesis, requestId, requester, genesis.secret);
       await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
-      await expect(v.enclaveRegistry.cancelSecretRequest(requestId))
+      await expect(v.enclaveRegistry.cancelSecretRequest(requestId, await requestFields(v, requestId)))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
     });
 
     it("rejects an unknown request id", async () => {
       const { v } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.cancelSecretRequest(42n))
+      await expect(v.enclaveRegistry.cancelSecretRequest(42n, await requestFields(v, 42n)))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "UnknownRequest")
         .withArgs(42n);
     });
@@ -756,7 +866,9 @@ describe("EnclaveRegistry", () => {
     it("ENCLAVE_ADMIN_ROLE alone does not allow the DEFAULT_ADMIN_ROLE functions", async () => {
       const { v, member } = await networkHelpers.loadFixture(withOpenRequest);
       const [enclaveAdmin] = v.users;
-      await (await v.enclaveRegistry.grantRole(await v.enclaveRegistry.ENCLAVE_ADMIN_ROLE(), enclaveAdmin)).wait();
+      await (
+        await govern(v, v.enclaveRegistry, "grantRole", [await v.enclaveRegistry.ENCLAVE_ADMIN_ROLE(), enclaveAdmin])
+      ).wait();
       await expect(v.enclaveRegistry.connect(enclaveAdmin).grantSequencer(member.address))
         .to.emit(v.enclaveRegistry, "SequencerGranted")
         .withArgs(member.address);
@@ -767,7 +879,7 @@ describe("EnclaveRegistry", () => {
 
     it("grantSequencer makes an attested enclave a sequencer", async () => {
       const { v, member } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.grantSequencer(member.address))
+      await expect(govern(v, v.enclaveRegistry, "grantSequencer", [member.address]))
         .to.emit(v.enclaveRegistry, "SequencerGranted")
         .withArgs(member.address);
       expect(await v.enclaveRegistry.isSequencer(member.address)).to.equal(true);
@@ -776,18 +888,18 @@ describe("EnclaveRegistry", () => {
 
     it("grantSequencer refuses an unattested or revoked enclave", async () => {
       const { v, member, requester } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.grantSequencer(requester.address))
+      await expect(govern(v, v.enclaveRegistry, "grantSequencer", [requester.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(requester.address);
-      await (await v.enclaveRegistry.revokeEnclave(member.address)).wait();
-      await expect(v.enclaveRegistry.grantSequencer(member.address))
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [member.address])).wait();
+      await expect(govern(v, v.enclaveRegistry, "grantSequencer", [member.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(member.address);
     });
 
     it("revokeSequencer keeps the enclave attested; sequencerOperator then reverts NotSequencer", async () => {
       const { v, genesis, member } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.revokeSequencer(genesis.address))
+      await expect(govern(v, v.enclaveRegistry, "revokeSequencer", [genesis.address]))
         .to.emit(v.enclaveRegistry, "SequencerRevoked")
         .withArgs(genesis.address);
       expect(await v.enclaveRegistry.isSequencer(genesis.address)).to.equal(false);
@@ -795,37 +907,44 @@ describe("EnclaveRegistry", () => {
       await expect(v.enclaveRegistry.sequencerOperator(genesis.address))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
         .withArgs(genesis.address);
-      await expect(v.enclaveRegistry.revokeSequencer(genesis.address))
+      await expect(govern(v, v.enclaveRegistry, "revokeSequencer", [genesis.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
         .withArgs(genesis.address);
-      await expect(v.enclaveRegistry.revokeSequencer(member.address))
+      await expect(govern(v, v.enclaveRegistry, "revokeSequencer", [member.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
         .withArgs(member.address);
     });
 
     it("revokeEnclave: not attested, can't respond, can't be re-requested, never again", async () => {
       const { v, genesis, member, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.revokeEnclave(member.address))
+      await expect(govern(v, v.enclaveRegistry, "revokeEnclave", [member.address]))
         .to.emit(v.enclaveRegistry, "EnclaveRevoked")
         .withArgs(member.address);
       expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(false);
       expect(await v.enclaveRegistry.isSequencer(member.address)).to.equal(false);
       expect((await v.enclaveRegistry.enclave(member.address)).revoked).to.equal(true);
       const response = await secretResponse(v, member, requestId, requester.publicKey, genesis.secret);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, response.encryptedSecret, response.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          response.encryptedSecret,
+          response.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(member.address);
       await expect(v.enclaveRegistry.requestNetworkSecret(member.report, { value: BOUNTY }))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(member.address);
-      await expect(v.enclaveRegistry.revokeEnclave(member.address))
+      await expect(govern(v, v.enclaveRegistry, "revokeEnclave", [member.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(member.address);
     });
 
     it("revoking a sequencer enclave also revokes the sequencer role", async () => {
       const { v, genesis } = await networkHelpers.loadFixture(withOpenRequest);
-      const tx = v.enclaveRegistry.revokeEnclave(genesis.address);
+      const tx = govern(v, v.enclaveRegistry, "revokeEnclave", [genesis.address]);
       await expect(tx).to.emit(v.enclaveRegistry, "SequencerRevoked").withArgs(genesis.address);
       await expect(tx).to.emit(v.enclaveRegistry, "EnclaveRevoked").withArgs(genesis.address);
       expect(await v.enclaveRegistry.isAttested(genesis.address)).to.equal(false);
@@ -837,28 +956,33 @@ describe("EnclaveRegistry", () => {
 
     it("a revoked requester cannot be answered; its payer can cancel after the timeout", async () => {
       const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
-      await (await v.enclaveRegistry.revokeEnclave(requester.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [requester.address])).wait();
       const response = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
-      await expect(v.enclaveRegistry.respondNetworkSecret(requestId, response.encryptedSecret, response.signature))
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          response.encryptedSecret,
+          response.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(requester.address);
       await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
-      await expect(v.enclaveRegistry.cancelSecretRequest(requestId)).to.changeEtherBalances(
-        ethers,
-        [v.users[1]],
-        [BOUNTY],
-      );
+      await expect(
+        v.enclaveRegistry.cancelSecretRequest(requestId, await requestFields(v, requestId)),
+      ).to.changeEtherBalances(ethers, [v.users[1]], [BOUNTY]);
     });
 
     it("setEnclaveOperator reassigns the operator", async () => {
       const { v, genesis } = await networkHelpers.loadFixture(withOpenRequest);
       const operator = v.users[4];
-      await expect(v.enclaveRegistry.setEnclaveOperator(genesis.address, operator))
+      await expect(govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator]))
         .to.emit(v.enclaveRegistry, "EnclaveOperatorSet")
         .withArgs(genesis.address, operator.address);
       expect(await v.enclaveRegistry.sequencerOperator(genesis.address)).to.equal(operator.address);
       await expect(
-        v.enclaveRegistry.setEnclaveOperator(genesis.address, ethers.ZeroAddress),
+        govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, ethers.ZeroAddress]),
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "ZeroValue");
     });
 
@@ -867,13 +991,14 @@ describe("EnclaveRegistry", () => {
       const newService = Wallet.createRandom();
       const newVerifier = await new SignedReportVerifier__factory(v.admin).deploy(
         v.admin.address,
+        0n,
         newService.address,
         MEASUREMENT,
       );
       await newVerifier.waitForDeployment();
       const newVerifierAddress = await newVerifier.getAddress();
       const oldReport = await makeEnclave(v);
-      await expect(v.enclaveRegistry.setAttestationVerifier(newVerifierAddress))
+      await expect(govern(v, v.enclaveRegistry, "setAttestationVerifier", [newVerifierAddress]))
         .to.emit(v.enclaveRegistry, "AttestationVerifierSet")
         .withArgs(newVerifierAddress);
       expect(await v.enclaveRegistry.attestationVerifier()).to.equal(newVerifierAddress);
@@ -893,29 +1018,28 @@ describe("EnclaveRegistry", () => {
       });
       await expect(v.enclaveRegistry.requestNetworkSecret(report))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(1n, enclave.address, enclave.signingKey.publicKey, 0n);
-      await expect(v.enclaveRegistry.setAttestationVerifier(ethers.ZeroAddress)).to.be.revertedWithCustomError(
-        v.enclaveRegistry,
-        "ZeroValue",
-      );
+        .withArgs(1n, enclave.address, enclave.signingKey.publicKey, 0n, anyValue, anyValue, anyValue, anyValue);
+      await expect(
+        govern(v, v.enclaveRegistry, "setAttestationVerifier", [ethers.ZeroAddress]),
+      ).to.be.revertedWithCustomError(v.enclaveRegistry, "ZeroValue");
     });
 
     it("setSecretRequestTimeout changes when requests become cancellable", async () => {
       const { v, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       const timeout = 60n;
-      await expect(v.enclaveRegistry.setSecretRequestTimeout(timeout))
+      await expect(govern(v, v.enclaveRegistry, "setSecretRequestTimeout", [timeout]))
         .to.emit(v.enclaveRegistry, "SecretRequestTimeoutSet")
         .withArgs(timeout);
       expect(await v.enclaveRegistry.secretRequestTimeout()).to.equal(timeout);
-      const cancellableAt = (await v.enclaveRegistry.secretRequest(requestId)).createdAt + timeout;
-      await expect(v.enclaveRegistry.cancelSecretRequest(requestId))
+      const cancellableAt = (await requestFields(v, requestId)).createdAt + timeout;
+      await expect(v.enclaveRegistry.cancelSecretRequest(requestId, await requestFields(v, requestId)))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotExpired")
         .withArgs(requestId, cancellableAt);
       await networkHelpers.time.setNextBlockTimestamp(cancellableAt);
-      await expect(v.enclaveRegistry.cancelSecretRequest(requestId))
+      await expect(v.enclaveRegistry.cancelSecretRequest(requestId, await requestFields(v, requestId)))
         .to.emit(v.enclaveRegistry, "SecretRequestCancelled")
         .withArgs(requestId, BOUNTY);
-      await expect(v.enclaveRegistry.setSecretRequestTimeout(0n)).to.be.revertedWithCustomError(
+      await expect(govern(v, v.enclaveRegistry, "setSecretRequestTimeout", [0n])).to.be.revertedWithCustomError(
         v.enclaveRegistry,
         "ZeroValue",
       );
@@ -957,7 +1081,9 @@ describe("EnclaveRegistry", () => {
         genesis.secret,
       );
       await expect(
-        v.enclaveRegistry.connect(v.stranger).respondNetworkSecret(requestId, encryptedSecret, answer),
+        v.enclaveRegistry
+          .connect(v.stranger)
+          .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, answer),
       ).to.changeEtherBalances(ethers, [realOperator, frontRunner], [BOUNTY, 0n]);
     });
 
@@ -986,7 +1112,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.bindEnclaveOperator(genesis.address, ethers.ZeroAddress, await binding(v, genesis, operator)),
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "ZeroValue");
 
-      await (await v.enclaveRegistry.revokeEnclave(genesis.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [genesis.address])).wait();
       await expect(
         v.enclaveRegistry.bindEnclaveOperator(genesis.address, operator, await binding(v, genesis, operator)),
       )
@@ -1018,7 +1144,7 @@ describe("EnclaveRegistry", () => {
         .withArgs(genesis.address, id("s"));
     });
 
-    it("stops request, respond and cancel until unpaused", async () => {
+    it("stops request and respond until unpaused, never cancel", async () => {
       const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
       const registry = await v.enclaveRegistry.getAddress();
       const expiring = await makeEnclave(v);
@@ -1033,28 +1159,138 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.requestNetworkSecret(newcomer.report, { value: BOUNTY }),
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "EnforcedPause");
       await expect(
-        v.enclaveRegistry.respondNetworkSecret(requestId, response.encryptedSecret, response.signature),
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          response.encryptedSecret,
+          response.signature,
+        ),
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "EnforcedPause");
-      await expect(v.enclaveRegistry.cancelSecretRequest(expiringId)).to.be.revertedWithCustomError(
-        v.enclaveRegistry,
-        "EnforcedPause",
-      );
       expect(await ethers.provider.getBalance(registry)).to.equal(balanceWhilePaused);
+      // refunds cannot be frozen: cancelling works while paused
+      await expect(
+        v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(expiringId, await requestFields(v, expiringId)),
+      ).to.changeEtherBalances(ethers, [v.users[2]], [3n]);
 
       await (await v.enclaveRegistry.unpause()).wait();
       await expect(v.enclaveRegistry.requestNetworkSecret(newcomer.report, { value: BOUNTY }))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(expiringId + 1n, newcomer.address, newcomer.publicKey, BOUNTY);
+        .withArgs(
+          expiringId + 1n,
+          newcomer.address,
+          newcomer.publicKey,
+          BOUNTY,
+          anyValue,
+          anyValue,
+          anyValue,
+          anyValue,
+        );
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, response.encryptedSecret, response.signature),
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            response.encryptedSecret,
+            response.signature,
+          ),
       ).to.changeEtherBalances(ethers, [v.admin], [BOUNTY]);
-      await expect(v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(expiringId)).to.changeEtherBalances(
-        ethers,
-        [v.users[2]],
-        [3n],
-      );
+    });
+  });
+  describe("issue 10 (F3): attestation is checked again at respond, and measurements revoke", () => {
+    it("refuses a response once the requester's report expired (it was valid at request)", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const shortLived = await makeEnclave(v, { expiresAt: (await latestTimestamp()) + 100n });
+      const requestId = await request(v, v.users[0], shortLived, 0n);
+      await networkHelpers.time.increase(200);
+      const r = await secretResponse(v, genesis, requestId, shortLived.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          r.encryptedSecret,
+          r.signature,
+        ),
+      )
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "ReportExpired")
+        .withArgs((await requestFields(v, requestId)).expiresAt);
+      expect(await v.enclaveRegistry.isAttested(shortLived.address)).to.equal(false);
+    });
+
+    it("refuses a response once the requester's measurement was removed", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const other = id("veilnet-enclave-v2");
+      await (await govern(v, v.verifier, "setMeasurement", [other, true])).wait();
+      const newcomer = await makeEnclave(v, { measurement: other });
+      const requestId = await request(v, v.users[0], newcomer, 0n);
+      await (await govern(v, v.verifier, "setMeasurement", [other, false])).wait();
+      const r = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          r.encryptedSecret,
+          r.signature,
+        ),
+      )
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "MeasurementNotAllowed")
+        .withArgs(other);
+      expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(false);
+    });
+
+    it("removing a measurement revokes the enclaves and sequencers attested under it; restoring it restores them", async () => {
+      const { v, genesis, member } = await networkHelpers.loadFixture(withOpenRequest);
+      expect(await v.enclaveRegistry.enclaveMeasurement(member.address)).to.equal(MEASUREMENT);
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
+      expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(false);
+      expect(await v.enclaveRegistry.isAttested(genesis.address)).to.equal(false);
+      expect(await v.enclaveRegistry.isSequencer(genesis.address)).to.equal(false);
+      await expect(v.enclaveRegistry.sequencerOperator(genesis.address))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(genesis.address);
+      await expect(govern(v, v.enclaveRegistry, "grantSequencer", [member.address]))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
+        .withArgs(member.address);
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, true])).wait();
+      expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(true);
+      expect(await v.enclaveRegistry.sequencerOperator(genesis.address)).to.equal(v.admin.address);
+    });
+
+    it("refuses request fields that are not the request's (RequestMismatch)", async () => {
+      const { v, genesis, requester, requestId } = await networkHelpers.loadFixture(withOpenRequest);
+      const fields = await requestFields(v, requestId);
+      const r = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
+      for (const forged of [
+        { ...fields, bounty: fields.bounty * 2n },
+        { ...fields, payer: v.stranger.address },
+        { ...fields, expiresAt: fields.expiresAt + 1n },
+      ]) {
+        await expect(v.enclaveRegistry.respondNetworkSecret(requestId, forged, r.encryptedSecret, r.signature))
+          .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestMismatch")
+          .withArgs(requestId);
+        await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
+        await expect(v.enclaveRegistry.cancelSecretRequest(requestId, forged))
+          .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestMismatch")
+          .withArgs(requestId);
+      }
+    });
+
+    it("the first operator assignment emits EnclaveOperatorSet (when the request is answered)", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const newcomer = await makeEnclave(v);
+      const requestId = await request(v, v.users[1], newcomer, 0n);
+      const r = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          r.encryptedSecret,
+          r.signature,
+        ),
+      )
+        .to.emit(v.enclaveRegistry, "EnclaveOperatorSet")
+        .withArgs(newcomer.address, v.users[1].address);
+      expect((await v.enclaveRegistry.enclave(newcomer.address)).operator).to.equal(v.users[1].address);
     });
   });
 });

@@ -302,7 +302,10 @@ describe("L2 system contracts", () => {
       await expect(bus.retryL1Message(msg)).to.be.revertedWith("RejectingReceiver: refused");
 
       await (await receiver.setAccept(true)).wait();
-      await expect(bus.retryL1Message(msg)).to.changeEtherBalances(ethers, [bridgeAddress, receiverAddress], [-3n, 3n]);
+      const retry = bus.retryL1Message(msg);
+      await expect(retry).to.changeEtherBalances(ethers, [bridgeAddress, receiverAddress], [-3n, 3n]);
+      // issue 10: a successful retry is an event (it used to change state silently)
+      await expect(retry).to.emit(bus, "L1MessageRetried").withArgs(0n, hash, bridgeAddress);
       await expect(bus.retryL1Message(msg)).to.be.revertedWithCustomError(bus, "L1MessageNotRetryable").withArgs(hash);
     });
 

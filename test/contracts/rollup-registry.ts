@@ -32,6 +32,7 @@ import {
   testEpochKey,
   withdrawalMessages,
 } from "../helpers/veilnet.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -79,7 +80,14 @@ async function attestedNonSequencer(v: Veilnet, genesis: Genesis, operator = v.u
     newcomer.publicKey,
     genesis.secret,
   );
-  await (await v.enclaveRegistry.respondNetworkSecret(requestId, encryptedSecret, signature)).wait();
+  await (
+    await v.enclaveRegistry.respondNetworkSecret(
+      requestId,
+      await requestFields(v, requestId),
+      encryptedSecret,
+      signature,
+    )
+  ).wait();
   expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(true);
   expect(await v.enclaveRegistry.isSequencer(newcomer.address)).to.equal(false);
   return newcomer;

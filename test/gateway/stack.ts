@@ -27,6 +27,7 @@ import { enclaveRegistryDomain } from "../../protocol/secret.js";
 import { type Connection, MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { waitFor } from "../helpers/worker-process.js";
 import { openTestSequencer } from "../helpers/l2-sequencer.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 export const MIN_FEE = 1_000_000n;
 
@@ -164,7 +165,9 @@ export async function startStack(connection?: Connection): Promise<Stack> {
         requestId,
         encrypted,
       );
-      await (await v.enclaveRegistry.respondNetworkSecret(requestId, encrypted, signature)).wait();
+      await (
+        await v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), encrypted, signature)
+      ).wait();
       return impostor;
     },
     fund: async (to, amount = parseEther("10")) => {

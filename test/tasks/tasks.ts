@@ -727,7 +727,11 @@ describe("tasks", function () {
       try {
         const error = await rejection(deposit({ amount: "1" }));
         expect(HardhatPluginError.isHardhatPluginError(error)).to.equal(true);
-        expect(error.message).to.contain(`Bridge.depositNative(${deployer.address}) reverted with EnforcedPause()`);
+        expect(error.message).to.match(
+          new RegExp(
+            `Bridge\\.depositNativeWithMaxFee\\(${deployer.address}, \\d+\\) reverted with EnforcedPause\\(\\)`,
+          ),
+        );
       } finally {
         await (await bridge.unpause()).wait();
       }

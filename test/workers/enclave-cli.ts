@@ -21,6 +21,7 @@ import {
   deploymentsDir,
   spawnVeilnet,
 } from "../helpers/worker-process.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -133,12 +134,15 @@ describe("veilnet enclave init / join", function () {
     const requestId = await v.enclaveRegistry.requestCount();
     expect(early.stderr()).to.match(
       new RegExp(
-        `^error: nobody answered secret request ${requestId} within 1 s yet\\..*cancelSecretRequest\\(${requestId}\\)`,
+        `^error: nobody answered secret request ${requestId} within 1 s yet\\..*cancelSecretRequest\\(${requestId}, `,
       ),
     );
     const joiner = Enclave.load(joinerFile);
     expect(joiner.hasSecret).to.equal(false);
-    const request = await v.enclaveRegistry.secretRequest(requestId);
+    const request = {
+      ...(await requestFields(v, requestId)),
+      status: await v.enclaveRegistry.requestStatus(requestId),
+    };
     expect(request.enclaveId).to.equal(joiner.address);
     expect(request.bounty).to.equal(bounty);
     expect(request.status).to.equal(1n); // Open
@@ -172,7 +176,7 @@ describe("veilnet enclave init / join", function () {
     expect(commitmentIn(join.stdout()).toLowerCase()).to.equal(joined.secretCommitment);
     expect(await v.enclaveRegistry.isAttested(joiner.address)).to.equal(true);
     expect(await v.enclaveRegistry.isSequencer(joiner.address)).to.equal(false);
-    expect((await v.enclaveRegistry.secretRequest(requestId)).status).to.equal(2n); // Answered
+    expect(await v.enclaveRegistry.requestStatus(requestId)).to.equal(2n); // Answered
     // The bounty went to the genesis enclave's operator (the admin, which sent nothing meanwhile).
     expect((await v.connection.ethers.provider.getBalance(v.admin.address)) - balanceBefore).to.equal(bounty);
     expect(statSync(joinerFile).mode & 0o777).to.equal(0o600);

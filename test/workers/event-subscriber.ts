@@ -43,6 +43,7 @@ import {
   secretResponse,
   submitRollup,
 } from "../helpers/veilnet.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const REDIS = { host: "127.0.0.1", port: 6379 };
@@ -210,12 +211,19 @@ describe("event-subscriber", function () {
     await keep(v.enclaveRegistry.connect(user).requestNetworkSecret(joiner.report, { value: 1000n }));
     const answeredId = await v.enclaveRegistry.requestCount();
     const response = await secretResponse(v, genesis, answeredId, joiner.publicKey, genesis.secret);
-    await keep(v.enclaveRegistry.respondNetworkSecret(answeredId, response.encryptedSecret, response.signature));
+    await keep(
+      v.enclaveRegistry.respondNetworkSecret(
+        answeredId,
+        await requestFields(v, answeredId),
+        response.encryptedSecret,
+        response.signature,
+      ),
+    );
     const late = await makeEnclave(v);
     await keep(v.enclaveRegistry.connect(user).requestNetworkSecret(late.report, { value: 7n }));
     const cancelledId = await v.enclaveRegistry.requestCount();
     await c.networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT + 1n);
-    await keep(v.enclaveRegistry.cancelSecretRequest(cancelledId));
+    await keep(v.enclaveRegistry.cancelSecretRequest(cancelledId, await requestFields(v, cancelledId)));
 
     // A token registration and a deposit (each also publishes a message).
     const token = await new TestToken__factory(v.admin).deploy("Test Token", "TT", 6);
@@ -271,6 +279,15 @@ describe("event-subscriber", function () {
     }
 
     // Spot checks against the inputs (the reference decoder could be wrong too).
+    const requestEventFields = async (requestId: bigint) => {
+      const f = await requestFields(v, requestId);
+      return {
+        payer: f.payer,
+        createdAt: f.createdAt.toString(),
+        measurement: f.measurement,
+        expiresAt: f.expiresAt.toString(),
+      };
+    };
     const secrets = await jobs(prefix, QueueNames.secretRequests);
     expect(eventsOf(secrets)).to.deep.equal([
       {
@@ -279,6 +296,7 @@ describe("event-subscriber", function () {
         enclaveId: joiner.address,
         enclavePubKey: joiner.publicKey,
         bounty: "1000",
+        ...(await requestEventFields(answeredId)),
       },
       {
         type: "NetworkSecretResponded",
@@ -293,6 +311,7 @@ describe("event-subscriber", function () {
         enclaveId: late.address,
         enclavePubKey: late.publicKey,
         bounty: "7",
+        ...(await requestEventFields(cancelledId)),
       },
       { type: "SecretRequestCancelled", requestId: cancelledId.toString(), refund: "7" },
     ]);

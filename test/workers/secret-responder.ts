@@ -52,6 +52,7 @@ import { type L1Node, startL1Node } from "../helpers/l1-node.js";
 import { govern } from "../helpers/governance.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
+import { requestFields } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();
@@ -319,7 +320,7 @@ describe("secret-responder", function () {
     );
     expect(requester.derive("veilnet/test")).to.equal(genesis.derive("veilnet/test"));
     expect(await registry.isAttested(requester.address)).to.equal(true);
-    expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(2n);
+    expect(await registry.requestStatus(BigInt(job.event.requestId))).to.equal(2n);
 
     // The operator sent exactly one transaction and got the bounty, minus its gas.
     const receipt = (await provider.getTransactionReceipt(hash))!;
@@ -353,6 +354,7 @@ describe("secret-responder", function () {
     await (
       await registry.respondNetworkSecret(
         requestId,
+        await requestFields(v, requestId),
         encrypted,
         await genesis.signSecretResponse(domain, requestId, encrypted),
       )
@@ -442,8 +444,9 @@ describe("secret-responder", function () {
   it("refuses a request whose report no longer verifies: logs the reason, sends nothing", async function () {
     const requester = newEnclave();
     const job = await requestSecret(requester, v.users[2], parseEther("0.1"));
-    // After the request, the admin withdraws the measurement from the verifier's allow-list.
-    await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
+    // After the request, the admin withdraws the attestation service's key. (Withdrawing the measurement
+    // would revoke this responder too: it runs the same code, and measurements revoke live.)
+    await (await govern(v, v.verifier, "setAttestationService", [v.attestationService.address, false])).wait();
     try {
       const prefix = newPrefix();
       const { logger, lines } = capturingLogger();
@@ -452,7 +455,7 @@ describe("secret-responder", function () {
       const queue = await enqueue(prefix, job);
       await responder(genesis, txSender(genesisOperator, prefix), prefix, logger, metrics).start();
 
-      const reason = `the attestation verifier refused the report: MeasurementNotAllowed(${MEASUREMENT})`;
+      const reason = `the attestation verifier refused the report: UnknownAttestationService(${v.attestationService.address})`;
       expect(await outcomeOf(queue, eventJobId(job.ref))).to.deep.equal({
         outcome: "refused",
         requestId: job.event.requestId,
@@ -465,14 +468,14 @@ describe("secret-responder", function () {
       expect(refusal!.requester).to.equal(requester.address);
 
       expect(await provider.getTransactionCount(genesisOperator.address)).to.equal(nonceBefore);
-      expect((await registry.secretRequest(BigInt(job.event.requestId))).status).to.equal(1n);
+      expect(await registry.requestStatus(BigInt(job.event.requestId))).to.equal(1n);
       expect(await registry.isAttested(requester.address)).to.equal(false);
       expect(
         await counterValue(metrics, "veilnet_secret_requests_refused_total", { reason: "verifier-rejected" }),
       ).to.equal(1);
       expect(await counterValue(metrics, "veilnet_secret_requests_answered_total")).to.equal(0);
     } finally {
-      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, true])).wait();
+      await (await govern(v, v.verifier, "setAttestationService", [v.attestationService.address, true])).wait();
     }
   });
 
@@ -550,7 +553,7 @@ describe("secret-responder", function () {
         expect(intent.to).to.equal(registryAddress);
         const call = registryInterface.parseTransaction({ data: intent.data })!;
         expect(call.name).to.equal("respondNetworkSecret");
-        const [calledId, encryptedSecret, signature] = call.args as unknown as [bigint, string, string];
+        const [calledId, , encryptedSecret, signature] = call.args as unknown as [bigint, unknown, string, string];
         expect(calledId).to.equal(requestId);
         const response = { requestId, encryptedSecretHash: keccak256(encryptedSecret) };
         expect(verifyTypedData(domain, SECRET_RESPONSE_TYPES, response, signature)).to.equal(genesis.address);

@@ -21,6 +21,11 @@ export interface NetworkSecretRequested {
   enclaveId: string;
   enclavePubKey: string;
   bounty: string;
+  /** The rest of the request's fields (EnclaveRegistry.SecretRequest), passed back to respond or cancel. */
+  payer: string;
+  createdAt: string;
+  measurement: string;
+  expiresAt: string;
 }
 export interface NetworkSecretResponded {
   type: "NetworkSecretResponded";

@@ -22,18 +22,18 @@ import type {
   DepositInitiatedEvent,
   TokenRegisteredEvent,
   WithdrawalFinalizedEvent,
-} from "../../types/ethers-contracts/l1/Bridge.js";
+} from "../../types/ethers-contracts/contracts/l1/Bridge.js";
 import type {
   MessageRelayFailedEvent,
   MessageRelayedEvent,
-} from "../../types/ethers-contracts/l1/CrossChainMessenger.js";
+} from "../../types/ethers-contracts/contracts/l1/CrossChainMessenger.js";
 import type {
   NetworkSecretRequestedEvent,
   NetworkSecretRespondedEvent,
   SecretRequestCancelledEvent,
-} from "../../types/ethers-contracts/l1/EnclaveRegistry.js";
-import type { MessagePublishedEvent } from "../../types/ethers-contracts/l1/MessageBus.js";
-import type { RollupAddedEvent, RollupRejectedEvent } from "../../types/ethers-contracts/l1/RollupRegistry.js";
+} from "../../types/ethers-contracts/contracts/l1/EnclaveRegistry.js";
+import type { MessagePublishedEvent } from "../../types/ethers-contracts/contracts/l1/MessageBus.js";
+import type { RollupAddedEvent, RollupRejectedEvent } from "../../types/ethers-contracts/contracts/l1/RollupRegistry.js";
 import type { DomainEvent, DomainEventType, EventJob, EventRef } from "../core/events.js";
 
 /** A log as eth_getLogs returns it (quantities hex-encoded). */
@@ -192,6 +192,10 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         enclaveId: o.enclaveId,
         enclavePubKey: o.enclavePubKey,
         bounty: str(o.bounty),
+        payer: o.payer,
+        createdAt: str(o.createdAt),
+        measurement: o.measurement,
+        expiresAt: str(o.expiresAt),
       })),
       decoder<NetworkSecretRespondedEvent.OutputObject>(enclaveRegistry, "NetworkSecretResponded", (o) => ({
         type: "NetworkSecretResponded",

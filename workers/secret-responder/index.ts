@@ -86,7 +86,7 @@ export const createSecretResponder: ServiceFactory = async (ctx: WorkerContext):
     const match = RESPOND_INTENT_KEY.exec(record.key);
     if (match === null || Number(match[1]) !== ctx.chainId) return undefined;
     const requestId = BigInt(match[2]);
-    return async () => (await registry.secretRequest(requestId)).status !== 1n;
+    return async () => (await registry.requestStatus(requestId)) !== 1n;
   };
 
   return {

@@ -20,7 +20,7 @@ import type { Provider, TypedDataDomain } from "ethers";
 import type { Registry } from "prom-client";
 
 import type { Enclave } from "../../enclave/secret/enclave.js";
-import { enclaveRegistryDomain } from "../../protocol/secret.js";
+import { enclaveRegistryDomain, secretRequestFields } from "../../protocol/secret.js";
 import { IAttestationVerifier__factory } from "../../types/ethers-contracts/index.js";
 import type { VeilnetContracts } from "../core/chain.js";
 import type { EventJob, NetworkSecretRequested } from "../core/events.js";
@@ -163,19 +163,25 @@ export class SecretResponder implements Service {
     const { enclaveRegistry: registry } = this.#deps.contracts;
     const requestId = BigInt(event.requestId);
 
-    const request = await registry.secretRequest(requestId);
-    if (request.status === RequestStatus.None) {
+    const status = await registry.requestStatus(requestId);
+    if (status === RequestStatus.None) {
       // Our node does not know the request yet (it lags the subscriber's) or a reorg took it: retry.
       throw new Error(`request ${requestId} is unknown to the L1 node`);
     }
-    if (request.status !== RequestStatus.Open) {
-      const status = request.status === RequestStatus.Answered ? "answered" : "cancelled";
-      log.info({ status }, `request already ${status}: nothing to do`);
+    if (status !== RequestStatus.Open) {
+      const closed = status === RequestStatus.Answered ? "answered" : "cancelled";
+      log.info({ status: closed }, `request already ${closed}: nothing to do`);
       this.#metrics.closed.inc();
-      return { outcome: "closed", requestId: event.requestId, status };
+      return { outcome: "closed", requestId: event.requestId, status: closed };
     }
-    if (request.enclaveId.toLowerCase() !== event.enclaveId.toLowerCase()) {
-      return this.#refuse(log, event, "requester-mismatch", `the request is for ${request.enclaveId} on chain`);
+    // The registry stores only the hash of the request's fields: the event's must match it.
+    const fields = secretRequestFields(event);
+    const [stored, expected] = await Promise.all([
+      registry.requestCommitment(requestId),
+      registry.hashSecretRequest(requestId, fields),
+    ]);
+    if (stored !== expected) {
+      return this.#refuse(log, event, "requester-mismatch", `the request on chain is not the one of the event`);
     }
     if (!(await registry.isAttested(this.#deps.enclave.address))) {
       throw new UnrecoverableError(
@@ -199,9 +205,14 @@ export class SecretResponder implements Service {
     const intent: TxIntent = {
       key: respondIntentKey(this.#deps.chainId, requestId),
       to: await registry.getAddress(),
-      data: registry.interface.encodeFunctionData("respondNetworkSecret", [requestId, encryptedSecret, signature]),
+      data: registry.interface.encodeFunctionData("respondNetworkSecret", [
+        requestId,
+        fields,
+        encryptedSecret,
+        signature,
+      ]),
       // Done when the request is no longer open (answered by anyone, or cancelled).
-      alreadyDone: async () => (await registry.secretRequest(requestId)).status !== RequestStatus.Open,
+      alreadyDone: async () => (await registry.requestStatus(requestId)) !== RequestStatus.Open,
     };
 
     let outcome: TxOutcome;
@@ -257,8 +268,7 @@ export class SecretResponder implements Service {
       return { outcome: "answered", requestId: event.requestId, hash: answers[0].transactionHash, earlierRun: true };
     }
     if (winner === undefined) {
-      const request = await registry.secretRequest(BigInt(event.requestId));
-      if (request.status === RequestStatus.Cancelled) {
+      if ((await registry.requestStatus(BigInt(event.requestId))) === RequestStatus.Cancelled) {
         log.info("request cancelled before we could answer: nothing to do");
         this.#metrics.closed.inc();
         return { outcome: "closed", requestId: event.requestId, status: "cancelled" };
