@@ -142,7 +142,7 @@ async function latestTimestamp(): Promise<bigint> {
 
 describe("EnclaveRegistry", () => {
   describe("deployment", () => {
-    it("is wired to the verifier with the fixture's timeout, roles for the admin only", async () => {
+    it("is wired to the verifier with the fixture's timeout, power roles for the timelock only", async () => {
       const v = await networkHelpers.loadFixture(deployed);
       const r = v.enclaveRegistry;
       expect(await r.attestationVerifier()).to.equal(await v.verifier.getAddress());
@@ -150,10 +150,15 @@ describe("EnclaveRegistry", () => {
       expect(await r.secretCommitment()).to.equal(ethers.ZeroHash);
       expect(await r.requestCount()).to.equal(0n);
       expect(await r.ENCRYPTED_SECRET_LENGTH()).to.equal(129n);
-      for (const role of [await r.DEFAULT_ADMIN_ROLE(), await r.ENCLAVE_ADMIN_ROLE(), await r.PAUSER_ROLE()]) {
-        expect(await r.hasRole(role, v.admin.address)).to.equal(true);
+      const timelock = await v.timelock.getAddress();
+      for (const role of [await r.DEFAULT_ADMIN_ROLE(), await r.ENCLAVE_ADMIN_ROLE()]) {
+        expect(await r.hasRole(role, timelock)).to.equal(true);
+        expect(await r.hasRole(role, v.admin.address)).to.equal(false);
         expect(await r.hasRole(role, v.stranger.address)).to.equal(false);
       }
+      // The emergency role is the guardian's (v.admin in the fixture), not the timelock's.
+      expect(await r.hasRole(await r.PAUSER_ROLE(), v.guardian.address)).to.equal(true);
+      expect(await r.hasRole(await r.PAUSER_ROLE(), timelock)).to.equal(false);
     });
   });
 
@@ -193,7 +198,7 @@ describe("EnclaveRegistry", () => {
       // DEFAULT_ADMIN_ROLE cannot hand the role out again (it is its own admin)
       await expect(govern(v, v.enclaveRegistry, "grantRole", [role, otherAdmin.address]))
         .to.be.revertedWithCustomError(v.enclaveRegistry, "AccessControlUnauthorizedAccount")
-        .withArgs(v.admin.address, role);
+        .withArgs(await v.timelock.getAddress(), role);
     });
 
     it("can be done only once", async () => {

@@ -3,7 +3,14 @@
  * belongs to the TimelockController (docs/trust-model.md): `govern` schedules one call on it as the
  * governor (`v.admin`, its proposer and executor), waits out the delay and executes it.
  */
-import { type BaseContract, type ContractTransactionResponse, ZeroHash, hexlify, randomBytes } from "ethers";
+import {
+  type BaseContract,
+  type ContractTransactionResponse,
+  ZeroHash,
+  hexlify,
+  isAddressable,
+  randomBytes,
+} from "ethers";
 
 import type { Veilnet } from "./veilnet.js";
 
@@ -16,11 +23,22 @@ export interface TimelockOperation {
   id: string;
 }
 
+/** `args` with every signer or contract replaced by its address, as a direct contract call resolves them. */
+async function resolveAddressables(args: unknown[]): Promise<unknown[]> {
+  return Promise.all(
+    args.map(async (a) => {
+      if (isAddressable(a)) return a.getAddress();
+      if (Array.isArray(a)) return resolveAddressables(a);
+      return a;
+    }),
+  );
+}
+
 /** The calldata of `method(...args)` on `contract`; throws naming the method when the ABI lacks it. */
-export function encodeCall(contract: BaseContract, method: string, args: unknown[]): string {
+export async function encodeCall(contract: BaseContract, method: string, args: unknown[]): Promise<string> {
   const fragment = contract.interface.getFunction(method);
   if (fragment === null) throw new Error(`govern: the contract has no method ${method}`);
-  return contract.interface.encodeFunctionData(fragment, args);
+  return contract.interface.encodeFunctionData(fragment, await resolveAddressables(args));
 }
 
 /**
@@ -36,7 +54,7 @@ export async function scheduleCall(
 ): Promise<TimelockOperation> {
   const timelock = v.timelock.connect(v.admin);
   const target = await contract.getAddress();
-  const data = encodeCall(contract, method, args);
+  const data = await encodeCall(contract, method, args);
   const salt = hexlify(randomBytes(32));
   const minDelay = delay ?? (await timelock.getMinDelay());
   await (await timelock.schedule(target, 0n, data, ZeroHash, salt, minDelay)).wait();
