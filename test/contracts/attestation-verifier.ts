@@ -66,7 +66,7 @@ describe("SignedReportVerifier", () => {
       expect(await v.verifier.isMeasurementAllowed(MEASUREMENT)).to.equal(true);
       expect(await v.verifier.isMeasurementAllowed(id("other"))).to.equal(false);
       const role = await v.verifier.ATTESTATION_ADMIN_ROLE();
-      expect(await v.verifier.hasRole(role, v.admin.address)).to.equal(true);
+      expect(await v.verifier.hasRole(role, await v.timelock.getAddress())).to.equal(true);
       expect(await v.verifier.hasRole(role, v.stranger.address)).to.equal(false);
     });
   });

@@ -194,8 +194,6 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         bounty: str(o.bounty),
         payer: o.payer,
         createdAt: str(o.createdAt),
-        measurement: o.measurement,
-        expiresAt: str(o.expiresAt),
       })),
       decoder<NetworkSecretRespondedEvent.OutputObject>(enclaveRegistry, "NetworkSecretResponded", (o) => ({
         type: "NetworkSecretResponded",
