@@ -496,7 +496,32 @@ contract EnclaveRegistry is
         address requester,
         bytes calldata report
     ) private returns (uint32 measurementId) {
-        (address attested, , bytes32 measurement) = attestationVerifier.verify(report);
+        // `attestationVerifier.verify(report)`, reading only the enclave id and the measurement of its
+        // answer (words 0 and 2) instead of decoding the key into memory; a revert is passed on as it is.
+        IAttestationVerifier verifier = attestationVerifier;
+        bytes4 selector = IAttestationVerifier.verify.selector;
+        address attested;
+        bytes32 measurement;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), 0x20)
+            mstore(add(ptr, 0x24), report.length)
+            let padded := and(add(report.length, 0x1f), not(0x1f))
+            mstore(add(add(ptr, 0x44), sub(padded, 0x20)), 0) // zero the last word's padding
+            calldatacopy(add(ptr, 0x44), report.offset, report.length)
+            if iszero(staticcall(gas(), verifier, ptr, add(0x44, padded), 0, 0)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            // (address, bytes, bytes32): at least the three head words; no code answers nothing.
+            if lt(returndatasize(), 0x60) {
+                revert(0, 0)
+            }
+            returndatacopy(ptr, 0, 0x60)
+            attested := and(mload(ptr), 0xffffffffffffffffffffffffffffffffffffffff)
+            measurement := mload(add(ptr, 0x40))
+        }
         if (attested != requester) revert RequestMismatch(requestId);
         measurementId = _measurementId(measurement);
         if (_isRevoked(measurementId)) revert MeasurementNotAllowed(measurement);

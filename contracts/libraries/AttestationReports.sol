@@ -20,48 +20,64 @@ library AttestationReports {
     /// checking every offset and length against the calldata bounds.
     function split(bytes calldata report) internal pure returns (bytes calldata head, bytes calldata evidence) {
         head = _head(report);
-        evidence = bytesAt(report, uint256(bytes32(report[0x20:0x40])));
+        evidence = bytesAt(report, _word(report, 0x20));
     }
 
-    /// @notice The fields of a report head; the two timestamps must fit 64 bits.
+    /// @notice The fields of a report head (from `split`); the two timestamps must fit 64 bits.
     function fields(
         bytes calldata head
     ) internal pure returns (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) {
-        uint256 issued = uint256(bytes32(head[0x40:0x60]));
-        uint256 expires = uint256(bytes32(head[0x60:0x80]));
+        // `_head` checked that the head holds its four words.
+        uint256 issued = _word(head, 0x40);
+        uint256 expires = _word(head, 0x60);
         if (issued > type(uint64).max || expires > type(uint64).max) revert MalformedReport();
-        return (pubKeyOf(head), bytes32(head[0x20:0x40]), uint64(issued), uint64(expires));
+        return (bytesAt(head, _word(head, 0)), bytes32(_word(head, 0x20)), uint64(issued), uint64(expires));
     }
 
     /// @notice The enclave key `report` claims and the address it signs as, without verifying anything
     /// else (cheap: no copy, one 64-byte hash).
     function enclaveKey(bytes calldata report) internal pure returns (address enclaveId, bytes calldata pubKey) {
-        pubKey = pubKeyOf(_head(report));
+        bytes calldata head = _head(report);
+        pubKey = bytesAt(head, _word(head, 0));
         enclaveId = enclaveAddress(pubKey);
     }
 
     /// @notice The address an uncompressed secp256k1 public key (65 bytes, 0x04 prefix) signs as.
-    function enclaveAddress(bytes calldata pubKey) internal pure returns (address) {
+    function enclaveAddress(bytes calldata pubKey) internal pure returns (address enclaveId) {
         if (pubKey.length != 65 || pubKey[0] != 0x04) revert InvalidEnclavePubKey();
-        return address(uint160(uint256(keccak256(pubKey[1:]))));
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, add(pubKey.offset, 1), 64)
+            enclaveId := and(keccak256(ptr, 64), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
     }
 
     /// @notice The ABI `bytes` at `offset` of `data`, bounds checked.
-    function bytesAt(bytes calldata data, uint256 offset) internal pure returns (bytes calldata) {
+    function bytesAt(bytes calldata data, uint256 offset) internal pure returns (bytes calldata out) {
         if (offset > data.length || data.length - offset < 0x20) revert MalformedReport();
-        uint256 length = uint256(bytes32(data[offset:offset + 0x20]));
+        uint256 length = _word(data, offset);
         if (length > data.length - offset - 0x20) revert MalformedReport();
-        return data[offset + 0x20:offset + 0x20 + length];
+        assembly ("memory-safe") {
+            out.offset := add(data.offset, add(offset, 0x20))
+            out.length := length
+        }
     }
 
-    function pubKeyOf(bytes calldata head) private pure returns (bytes calldata) {
-        return bytesAt(head, uint256(bytes32(head[0:0x20])));
-    }
-
-    function _head(bytes calldata report) private pure returns (bytes calldata) {
+    /// @dev `report[head:]` where `head` (its first word) leaves room for the report's four words.
+    function _head(bytes calldata report) private pure returns (bytes calldata out) {
         if (report.length < 0x40) revert MalformedReport();
-        uint256 head = uint256(bytes32(report[0:0x20]));
+        uint256 head = _word(report, 0);
         if (head > report.length || report.length - head < 0x80) revert MalformedReport();
-        return report[head:];
+        assembly ("memory-safe") {
+            out.offset := add(report.offset, head)
+            out.length := sub(report.length, head)
+        }
+    }
+
+    /// @dev The 32-byte word at `at` of `data`; the caller checked that `at + 32 <= data.length`.
+    function _word(bytes calldata data, uint256 at) private pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := calldataload(add(data.offset, at))
+        }
     }
 }
