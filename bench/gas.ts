@@ -169,6 +169,7 @@ await measure(
     .respondNetworkSecret(
       requestId,
       secretRequestFields(requested.args.toObject() as never),
+      newcomer.report,
       response.encryptedSecret,
       response.signature,
     ),

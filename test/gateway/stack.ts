@@ -27,7 +27,7 @@ import { enclaveRegistryDomain } from "../../protocol/secret.js";
 import { type Connection, MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { waitFor } from "../helpers/worker-process.js";
 import { openTestSequencer } from "../helpers/l2-sequencer.js";
-import { requestFields } from "../helpers/secret-requests.js";
+import { requestFields, requestReport } from "../helpers/secret-requests.js";
 
 export const MIN_FEE = 1_000_000n;
 
@@ -166,7 +166,13 @@ export async function startStack(connection?: Connection): Promise<Stack> {
         encrypted,
       );
       await (
-        await v.enclaveRegistry.respondNetworkSecret(requestId, await requestFields(v, requestId), encrypted, signature)
+        await v.enclaveRegistry.respondNetworkSecret(
+          requestId,
+          await requestFields(v, requestId),
+          await requestReport(v, requestId),
+          encrypted,
+          signature,
+        )
       ).wait();
       return impostor;
     },

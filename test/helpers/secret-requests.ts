@@ -1,8 +1,9 @@
 /**
  * The EnclaveRegistry stores only a hash of each secret request; respondNetworkSecret and
- * cancelSecretRequest take its fields back. Tests read them from the request's NetworkSecretRequested event.
+ * cancelSecretRequest take its fields back (and respondNetworkSecret the requester's report, verified
+ * then). Tests read them from the request's NetworkSecretRequested event and its transaction.
  */
-import { ZeroAddress, ZeroHash } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import { type SecretRequestFields, secretRequestFields } from "../../protocol/secret.js";
 import type { EnclaveRegistry } from "../../types/ethers-contracts/index.js";
@@ -20,9 +21,21 @@ export async function requestFields(
       payer: ZeroAddress,
       bounty: 0n,
       createdAt: 0n,
-      measurement: ZeroHash,
-      expiresAt: 0n,
     };
   }
   return secretRequestFields(event.args);
+}
+
+/** The report request `requestId` was made with: the input of its (direct) requestNetworkSecret call. */
+export async function requestReport(
+  registry: EnclaveRegistry | { enclaveRegistry: EnclaveRegistry },
+  requestId: bigint,
+): Promise<string> {
+  const r = "enclaveRegistry" in registry ? registry.enclaveRegistry : registry;
+  const [event] = await r.queryFilter(r.filters.NetworkSecretRequested(requestId), 0, "latest");
+  if (event === undefined) return "0x";
+  const tx = await event.getTransaction();
+  const call = r.interface.parseTransaction({ data: tx.data, value: tx.value });
+  if (call?.name !== "requestNetworkSecret") throw new Error(`request ${requestId} was not a direct call`);
+  return call.args[0] as string;
 }

@@ -43,7 +43,7 @@ import {
   secretResponse,
   submitRollup,
 } from "../helpers/veilnet.js";
-import { requestFields } from "../helpers/secret-requests.js";
+import { requestFields, requestReport } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const REDIS = { host: "127.0.0.1", port: 6379 };
@@ -215,6 +215,7 @@ describe("event-subscriber", function () {
       v.enclaveRegistry.respondNetworkSecret(
         answeredId,
         await requestFields(v, answeredId),
+        await requestReport(v, answeredId),
         response.encryptedSecret,
         response.signature,
       ),
@@ -284,8 +285,6 @@ describe("event-subscriber", function () {
       return {
         payer: f.payer,
         createdAt: f.createdAt.toString(),
-        measurement: f.measurement,
-        expiresAt: f.expiresAt.toString(),
       };
     };
     const secrets = await jobs(prefix, QueueNames.secretRequests);

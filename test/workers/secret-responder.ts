@@ -52,7 +52,7 @@ import { type L1Node, startL1Node } from "../helpers/l1-node.js";
 import { govern } from "../helpers/governance.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
 import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
-import { requestFields } from "../helpers/secret-requests.js";
+import { requestFields, requestReport } from "../helpers/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();
@@ -355,6 +355,7 @@ describe("secret-responder", function () {
       await registry.respondNetworkSecret(
         requestId,
         await requestFields(v, requestId),
+        await requestReport(v, requestId),
         encrypted,
         await genesis.signSecretResponse(domain, requestId, encrypted),
       )
@@ -553,8 +554,16 @@ describe("secret-responder", function () {
         expect(intent.to).to.equal(registryAddress);
         const call = registryInterface.parseTransaction({ data: intent.data })!;
         expect(call.name).to.equal("respondNetworkSecret");
-        const [calledId, , encryptedSecret, signature] = call.args as unknown as [bigint, unknown, string, string];
+        const [calledId, , report, encryptedSecret, signature] = call.args as unknown as [
+          bigint,
+          unknown,
+          string,
+          string,
+          string,
+        ];
         expect(calledId).to.equal(requestId);
+        // the requester's report goes back to the registry, which verifies it then
+        expect(report).to.equal(await requestReport(v, requestId));
         const response = { requestId, encryptedSecretHash: keccak256(encryptedSecret) };
         expect(verifyTypedData(domain, SECRET_RESPONSE_TYPES, response, signature)).to.equal(genesis.address);
         expect(requester.acceptSecret(encryptedSecret, await registry.secretCommitment())).to.equal(

@@ -24,8 +24,6 @@ export interface NetworkSecretRequested {
   /** The rest of the request's fields (EnclaveRegistry.SecretRequest), passed back to respond or cancel. */
   payer: string;
   createdAt: string;
-  measurement: string;
-  expiresAt: string;
 }
 export interface NetworkSecretResponded {
   type: "NetworkSecretResponded";

@@ -33,7 +33,10 @@ import type {
   SecretRequestCancelledEvent,
 } from "../../types/ethers-contracts/contracts/l1/EnclaveRegistry.js";
 import type { MessagePublishedEvent } from "../../types/ethers-contracts/contracts/l1/MessageBus.js";
-import type { RollupAddedEvent, RollupRejectedEvent } from "../../types/ethers-contracts/contracts/l1/RollupRegistry.js";
+import type {
+  RollupAddedEvent,
+  RollupRejectedEvent,
+} from "../../types/ethers-contracts/contracts/l1/RollupRegistry.js";
 import type { DomainEvent, DomainEventType, EventJob, EventRef } from "../core/events.js";
 
 /** A log as eth_getLogs returns it (quantities hex-encoded). */
@@ -194,8 +197,6 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         bounty: str(o.bounty),
         payer: o.payer,
         createdAt: str(o.createdAt),
-        measurement: o.measurement,
-        expiresAt: str(o.expiresAt),
       })),
       decoder<NetworkSecretRespondedEvent.OutputObject>(enclaveRegistry, "NetworkSecretResponded", (o) => ({
         type: "NetworkSecretResponded",

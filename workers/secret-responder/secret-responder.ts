@@ -205,9 +205,12 @@ export class SecretResponder implements Service {
     const intent: TxIntent = {
       key: respondIntentKey(this.#deps.chainId, requestId),
       to: await registry.getAddress(),
+      // The registry verifies the report in full now (it was not verified at request time); we checked it
+      // above with the same verifier, so a bad report is never answered.
       data: registry.interface.encodeFunctionData("respondNetworkSecret", [
         requestId,
         fields,
+        report,
         encryptedSecret,
         signature,
       ]),
