@@ -20,7 +20,7 @@ import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus (non-zero message fee), CrossChainMessenger and Bridge, with a
 /// plain token and a 1% fee-on-transfer token registered. The test contract may register message roots
-/// (ROOT_REGISTRAR_ROLE, standing in for the RollupRegistry).
+/// (bound as the RollupRegistry, standing in for it).
 abstract contract BridgeSetup is TestBase {
     uint256 internal constant FEE = 0.001 ether;
     uint256 internal constant FEE_BPS = 100;
@@ -37,8 +37,8 @@ abstract contract BridgeSetup is TestBase {
 
     function _deployBridge() internal {
         vm.deal(address(this), 1 ether);
-        vault = new FeeVault(address(this), 0, 0, 0);
-        bus = new MessageBus(address(this), payable(address(vault)), FEE);
+        vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), FEE);
         messenger = new CrossChainMessenger(address(this), bus);
         bridge = new Bridge(address(this), bus, messenger, L2_BRIDGE, false);
         plain = new TestToken("Test Token", "TST", 18);
@@ -46,7 +46,6 @@ abstract contract BridgeSetup is TestBase {
         bridge.registerToken{value: FEE}(address(plain));
         bridge.registerToken{value: FEE}(address(feeToken));
         rejecting = new RejectingReceiver();
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(this));
     }
 
     function _token(uint256 i) internal view returns (address) {
@@ -62,6 +61,7 @@ abstract contract BridgeSetup is TestBase {
 contract BridgeFuzzTest is BridgeSetup {
     function setUp() public {
         _deployBridge();
+        bus.bindRollupRegistry(address(this));
     }
 
     /// @dev Deposits a fuzzed amount of token `i`; returns what the bridge holds of it.
@@ -117,7 +117,7 @@ contract BridgeFuzzTest is BridgeSetup {
         root = MessageTrees.root(leaves);
         proof = MessageTrees.proof(leaves, 1);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, keccak256(abi.encode(root)), activatesAt);
+        bus.addMessageRoot(root, keccak256(abi.encode(root)), activatesAt, 0);
         vm.warp(activatesAt);
     }
 
@@ -237,7 +237,7 @@ contract BridgeInvariantTest is BridgeSetup {
             FEE_BPS,
             rejecting
         );
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(handler));
+        bus.bindRollupRegistry(address(handler));
         bridge.grantRole(bridge.TOKEN_ADMIN_ROLE(), address(handler));
         bridge.grantRole(bridge.PAUSER_ROLE(), address(handler));
     }

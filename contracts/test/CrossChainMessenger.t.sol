@@ -13,7 +13,7 @@ import {RelayTarget} from "./mocks/TestTargets.sol";
 import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus and CrossChainMessenger; the test contract registers message
-/// roots itself (it holds ROOT_REGISTRAR_ROLE, standing in for the RollupRegistry).
+/// roots itself (bound as the RollupRegistry, standing in for it).
 abstract contract MessengerSetup is TestBase {
     uint64 internal constant CHALLENGE = 1 hours;
 
@@ -22,17 +22,16 @@ abstract contract MessengerSetup is TestBase {
     CrossChainMessenger internal messenger;
 
     function _deployMessenger() internal {
-        vault = new FeeVault(address(this), 0, 0, 0);
-        bus = new MessageBus(address(this), payable(address(vault)), 0);
+        vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), 0);
         messenger = new CrossChainMessenger(address(this), bus);
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(this));
     }
 
     /// @dev Registers the root of `leaves` (activating after the challenge period) and waits until it is active.
     function _registerActive(bytes32[] memory leaves) internal returns (bytes32 root) {
         root = MessageTrees.root(leaves);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt);
+        bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt, 0);
         vm.warp(activatesAt);
     }
 
@@ -58,6 +57,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
 
     function setUp() public {
         _deployMessenger();
+        bus.bindRollupRegistry(address(this));
         target = new RelayTarget(messenger);
     }
 
@@ -204,7 +204,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
         bytes32 root = MessageTrees.root(leaves);
         bytes32[] memory proof = MessageTrees.proof(leaves, 0);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, bytes32(uint256(1)), activatesAt);
+        bus.addMessageRoot(root, bytes32(uint256(1)), activatesAt, 0);
 
         vm.warp(activatesAt - 1 - (early % CHALLENGE));
         vm.expectRevert(abi.encodeWithSelector(MessageBus.MessageRootNotActive.selector, root, activatesAt));
@@ -237,7 +237,7 @@ contract CrossChainMessengerInvariantTest is MessengerSetup {
     function setUp() public {
         _deployMessenger();
         handler = new MessengerHandler(bus, messenger);
-        bus.grantRole(bus.ROOT_REGISTRAR_ROLE(), address(handler));
+        bus.bindRollupRegistry(address(handler));
     }
 
     function targetContracts() public view returns (address[] memory targets) {

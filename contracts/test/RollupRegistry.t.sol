@@ -52,10 +52,21 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
 
     function setUp() public {
         address sequencer = CHEATS.addr(SEQUENCER_KEY);
-        FeeVault vault = new FeeVault(address(this), 0, 0, 0);
-        MessageBus bus = new MessageBus(address(this), payable(address(vault)), 0);
-        registry = new RollupRegistry(address(this), new OneSequencerRegistry(sequencer), bus, vault, 3600, 256);
-        vault.setRewarder(address(registry));
+        FeeVault vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        MessageBus bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), 0);
+        registry = new RollupRegistry(
+            address(this),
+            0,
+            address(this),
+            new OneSequencerRegistry(sequencer),
+            bus,
+            vault,
+            3600,
+            60,
+            256
+        );
+        bus.bindRollupRegistry(address(registry));
+        vault.bindRewarder(address(registry));
         epochLength = registry.EPOCH_LENGTH();
     }
 

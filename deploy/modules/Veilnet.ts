@@ -3,7 +3,6 @@
  * Parameters (all optional) are listed in `VeilnetParameters` in deploy/parameters.ts.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id } from "ethers";
 
 import { DEFAULT_PARAMETERS, VEILNET_MODULE_ID } from "../parameters.js";
 
@@ -12,6 +11,12 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
 
   const d = DEFAULT_PARAMETERS;
   const challengePeriod = m.getParameter("challengePeriod", d.challengePeriod);
+  // RollupRegistry's deployment floor of the challenge period (interim: the absolute minimum, 60 s, which
+  // the devnet runs at; deploy/parameters.ts does not list it yet, so a parameters file cannot set it).
+  const minChallengePeriod = m.getParameter("minChallengePeriod", 60n);
+  // Interim until the governance module lands: the deployer is admin and guardian, no admin delay.
+  const adminDelay = m.getParameter("adminDelay", 0n);
+  const guardian = admin;
   const revelationPeriod = m.getParameter("revelationPeriod", d.revelationPeriod);
   const secretRequestTimeout = m.getParameter("secretRequestTimeout", d.secretRequestTimeout);
   const messageFee = m.getParameter("messageFee", d.messageFee);
@@ -26,21 +31,25 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   const networkConfig = m.contract("NetworkConfig", [admin]);
   const verifier = m.contract("SignedReportVerifier", [admin, attestationService, measurement]);
   const enclaveRegistry = m.contract("EnclaveRegistry", [admin, verifier, secretRequestTimeout]);
-  const feeVault = m.contract("FeeVault", [admin, baseReward, perBatchReward, treasuryShareBps]);
-  const messageBus = m.contract("MessageBus", [admin, feeVault, messageFee]);
+  const feeVault = m.contract("FeeVault", [admin, adminDelay, guardian, baseReward, perBatchReward, treasuryShareBps]);
+  const messageBus = m.contract("MessageBus", [admin, adminDelay, guardian, feeVault, messageFee]);
   const rollupRegistry = m.contract("RollupRegistry", [
     admin,
+    adminDelay,
+    guardian,
     enclaveRegistry,
     messageBus,
     feeVault,
     challengePeriod,
+    minChallengePeriod,
     revelationPeriod,
   ]);
   const messenger = m.contract("CrossChainMessenger", [admin, messageBus]);
   const bridge = m.contract("Bridge", [admin, messageBus, messenger, l2Bridge, permissionlessTokens]);
 
-  m.call(messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), rollupRegistry], { id: "grantRootRegistrar" });
-  m.call(feeVault, "setRewarder", [rollupRegistry], { id: "setRewarder" });
+  // One-shot bindings by the deployer: no role can change them afterwards.
+  m.call(messageBus, "bindRollupRegistry", [rollupRegistry], { id: "bindRollupRegistry" });
+  m.call(feeVault, "bindRewarder", [rollupRegistry], { id: "bindRewarder" });
 
   const book = {
     SignedReportVerifier: verifier,
