@@ -290,7 +290,13 @@ contract FeeVault is IFeeVault, AccessControlDefaultAdminRules, ReentrancyGuardT
         // slither-disable-next-line timestamp
         if (a.locked != 0 && a.lockedUntil <= block.timestamp) {
             a.vested += a.locked;
-            (a.locked, a.lockedUntil, a.next, a.nextDelay) = (a.next, a.lockedUntil + a.nextDelay, 0, 0);
+            // The younger bucket becomes the older one (an empty bucket keeps no vesting time).
+            (a.locked, a.lockedUntil, a.next, a.nextDelay) = (
+                a.next,
+                a.next == 0 ? 0 : a.lockedUntil + a.nextDelay,
+                0,
+                0
+            );
             // slither-disable-next-line timestamp
             if (a.locked != 0 && a.lockedUntil <= block.timestamp) {
                 a.vested += a.locked;
@@ -320,7 +326,10 @@ contract FeeVault is IFeeVault, AccessControlDefaultAdminRules, ReentrancyGuardT
             if ((packed >> _LOCKED) & _MASK56 == 0) {
                 // Settled, so both buckets are empty.
                 if (units > _MASK56 || vestsAt > _MASK40) revert RewardTooLarge(units);
-                packed |= (units << _LOCKED) | (uint256(vestsAt) << _LOCKED_UNTIL);
+                packed =
+                    (packed & ~((_MASK56 << _LOCKED) | (_MASK40 << _LOCKED_UNTIL))) |
+                    (units << _LOCKED) |
+                    (uint256(vestsAt) << _LOCKED_UNTIL);
             } else {
                 uint256 nextUntil = lockedUntil + ((packed >> _NEXT_DELAY) & _MASK24);
                 if (vestsAt > nextUntil) nextUntil = vestsAt;
