@@ -141,7 +141,8 @@ export default async function statusTask(
   const status: VeilnetStatus = {
     deployment,
     roles,
-    rollupRegistryIsRootRegistrar: await messageBus.hasRole(await messageBus.ROOT_REGISTRAR_ROLE(), a.RollupRegistry),
+    // Root registration is bound once at deployment (MessageBus.bindRollupRegistry), not a role.
+    rollupRegistryIsRootRegistrar: getAddress(await messageBus.rollupRegistry()) === a.RollupRegistry,
     feeVaultRewarder,
     feeVaultRewarderIsRollupRegistry: feeVaultRewarder === a.RollupRegistry,
     attestationService: {
@@ -206,7 +207,7 @@ export function formatStatus(s: VeilnetStatus): string {
       ...s.roles.map((r) => [r.contract, r.role, r.deployerHolds ? "yes" : "no", r.holders.join(", ") || "-"]),
     ]),
   );
-  out.push(`  RollupRegistry is MessageBus ROOT_REGISTRAR: ${yesNo(s.rollupRegistryIsRootRegistrar)}`);
+  out.push(`  RollupRegistry is the MessageBus's bound root registrar: ${yesNo(s.rollupRegistryIsRootRegistrar)}`);
   out.push(
     `  FeeVault rewarder: ${s.feeVaultRewarder}${s.feeVaultRewarderIsRollupRegistry ? " (RollupRegistry)" : " (NOT the RollupRegistry)"}`,
   );

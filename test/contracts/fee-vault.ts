@@ -143,7 +143,7 @@ describe("FeeVault", () => {
       await fund(v, ONE_ETH);
       const budget = await v.feeVault.unallocated();
       // The review's attack: a fee admin sets itself as rewarder and credits itself everything.
-      expect(v.feeVault.interface.getFunction("setRewarder")).to.equal(null);
+      expect(v.feeVault.interface.format().some((f) => f.includes("setRewarder"))).to.equal(false);
       await expect(govern(v, v.feeVault, "bindRewarder", [v.admin.address]))
         .to.be.revertedWithCustomError(v.feeVault, "RewarderAlreadyBound")
         .withArgs(await v.rollupRegistry.getAddress());

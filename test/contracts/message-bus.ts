@@ -352,7 +352,7 @@ describe("MessageBus", () => {
       const [forged] = await withdrawalMessages(v, [{ to: v.stranger.address, amount: held }]);
       const tree = new MessageTree([forged]);
       // The review's attack: grantRole(ROOT_REGISTRAR_ROLE, admin), addMessageRoot(root, …, 1), relay at once.
-      expect(v.messageBus.interface.getFunction("ROOT_REGISTRAR_ROLE")).to.equal(null);
+      expect(v.messageBus.interface.format().some((f) => f.includes("ROOT_REGISTRAR_ROLE"))).to.equal(false);
       await expect(govern(v, v.messageBus, "addMessageRoot", [tree.root, id("forged"), 1n, 0n]))
         .to.be.revertedWithCustomError(v.messageBus, "NotRollupRegistry")
         .withArgs(v.admin.address);

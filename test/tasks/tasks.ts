@@ -318,7 +318,7 @@ describe("tasks", function () {
       const d = current();
       const { result, output } = await runStatus();
       for (const name of CONTRACT_NAMES) expect(output).to.contain(d.addresses[name]);
-      expect(output).to.contain("RollupRegistry is MessageBus ROOT_REGISTRAR: yes");
+      expect(output).to.contain("RollupRegistry is the MessageBus's bound root registrar: yes");
       expect(output).to.contain(`FeeVault rewarder: ${d.addresses.RollupRegistry} (RollupRegistry)`);
       expect(output).to.contain("NetworkConfig address book matches");
 
@@ -326,8 +326,8 @@ describe("tasks", function () {
         const admin = result.roles.find((r) => r.contract === name && r.role === "DEFAULT_ADMIN_ROLE");
         expect(admin?.deployerHolds, name).to.equal(true);
       }
-      const registrar = result.roles.find((r) => r.contract === "MessageBus" && r.role === "ROOT_REGISTRAR_ROLE");
-      expect(registrar?.holders).to.deep.equal(["RollupRegistry"]);
+      // No role registers message roots any more: the RollupRegistry is bound once (bindRollupRegistry).
+      expect(result.roles.find((r) => r.role === "ROOT_REGISTRAR_ROLE")).to.equal(undefined);
       expect(
         result.roles.find((r) => r.contract === "RollupRegistry" && r.role === "GUARDIAN_ROLE")?.holders,
       ).to.deep.equal(["deployer"]);
