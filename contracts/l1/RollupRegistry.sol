@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -405,7 +407,12 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules {
         RollupHeader calldata header,
         uint256 payloadLength
     ) private returns (uint256 batches, uint64 activatesAt) {
-        batches = _checkBatches(uint64(state >> _NEXT_BATCH_SEQ), header.firstBatchSeq, header.lastBatchSeq, payloadLength);
+        batches = _checkBatches(
+            uint64(state >> _NEXT_BATCH_SEQ),
+            header.firstBatchSeq,
+            header.lastBatchSeq,
+            payloadLength
+        );
         uint256 epoch = _checkEpoch(
             (state >> _CURRENT_EPOCH) & _MASK32,
             header.l1BlockNumber,

@@ -483,11 +483,7 @@ describe("FeeVault", () => {
         .withArgs(1_000n * GWEI + 1n, 1_000n * GWEI);
       await (await govern(v, v.feeVault, "withdrawTreasury", [v.admin.address, 1_000n * GWEI])).wait();
       await passChallengePeriod(v);
-      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(
-        ethers,
-        operator,
-        9_000n * GWEI,
-      );
+      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(ethers, operator, 9_000n * GWEI);
       expect(await ethers.provider.getBalance(await vaultAddress(v))).to.equal(0n);
     });
 

@@ -202,7 +202,9 @@ describe("MessageBus", () => {
     it("setMessageFee changes the required fee and emits MessageFeeSet", async () => {
       const { v } = await load();
       const fee = 123_456n;
-      await expect(govern(v, v.messageBus, "setMessageFee", [fee])).to.emit(v.messageBus, "MessageFeeSet").withArgs(fee);
+      await expect(govern(v, v.messageBus, "setMessageFee", [fee]))
+        .to.emit(v.messageBus, "MessageFeeSet")
+        .withArgs(fee);
       expect(await v.messageBus.messageFee()).to.equal(fee);
       await expect(v.messageBus.connect(v.users[0]).publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }))
         .to.be.revertedWithCustomError(v.messageBus, "IncorrectMessageFee")

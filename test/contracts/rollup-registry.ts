@@ -484,7 +484,9 @@ describe("RollupRegistry", () => {
         .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
         .withArgs(1025n, 1024n);
       const max = await nextRollupHeader(v, { payload: hexlify(randomBytes(2000)), lastBatchSeq: 1023n });
-      await (await v.rollupRegistry.addRollup(max.header, max.payload, await signRollup(v, genesis, max.header))).wait();
+      await (
+        await v.rollupRegistry.addRollup(max.header, max.payload, await signRollup(v, genesis, max.header))
+      ).wait();
       // The registry keeps working.
       await submitRollup(v, genesis);
       expect(await v.rollupRegistry.nextBatchSeq()).to.equal(1025n);
@@ -1025,7 +1027,11 @@ describe("RollupRegistry", () => {
       await expect(v.rollupRegistry.rejectRollup(first.header)).to.emit(v.rollupRegistry, "RollupRejected");
       // Once the backlog is past, the shorter period applies.
       await networkHelpers.time.increase(CHALLENGE_PERIOD);
-      const third = await submitRollup(v, genesis, await withdrawalMessages(v, [{ to: v.users[0].address, amount: 3n }], 2n));
+      const third = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 3n }], 2n),
+      );
       const thirdAt = (await latestBlock()).timestamp;
       expect((await v.messageBus.messageRoot(third.tree!.root)).activatesAt).to.equal(thirdAt + 60n);
     });

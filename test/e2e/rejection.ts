@@ -119,8 +119,10 @@ describe("e2e: a rejected rollup's honest withdrawal is relayed after the re-pos
       const user = new Wallet(userKey.privateKey, l2);
       const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI, user);
       const tx = await l2Bridge.getFunction("withdrawNative").send(recipient, { value: AMOUNT });
-      const receipt = await waitFor("the L2 withdrawal's receipt", 60_000, async () =>
-        (await l2.getTransactionReceipt(tx.hash)) ?? undefined,
+      const receipt = await waitFor(
+        "the L2 withdrawal's receipt",
+        60_000,
+        async () => (await l2.getTransactionReceipt(tx.hash)) ?? undefined,
       );
       expect(receipt.status).to.equal(1);
       const initiated = receipt.logs

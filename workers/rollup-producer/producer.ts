@@ -183,7 +183,9 @@ export class RollupProducer implements Service {
     if (this.settings.bindingDepth < 0) throw new Error("bindingDepth must not be negative");
     const maxBatches = this.settings.maxBatchesPerRollup;
     if (!Number.isInteger(maxBatches) || maxBatches < 1 || maxBatches > MAX_BATCHES_PER_ROLLUP) {
-      throw new Error(`maxBatchesPerRollup must be 1…${MAX_BATCHES_PER_ROLLUP} (RollupRegistry.MAX_BATCHES_PER_ROLLUP)`);
+      throw new Error(
+        `maxBatchesPerRollup must be 1…${MAX_BATCHES_PER_ROLLUP} (RollupRegistry.MAX_BATCHES_PER_ROLLUP)`,
+      );
     }
   }
 
