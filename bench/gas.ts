@@ -179,6 +179,16 @@ await measure(
 // --- rewards ----------------------------------------------------------------------------------
 await measure("claimRewards", v.feeVault.connect(v.admin).claimRewards());
 
+// --- rejection --------------------------------------------------------------------------------
+// The guardian rejects a rollup inside its challenge period (the bench's blob sender posts it).
+{
+  const rejectTree = new MessageTree(await withdrawalMessages(v, [{ to: alice.address, amount: 2n }], 9000n));
+  const { header, payload } = await nextRollupHeader(v, { messageRoot: rejectTree.root });
+  const signature = await signRollup(v, genesis, header);
+  await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
+  await measure("rejectRollup", v.rollupRegistry.connect(v.admin).rejectRollup(header));
+}
+
 // --- report -----------------------------------------------------------------------------------
 const width = Math.max(...rows.map((r) => r.operation.length));
 console.log(`\nVeilnet L1 gas (receipt gasUsed, 21,000 included) — chain ${v.chainId}\n`);

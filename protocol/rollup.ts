@@ -20,6 +20,17 @@ export interface RollupHeader {
  */
 export const EPOCH_LENGTH = 7200n;
 
+/**
+ * Most batches one rollup may span (RollupRegistry.MAX_BATCHES_PER_ROLLUP). A calldata rollup may also
+ * span at most one batch per payload byte (`maxBatchesFor`); the registry refuses more (TooManyBatches).
+ */
+export const MAX_BATCHES_PER_ROLLUP = 1024;
+
+/** The most batches RollupRegistry accepts in a rollup whose calldata payload is `payloadBytes` long (0: a blob). */
+export function maxBatchesFor(payloadBytes: number): number {
+  return payloadBytes === 0 ? MAX_BATCHES_PER_ROLLUP : Math.min(MAX_BATCHES_PER_ROLLUP, payloadBytes);
+}
+
 /** The revelation epoch of a rollup bound to L1 block `l1BlockNumber`. */
 export function epochOf(l1BlockNumber: bigint): bigint {
   return l1BlockNumber / EPOCH_LENGTH;

@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {
     AccessControlDefaultAdminRules
 } from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -15,8 +14,19 @@ import {MessageBus} from "./MessageBus.sol";
 /// @title RollupRegistry
 /// @notice Accepts rollups signed by an attested sequencer enclave. Each rollup is bound to a recent L1
 /// block (so a reorg of that block invalidates it), continues the batch sequence without gaps, and
-/// commits to its data (calldata or blob). Its L2→L1 message root becomes usable in the MessageBus
-/// after the challenge period, during which a guardian may reject it.
+/// commits to its data (calldata or blob), and spans at most as many batches as its payload can carry.
+/// Its L2→L1 message root becomes usable in the MessageBus after the challenge period, during which a
+/// guardian may reject it.
+///
+/// A rejection invalidates the rejected rollup and every rollup after it (they were built on its state),
+/// in O(1) (see MessageBus), and reopens the batch sequence at the rejected rollup's first batch, so the
+/// sequencer can post a corrected rollup (possibly carrying the same withdrawals, which then become
+/// relayable after its own challenge period). Rewards vest at the end of the challenge period and a
+/// rejection forfeits those not vested yet (FeeVault).
+///
+/// Challenge periods: the admin may change the period within `[minChallengePeriod, MAX_CHALLENGE_PERIOD]`
+/// (`minChallengePeriod` is fixed at deployment, never below `MIN_CHALLENGE_PERIOD`); a change applies to
+/// rollups accepted afterwards, and no rollup activates before the one accepted before it.
 ///
 /// Payloads are encrypted with one key per revelation epoch (`EPOCH_LENGTH` L1 blocks, counted from the
 /// rollup's binding block). Each epoch's key is committed with its first rollup and may be published with
@@ -25,7 +35,7 @@ import {MessageBus} from "./MessageBus.sol";
 /// @dev Trust model: there are no fraud or validity proofs. Safety of withdrawals rests on the enclave
 /// attestation (only attested code holds a sequencer key) and on the guardian, who can reject a rollup's
 /// messages during the challenge period. See docs/trust-model.md.
-contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
+contract RollupRegistry is EIP712, AccessControlDefaultAdminRules {
     /// @notice What a sequencer signs (EIP-712 struct `RollupHeader`).
     /// @param firstBatchSeq Sequence number of the first batch in the rollup.
     /// @param lastBatchSeq Sequence number of the last batch in the rollup.
@@ -66,6 +76,15 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     /// its epoch any more (binding blocks are at most `MAX_BINDING_AGE` old), so nothing new is ever
     /// encrypted under a published key.
     uint64 public constant MIN_REVELATION_PERIOD = uint64(MAX_BINDING_AGE);
+    /// @notice Absolute floor of the challenge period, seconds: the guardian always has at least this long
+    /// to pause and reject. A deployment sets its own, higher floor (`minChallengePeriod`); the devnet runs
+    /// at this one for demo speed.
+    uint32 public constant MIN_CHALLENGE_PERIOD = 60;
+    /// @notice Longest challenge period, seconds (30 days): the admin cannot freeze withdrawals with it.
+    uint32 public constant MAX_CHALLENGE_PERIOD = 30 days;
+    /// @notice Most batches one rollup may span. The producer's default is 1,000 batches per rollup; the
+    /// bound keeps `nextBatchSeq` far from overflowing (2^64 / 1,024 rollups) and caps a rollup's reward.
+    uint64 public constant MAX_BATCHES_PER_ROLLUP = 1024;
 
     /// @notice Emitted for every accepted rollup.
     event RollupAdded(
@@ -75,8 +94,10 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
         bytes32 messageRoot,
         address indexed sequencer
     );
-    /// @notice Emitted when the guardian rejects a rollup.
+    /// @notice Emitted when the guardian rejects a rollup (it and every later rollup are invalid).
     event RollupRejected(bytes32 indexed rollupHash, bytes32 messageRoot, address indexed guardian);
+    /// @notice Emitted with every rejection: the next rollup must start at batch `nextBatchSeq` again.
+    event BatchSequenceReopened(uint64 nextBatchSeq);
     /// @notice Emitted when the challenge period changes.
     event ChallengePeriodSet(uint32 challengePeriod);
     /// @notice Emitted when a revelation epoch is first used, with its key commitment.
@@ -85,6 +106,10 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     event RevelationPeriodSet(uint64 revelationPeriod);
     /// @notice Emitted when an epoch's key is published: its rollups can be decrypted by anyone.
     event EpochKeyRevealed(uint64 indexed epoch, bytes32 key);
+    /// @notice Emitted when rollup submission is paused (as OpenZeppelin's Pausable).
+    event Paused(address account);
+    /// @notice Emitted when rollup submission resumes (as OpenZeppelin's Pausable).
+    event Unpaused(address account);
 
     /// @notice The signature is malformed.
     error InvalidSignature();
@@ -98,6 +123,11 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     error BatchSequenceGap(uint64 expected, uint64 firstBatchSeq);
     /// @notice `lastBatchSeq` is below `firstBatchSeq`.
     error InvalidBatchRange(uint64 firstBatchSeq, uint64 lastBatchSeq);
+    /// @notice The rollup spans `batches` batches; its payload allows at most `maximum` (one per calldata
+    /// byte, and never more than `MAX_BATCHES_PER_ROLLUP`).
+    error TooManyBatches(uint256 batches, uint256 maximum);
+    /// @notice The challenge period is outside `[minimum, maximum]`.
+    error ChallengePeriodOutOfRange(uint32 challengePeriod, uint32 minimum, uint32 maximum);
     /// @notice The data sent does not hash to `payloadHash`.
     error PayloadHashMismatch(bytes32 expected, bytes32 actual);
     /// @notice Neither a calldata payload nor a blob was sent.
@@ -126,16 +156,32 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     error RollupAlreadyRejected(bytes32 rollupHash);
     /// @notice A zero value where one is required.
     error ZeroValue();
+    /// @notice Rollup submission is paused (as OpenZeppelin's Pausable).
+    error EnforcedPause();
+    /// @notice Rollup submission is not paused (as OpenZeppelin's Pausable).
+    error ExpectedPause();
 
     IEnclaveRegistry public immutable enclaveRegistry;
     MessageBus public immutable messageBus;
     IFeeVault public immutable feeVault;
 
-    // Packs with Pausable's flag: one slot read and written per rollup.
-    uint64 private _nextBatchSeq;
-    uint64 private _rollupCount;
-    uint64 private _currentEpoch;
-    uint32 public challengePeriod;
+    /// @notice The floor of `challengePeriod` for this deployment, seconds (at least `MIN_CHALLENGE_PERIOD`).
+    uint32 public immutable minChallengePeriod;
+
+    /// @dev The state every rollup reads and writes, packed by hand into one word (one read, one write):
+    /// the pause flag (bit 0), the next batch sequence number, the rollup count, the current revelation
+    /// epoch, the challenge period and the activation time of the last accepted rollup (no rollup
+    /// activates before its predecessor). Offsets below.
+    uint256 private _state;
+    uint256 private constant _NEXT_BATCH_SEQ = 8;
+    uint256 private constant _ROLLUP_COUNT = 72;
+    uint256 private constant _CURRENT_EPOCH = 136;
+    uint256 private constant _CHALLENGE_PERIOD = 168;
+    uint256 private constant _LAST_ACTIVATES_AT = 200;
+    uint256 private constant _MASK32 = type(uint32).max;
+    uint256 private constant _MASK40 = type(uint40).max;
+    uint256 private constant _MASK64 = type(uint64).max;
+
     /// @notice L1 blocks after the end of an epoch before its key may be revealed (`revealableAt`).
     uint64 public revelationPeriod;
 
@@ -144,13 +190,16 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     /// @notice Each revealed epoch's key (zero: not revealed).
     mapping(uint64 epoch => bytes32 key) public epochKey;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (in a deployment: the timelock).
-    /// @param adminDelay Seconds a DEFAULT_ADMIN_ROLE transfer waits before it can be accepted.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (the timelock in a deployment): sets the challenge and
+    /// revelation periods.
+    /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, seconds.
     /// @param guardian Receives GUARDIAN_ROLE and PAUSER_ROLE.
     /// @param enclaves The EnclaveRegistry deciding who may sign rollups.
-    /// @param bus The MessageBus where message roots are registered (bound to this contract).
-    /// @param vault The FeeVault crediting sequencer rewards (its rewarder is bound to this contract).
+    /// @param bus The MessageBus where message roots are registered (it must bind this contract).
+    /// @param vault The FeeVault crediting sequencer rewards (it must bind this contract as rewarder).
     /// @param challengePeriod_ Seconds from acceptance until a rollup's messages may be consumed.
+    /// @param minChallengePeriod_ The floor of the challenge period for this deployment (at least
+    /// `MIN_CHALLENGE_PERIOD`, at most `MAX_CHALLENGE_PERIOD`).
     /// @param revelationPeriod_ L1 blocks after an epoch's end until its key may be revealed (at least
     /// `MIN_REVELATION_PERIOD`).
     constructor(
@@ -161,21 +210,25 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
         MessageBus bus,
         IFeeVault vault,
         uint32 challengePeriod_,
+        uint32 minChallengePeriod_,
         uint64 revelationPeriod_
-    ) EIP712("VeilnetRollupRegistry", "1") AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) EIP712("VeilnetRollupRegistry", "1") AccessControlDefaultAdminRules(adminDelay, _nonZero(admin)) {
         if (
             guardian == address(0) ||
             address(enclaves) == address(0) ||
             address(bus) == address(0) ||
             address(vault) == address(0)
         ) revert ZeroValue();
+        if (minChallengePeriod_ < MIN_CHALLENGE_PERIOD || minChallengePeriod_ > MAX_CHALLENGE_PERIOD) {
+            revert ChallengePeriodOutOfRange(minChallengePeriod_, MIN_CHALLENGE_PERIOD, MAX_CHALLENGE_PERIOD);
+        }
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(PAUSER_ROLE, guardian);
         enclaveRegistry = enclaves;
         messageBus = bus;
         feeVault = vault;
-        challengePeriod = challengePeriod_;
-        emit ChallengePeriodSet(challengePeriod_);
+        minChallengePeriod = minChallengePeriod_;
+        _setChallengePeriod(challengePeriod_);
         _setRevelationPeriod(revelationPeriod_);
     }
 
@@ -183,56 +236,58 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
     /// Data availability: with a non-empty `payload`, `header.payloadHash` must be its keccak256; with an
     /// empty `payload`, the transaction must carry a blob whose versioned hash is `header.payloadHash`.
     /// `header.revelationEpoch` must be the epoch of the binding block, so a sequencer cannot push a
-    /// rollup into a later epoch to delay its reveal.
+    /// rollup into a later epoch to delay its reveal. The rollup spans at most `MAX_BATCHES_PER_ROLLUP`
+    /// batches, and with a calldata payload at most one per payload byte (an honest payload takes more:
+    /// about 1.24 bytes for an empty batch, compressed). Its messages activate at
+    /// `now + challengePeriod`, or at the previous rollup's activation if that is later.
     /// @return rollupHash The EIP-712 struct hash of `header`, the rollup's identifier.
     function addRollup(
         RollupHeader calldata header,
         bytes calldata payload,
         bytes calldata signature
-    ) external whenNotPaused returns (bytes32 rollupHash) {
-        rollupHash = hashRollupHeader(header);
-        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(rollupHash), signature);
-        if (err != ECDSA.RecoverError.NoError) revert InvalidSignature();
-        // Reverts NotSequencer for unattested, revoked and non-sequencer signers alike.
-        address operator = enclaveRegistry.sequencerOperator(signer);
-
+    ) external returns (bytes32 rollupHash) {
+        uint256 state = _state;
+        if (state & 1 != 0) revert EnforcedPause();
+        address signer;
+        address operator;
+        (rollupHash, signer, operator) = _authenticate(header, signature);
         _checkBinding(header.l1BlockNumber, header.l1BlockHash);
         _checkPayload(header.payloadHash, payload);
-
-        uint64 expected = _nextBatchSeq;
-        if (header.firstBatchSeq != expected) revert BatchSequenceGap(expected, header.firstBatchSeq);
-        if (header.lastBatchSeq < header.firstBatchSeq) {
-            revert InvalidBatchRange(header.firstBatchSeq, header.lastBatchSeq);
-        }
-        _checkEpoch(header.l1BlockNumber, header.revelationEpoch, header.keyCommitment);
-
-        _nextBatchSeq = header.lastBatchSeq + 1;
-        ++_rollupCount;
+        (uint256 batches, uint64 activatesAt) = _accept(state, header, payload.length);
 
         if (header.messageRoot != bytes32(0)) {
-            messageBus.addMessageRoot(header.messageRoot, rollupHash, uint64(block.timestamp) + challengePeriod);
+            messageBus.addMessageRoot(header.messageRoot, rollupHash, activatesAt, header.firstBatchSeq);
         }
         emit RollupAdded(rollupHash, header.firstBatchSeq, header.lastBatchSeq, header.messageRoot, signer);
-        feeVault.rewardSequencer(operator, uint256(header.lastBatchSeq - header.firstBatchSeq) + 1);
+        feeVault.rewardSequencer(operator, batches, activatesAt);
     }
 
-    /// @notice Rejects an accepted rollup during its challenge period: its message root never activates.
-    /// Only rollups that carry messages can be rejected (others move no value to L1).
+    /// @notice Rejects an accepted rollup during its challenge period. Its message root, and those of every
+    /// later rollup (built on its state), never activate; the batch sequence reopens at its first batch,
+    /// so a corrected rollup can take its place (with the same message root if its withdrawals were
+    /// honest); rewards not vested yet are forfeited. Works while paused: the guardian may pause first,
+    /// then reject. Only rollups that carry messages can be rejected (others move no value to L1).
+    /// Constant gas, unless the guardian rejects a rollup older than its own earlier rejections (see
+    /// MessageBus.rejectMessageRoot).
     function rejectRollup(RollupHeader calldata header) external onlyRole(GUARDIAN_ROLE) {
         bytes32 rollupHash = hashRollupHeader(header);
-        MessageBus.MessageRoot memory r = messageBus.messageRoot(header.messageRoot);
-        if (r.activatesAt == 0 || r.rollupTag != bytes23(rollupHash)) revert UnknownRollup(rollupHash);
+        MessageBus.MessageRootInfo memory r = messageBus.messageRoot(header.messageRoot);
+        if (r.activatesAt == 0 || r.rollupTag != bytes12(rollupHash)) revert UnknownRollup(rollupHash);
         if (r.rejected) revert RollupAlreadyRejected(rollupHash);
         // slither-disable-next-line timestamp
         if (block.timestamp >= r.activatesAt) revert ChallengePeriodOver(rollupHash, r.activatesAt);
         messageBus.rejectMessageRoot(header.messageRoot);
+        _state = (_state & ~(_MASK64 << _NEXT_BATCH_SEQ)) | (uint256(r.firstBatchSeq) << _NEXT_BATCH_SEQ);
+        feeVault.forfeitUnvestedRewards();
         emit RollupRejected(rollupHash, header.messageRoot, msg.sender);
+        emit BatchSequenceReopened(r.firstBatchSeq);
     }
 
-    /// @notice Sets the challenge period for rollups accepted from now on.
+    /// @notice Sets the challenge period for rollups accepted from now on, within
+    /// `[minChallengePeriod, MAX_CHALLENGE_PERIOD]`. Rollups accepted before keep the activation time they
+    /// were given (and a shorter period never makes a rollup activate before an earlier one).
     function setChallengePeriod(uint32 challengePeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        challengePeriod = challengePeriod_;
-        emit ChallengePeriodSet(challengePeriod_);
+        _setChallengePeriod(challengePeriod_);
     }
 
     /// @notice Sets the revelation period (at least `MIN_REVELATION_PERIOD`); it applies to every epoch whose
@@ -258,29 +313,45 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
         emit EpochKeyRevealed(epoch, key);
     }
 
-    /// @notice Stops rollup submission.
+    /// @notice Stops rollup submission (rejections and reveals go on).
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        uint256 state = _state;
+        if (state & 1 != 0) revert EnforcedPause();
+        _state = state | 1;
+        emit Paused(msg.sender);
     }
 
     /// @notice Resumes rollup submission.
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        uint256 state = _state;
+        if (state & 1 == 0) revert ExpectedPause();
+        _state = state & ~uint256(1);
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Whether rollup submission is paused.
+    function paused() external view returns (bool) {
+        return _state & 1 != 0;
     }
 
     /// @notice The batch sequence number the next rollup must start at.
     function nextBatchSeq() external view returns (uint64) {
-        return _nextBatchSeq;
+        return uint64(_state >> _NEXT_BATCH_SEQ);
     }
 
-    /// @notice Number of rollups accepted.
+    /// @notice Number of rollups accepted (rejected and invalidated ones included).
     function rollupCount() external view returns (uint64) {
-        return _rollupCount;
+        return uint64(_state >> _ROLLUP_COUNT);
     }
 
     /// @notice The highest revelation epoch used so far.
     function currentEpoch() external view returns (uint64) {
-        return _currentEpoch;
+        return uint32(_state >> _CURRENT_EPOCH);
+    }
+
+    /// @notice Seconds from acceptance until a rollup's messages may be consumed (rollups accepted now).
+    function challengePeriod() external view returns (uint32) {
+        return uint32(_state >> _CHALLENGE_PERIOD);
     }
 
     /// @notice The first L1 block at which the key of `epoch` may be revealed: the epoch's end
@@ -317,20 +388,111 @@ contract RollupRegistry is EIP712, AccessControlDefaultAdminRules, Pausable {
         if (actual != expected) revert PayloadHashMismatch(expected, actual);
     }
 
-    function _checkEpoch(uint64 l1BlockNumber, uint64 epoch, bytes32 commitment) private {
+    /// @dev The rollup's hash, its signer (an attested sequencer) and the signer's operator.
+    function _authenticate(
+        RollupHeader calldata header,
+        bytes calldata signature
+    ) private view returns (bytes32 rollupHash, address signer, address operator) {
+        rollupHash = hashRollupHeader(header);
+        ECDSA.RecoverError err;
+        (signer, err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(rollupHash), signature);
+        if (err != ECDSA.RecoverError.NoError) revert InvalidSignature();
+        // Reverts NotSequencer for unattested, revoked and non-sequencer signers alike.
+        operator = enclaveRegistry.sequencerOperator(signer);
+    }
+
+    /// @dev Checks the header's batch range and epoch against `state` and records the rollup.
+    function _accept(
+        uint256 state,
+        RollupHeader calldata header,
+        uint256 payloadLength
+    ) private returns (uint256 batches, uint64 activatesAt) {
+        batches = _checkBatches(
+            uint64(state >> _NEXT_BATCH_SEQ),
+            header.firstBatchSeq,
+            header.lastBatchSeq,
+            payloadLength
+        );
+        uint256 epoch = _checkEpoch(
+            (state >> _CURRENT_EPOCH) & _MASK32,
+            header.l1BlockNumber,
+            header.revelationEpoch,
+            header.keyCommitment
+        );
+        activatesAt = _advance(state, header.lastBatchSeq, epoch);
+    }
+
+    /// @dev Records an accepted rollup ending at `lastBatchSeq` in revelation epoch `epoch` (one write);
+    /// returns its activation time: `now + challengePeriod`, or the previous rollup's if that is later.
+    function _advance(uint256 state, uint64 lastBatchSeq, uint256 epoch) private returns (uint64 activatesAt) {
+        uint256 at = block.timestamp + ((state >> _CHALLENGE_PERIOD) & _MASK32);
+        uint256 last = (state >> _LAST_ACTIVATES_AT) & _MASK40;
+        if (at < last) at = last;
+        // The count cannot realistically wrap (2^64 rollups); the other fields fit by the checks made.
+        _state =
+            (state &
+                ~((_MASK64 << _NEXT_BATCH_SEQ) |
+                    (_MASK64 << _ROLLUP_COUNT) |
+                    (_MASK32 << _CURRENT_EPOCH) |
+                    (_MASK40 << _LAST_ACTIVATES_AT))) |
+            (uint256(lastBatchSeq + 1) << _NEXT_BATCH_SEQ) |
+            ((((state >> _ROLLUP_COUNT) + 1) & _MASK64) << _ROLLUP_COUNT) |
+            (epoch << _CURRENT_EPOCH) |
+            (at << _LAST_ACTIVATES_AT);
+        activatesAt = uint64(at);
+    }
+
+    /// @dev Checks the header's epoch against the binding block and `current`; returns the new current
+    /// epoch (it fits in 32 bits: the binding block is below block.number).
+    function _checkEpoch(
+        uint256 current,
+        uint64 l1BlockNumber,
+        uint64 epoch,
+        bytes32 commitment
+    ) private returns (uint256) {
         uint64 expected = l1BlockNumber / EPOCH_LENGTH;
         if (epoch != expected) revert RevelationEpochMismatch(l1BlockNumber, expected, epoch);
-        uint64 current = _currentEpoch;
-        if (epoch < current) revert RevelationEpochDecreased(current, epoch);
+        if (epoch < current) revert RevelationEpochDecreased(uint64(current), epoch);
         bytes32 committed = epochKeyCommitment[epoch];
         if (committed == bytes32(0)) {
             if (commitment == bytes32(0)) revert ZeroValue();
             epochKeyCommitment[epoch] = commitment;
-            _currentEpoch = epoch;
             emit EpochKeyCommitted(epoch, commitment);
         } else if (committed != commitment) {
             revert KeyCommitmentMismatch(epoch, committed, commitment);
         }
+        return epoch;
+    }
+
+    /// @dev The number of batches from `first` to `last`, which the payload must be able to carry.
+    function _checkBatches(
+        uint64 expected,
+        uint64 first,
+        uint64 last,
+        uint256 payloadLength
+    ) private pure returns (uint256 batches) {
+        if (first != expected) revert BatchSequenceGap(expected, first);
+        if (last < first) revert InvalidBatchRange(first, last);
+        batches = uint256(last - first) + 1;
+        uint256 maximum = MAX_BATCHES_PER_ROLLUP;
+        // A calldata payload carries at least one byte per batch; a blob (empty payload) up to the maximum.
+        if (payloadLength != 0 && payloadLength < maximum) maximum = payloadLength;
+        if (batches > maximum) revert TooManyBatches(batches, maximum);
+    }
+
+    function _setChallengePeriod(uint32 challengePeriod_) private {
+        uint32 minimum = minChallengePeriod;
+        if (challengePeriod_ < minimum || challengePeriod_ > MAX_CHALLENGE_PERIOD) {
+            revert ChallengePeriodOutOfRange(challengePeriod_, minimum, MAX_CHALLENGE_PERIOD);
+        }
+        _state = (_state & ~(_MASK32 << _CHALLENGE_PERIOD)) | (uint256(challengePeriod_) << _CHALLENGE_PERIOD);
+        emit ChallengePeriodSet(challengePeriod_);
+    }
+
+    /// @dev `admin`, or a revert with ZeroValue (before AccessControlDefaultAdminRules' own check).
+    function _nonZero(address admin) private pure returns (address) {
+        if (admin == address(0)) revert ZeroValue();
+        return admin;
     }
 
     function _setRevelationPeriod(uint64 revelationPeriod_) private {

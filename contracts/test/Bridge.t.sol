@@ -117,7 +117,7 @@ contract BridgeFuzzTest is BridgeSetup {
         root = MessageTrees.root(leaves);
         proof = MessageTrees.proof(leaves, 1);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, keccak256(abi.encode(root)), activatesAt);
+        bus.addMessageRoot(root, keccak256(abi.encode(root)), activatesAt, 0);
         vm.warp(activatesAt);
     }
 

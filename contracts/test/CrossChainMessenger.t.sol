@@ -31,7 +31,7 @@ abstract contract MessengerSetup is TestBase {
     function _registerActive(bytes32[] memory leaves) internal returns (bytes32 root) {
         root = MessageTrees.root(leaves);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt);
+        bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt, 0);
         vm.warp(activatesAt);
     }
 
@@ -204,7 +204,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
         bytes32 root = MessageTrees.root(leaves);
         bytes32[] memory proof = MessageTrees.proof(leaves, 0);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, bytes32(uint256(1)), activatesAt);
+        bus.addMessageRoot(root, bytes32(uint256(1)), activatesAt, 0);
 
         vm.warp(activatesAt - 1 - (early % CHALLENGE));
         vm.expectRevert(abi.encodeWithSelector(MessageBus.MessageRootNotActive.selector, root, activatesAt));

@@ -62,10 +62,11 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
             bus,
             vault,
             3600,
+            60,
             256
         );
-        vault.bindRewarder(address(registry));
         bus.bindRollupRegistry(address(registry));
+        vault.bindRewarder(address(registry));
         epochLength = registry.EPOCH_LENGTH();
     }
 
@@ -179,5 +180,33 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
         require(registry.epochKey(epoch) == key, "key not stored");
         vm.expectRevert(abi.encodeWithSelector(RollupRegistry.EpochKeyAlreadyRevealed.selector, epoch));
         registry.revealEpochKey(epoch, key);
+    }
+
+    /// @notice F6: whatever batch range a signed rollup claims, the registry either refuses it or accepts it
+    /// within `MAX_BATCHES_PER_ROLLUP` (and its payload), and a next one-batch rollup is always accepted.
+    function testFuzz_NoBatchRangeBricksTheRegistry(uint64 last, uint16 payloadLength) public {
+        CHEATS.roll(10);
+        uint64 binding = 9;
+        (RollupRegistry.RollupHeader memory header, , ) = _rollup(binding, 0, keccak256(abi.encode("key", 0)));
+        bytes memory payload = new bytes(uint256(payloadLength) + 1);
+        header.lastBatchSeq = last;
+        header.payloadHash = keccak256(payload);
+        (uint8 v, bytes32 r, bytes32 s) = CHEATS.sign(SEQUENCER_KEY, registry.rollupDigest(header));
+        uint256 maximum = payload.length < 1024 ? payload.length : 1024;
+        if (uint256(last) + 1 > maximum) {
+            vm.expectRevert(
+                abi.encodeWithSelector(RollupRegistry.TooManyBatches.selector, uint256(last) + 1, maximum)
+            );
+        }
+        registry.addRollup(header, payload, abi.encodePacked(r, s, v));
+        uint64 next = registry.nextBatchSeq();
+        require(next <= 1024, "a rollup spanned more than MAX_BATCHES_PER_ROLLUP batches");
+        (RollupRegistry.RollupHeader memory after_, bytes memory p2, bytes memory sig2) = _rollup(
+            binding,
+            0,
+            keccak256(abi.encode("key", 0))
+        );
+        registry.addRollup(after_, p2, sig2);
+        require(registry.nextBatchSeq() == next + 1, "the registry no longer accepts rollups");
     }
 }

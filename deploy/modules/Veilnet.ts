@@ -23,6 +23,9 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
 
   const d = DEFAULT_PARAMETERS;
   const challengePeriod = m.getParameter("challengePeriod", d.challengePeriod);
+  // RollupRegistry's deployment floor of the challenge period: the absolute minimum, 60 s, which the
+  // devnet runs at. Not yet a validated parameter of deploy/parameters.ts (a parameters file cannot set it).
+  const minChallengePeriod = m.getParameter("minChallengePeriod", 60n);
   const revelationPeriod = m.getParameter("revelationPeriod", d.revelationPeriod);
   const secretRequestTimeout = m.getParameter("secretRequestTimeout", d.secretRequestTimeout);
   const messageFee = m.getParameter("messageFee", d.messageFee);
@@ -63,6 +66,7 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     messageBus,
     feeVault,
     challengePeriod,
+    minChallengePeriod,
     revelationPeriod,
   ]);
   const messenger = m.contract("CrossChainMessenger", [admin, adminDelay, guardian, messageBus]);

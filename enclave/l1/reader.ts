@@ -3,7 +3,9 @@
  * L1→L2 messages of the MessageBus, in sequence order, and the rollups of the RollupRegistry with
  * their payloads. Only blocks `confirmations` deep are read, so a shallow L1 reorg never reaches the
  * L2. A node reads L1 itself rather than through the workers' queues so that a validator can join at
- * any time and replay everything from the deployment block.
+ * any time and replay everything from the deployment block. It also reads the RollupRegistry's
+ * `BatchSequenceReopened`: a guardian rejection, after which the rejected rollup and every later one are
+ * void and the sequence continues from the rejected rollup's first batch.
  */
 import { Interface, type Log, type Provider, getAddress } from "ethers";
 
@@ -27,6 +29,14 @@ export interface L1Rollup {
   challengeEndsAt: bigint;
 }
 
+/** A guardian rejection: rollups from batch `nextBatchSeq` on are void; the next rollup starts there. */
+export interface L1Reopening {
+  nextBatchSeq: bigint;
+  /** How many rollups had been read before it (it applies after them, in L1 order). */
+  afterRollups: number;
+  blockNumber: number;
+}
+
 export interface L1ReaderOptions {
   provider: Provider;
   messageBus: string;
@@ -41,9 +51,11 @@ const iface = new Interface([
   "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
   "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
   "function challengePeriod() view returns (uint32)",
+  "event BatchSequenceReopened(uint64 nextBatchSeq)",
 ]);
 const MESSAGE_TOPIC = iface.getEvent("MessagePublished")!.topicHash;
 const ROLLUP_TOPIC = iface.getEvent("RollupAdded")!.topicHash;
+const REOPENED_TOPIC = iface.getEvent("BatchSequenceReopened")!.topicHash;
 
 export class L1ReaderError extends Error {
   constructor(message: string) {
@@ -55,6 +67,7 @@ export class L1ReaderError extends Error {
 export class L1Reader {
   private readonly messages = new Map<bigint, L1Message>();
   private readonly rollups: L1Rollup[] = [];
+  private readonly reopenings: L1Reopening[] = [];
   private next: number;
   private readonly range: number;
   private l1Time = 0n;
@@ -86,7 +99,7 @@ export class L1Reader {
       const to = Math.min(safe, this.next + this.range - 1);
       const logs = await this.options.provider.getLogs({
         address: [this.options.messageBus, this.options.rollupRegistry],
-        topics: [[MESSAGE_TOPIC, ROLLUP_TOPIC]],
+        topics: [[MESSAGE_TOPIC, ROLLUP_TOPIC, REOPENED_TOPIC]],
         fromBlock: this.next,
         toBlock: to,
       });
@@ -107,7 +120,7 @@ export class L1Reader {
     return out;
   }
 
-  /** The rollups read so far, in L1 order. */
+  /** The rollups read so far, in L1 order (rejected and voided ones included; see `reopeningsRead`). */
   rollupsRead(): readonly L1Rollup[] {
     return this.rollups;
   }
@@ -124,6 +137,11 @@ export class L1Reader {
     return BigInt(block.timestamp) + (iface.decodeFunctionResult("challengePeriod", data)[0] as bigint);
   }
 
+  /** The guardian rejections read so far, in L1 order, each placed after the rollups read before it. */
+  reopeningsRead(): readonly L1Reopening[] {
+    return this.reopenings;
+  }
+
   private async take(log: Log): Promise<void> {
     const event = iface.parseLog(log);
     if (event === null) return;
@@ -137,6 +155,15 @@ export class L1Reader {
         consistencyLevel: Number(event.args.consistencyLevel),
       };
       this.messages.set(message.sequence, { message, blockNumber: log.blockNumber });
+    } else if (
+      event.name === "BatchSequenceReopened" &&
+      getAddress(log.address) === getAddress(this.options.rollupRegistry)
+    ) {
+      this.reopenings.push({
+        nextBatchSeq: event.args.nextBatchSeq as bigint,
+        afterRollups: this.rollups.length,
+        blockNumber: log.blockNumber,
+      });
     } else if (event.name === "RollupAdded") {
       const tx = await this.options.provider.getTransaction(log.transactionHash);
       if (tx === null) throw new L1ReaderError(`rollup transaction ${log.transactionHash} not found`);

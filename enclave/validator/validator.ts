@@ -3,6 +3,11 @@
  * L2 chain and checks it re-executes to what the sequencer signed (the last batch's block hash and the
  * L2→L1 message root). A rollup that does not is refused: the validator logs why, undoes the
  * rollup's batches and stops following (a malicious sequencer is detected, not followed).
+ *
+ * A guardian rejection (`BatchSequenceReopened` on L1) voids the rejected rollup and every later one:
+ * the validator rewinds its chain to the state before the reopened batch (it keeps a chain snapshot at
+ * the start of every rollup it verified) and continues with the rollups posted after the rejection. A
+ * refused rollup that the guardian rejects is thereby undone too, and the validator follows again.
  */
 import { ZeroHash, keccak256 } from "ethers";
 import type { Logger } from "pino";
@@ -38,9 +43,14 @@ export class RollupRefusedError extends Error {
 
 export class Validator {
   private nextRollup = 0;
+  private nextReopening = 0;
   private nextSeq = 0n;
   private refused_: RefusedRollup | undefined;
+  /** The first batch of the refused rollup (a rejection reopening at or before it lifts the refusal). */
+  private refusedSeq?: bigint;
   private verified = 0;
+  /** Chain snapshots taken before each verified rollup, by its first batch (to rewind on a rejection). */
+  private readonly snapshots = new Map<bigint, string>();
 
   constructor(private readonly deps: ValidatorDeps) {}
 
@@ -62,30 +72,84 @@ export class Validator {
     return this.deps.l1.rollupsRead().slice(0, this.nextRollup);
   }
 
-  /** Reads L1 and replays every new rollup; returns how many it verified. Stops at a refused rollup. */
+  /**
+   * Reads L1 and replays every new rollup; returns how many it verified. Stops at a refused rollup until
+   * a guardian rejection voids it.
+   */
   async step(): Promise<number> {
-    if (this.refused_ !== undefined) return 0;
     await this.deps.l1.sync();
     const rollups = this.deps.l1.rollupsRead();
     let done = 0;
-    while (this.nextRollup < rollups.length) {
+    for (;;) {
+      await this.applyReopenings(this.nextRollup);
+      if (this.refused_ !== undefined) {
+        // A later rejection at or before the refused rollup voids it (and the rollups posted after it).
+        const lift = this.deps.l1
+          .reopeningsRead()
+          .find((r, i) => i >= this.nextReopening && r.nextBatchSeq <= this.refusedSeq!);
+        if (lift === undefined) break;
+        this.nextRollup = Math.max(this.nextRollup, lift.afterRollups);
+        continue;
+      }
+      if (this.nextRollup >= rollups.length) break;
       const rollup = rollups[this.nextRollup];
+      if (this.voided(this.nextRollup, rollup)) {
+        this.nextRollup++;
+        continue;
+      }
       try {
         await this.verify(rollup);
       } catch (e) {
         if (!(e instanceof RollupRefusedError)) throw e;
         this.refused_ = e.rollup;
+        this.refusedSeq = rollup.header.firstBatchSeq;
+        this.nextRollup++;
         this.deps.logger.error(
           { rollup: rollup.hash, tx: rollup.txHash, reason: e.rollup.reason },
           "rollup refused: it does not re-execute to what the sequencer signed",
         );
-        return done;
+        continue;
       }
       this.nextRollup++;
       this.verified++;
       done++;
     }
     return done;
+  }
+
+  /** Whether a later reopening voids `rollup` before it is replayed (it starts at or after the reopened batch). */
+  private voided(index: number, rollup: L1Rollup): boolean {
+    return this.deps.l1
+      .reopeningsRead()
+      .some((r) => r.afterRollups > index && r.nextBatchSeq <= rollup.header.firstBatchSeq);
+  }
+
+  /** Applies the rejections read up to rollup `position`: rewinds the chain to the reopened batch. */
+  private async applyReopenings(position: number): Promise<void> {
+    const reopenings = this.deps.l1.reopeningsRead();
+    while (this.nextReopening < reopenings.length && reopenings[this.nextReopening].afterRollups <= position) {
+      const { nextBatchSeq } = reopenings[this.nextReopening++];
+      if (this.refused_ !== undefined && this.refusedSeq !== undefined && nextBatchSeq <= this.refusedSeq) {
+        this.deps.logger.warn(
+          { rollup: this.refused_.hash, nextBatchSeq: nextBatchSeq.toString() },
+          "the refused rollup was rejected on L1: following again",
+        );
+        this.refused_ = undefined;
+        this.refusedSeq = undefined;
+      }
+      if (nextBatchSeq >= this.nextSeq) continue; // nothing replayed from there (e.g. the refused rollup)
+      const snapshot = this.snapshots.get(nextBatchSeq);
+      if (snapshot === undefined) {
+        throw new Error(`a rejection reopened batch ${nextBatchSeq}, which starts no rollup this validator replayed`);
+      }
+      await this.deps.chain.revert(snapshot);
+      for (const seq of [...this.snapshots.keys()]) if (seq >= nextBatchSeq) this.snapshots.delete(seq);
+      this.deps.logger.warn(
+        { nextBatchSeq: nextBatchSeq.toString(), before: this.nextSeq.toString() },
+        "a rollup was rejected on L1: rewound to its first batch",
+      );
+      this.nextSeq = nextBatchSeq;
+    }
   }
 
   private refuse(rollup: L1Rollup, reason: string): never {
@@ -119,6 +183,7 @@ export class Validator {
         `its payload holds batches ${content.firstSeq}+${content.batches.length}, the header ${header.firstBatchSeq}…${header.lastBatchSeq}`,
       );
     }
+    // Reverted to when the rollup is refused, or kept for a later rejection's rewind (used once either way).
     const snapshot = await this.deps.chain.snapshot();
     const messages: CrossChainMessage[] = [];
     let lastHash = ZeroHash;
@@ -150,6 +215,7 @@ export class Validator {
       if (e instanceof BatchExecutionError) this.refuse(rollup, e.message);
       throw e;
     }
+    this.snapshots.set(header.firstBatchSeq, snapshot);
     this.nextSeq = header.lastBatchSeq + 1n;
   }
 }

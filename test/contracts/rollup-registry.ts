@@ -32,7 +32,8 @@ import {
   testEpochKey,
   withdrawalMessages,
 } from "../helpers/veilnet.js";
-import { requestFields } from "../helpers/secret-requests.js";
+import { requestFields, requestReport } from "../helpers/secret-requests.js";
+import { govern } from "../helpers/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -84,6 +85,7 @@ async function attestedNonSequencer(v: Veilnet, genesis: Genesis, operator = v.u
     await v.enclaveRegistry.respondNetworkSecret(
       requestId,
       await requestFields(v, requestId),
+      await requestReport(v, requestId),
       encryptedSecret,
       signature,
     )
@@ -91,6 +93,12 @@ async function attestedNonSequencer(v: Veilnet, genesis: Genesis, operator = v.u
   expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(true);
   expect(await v.enclaveRegistry.isSequencer(newcomer.address)).to.equal(false);
   return newcomer;
+}
+
+/** Everything credited to `operator` and not claimed: vested (claimable) plus not yet vested. */
+async function accrued(v: Veilnet, operator: string): Promise<bigint> {
+  const [unvested] = await v.feeVault.unvestedRewardsOf(operator);
+  return (await v.feeVault.rewardsOf(operator)) + unvested;
 }
 
 /** Sends ETH to the FeeVault (its receive() splits it between the treasury and the reward budget). */
@@ -127,9 +135,12 @@ describe("RollupRegistry", () => {
       const factory = new RollupRegistry__factory(v.admin);
       const args = [
         v.admin.address,
+        0,
+        v.admin.address,
         await v.enclaveRegistry.getAddress(),
         await v.messageBus.getAddress(),
         await v.feeVault.getAddress(),
+        60,
         60,
       ] as const;
       const registry = await factory.deploy(...args, 300);
@@ -154,16 +165,17 @@ describe("RollupRegistry", () => {
         v.feeVault.getAddress(),
       ]);
       const zero = ethers.ZeroAddress;
+      const a = v.admin.address;
       for (const args of [
-        [zero, enclaves, bus, vault],
-        [v.admin.address, zero, bus, vault],
-        [v.admin.address, enclaves, zero, vault],
-        [v.admin.address, enclaves, bus, zero],
+        [zero, a, enclaves, bus, vault],
+        [a, zero, enclaves, bus, vault],
+        [a, a, zero, bus, vault],
+        [a, a, enclaves, zero, vault],
+        [a, a, enclaves, bus, zero],
       ] as const) {
-        await expect(factory.deploy(args[0], args[1], args[2], args[3], 60, 256)).to.be.revertedWithCustomError(
-          factory,
-          "ZeroValue",
-        );
+        await expect(
+          factory.deploy(args[0], 0, args[1], args[2], args[3], args[4], 60, 60, 256),
+        ).to.be.revertedWithCustomError(factory, "ZeroValue");
       }
     });
   });
@@ -201,7 +213,7 @@ describe("RollupRegistry", () => {
     it("names the signing enclave, not its operator, as the sequencer in RollupAdded", async () => {
       const { v, genesis } = await load();
       const operator = v.users[3];
-      await (await v.enclaveRegistry.setEnclaveOperator(genesis.address, operator.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator.address])).wait();
       await fundVault(v, ONE_ETH);
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
@@ -210,8 +222,8 @@ describe("RollupRegistry", () => {
         .withArgs(rollupHash(header), 0n, 0n, ZeroHash, genesis.address)
         .and.to.emit(v.feeVault, "RewardAccrued")
         .withArgs(operator.address, BASE_REWARD + PER_BATCH_REWARD, 1n);
-      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
-      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(0n);
+      expect(await accrued(v, operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
+      expect(await accrued(v, v.admin.address)).to.equal(0n);
     });
 
     it("registers the message root with activation at the end of the challenge period", async () => {
@@ -226,7 +238,9 @@ describe("RollupRegistry", () => {
       expect(header.messageRoot).to.equal(tree!.root);
       expect(registered.activatesAt).to.equal(timestamp + CHALLENGE_PERIOD);
       expect(registered.rejected).to.equal(false);
-      expect(registered.rollupTag).to.equal(hash.slice(0, 2 + 46));
+      expect(registered.rollupTag).to.equal(hash.slice(0, 2 + 24));
+      expect(registered.firstBatchSeq).to.equal(header.firstBatchSeq);
+      expect(registered.generation).to.equal(0n);
     });
 
     it("emits MessageRootAdded on the bus for a rollup with messages", async () => {
@@ -261,14 +275,14 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       const operator = v.users[0];
       const newcomer = await attestedNonSequencer(v, genesis, operator);
-      await (await v.enclaveRegistry.grantSequencer(newcomer.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "grantSequencer", [newcomer.address])).wait();
       await fundVault(v, ONE_ETH);
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, newcomer, header);
       await expect(v.rollupRegistry.addRollup(header, payload, signature))
         .to.emit(v.rollupRegistry, "RollupAdded")
         .withArgs(rollupHash(header), 0n, 0n, ZeroHash, newcomer.address);
-      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
+      expect(await accrued(v, operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
     });
   });
 
@@ -287,7 +301,7 @@ describe("RollupRegistry", () => {
     it("rejects a sequencer revoked with revokeEnclave", async () => {
       const { v, genesis } = await load();
       await submitRollup(v, genesis);
-      await (await v.enclaveRegistry.revokeEnclave(genesis.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [genesis.address])).wait();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
       await expect(v.rollupRegistry.addRollup(header, payload, signature))
@@ -298,7 +312,7 @@ describe("RollupRegistry", () => {
 
     it("rejects a sequencer whose sequencer right was revoked (revokeSequencer)", async () => {
       const { v, genesis } = await load();
-      await (await v.enclaveRegistry.revokeSequencer(genesis.address)).wait();
+      await (await govern(v, v.enclaveRegistry, "revokeSequencer", [genesis.address])).wait();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
       await expect(v.rollupRegistry.addRollup(header, payload, signature))
@@ -459,6 +473,32 @@ describe("RollupRegistry", () => {
         .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
         .withArgs(2n, 0n);
       expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+    });
+
+    it("F6: bounds the batch range, so that no signed value can brick the registry", async () => {
+      const { v, genesis } = await load();
+      // The review's attack: lastBatchSeq = 2^64 - 2 made every later addRollup overflow.
+      const brick = await nextRollupHeader(v, { lastBatchSeq: 2n ** 64n - 2n });
+      await expect(v.rollupRegistry.addRollup(brick.header, brick.payload, await signRollup(v, genesis, brick.header)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
+        .withArgs(2n ** 64n - 1n, 64n);
+      // At most one batch per calldata byte, and never more than MAX_BATCHES_PER_ROLLUP.
+      expect(await v.rollupRegistry.MAX_BATCHES_PER_ROLLUP()).to.equal(1024n);
+      const thin = await nextRollupHeader(v, { payload: "0x0102", lastBatchSeq: 2n });
+      await expect(v.rollupRegistry.addRollup(thin.header, thin.payload, await signRollup(v, genesis, thin.header)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
+        .withArgs(3n, 2n);
+      const big = await nextRollupHeader(v, { payload: hexlify(randomBytes(2000)), lastBatchSeq: 1024n });
+      await expect(v.rollupRegistry.addRollup(big.header, big.payload, await signRollup(v, genesis, big.header)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
+        .withArgs(1025n, 1024n);
+      const max = await nextRollupHeader(v, { payload: hexlify(randomBytes(2000)), lastBatchSeq: 1023n });
+      await (
+        await v.rollupRegistry.addRollup(max.header, max.payload, await signRollup(v, genesis, max.header))
+      ).wait();
+      // The registry keeps working.
+      await submitRollup(v, genesis);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(1025n);
     });
 
     it("rejects lastBatchSeq below firstBatchSeq", async () => {
@@ -694,7 +734,7 @@ describe("RollupRegistry", () => {
     it("follows the current revelation period; the admin sets it, never below the minimum", async () => {
       const { v, genesis } = await load();
       const { key, at } = await epochZero(v, genesis);
-      await expect(v.rollupRegistry.setRevelationPeriod(1000n))
+      await expect(govern(v, v.rollupRegistry, "setRevelationPeriod", [1000n]))
         .to.emit(v.rollupRegistry, "RevelationPeriodSet")
         .withArgs(1000n);
       expect(await v.rollupRegistry.revelationPeriod()).to.equal(1000n);
@@ -705,10 +745,10 @@ describe("RollupRegistry", () => {
         .to.be.revertedWithCustomError(v.rollupRegistry, "EpochKeyNotRevealable")
         .withArgs(0n, later);
 
-      await expect(v.rollupRegistry.setRevelationPeriod(255n))
+      await expect(govern(v, v.rollupRegistry, "setRevelationPeriod", [255n]))
         .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationPeriodTooShort")
         .withArgs(255n, 256n);
-      await (await v.rollupRegistry.setRevelationPeriod(256n)).wait();
+      await (await govern(v, v.rollupRegistry, "setRevelationPeriod", [256n])).wait();
       await expect(v.rollupRegistry.revealEpochKey(0n, key)).to.emit(v.rollupRegistry, "EpochKeyRevealed");
     });
 
@@ -748,7 +788,7 @@ describe("RollupRegistry", () => {
       await expect(v.rollupRegistry.addRollup(header, payload, signature))
         .to.emit(v.feeVault, "RewardAccrued")
         .withArgs(v.admin.address, reward, 5n);
-      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(reward);
+      expect(await accrued(v, v.admin.address)).to.equal(reward);
       expect(await v.feeVault.unallocated()).to.equal(unallocated - reward);
     });
 
@@ -758,7 +798,7 @@ describe("RollupRegistry", () => {
       const signature = await signRollup(v, genesis, header);
       await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.feeVault, "RewardAccrued");
       expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
-      expect(await v.feeVault.rewardsOf(v.admin.address)).to.equal(0n);
+      expect(await accrued(v, v.admin.address)).to.equal(0n);
     });
   });
 
@@ -796,12 +836,96 @@ describe("RollupRegistry", () => {
       }
     });
 
-    it("leaves the batch sequence as it is (the rollup stays accepted)", async () => {
+    it("reopens the batch sequence at the rejected rollup's first batch (F5; it used to stay consumed)", async () => {
+      const { v, genesis } = await load();
+      await submitRollup(v, genesis, [], { lastBatchSeq: 2n });
+      const { header } = await rollupWithMessages(v, genesis);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(4n);
+      await expect(v.rollupRegistry.rejectRollup(header))
+        .to.emit(v.rollupRegistry, "BatchSequenceReopened")
+        .withArgs(3n)
+        .and.to.emit(v.messageBus, "MessageRootsInvalidated")
+        .withArgs(0n, 3n, 1n);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(3n);
+      expect(await v.rollupRegistry.rollupCount()).to.equal(2n);
+      expect(await v.messageBus.generation()).to.equal(1n);
+    });
+
+    it("F5: a corrected rollup takes the reopened sequence, may carry the same root, and its withdrawals are relayed", async () => {
+      const { v, genesis } = await load();
+      const l1Bridge = await v.bridge.getAddress();
+      await (await v.bridge.connect(v.users[0]).depositNative(v.users[0].address, { value: ONE_ETH })).wait();
+      const msgs = await withdrawalMessages(v, [{ to: v.users[1].address, amount: ONE_ETH / 4n }]);
+      const rejected = await submitRollup(v, genesis, msgs);
+      await (await v.rollupRegistry.rejectRollup(rejected.header)).wait();
+      // Before the fix: BatchSequenceGap (the sequence was consumed), then InvalidMessageRoot (the root was burnt).
+      const again = await submitRollup(v, genesis, msgs, {
+        firstBatchSeq: rejected.header.firstBatchSeq,
+        lastBatchSeq: rejected.header.lastBatchSeq,
+      });
+      expect(again.tree!.root).to.equal(rejected.tree!.root);
+      const registration = await v.messageBus.messageRoot(again.tree!.root);
+      expect(registration.rejected).to.equal(false);
+      expect(registration.generation).to.equal(1n);
+      await passChallengePeriod(v);
+      await expect(
+        v.messenger.connect(v.stranger).relayMessageWithProof(msgs[0], again.tree!.proof(0), again.tree!.root),
+      ).to.changeEtherBalances(ethers, [v.users[1].address, l1Bridge], [ONE_ETH / 4n, -ONE_ETH / 4n]);
+    });
+
+    it("invalidates every rollup after the rejected one (built on its state), in O(1); earlier ones stay valid", async () => {
+      const { v, genesis } = await load();
+      const w = (seq: bigint) => withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n + seq }], seq);
+      const a = await submitRollup(v, genesis, await w(0n));
+      const b = await submitRollup(v, genesis, await w(1n));
+      const c = await submitRollup(v, genesis, await w(2n));
+      await submitRollup(v, genesis); // no messages
+      const d = await submitRollup(v, genesis, await w(3n));
+      await (await v.rollupRegistry.rejectRollup(b.header)).wait();
+      expect((await v.messageBus.messageRoot(a.tree!.root)).rejected).to.equal(false);
+      for (const later of [b, c, d]) {
+        expect((await v.messageBus.messageRoot(later.tree!.root)).rejected).to.equal(true);
+        await expect(v.rollupRegistry.rejectRollup(later.header))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "RollupAlreadyRejected")
+          .withArgs(later.hash);
+      }
+      // The sequence continues at b's first batch: c's and d's batches come again, with new roots.
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(b.header.firstBatchSeq);
+      const c2 = await submitRollup(v, genesis, await w(2n));
+      expect(c2.tree!.root).to.equal(c.tree!.root);
+      expect((await v.messageBus.messageRoot(c.tree!.root)).rejected).to.equal(false);
+      await passChallengePeriod(v);
+      const [aMsg] = await w(0n);
+      const [dMsg] = await w(3n);
+      await v.messageBus.verifyMessageInclusion(aMsg, a.tree!.proof(0), a.tree!.root);
+      await expect(v.messageBus.verifyMessageInclusion(dMsg, d.tree!.proof(0), d.tree!.root))
+        .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
+        .withArgs(d.tree!.root);
+    });
+
+    it("a rejection of an older rollup also invalidates the generations after it", async () => {
+      const { v, genesis } = await load();
+      const w = (seq: bigint) => withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n + seq }], seq);
+      const a = await submitRollup(v, genesis, await w(0n));
+      const b = await submitRollup(v, genesis, await w(1n));
+      await (await v.rollupRegistry.rejectRollup(b.header)).wait(); // generation 1 starts at b's batch
+      const b2 = await submitRollup(v, genesis, await w(10n));
+      const c2 = await submitRollup(v, genesis, await w(11n));
+      // The guardian finds `a` bad too (still in its challenge period): a, b2 and c2 all fall.
+      await expect(v.rollupRegistry.rejectRollup(a.header))
+        .to.emit(v.messageBus, "MessageRootsInvalidated")
+        .withArgs(0n, 0n, 2n);
+      for (const r of [a, b2, c2]) expect((await v.messageBus.messageRoot(r.tree!.root)).rejected).to.equal(true);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(0n);
+      const a2 = await submitRollup(v, genesis, await w(0n));
+      expect((await v.messageBus.messageRoot(a2.tree!.root)).rejected).to.equal(false);
+    });
+
+    it("works while submission is paused (the guardian pauses first, then rejects)", async () => {
       const { v, genesis } = await load();
       const { header } = await rollupWithMessages(v, genesis);
-      await (await v.rollupRegistry.rejectRollup(header)).wait();
-      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(1n);
-      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+      await (await v.rollupRegistry.pause()).wait();
+      await expect(v.rollupRegistry.rejectRollup(header)).to.emit(v.rollupRegistry, "RollupRejected");
     });
 
     it("can be done until the last second of the challenge period, not after", async () => {
@@ -879,7 +1003,7 @@ describe("RollupRegistry", () => {
         .withArgs(v.stranger.address, role);
 
       const guardian = v.users[4];
-      await (await v.rollupRegistry.grantRole(role, guardian.address)).wait();
+      await (await govern(v, v.rollupRegistry, "grantRole", [role, guardian.address])).wait();
       await expect(v.rollupRegistry.connect(guardian).rejectRollup(header))
         .to.emit(v.rollupRegistry, "RollupRejected")
         .withArgs(hash, header.messageRoot, guardian.address);
@@ -887,7 +1011,7 @@ describe("RollupRegistry", () => {
   });
 
   describe("administration", () => {
-    it("setChallengePeriod applies to rollups accepted from then on", async () => {
+    it("setChallengePeriod applies to rollups accepted from then on; none activates before its predecessor", async () => {
       const { v, genesis } = await load();
       const first = await submitRollup(
         v,
@@ -895,7 +1019,7 @@ describe("RollupRegistry", () => {
         await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]),
       );
       const firstAt = (await latestBlock()).timestamp;
-      await expect(v.rollupRegistry.setChallengePeriod(60))
+      await expect(govern(v, v.rollupRegistry, "setChallengePeriod", [60]))
         .to.emit(v.rollupRegistry, "ChallengePeriodSet")
         .withArgs(60n);
       expect(await v.rollupRegistry.challengePeriod()).to.equal(60n);
@@ -904,9 +1028,70 @@ describe("RollupRegistry", () => {
         genesis,
         await withdrawalMessages(v, [{ to: v.users[0].address, amount: 2n }], 1n),
       );
-      const secondAt = (await latestBlock()).timestamp;
+      // The first rollup keeps its period: the guardian can still reject it, and the second (built on it)
+      // does not activate before it (it used to activate at secondAt + 60).
       expect((await v.messageBus.messageRoot(first.tree!.root)).activatesAt).to.equal(firstAt + CHALLENGE_PERIOD);
-      expect((await v.messageBus.messageRoot(second.tree!.root)).activatesAt).to.equal(secondAt + 60n);
+      expect((await v.messageBus.messageRoot(second.tree!.root)).activatesAt).to.equal(firstAt + CHALLENGE_PERIOD);
+      await networkHelpers.time.increase(600n);
+      await expect(v.rollupRegistry.rejectRollup(first.header)).to.emit(v.rollupRegistry, "RollupRejected");
+      // Once the backlog is past, the shorter period applies.
+      await networkHelpers.time.increase(CHALLENGE_PERIOD);
+      const third = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 3n }], 2n),
+      );
+      const thirdAt = (await latestBlock()).timestamp;
+      expect((await v.messageBus.messageRoot(third.tree!.root)).activatesAt).to.equal(thirdAt + 60n);
+    });
+
+    it("F2: the challenge period has a floor (and a ceiling); setChallengePeriod(0) is refused", async () => {
+      const { v, genesis } = await load();
+      expect(await v.rollupRegistry.MIN_CHALLENGE_PERIOD()).to.equal(60n);
+      expect(await v.rollupRegistry.MAX_CHALLENGE_PERIOD()).to.equal(30n * 86_400n);
+      expect(await v.rollupRegistry.minChallengePeriod()).to.equal(60n);
+      // The review's attack: setChallengePeriod(0), then nothing can be rejected.
+      for (const period of [0, 59, 30 * 86_400 + 1]) {
+        await expect(govern(v, v.rollupRegistry, "setChallengePeriod", [period]))
+          .to.be.revertedWithCustomError(v.rollupRegistry, "ChallengePeriodOutOfRange")
+          .withArgs(BigInt(period), 60n, 30n * 86_400n);
+      }
+      const { header } = await submitRollup(
+        v,
+        genesis,
+        await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]),
+      );
+      await expect(v.rollupRegistry.rejectRollup(header)).to.emit(v.rollupRegistry, "RollupRejected");
+    });
+
+    it("F2: a deployment's own floor (immutable) is at least MIN_CHALLENGE_PERIOD and bounds the period", async () => {
+      const { v } = await load();
+      const factory = new RollupRegistry__factory(v.admin);
+      const args = async (period: number, floor: number) =>
+        [
+          v.admin.address,
+          0,
+          v.admin.address,
+          await v.enclaveRegistry.getAddress(),
+          await v.messageBus.getAddress(),
+          await v.feeVault.getAddress(),
+          period,
+          floor,
+          256,
+        ] as const;
+      await expect(factory.deploy(...(await args(3600, 59))))
+        .to.be.revertedWithCustomError(factory, "ChallengePeriodOutOfRange")
+        .withArgs(59n, 60n, 30n * 86_400n);
+      await expect(factory.deploy(...(await args(3599, 3600))))
+        .to.be.revertedWithCustomError(factory, "ChallengePeriodOutOfRange")
+        .withArgs(3599n, 3600n, 30n * 86_400n);
+      const registry = await factory.deploy(...(await args(7200, 3600)));
+      expect(await registry.minChallengePeriod()).to.equal(3600n);
+      await expect(registry.setChallengePeriod(3599)).to.be.revertedWithCustomError(
+        registry,
+        "ChallengePeriodOutOfRange",
+      );
+      await expect(registry.setChallengePeriod(3600)).to.emit(registry, "ChallengePeriodSet").withArgs(3600n);
     });
 
     it("pause stops rollup submission until unpause", async () => {
@@ -936,7 +1121,7 @@ describe("RollupRegistry", () => {
         v.rollupRegistry.PAUSER_ROLE(),
       ]);
       const cases: [string, () => Promise<unknown>, string][] = [
-        ["setChallengePeriod", () => r.setChallengePeriod(1), admin],
+        ["setChallengePeriod", () => r.setChallengePeriod(60), admin],
         ["setRevelationPeriod", () => r.setRevelationPeriod(1000), admin],
         ["rejectRollup", () => r.rejectRollup(header), guardian],
         ["pause", () => r.pause(), pauser],
@@ -951,8 +1136,8 @@ describe("RollupRegistry", () => {
       }
       // Holding one role does not grant the others.
       const onlyPauser = v.users[5];
-      await (await v.rollupRegistry.grantRole(pauser, onlyPauser.address)).wait();
-      await expect(v.rollupRegistry.connect(onlyPauser).setChallengePeriod(1))
+      await (await govern(v, v.rollupRegistry, "grantRole", [pauser, onlyPauser.address])).wait();
+      await expect(v.rollupRegistry.connect(onlyPauser).setChallengePeriod(60))
         .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
         .withArgs(onlyPauser.address, admin);
       await expect(v.rollupRegistry.connect(onlyPauser).setRevelationPeriod(1000))

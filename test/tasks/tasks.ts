@@ -214,6 +214,7 @@ describe("tasks", function () {
       const other = writeParams("other-fee.json", JSON.stringify({ Veilnet: { messageFee: "5" } }));
       const error = await rejection(runDeploy({ parameters: other }));
       expect(error.message).to.contain("Veilnet deployment failed");
+      // The fee is the MessageBus constructor's 5th argument: (admin, adminDelay, guardian, feeVault, fee).
       expect(error.message).to.contain("Veilnet#MessageBus: Argument at index 4 has been changed");
       expect(error.message).to.contain("--reset");
       expect(await ethers.provider.getBlockNumber()).to.equal(blockBefore);

@@ -8,12 +8,17 @@
  * 1. reads nextBatchSeq and the sealed batches from there (at most `maxBatchesPerRollup`);
  * 2. decides: the payload of those batches reaches `maxRollupBytes` (→ the longest run of them that fits,
  *    or a lone batch that is bigger by itself), or there are `maxBatchesPerRollup` of them, or the oldest
- *    has waited `rollupIntervalMs` (→ all of them); otherwise it waits;
+ *    has waited `rollupIntervalMs` (→ all of them); otherwise it waits. Either way the rollup stays
+ *    within RollupRegistry's batch bounds (at most MAX_BATCHES_PER_ROLLUP = 1,024 batches, and at most
+ *    one per payload byte: a run of empty batches that compresses below that is split);
  * 3. binds the rollup to L1 block head − `bindingDepth` (number and hash) and has the enclave build it
  *    (compressed, encrypted under the epoch key, signed);
  * 4. stores its L2→L1 messages for the withdrawal-processor, then sends addRollup through the TxSender
  *    under the key `rollup-<chainId>-<first>-<last>-<bindingHash>`, done as soon as L1's nextBatchSeq has
  *    passed the first batch (whoever landed it).
+ *
+ * A guardian rejection reopens the sequence on L1 (nextBatchSeq goes back to the rejected rollup's first
+ * batch): the next round reads it and posts those batches again, like after a reorg.
  *
  * One rollup is in flight at a time (a round awaits its transaction). A binding block reorged away or
  * grown too old (BindingBlockHashMismatch / BindingBlockTooOld / BindingBlockNotMined) makes the next
@@ -28,7 +33,7 @@ import type { Registry } from "prom-client";
 import type { SealedBatch } from "../../enclave/rollup/batch.js";
 import { type L1Binding, type RollupSigningEnclave, buildRollup } from "../../enclave/rollup/builder.js";
 import { compress, encodeRollupContent } from "../../enclave/rollup/codec.js";
-import { rollupRegistryDomain } from "../../protocol/rollup.js";
+import { MAX_BATCHES_PER_ROLLUP, maxBatchesFor, rollupRegistryDomain } from "../../protocol/rollup.js";
 import type { VeilnetContracts } from "../core/chain.js";
 import type { Logger } from "../core/logger.js";
 import { RoundLoop } from "../core/rounds.js";
@@ -57,7 +62,7 @@ export interface RollupProducerSettings {
   bindingDepth: number;
   /** Pause between rounds when there is nothing to do, ms. */
   pollMs: number;
-  /** Most batches in one rollup (and read per round). Default 1000. */
+  /** Most batches in one rollup (and read per round). Default 1000, at most MAX_BATCHES_PER_ROLLUP (1,024). */
   maxBatchesPerRollup?: number;
   /** Longest pause after failed rounds (the pause doubles from `pollMs`), ms. Default 30 000. */
   maxBackoffMs?: number;
@@ -176,6 +181,12 @@ export class RollupProducer implements Service {
       throw new Error(`maxRollupBytes ${this.settings.maxRollupBytes} is too small to hold a rollup`);
     }
     if (this.settings.bindingDepth < 0) throw new Error("bindingDepth must not be negative");
+    const maxBatches = this.settings.maxBatchesPerRollup;
+    if (!Number.isInteger(maxBatches) || maxBatches < 1 || maxBatches > MAX_BATCHES_PER_ROLLUP) {
+      throw new Error(
+        `maxBatchesPerRollup must be 1…${MAX_BATCHES_PER_ROLLUP} (RollupRegistry.MAX_BATCHES_PER_ROLLUP)`,
+      );
+    }
   }
 
   /** Starts the loop of rounds (the first one at once). */
@@ -252,7 +263,7 @@ export class RollupProducer implements Service {
     }
     const decision = this.decide(batches);
     if ("waitMs" in decision) return { kind: "waiting", nextBatchSeq: next, batches: batches.length, ...decision };
-    return this.submit(batches.slice(0, decision.take));
+    return this.submit(batches.slice(0, this.withinBatchBound(batches, decision.take)));
   }
 
   /** How many of `batches` to roll up now, or how long until the time threshold. */
@@ -311,13 +322,34 @@ export class RollupProducer implements Service {
     return Math.max(lo, 1);
   }
 
-  /** L1's nextBatchSeq went down: rollups we saw land were reorged out of L1 and are built again. */
+  /**
+   * At most `take` of `batches`, as many as RollupRegistry accepts in one calldata rollup: one batch per
+   * payload byte at most (empty batches compress to about 1.24 bytes each, so this rarely bites).
+   */
+  private withinBatchBound(batches: readonly SealedBatch[], take: number): number {
+    let n = take;
+    // Below PAYLOAD_OVERHEAD batches the payload is always long enough (it has that many bytes of overhead).
+    while (n > PAYLOAD_OVERHEAD) {
+      const allowed = maxBatchesFor(this.payloadBytes(batches.slice(0, n)));
+      if (n <= allowed) break;
+      n = Math.max(PAYLOAD_OVERHEAD, Math.min(n - 1, allowed));
+    }
+    if (n < take) {
+      this.log.info({ seq: batches[0].seq.toString(), take, n }, "batches compress below a byte each: splitting");
+    }
+    return n;
+  }
+
+  /**
+   * L1's nextBatchSeq went down: the guardian rejected a rollup (the sequence reopens at its first batch)
+   * or rollups we saw land were reorged out of L1. Either way their batches are built and posted again.
+   */
   private observeLanded(next: bigint): void {
     if (this.landed !== undefined && next < this.landed) {
-      this.metrics.resubmissions.inc({ reason: "reorged-out" });
+      this.metrics.resubmissions.inc({ reason: "reorged-out" }); // also after a rejection (L1 alone cannot tell)
       this.log.warn(
         { nextBatchSeq: next.toString(), before: this.landed.toString() },
-        "rollups were reorged out of L1: submitting their batches again",
+        "L1's batch sequence went back (a rejected rollup, or a reorg): submitting those batches again",
       );
     }
     this.landed = next;

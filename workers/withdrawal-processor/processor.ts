@@ -15,7 +15,11 @@
  * - Both jobs check activation against the latest L1 block timestamp when they run and, if the root is
  *   not active yet, put themselves back in the delayed set (no attempt used): L1 time and wall time
  *   differ (time travel in tests, slow blocks), so a delay computed once is only a first guess.
- * - RollupRejected: the rollup's withdrawals become `rejected` and their pending jobs are removed.
+ * - RollupRejected: the rollup's withdrawals become `rejected` and their pending jobs are removed. A
+ *   rejection also invalidates every later rollup (built on the rejected one's state) without an event
+ *   of their own: their jobs find the root `rejected` on L1 (MessageBus.messageRoot) before relaying,
+ *   and never relay it. A corrected rollup posted in the reopened sequence (possibly with the same
+ *   root) re-tracks the withdrawals it carries under its own rollup hash.
  *   RollupAdded with removed:true (L1 reorg): same for `reorged`, unless the rollup is on L1 again.
  *
  * Every L1 write goes through the L1Writer (a TxSender) with an idempotency key and an `alreadyDone`
@@ -153,9 +157,9 @@ export function callTarget(m: CrossChainMessage): string {
   }
 }
 
-/** First 23 bytes of the rollup hash, as MessageBus stores them with the root. */
+/** First 12 bytes of the rollup hash, as MessageBus stores them with the root. */
 function rollupTag(rollupHash: string): string {
-  return rollupHash.toLowerCase().slice(0, 2 + 46);
+  return rollupHash.toLowerCase().slice(0, 2 + 24);
 }
 
 function errorMessage(e: unknown): string {

@@ -222,7 +222,7 @@ contract BridgeHandler is TestBase {
         for (uint256 k; k < n; ++k) leaves[k] = MessageTrees.leaf(message(_pending[k]));
         bytes32 root = MessageTrees.root(leaves);
         uint64 activatesAt = uint64(block.timestamp) + CHALLENGE;
-        bus.addMessageRoot(root, keccak256(abi.encode("rollup", _roots.length)), activatesAt);
+        bus.addMessageRoot(root, keccak256(abi.encode("rollup", _roots.length)), activatesAt, 0);
         _roots.push(Root({root: root, activatesAt: activatesAt, leaves: leaves}));
         for (uint256 k; k < n; ++k) {
             Withdrawal storage w = _withdrawals[_pending[k]];

@@ -199,7 +199,7 @@ contract MessengerHandler is TestBase {
         uint64 activatesAt = bus.messageRoot(root).activatesAt;
         if (activatesAt == 0) {
             activatesAt = uint64(block.timestamp) + CHALLENGE;
-            bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt);
+            bus.addMessageRoot(root, keccak256(abi.encode("rollup", root)), activatesAt, 0);
             ++rootsRegistered;
             try messenger.relayMessageWithProof(m, proof, root) returns (bool) {
                 revert("relayed under an inactive root");
