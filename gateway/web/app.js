@@ -1,4 +1,4 @@
-/* global window, document, localStorage, fetch */
+/* global window, document, localStorage */
 // The gateway's web page: join (token kept in localStorage), add the network to the wallet
 // (wallet_addEthereumChain), bind the wallet's accounts (eth_requestAccounts, eth_signTypedData_v4 on
 // /v1/typed-data's payload, POST /v1/authenticate), list bound accounts, revoke. No framework, no CDN.
