@@ -104,10 +104,12 @@ describe("FeeVault", () => {
 
     it("gives the admin the power roles and the guardian the pause (AccessControlDefaultAdminRules)", async () => {
       const { v } = await load();
-      expect(await v.feeVault.defaultAdmin()).to.equal(v.admin.address);
-      expect(await v.feeVault.hasRole(await v.feeVault.FEE_ADMIN_ROLE(), v.admin.address)).to.equal(true);
-      expect(await v.feeVault.hasRole(await v.feeVault.TREASURER_ROLE(), v.admin.address)).to.equal(true);
-      expect(await v.feeVault.hasRole(await v.feeVault.PAUSER_ROLE(), v.admin.address)).to.equal(true);
+      const timelock = await v.timelock.getAddress();
+      expect(await v.feeVault.defaultAdmin()).to.equal(timelock);
+      expect(await v.feeVault.hasRole(await v.feeVault.FEE_ADMIN_ROLE(), timelock)).to.equal(true);
+      expect(await v.feeVault.hasRole(await v.feeVault.TREASURER_ROLE(), timelock)).to.equal(true);
+      expect(await v.feeVault.hasRole(await v.feeVault.FEE_ADMIN_ROLE(), v.admin.address)).to.equal(false);
+      expect(await v.feeVault.hasRole(await v.feeVault.PAUSER_ROLE(), v.guardian.address)).to.equal(true);
       await expect(
         govern(v, v.feeVault, "grantRole", [await v.feeVault.DEFAULT_ADMIN_ROLE(), v.stranger.address]),
       ).to.be.revertedWithCustomError(v.feeVault, "AccessControlEnforcedDefaultAdminRules");
@@ -145,6 +147,9 @@ describe("FeeVault", () => {
       // The review's attack: a fee admin sets itself as rewarder and credits itself everything.
       expect(v.feeVault.interface.format().some((f) => f.includes("setRewarder"))).to.equal(false);
       await expect(govern(v, v.feeVault, "bindRewarder", [v.admin.address]))
+        .to.be.revertedWithCustomError(v.feeVault, "NotDeployer")
+        .withArgs(await v.timelock.getAddress());
+      await expect(v.feeVault.connect(v.deployer).bindRewarder(v.deployer.address))
         .to.be.revertedWithCustomError(v.feeVault, "RewarderAlreadyBound")
         .withArgs(await v.rollupRegistry.getAddress());
       await expect(v.feeVault.connect(v.stranger).bindRewarder(v.stranger.address))

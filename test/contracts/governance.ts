@@ -71,23 +71,23 @@ describe("Governance", () => {
       const v = await networkHelpers.loadFixture(separated);
       const role = await v.rollupRegistry.DEFAULT_ADMIN_ROLE();
       // The attack of the old code: the admin key changes a parameter at once.
-      await expect(v.rollupRegistry.connect(v.admin).setChallengePeriod(1))
+      await expect(v.rollupRegistry.connect(v.admin).setChallengePeriod(120))
         .to.be.revertedWithCustomError(v.rollupRegistry, "AccessControlUnauthorizedAccount")
         .withArgs(v.admin.address, role);
       // Through the timelock, a shorter delay than its minimum is refused...
-      await expect(scheduleCall(v, v.rollupRegistry, "setChallengePeriod", [1], 60n))
+      await expect(scheduleCall(v, v.rollupRegistry, "setChallengePeriod", [120], 60n))
         .to.be.revertedWithCustomError(v.timelock, "TimelockInsufficientDelay")
         .withArgs(60n, TIMELOCK_DELAY);
       // ...and a scheduled call is public (CallScheduled) and not executable before the delay.
-      const op = await scheduleCall(v, v.rollupRegistry, "setChallengePeriod", [1]);
+      const op = await scheduleCall(v, v.rollupRegistry, "setChallengePeriod", [120]);
       expect(await v.timelock.isOperationPending(op.id)).to.equal(true);
       await expect(executeCall(v, op)).to.be.revertedWithCustomError(v.timelock, "TimelockUnexpectedOperationState");
       await time.increase(TIMELOCK_DELAY - 10n);
       await expect(executeCall(v, op)).to.be.revertedWithCustomError(v.timelock, "TimelockUnexpectedOperationState");
-      expect(await v.rollupRegistry.challengePeriod()).to.not.equal(1n);
+      expect(await v.rollupRegistry.challengePeriod()).to.not.equal(120n);
       await time.increase(10n);
-      await expect(executeCall(v, op)).to.emit(v.rollupRegistry, "ChallengePeriodSet").withArgs(1);
-      expect(await v.rollupRegistry.challengePeriod()).to.equal(1n);
+      await expect(executeCall(v, op)).to.emit(v.rollupRegistry, "ChallengePeriodSet").withArgs(120);
+      expect(await v.rollupRegistry.challengePeriod()).to.equal(120n);
     });
 
     it("a scheduled operation can be cancelled during the delay and then never runs", async () => {
@@ -122,10 +122,14 @@ describe("Governance", () => {
       // There is no such role any more: granting its id (through the timelock, after the delay) gives nothing.
       expect((v.messageBus.interface as Interface).getFunction("ROOT_REGISTRAR_ROLE")).to.equal(null);
       await (await govern(v, v.messageBus, "grantRole", [id("ROOT_REGISTRAR_ROLE"), timelock])).wait();
-      await expect(govern(v, v.messageBus, "addMessageRoot", [tree.root, id("forged rollup"), 1n])).to.revert(ethers);
+      await expect(govern(v, v.messageBus, "addMessageRoot", [tree.root, id("forged rollup"), 1n, 0n])).to.revert(
+        ethers,
+      );
       // Nor directly, from the governor or the deployer.
       for (const signer of [v.admin, v.deployer]) {
-        await expect(direct(v.messageBus, signer, "addMessageRoot", [tree.root, id("forged"), 1n])).to.revert(ethers);
+        await expect(direct(v.messageBus, signer, "addMessageRoot", [tree.root, id("forged"), 1n, 0n])).to.revert(
+          ethers,
+        );
       }
       // The binding is fixed: neither the deployer nor the admin can re-point it.
       expect(await v.messageBus.rollupRegistry()).to.equal(await v.rollupRegistry.getAddress());
@@ -316,7 +320,7 @@ describe("Governance", () => {
       const x = Wallet.createRandom().address;
       const pauser = id("PAUSER_ROLE");
       const attempts: Array<[BaseContract, string, unknown[]]> = [
-        [v.rollupRegistry, "setChallengePeriod", [1]],
+        [v.rollupRegistry, "setChallengePeriod", [120]],
         [v.rollupRegistry, "setRevelationPeriod", [1000]],
         [v.enclaveRegistry, "setAttestationVerifier", [x]],
         [v.enclaveRegistry, "setSecretRequestTimeout", [1]],

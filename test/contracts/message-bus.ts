@@ -80,9 +80,11 @@ describe("MessageBus", () => {
       expect(await v.messageBus.nextSequence()).to.equal(0n);
       expect(await v.messageBus.rollupRegistry()).to.equal(await v.rollupRegistry.getAddress());
       expect(await v.messageBus.generation()).to.equal(0n);
-      expect(await v.messageBus.defaultAdmin()).to.equal(v.admin.address);
-      expect(await v.messageBus.hasRole(await v.messageBus.FEE_ADMIN_ROLE(), v.admin.address)).to.equal(true);
-      expect(await v.messageBus.hasRole(await v.messageBus.PAUSER_ROLE(), v.admin.address)).to.equal(true);
+      const timelock = await v.timelock.getAddress();
+      expect(await v.messageBus.defaultAdmin()).to.equal(timelock);
+      expect(await v.messageBus.hasRole(await v.messageBus.FEE_ADMIN_ROLE(), timelock)).to.equal(true);
+      expect(await v.messageBus.hasRole(await v.messageBus.FEE_ADMIN_ROLE(), v.admin.address)).to.equal(false);
+      expect(await v.messageBus.hasRole(await v.messageBus.PAUSER_ROLE(), v.guardian.address)).to.equal(true);
     });
 
     it("refuses zero addresses and a fee above 128 bits in the constructor", async () => {
@@ -355,10 +357,17 @@ describe("MessageBus", () => {
       const tree = new MessageTree([forged]);
       // The review's attack: grantRole(ROOT_REGISTRAR_ROLE, admin), addMessageRoot(root, …, 1), relay at once.
       expect(v.messageBus.interface.format().some((f) => f.includes("ROOT_REGISTRAR_ROLE"))).to.equal(false);
+      const timelock = await v.timelock.getAddress();
       await expect(govern(v, v.messageBus, "addMessageRoot", [tree.root, id("forged"), 1n, 0n]))
+        .to.be.revertedWithCustomError(v.messageBus, "NotRollupRegistry")
+        .withArgs(timelock);
+      await expect(v.messageBus.connect(v.admin).addMessageRoot(tree.root, id("forged"), 1n, 0n))
         .to.be.revertedWithCustomError(v.messageBus, "NotRollupRegistry")
         .withArgs(v.admin.address);
       await expect(govern(v, v.messageBus, "bindRollupRegistry", [v.admin.address]))
+        .to.be.revertedWithCustomError(v.messageBus, "NotDeployer")
+        .withArgs(timelock);
+      await expect(v.messageBus.connect(v.deployer).bindRollupRegistry(v.deployer.address))
         .to.be.revertedWithCustomError(v.messageBus, "RollupRegistryAlreadyBound")
         .withArgs(await v.rollupRegistry.getAddress());
       await expect(v.messenger.relayMessageWithProof(forged, tree.proof(0), tree.root))
