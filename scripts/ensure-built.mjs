@@ -50,7 +50,7 @@ export function ensureBuilt() {
     process.stderr.write("veilnet: Hardhat is not installed here: run `npm ci` first\n");
     return false;
   }
-  const result = spawnSync(process.execPath, [hardhat, "build", "--quiet", "--no-tests"], {
+  const result = spawnSync(process.execPath, [hardhat, "build", "--quiet"], {
     cwd: root,
     stdio: ["ignore", process.stderr, process.stderr],
   });

@@ -12,14 +12,15 @@ interface ActionModule<A> {
 }
 
 /**
- * A lazy task action: compiles the contracts (quietly, without the Solidity tests) unless the task's
+ * A lazy task action: compiles the contracts (quietly, Solidity tests included: the same build as
+ * `npm test`, so TypeChain's output is never rewritten to a smaller set under a running suite) unless the task's
  * `noCompile` flag is set, then loads and runs the implementation `load` imports.
  */
 export function afterBuild<A extends object>(load: () => Promise<ActionModule<A>>): () => Promise<ActionModule<A>> {
   return async () => ({
     default: async (args: A, hre: HardhatRuntimeEnvironment) => {
       if (!("noCompile" in args && args.noCompile === true)) {
-        await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+        await hre.tasks.getTask("build").run({ quiet: true });
       }
       const implementation = await load();
       return implementation.default(args, hre);
