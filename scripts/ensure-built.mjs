@@ -6,13 +6,11 @@
 //   node scripts/ensure-built.mjs        as a command (exit code 1 when the compile fails)
 //   import { ensureBuilt } from "…"      from a launcher
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** Written after every successful compile; compared with the sources' modification times. */
-const stamp = path.join(root, "cache", "veilnet-built.stamp");
 const typechainIndex = path.join(root, "types", "ethers-contracts", "index.ts");
 
 /** The newest modification time of the Solidity sources and the Hardhat config. */
@@ -32,8 +30,8 @@ function newestSourceMtime() {
 /** Why a compile is needed, or undefined when the artifacts are current. */
 export function buildReason() {
   if (!existsSync(typechainIndex)) return "the TypeChain types are missing (first run after a clone)";
-  if (!existsSync(stamp)) return "no record of a compile by this checkout";
-  if (statSync(stamp).mtimeMs < newestSourceMtime()) return "contracts/ changed since the last compile";
+  // Every build rewrites TypeChain's output, so its index is as new as the last compile.
+  if (statSync(typechainIndex).mtimeMs < newestSourceMtime()) return "contracts/ changed since the last compile";
   return undefined;
 }
 
@@ -58,8 +56,6 @@ export function ensureBuilt() {
     process.stderr.write(`veilnet: \`npx hardhat build\` failed (exit code ${result.status ?? result.signal})\n`);
     return false;
   }
-  mkdirSync(path.dirname(stamp), { recursive: true });
-  writeFileSync(stamp, `${new Date().toISOString()}\n`);
   return true;
 }
 
