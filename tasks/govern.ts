@@ -25,9 +25,9 @@ import {
 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { CONTRACT_NAMES, type ContractName, type Deployment } from "../deploy/deployment-file.js";
+import { CONTRACT_NAMES, type ContractName } from "../deploy/deployment-file.js";
 import type { TimelockController } from "../types/ethers-contracts/index.js";
-import { bindContracts } from "../workers/core/chain.js";
+import { bindContracts, contractsByName } from "../workers/core/chain.js";
 import { VeilnetTaskError, connect, loadDeployment, table, transactionError } from "./lib.js";
 
 export const GOVERN_ACTIONS = ["schedule", "execute", "cancel", "pending"] as const;
@@ -71,22 +71,6 @@ export interface GovernResult {
   /** schedule: when it becomes executable. */
   readyAt?: bigint;
   pending?: PendingOperation[];
-}
-
-/** The suite's contracts bound to `runner`, by address-book name. */
-function suite(d: Deployment, runner: Parameters<typeof bindContracts>[1]): Record<ContractName, BaseContract> {
-  const c = bindContracts(d.addresses, runner);
-  return {
-    Timelock: c.timelock,
-    SignedReportVerifier: c.verifier,
-    EnclaveRegistry: c.enclaveRegistry,
-    FeeVault: c.feeVault,
-    MessageBus: c.messageBus,
-    RollupRegistry: c.rollupRegistry,
-    CrossChainMessenger: c.messenger,
-    Bridge: c.bridge,
-    NetworkConfig: c.networkConfig,
-  };
 }
 
 /** The state-changing functions of `iface`, as `name(types)`. */
@@ -248,7 +232,7 @@ export default async function governTask(
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
   const [signer] = await ethers.getSigners();
-  const contracts = suite(deployment, signer);
+  const contracts = contractsByName(bindContracts(deployment.addresses, signer));
   const timelock = contracts.Timelock as TimelockController;
   const timelockAddress = deployment.addresses.Timelock;
   const errorAbis = [timelock.interface, ...CONTRACT_NAMES.map((n) => contracts[n].interface)];

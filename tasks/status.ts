@@ -3,14 +3,14 @@
  * (its delay, pending operations), who holds each role on each contract (enumerated from the role
  * events), pending admin transfers, rollups, fees, open network-secret requests and pause flags.
  */
-import { type BaseContract, formatEther, getAddress } from "ethers";
+import { formatEther, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { formatDeploymentTable } from "../deploy/deploy-veilnet.js";
 import { CONTRACT_NAMES, type ContractName, type Deployment } from "../deploy/deployment-file.js";
 import { roleHolders } from "../deploy/roles.js";
 
-import { bindContracts } from "../workers/core/chain.js";
+import { bindContracts, contractsByName } from "../workers/core/chain.js";
 import { type PendingOperation, formatPending, pendingOperations } from "./govern.js";
 import { connect, loadDeployment, table } from "./lib.js";
 
@@ -89,28 +89,9 @@ export default async function statusTask(
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
   const a = deployment.addresses;
-  const {
-    timelock,
-    networkConfig,
-    verifier,
-    enclaveRegistry,
-    feeVault,
-    messageBus,
-    rollupRegistry,
-    messenger,
-    bridge,
-  } = bindContracts(a, ethers.provider);
-  const contracts: Record<ContractName, BaseContract> = {
-    Timelock: timelock,
-    NetworkConfig: networkConfig,
-    SignedReportVerifier: verifier,
-    EnclaveRegistry: enclaveRegistry,
-    FeeVault: feeVault,
-    MessageBus: messageBus,
-    RollupRegistry: rollupRegistry,
-    CrossChainMessenger: messenger,
-    Bridge: bridge,
-  };
+  const bound = bindContracts(a, ethers.provider);
+  const { timelock, networkConfig, verifier, enclaveRegistry, feeVault, messageBus, rollupRegistry, bridge } = bound;
+  const contracts = contractsByName(bound);
 
   // Names of the accounts the deployment knows.
   const known = new Map<string, string[]>();

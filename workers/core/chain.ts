@@ -2,9 +2,14 @@
  * The L1 as workers see it: a JSON-RPC provider checked at start, the deployment read from
  * deployments/<chainId>.json, and TypeChain-typed contracts bound to it.
  */
-import { type ContractRunner, JsonRpcProvider, Network, WebSocketProvider } from "ethers";
+import { type BaseContract, type ContractRunner, JsonRpcProvider, Network, WebSocketProvider } from "ethers";
 
-import { type Deployment, type DeploymentAddresses, readDeployment } from "../../deploy/deployment-file.js";
+import {
+  type ContractName,
+  type Deployment,
+  type DeploymentAddresses,
+  readDeployment,
+} from "../../deploy/deployment-file.js";
 import {
   type Bridge,
   Bridge__factory,
@@ -102,6 +107,21 @@ export function bindContracts(a: DeploymentAddresses, runner: ContractRunner): V
     rollupRegistry: RollupRegistry__factory.connect(a.RollupRegistry, runner),
     messenger: CrossChainMessenger__factory.connect(a.CrossChainMessenger, runner),
     bridge: Bridge__factory.connect(a.Bridge, runner),
+  };
+}
+
+/** Bound contracts keyed by their address-book names (deployments/<chainId>.json). */
+export function contractsByName(c: VeilnetContracts): Record<ContractName, BaseContract> {
+  return {
+    Timelock: c.timelock,
+    NetworkConfig: c.networkConfig,
+    SignedReportVerifier: c.verifier,
+    EnclaveRegistry: c.enclaveRegistry,
+    FeeVault: c.feeVault,
+    MessageBus: c.messageBus,
+    RollupRegistry: c.rollupRegistry,
+    CrossChainMessenger: c.messenger,
+    Bridge: c.bridge,
   };
 }
 
