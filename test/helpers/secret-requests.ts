@@ -8,13 +8,18 @@ import { ZeroAddress } from "ethers";
 import { type SecretRequestFields, secretRequestFields } from "../../protocol/secret.js";
 import type { EnclaveRegistry } from "../../types/ethers-contracts/index.js";
 
-/** The fields of request `requestId` (all zero when no such request was made). */
-export async function requestFields(
-  registry: EnclaveRegistry | { enclaveRegistry: EnclaveRegistry },
-  requestId: bigint,
-): Promise<SecretRequestFields> {
+type RegistryLike = EnclaveRegistry | { enclaveRegistry: EnclaveRegistry };
+
+/** The registry, and the NetworkSecretRequested event of request `requestId` (undefined: no such request). */
+async function requestEvent(registry: RegistryLike, requestId: bigint) {
   const r = "enclaveRegistry" in registry ? registry.enclaveRegistry : registry;
   const [event] = await r.queryFilter(r.filters.NetworkSecretRequested(requestId), 0, "latest");
+  return { r, event };
+}
+
+/** The fields of request `requestId` (all zero when no such request was made). */
+export async function requestFields(registry: RegistryLike, requestId: bigint): Promise<SecretRequestFields> {
+  const { event } = await requestEvent(registry, requestId);
   if (event === undefined) {
     return {
       enclaveId: ZeroAddress,
@@ -27,12 +32,8 @@ export async function requestFields(
 }
 
 /** The report request `requestId` was made with: the input of its (direct) requestNetworkSecret call. */
-export async function requestReport(
-  registry: EnclaveRegistry | { enclaveRegistry: EnclaveRegistry },
-  requestId: bigint,
-): Promise<string> {
-  const r = "enclaveRegistry" in registry ? registry.enclaveRegistry : registry;
-  const [event] = await r.queryFilter(r.filters.NetworkSecretRequested(requestId), 0, "latest");
+export async function requestReport(registry: RegistryLike, requestId: bigint): Promise<string> {
+  const { r, event } = await requestEvent(registry, requestId);
   if (event === undefined) return "0x";
   const tx = await event.getTransaction();
   const call = r.interface.parseTransaction({ data: tx.data, value: tx.value });
