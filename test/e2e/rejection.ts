@@ -17,33 +17,23 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, Wallet, ZeroHash, parseEther } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroHash, parseEther } from "ethers";
 
 import { type Devnet, devAccounts, startDevnet } from "../../devnet/index.js";
 import { freePort } from "../../devnet/ports.js";
 import { jsonRpc } from "../../devnet/processes.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
+import {
+  CrossChainMessenger__factory,
+  L2Bridge__factory,
+  MessageBus__factory,
+  RollupRegistry__factory,
+} from "../../types/ethers-contracts/index.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const CHALLENGE_PERIOD = 60;
 const AMOUNT = parseEther("1.5");
-
-const REGISTRY_ABI = [
-  "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
-  "event RollupRejected(bytes32 indexed rollupHash, bytes32 messageRoot, address indexed guardian)",
-  "event BatchSequenceReopened(uint64 nextBatchSeq)",
-  "function nextBatchSeq() view returns (uint64)",
-  "function rejectRollup((uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment) header)",
-];
-const MESSAGE_BUS_ABI = [
-  "function messageRoot(bytes32 root) view returns ((uint64 activatesAt, bool rejected, bytes12 rollupTag, uint64 firstBatchSeq, uint32 generation))",
-];
-const MESSENGER_ABI = ["function isRelayed(uint64 sequence) view returns (bool)"];
-const L2_BRIDGE_ABI = [
-  "function withdrawNative(address l1Recipient) payable returns (uint64)",
-  "event WithdrawalInitiated(address indexed l1Token, address indexed from, address indexed to, uint256 amount, uint64 sequence)",
-];
 
 interface PostedRollup {
   hash: string;
@@ -106,9 +96,9 @@ describe("e2e: a rejected rollup's honest withdrawal is relayed after the re-pos
     const { addresses } = devnet;
     const [guardianKey, , , , userKey] = devAccounts(5);
     const guardian = new Wallet(guardianKey.privateKey, l1);
-    const registry = new Contract(addresses.RollupRegistry, REGISTRY_ABI, guardian);
-    const bus = new Contract(addresses.MessageBus, MESSAGE_BUS_ABI, l1);
-    const messenger = new Contract(addresses.CrossChainMessenger, MESSENGER_ABI, l1);
+    const registry = RollupRegistry__factory.connect(addresses.RollupRegistry, guardian);
+    const bus = MessageBus__factory.connect(addresses.MessageBus, l1);
+    const messenger = CrossChainMessenger__factory.connect(addresses.CrossChainMessenger, l1);
     const recipient = Wallet.createRandom().address;
     expect(await l1.getBalance(recipient)).to.equal(0n);
 
@@ -117,7 +107,7 @@ describe("e2e: a rejected rollup's honest withdrawal is relayed after the re-pos
     let sequence: bigint;
     try {
       const user = new Wallet(userKey.privateKey, l2);
-      const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI, user);
+      const l2Bridge = L2Bridge__factory.connect(L2Predeploys.bridge, user);
       const tx = await l2Bridge.getFunction("withdrawNative").send(recipient, { value: AMOUNT });
       const receipt = await waitFor(
         "the L2 withdrawal's receipt",
