@@ -14,6 +14,12 @@ export interface CrossChainMessage {
   consistencyLevel: number;
 }
 
+/**
+ * An L1→L2 message as the L1 MessageBus publishes it: L1 stores no per-sender nonce, the L2MessageBus
+ * assigns it at delivery (see contracts/libraries/CrossChain.sol `L1Message`).
+ */
+export type L1Message = Omit<CrossChainMessage, "nonce">;
+
 export const Topic = { Deposit: 1, TokenRegistered: 2, Call: 3 } as const;
 
 export const MESSAGE_LEAF_ENCODING = ["address", "uint64", "uint64", "uint32", "bytes", "uint8"];

@@ -6,11 +6,12 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// @title IMessageBus
 /// @notice Publishing of L1→L2 messages and verification of L2→L1 messages.
 interface IMessageBus {
-    /// @notice Emitted for every message published; the enclave applies them in `sequence` order.
+    /// @notice Emitted for every message published; the enclave applies them in `sequence` order. The
+    /// per-sender nonce is not stored on L1: the L2MessageBus assigns it when it delivers the message
+    /// (it is the number of earlier messages of `sender`, which the total order determines).
     event MessagePublished(
         address indexed sender,
         uint64 sequence,
-        uint64 nonce,
         uint32 topic,
         bytes payload,
         uint8 consistencyLevel

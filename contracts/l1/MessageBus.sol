@@ -107,7 +107,6 @@ contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGu
     /// @notice Where message fees go.
     address payable public feeVault;
 
-    mapping(address sender => uint64) private _nonces;
     mapping(bytes32 root => MessageRoot) private _roots;
 
     /// @notice The only account that registers and rejects message roots (zero until bound).
@@ -154,8 +153,7 @@ contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGu
         uint256 fee = _messageFee;
         if (msg.value != fee) revert IncorrectMessageFee(msg.value, fee);
         sequence = _nextSequence++;
-        uint64 nonce = _nonces[msg.sender]++;
-        emit MessagePublished(msg.sender, sequence, nonce, topic, payload, consistencyLevel);
+        emit MessagePublished(msg.sender, sequence, topic, payload, consistencyLevel);
         if (fee != 0) Address.sendValue(feeVault, fee);
     }
 
@@ -167,11 +165,6 @@ contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGu
     /// @notice The sequence number the next published message gets (= messages published so far).
     function nextSequence() external view returns (uint64) {
         return _nextSequence;
-    }
-
-    /// @notice The nonce `sender`'s next message gets.
-    function nonceOf(address sender) external view returns (uint64) {
-        return _nonces[sender];
     }
 
     // ----------------------------------------------------------------------------------------------

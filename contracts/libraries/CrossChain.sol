@@ -10,7 +10,8 @@ library CrossChain {
     /// @notice A message published on one layer's MessageBus, to be consumed on the other.
     /// @param sender The contract or account that called `publishMessage`.
     /// @param sequence Position of the message in its bus's global order (0, 1, 2, …).
-    /// @param nonce Per-sender counter of the publishing bus.
+    /// @param nonce Per-sender counter: of the L2MessageBus for L2→L1 messages; for L1→L2 messages, assigned
+    /// by the L2MessageBus at delivery (the sender's earlier L1 messages).
     /// @param topic Application-defined topic; Veilnet's own topics are the constants below.
     /// @param payload Application data.
     /// @param consistencyLevel How final the source block must be before the message is acted on.
@@ -18,6 +19,17 @@ library CrossChain {
         address sender;
         uint64 sequence;
         uint64 nonce;
+        uint32 topic;
+        bytes payload;
+        uint8 consistencyLevel;
+    }
+
+    /// @notice An L1→L2 message as the L1 MessageBus publishes it. L1 stores no per-sender nonce (5,000 gas
+    /// a message): the L2MessageBus numbers each sender's messages as it delivers them, in `sequence`
+    /// order, and hands receivers the full `Message`.
+    struct L1Message {
+        address sender;
+        uint64 sequence;
         uint32 topic;
         bytes payload;
         uint8 consistencyLevel;

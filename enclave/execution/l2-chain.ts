@@ -7,7 +7,7 @@
  */
 import { AbiCoder, Interface, Transaction, ZeroHash, getAddress, keccak256, toBeHex, toQuantity } from "ethers";
 
-import type { CrossChainMessage } from "../../protocol/messages.js";
+import type { CrossChainMessage, L1Message } from "../../protocol/messages.js";
 import {
   L2_ETH_SUPPLY,
   L2_GENESIS_BLOCKS,
@@ -39,7 +39,7 @@ export interface BatchInput {
   /** L1 base fee the batch's L1 data fees are priced at. */
   l1BaseFee: bigint;
   /** L1 messages to deliver, contiguous from the L2 MessageBus's `nextL1Sequence`. */
-  l1Messages: readonly CrossChainMessage[];
+  l1Messages: readonly L1Message[];
   /** Signed user transactions (0x hex), in execution order. */
   txs: readonly string[];
 }
@@ -80,7 +80,7 @@ const SYSTEM_TX_GAS = 3_000_000n;
 const GENESIS_TX_GAS = 15_000_000n;
 
 export const l2MessageBusInterface = new Interface([
-  "function deliverMessage((address sender,uint64 sequence,uint64 nonce,uint32 topic,bytes payload,uint8 consistencyLevel) message)",
+  "function deliverMessage((address sender,uint64 sequence,uint32 topic,bytes payload,uint8 consistencyLevel) l1Message)",
   "function setReceiver(address l1Sender, address receiver)",
   "function nextL1Sequence() view returns (uint64)",
   "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",

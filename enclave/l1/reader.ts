@@ -9,11 +9,11 @@
  */
 import { Interface, type Log, type Provider, getAddress } from "ethers";
 
-import type { CrossChainMessage } from "../../protocol/messages.js";
+import type { L1Message } from "../../protocol/messages.js";
 import { type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
 
-export interface L1Message {
-  message: CrossChainMessage;
+export interface L1MessageRead {
+  message: L1Message;
   blockNumber: number;
 }
 
@@ -48,7 +48,7 @@ export interface L1ReaderOptions {
 }
 
 const iface = new Interface([
-  "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
+  "event MessagePublished(address indexed sender, uint64 sequence, uint32 topic, bytes payload, uint8 consistencyLevel)",
   "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
   "function challengePeriod() view returns (uint32)",
   "event BatchSequenceReopened(uint64 nextBatchSeq)",
@@ -65,7 +65,7 @@ export class L1ReaderError extends Error {
 }
 
 export class L1Reader {
-  private readonly messages = new Map<bigint, L1Message>();
+  private readonly messages = new Map<bigint, L1MessageRead>();
   private readonly rollups: L1Rollup[] = [];
   private readonly reopenings: L1Reopening[] = [];
   private next: number;
@@ -110,8 +110,8 @@ export class L1Reader {
   }
 
   /** Up to `max` consecutive L1 messages from `sequence` on (fewer when later ones are not read yet). */
-  messagesFrom(sequence: bigint, max: number): L1Message[] {
-    const out: L1Message[] = [];
+  messagesFrom(sequence: bigint, max: number): L1MessageRead[] {
+    const out: L1MessageRead[] = [];
     for (let s = sequence; out.length < max; s++) {
       const m = this.messages.get(s);
       if (m === undefined) break;
@@ -146,10 +146,9 @@ export class L1Reader {
     const event = iface.parseLog(log);
     if (event === null) return;
     if (event.name === "MessagePublished" && getAddress(log.address) === getAddress(this.options.messageBus)) {
-      const message: CrossChainMessage = {
+      const message: L1Message = {
         sender: getAddress(event.args.sender as string),
         sequence: event.args.sequence as bigint,
-        nonce: event.args.nonce as bigint,
         topic: Number(event.args.topic),
         payload: event.args.payload as string,
         consistencyLevel: Number(event.args.consistencyLevel),

@@ -14,7 +14,7 @@ import {
   RejectingReceiver__factory,
   TestToken__factory,
 } from "../../types/ethers-contracts/index.js";
-import { depositPayload, errorString, messageLeaf, publishedMessages, registrationPayload } from "../helpers/bridge.js";
+import { depositPayload, errorString, messageLeaf, publishedL1Messages, registrationPayload } from "../helpers/bridge.js";
 import {
   type Veilnet,
   deployVeilnet,
@@ -106,9 +106,9 @@ describe("Bridge", () => {
         .to.emit(v.bridge, "DepositInitiated")
         .withArgs(ZeroAddress, alice.address, bob.address, amount, 0n)
         .and.to.emit(v.messageBus, "MessagePublished")
-        .withArgs(bridgeAddress, 0n, 0n, Topic.Deposit, payload, 1n);
+        .withArgs(bridgeAddress, 0n, Topic.Deposit, payload, 1n);
 
-      const [message] = publishedMessages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
       expect(decodeDepositPayload(message.payload)).to.deep.equal({
         token: ZeroAddress,
         from: alice.address,
@@ -116,7 +116,7 @@ describe("Bridge", () => {
         amount,
       });
 
-      // The next deposit gets the next sequence and the bridge's next nonce.
+      // The next deposit gets the next sequence (L1 keeps no per-sender nonce: L2 assigns it).
       await expect(v.bridge.connect(bob).depositNative(alice.address, { value: 7n }))
         .to.emit(v.bridge, "DepositInitiated")
         .withArgs(ZeroAddress, bob.address, alice.address, 7n, 1n)
@@ -124,13 +124,11 @@ describe("Bridge", () => {
         .withArgs(
           bridgeAddress,
           1n,
-          1n,
           Topic.Deposit,
           depositPayload(ZeroAddress, bob.address, alice.address, 7n),
           1n,
         );
       expect(await v.messageBus.nextSequence()).to.equal(2n);
-      expect(await v.messageBus.nonceOf(bridgeAddress)).to.equal(2n);
     });
 
     it("depositERC20 pulls the tokens and publishes a deposit message", async () => {
@@ -148,13 +146,12 @@ describe("Bridge", () => {
         .withArgs(
           bridgeAddress,
           2n,
-          2n,
           Topic.Deposit,
           depositPayload(tokenAddress, alice.address, bob.address, amount),
           1n,
         );
 
-      const [message] = publishedMessages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
       expect(message.topic).to.equal(Topic.Deposit);
       expect(decodeDepositPayload(message.payload)).to.deep.equal({
         token: tokenAddress,
@@ -179,13 +176,12 @@ describe("Bridge", () => {
         .withArgs(
           bridgeAddress,
           2n,
-          2n,
           Topic.Deposit,
           depositPayload(feeTokenAddress, alice.address, bob.address, received),
           1n,
         );
 
-      const [message] = publishedMessages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
       expect(decodeDepositPayload(message.payload).amount).to.equal(received);
       expect(await feeToken.balanceOf(bridgeAddress)).to.equal(received);
     });
@@ -268,7 +264,6 @@ describe("Bridge", () => {
         .and.to.emit(v.messageBus, "MessagePublished")
         .withArgs(
           bridgeAddress,
-          0n,
           0n,
           Topic.Deposit,
           depositPayload(ZeroAddress, alice.address, bob.address, credited),
@@ -364,7 +359,7 @@ describe("Bridge", () => {
         .to.emit(v.bridge, "TokenRegistered")
         .withArgs(tokenAddress, "Test Token", "TT", 6n)
         .and.to.emit(v.messageBus, "MessagePublished")
-        .withArgs(bridgeAddress, 0n, 0n, Topic.TokenRegistered, payload, 1n);
+        .withArgs(bridgeAddress, 0n, Topic.TokenRegistered, payload, 1n);
       expect(await v.bridge.tokenInfo(tokenAddress)).to.deep.equal([true, false]);
 
       const feeTokenAddress = await feeToken.getAddress();
@@ -374,7 +369,6 @@ describe("Bridge", () => {
         .and.to.emit(v.messageBus, "MessagePublished")
         .withArgs(
           bridgeAddress,
-          1n,
           1n,
           Topic.TokenRegistered,
           registrationPayload(feeTokenAddress, "Fee Token", "FEE", 18),
@@ -395,7 +389,6 @@ describe("Bridge", () => {
         .and.to.emit(v.messageBus, "MessagePublished")
         .withArgs(
           bridgeAddress,
-          0n,
           0n,
           Topic.TokenRegistered,
           registrationPayload(mkrAddress, "Maker", "MKR", 18),

@@ -136,7 +136,7 @@ describe("L2 system contracts", () => {
       expect(await bus.nextL1Sequence()).to.equal(0n);
       await expect(bus.connect(system).deliverMessage(registration(f, 0n)))
         .to.emit(bus, "L1MessageDelivered")
-        .withArgs(0n, f.l1Bridge, f.bridgeAddress);
+        .withArgs(0n, f.l1Bridge, f.bridgeAddress, 0n);
       expect(await bus.nextL1Sequence()).to.equal(1n);
     });
 
@@ -155,7 +155,7 @@ describe("L2 system contracts", () => {
         .withArgs(1n, 2n);
       await expect(bus.connect(system).deliverMessage(deposit(f, 1n, ZeroAddress, f.bob.address, 1n)))
         .to.emit(bus, "L1MessageDelivered")
-        .withArgs(1n, f.l1Bridge, f.bridgeAddress);
+        .withArgs(1n, f.l1Bridge, f.bridgeAddress, 1n);
       expect(await bus.nextL1Sequence()).to.equal(2n);
     });
 
@@ -174,7 +174,7 @@ describe("L2 system contracts", () => {
       const unrouted = { ...registration(f, 0n), sender: otherL1 };
       await expect(bus.connect(system).deliverMessage(unrouted))
         .to.emit(bus, "L1MessageDelivered")
-        .withArgs(0n, otherL1, ZeroAddress)
+        .withArgs(0n, otherL1, ZeroAddress, 0n)
         .and.not.to.emit(bus, "L1MessageFailed")
         .and.not.to.emit(bridge, "WrappedTokenCreated");
       expect(await bus.nextL1Sequence()).to.equal(1n);
@@ -201,6 +201,36 @@ describe("L2 system contracts", () => {
       await expect(bus.retryL1Message(forged))
         .to.be.revertedWithCustomError(bridge, "NotFromL1Bridge")
         .withArgs(impostor);
+    });
+    it("numbers each L1 sender's messages at delivery and hands receivers that nonce", async () => {
+      const f = await networkHelpers.loadFixture(l2Fixture);
+      const { bus, system, bridgeAddress, bob } = f;
+      const impostor = Wallet.createRandom().address;
+      await (await bus.setReceiver(impostor, bridgeAddress)).wait();
+      // L1 publishes no nonce: sequence 0 and 2 come from the impostor, 1 from the L1 bridge.
+      const first = { ...deposit(f, 0n, ZeroAddress, bob.address, 1n), sender: impostor };
+      const second = { ...deposit(f, 2n, ZeroAddress, bob.address, 2n), sender: impostor };
+      await expect(bus.connect(system).deliverMessage(first))
+        .to.emit(bus, "L1MessageDelivered")
+        .withArgs(0n, impostor, bridgeAddress, 0n);
+      await expect(bus.connect(system).deliverMessage(registration(f, 1n)))
+        .to.emit(bus, "L1MessageDelivered")
+        .withArgs(1n, f.l1Bridge, bridgeAddress, 0n);
+      await expect(bus.connect(system).deliverMessage(second))
+        .to.emit(bus, "L1MessageDelivered")
+        .withArgs(2n, impostor, bridgeAddress, 1n);
+      expect(await bus.l1NonceOf(impostor)).to.equal(2n);
+      expect(await bus.l1NonceOf(f.l1Bridge)).to.equal(1n);
+      expect(await bus.l1NonceOf(bob.address)).to.equal(0n);
+
+      // The receiver got the message with the nonce the bus assigned: the failure is recorded under it.
+      const delivered = { ...second, nonce: 1n };
+      expect(await bus.failedL1Messages(l1MessageHash(delivered))).to.equal(true);
+      expect(await bus.failedL1Messages(l1MessageHash({ ...second, nonce: 2n }))).to.equal(false);
+      await expect(bus.retryL1Message({ ...second, nonce: 2n })).to.be.revertedWithCustomError(
+        bus,
+        "L1MessageNotRetryable",
+      );
     });
   });
 
@@ -267,7 +297,7 @@ describe("L2 system contracts", () => {
         .to.emit(bus, "L1MessageFailed")
         .withArgs(0n, hash, bridge.interface.encodeErrorResult("UnknownL1Token", [f.l1Token]))
         .and.to.emit(bus, "L1MessageDelivered")
-        .withArgs(0n, f.l1Bridge, f.bridgeAddress);
+        .withArgs(0n, f.l1Bridge, f.bridgeAddress, 0n);
       expect(await bus.failedL1Messages(hash)).to.equal(true);
       expect(await bus.nextL1Sequence()).to.equal(1n); // the failure does not block the queue
 

@@ -109,29 +109,26 @@ describe("MessageBus", () => {
   });
 
   describe("publishMessage", () => {
-    it("numbers messages with a global sequence and a per-sender nonce", async () => {
+    it("numbers messages with one global sequence (no per-sender nonce on L1: L2 assigns it)", async () => {
       const { v } = await load();
       const [alice, bob] = v.users;
-      const sends: [typeof alice, bigint, bigint][] = [
-        [alice, 0n, 0n],
-        [alice, 1n, 1n],
-        [bob, 2n, 0n],
-        [alice, 3n, 2n],
-        [bob, 4n, 1n],
+      const sends: [typeof alice, bigint][] = [
+        [alice, 0n],
+        [alice, 1n],
+        [bob, 2n],
+        [alice, 3n],
+        [bob, 4n],
       ];
-      for (const [sender, sequence, nonce] of sends) {
+      for (const [sender, sequence] of sends) {
         const payload = hexlify(randomBytes(40));
         const topic = 7 + Number(sequence);
         const bus = v.messageBus.connect(sender);
         expect(await bus.publishMessage.staticCall(topic, payload, 2, { value: MESSAGE_FEE })).to.equal(sequence);
         await expect(bus.publishMessage(topic, payload, 2, { value: MESSAGE_FEE }))
           .to.emit(v.messageBus, "MessagePublished")
-          .withArgs(sender.address, sequence, nonce, topic, payload, 2);
+          .withArgs(sender.address, sequence, topic, payload, 2);
       }
       expect(await v.messageBus.nextSequence()).to.equal(5n);
-      expect(await v.messageBus.nonceOf(alice.address)).to.equal(3n);
-      expect(await v.messageBus.nonceOf(bob.address)).to.equal(2n);
-      expect(await v.messageBus.nonceOf(v.stranger.address)).to.equal(0n);
     });
 
     it("forwards exactly the fee to the FeeVault, which splits it", async () => {
@@ -196,7 +193,7 @@ describe("MessageBus", () => {
       await (await v.messageBus.unpause()).wait();
       await expect(bus.publishMessage(Topic.Call, "0x", 0, { value: MESSAGE_FEE }))
         .to.emit(v.messageBus, "MessagePublished")
-        .withArgs(v.users[0].address, 0n, 0n, Topic.Call, "0x", 0);
+        .withArgs(v.users[0].address, 0n, Topic.Call, "0x", 0);
     });
   });
 

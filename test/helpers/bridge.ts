@@ -4,7 +4,7 @@
  */
 import { AbiCoder, type Interface, type TransactionReceipt, concat, id, keccak256 } from "ethers";
 
-import type { CrossChainMessage } from "../../protocol/messages.js";
+import type { CrossChainMessage, L1Message } from "../../protocol/messages.js";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -43,29 +43,43 @@ export function registrationPayload(token: string, name: string, symbol: string,
   return coder.encode(["address", "string", "string", "uint8"], [token, name, symbol, decimals]);
 }
 
-/**
- * The messages published by the bus at `busAddress` (L1 MessageBus or L2MessageBus, same event) in
- * `receipt`, in log order.
- */
+/** The `MessagePublished` events of the bus at `busAddress` in `receipt`, in log order. */
+function publishedEvents(receipt: TransactionReceipt | null, bus: { interface: Interface }, busAddress: string) {
+  if (receipt === null) throw new Error("no receipt");
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === busAddress.toLowerCase())
+    .map((log) => bus.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .filter((parsed) => parsed !== null && parsed.name === "MessagePublished")
+    .map((parsed) => parsed!.args);
+}
+
+/** The L1→L2 messages the L1 MessageBus at `busAddress` published in `receipt` (no nonce: L2 assigns it). */
+export function publishedL1Messages(
+  receipt: TransactionReceipt | null,
+  bus: { interface: Interface },
+  busAddress: string,
+): L1Message[] {
+  return publishedEvents(receipt, bus, busAddress).map((args) => ({
+    sender: args.sender as string,
+    sequence: args.sequence as bigint,
+    topic: Number(args.topic as bigint),
+    payload: args.payload as string,
+    consistencyLevel: Number(args.consistencyLevel as bigint),
+  }));
+}
+
+/** The L2→L1 messages the L2MessageBus at `busAddress` published in `receipt`, in log order. */
 export function publishedMessages(
   receipt: TransactionReceipt | null,
   bus: { interface: Interface },
   busAddress: string,
 ): CrossChainMessage[] {
-  if (receipt === null) throw new Error("no receipt");
-  const out: CrossChainMessage[] = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== busAddress.toLowerCase()) continue;
-    const parsed = bus.interface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null || parsed.name !== "MessagePublished") continue;
-    out.push({
-      sender: parsed.args.sender as string,
-      sequence: parsed.args.sequence as bigint,
-      nonce: parsed.args.nonce as bigint,
-      topic: Number(parsed.args.topic as bigint),
-      payload: parsed.args.payload as string,
-      consistencyLevel: Number(parsed.args.consistencyLevel as bigint),
-    });
-  }
-  return out;
+  return publishedEvents(receipt, bus, busAddress).map((args) => ({
+    sender: args.sender as string,
+    sequence: args.sequence as bigint,
+    nonce: args.nonce as bigint,
+    topic: Number(args.topic as bigint),
+    payload: args.payload as string,
+    consistencyLevel: Number(args.consistencyLevel as bigint),
+  }));
 }

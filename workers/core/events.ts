@@ -55,7 +55,6 @@ export interface MessagePublished {
   type: "MessagePublished";
   sender: string;
   sequence: string;
-  nonce: string;
   topic: number;
   payload: string;
   consistencyLevel: number;

@@ -232,7 +232,6 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         type: "MessagePublished",
         sender: o.sender,
         sequence: str(o.sequence),
-        nonce: str(o.nonce),
         topic: Number(o.topic),
         payload: o.payload,
         consistencyLevel: Number(o.consistencyLevel),

@@ -461,10 +461,7 @@ contract BridgeHandler is TestBase {
         for (uint256 k; k < logs.length; ++k) {
             if (logs[k].emitter != address(bus) || logs[k].topics[0] != published) continue;
             require(address(uint160(uint256(logs[k].topics[1]))) == address(bridge), "message not from the bridge");
-            (, , uint32 topic, bytes memory payload, ) = abi.decode(
-                logs[k].data,
-                (uint64, uint64, uint32, bytes, uint8)
-            );
+            (, uint32 topic, bytes memory payload, ) = abi.decode(logs[k].data, (uint64, uint32, bytes, uint8));
             require(topic == CrossChain.TOPIC_DEPOSIT, "not a deposit message");
             (address l1Token, address sender, , uint256 amount) = abi.decode(
                 payload,
