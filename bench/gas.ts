@@ -28,7 +28,7 @@ import {
   signRollup,
   testEpochKey,
   withdrawalMessages,
-} from "../test/helpers/veilnet.js";
+} from "../testing/veilnet.js";
 
 interface Row {
   operation: string;

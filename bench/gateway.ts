@@ -7,7 +7,7 @@
  *   BENCH_GATEWAY_PROFILE=<dir> npm run bench:gateway   — also a V8 CPU profile of the server process per
  *                                    cell (<dir>/<call>--<mode>.cpuprofile); its figures are then not written
  *
- * The stack is test/gateway/stack.ts in this process: the in-process EDR L1 with Veilnet deployed, the
+ * The stack is testing/gateway-stack.ts in this process: the in-process EDR L1 with Veilnet deployed, the
  * genesis enclave (attested), the L2 chain and its sequencer, the node's endpoint (L2RpcServer with the
  * enclave) and a gateway (startGateway, user store in a temp dir) whose RPC key check runs against L1.
  * The sequencer loop is stopped: the blocks below are sealed by Sequencer.produceBatch, and no block is
@@ -75,7 +75,7 @@ import {
   parsePrivateResponse,
   signViewingKey,
 } from "../protocol/private-rpc.js";
-import { MIN_FEE, joinAndBind, rpc, startStack } from "../test/gateway/stack.js";
+import { MIN_FEE, joinAndBind, rpc, startStack } from "../testing/gateway-stack.js";
 import { L2Account } from "./l2-account.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 

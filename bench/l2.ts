@@ -39,9 +39,9 @@ import { Sequencer, type SequencerSettings } from "../enclave/sequencer/sequence
 import { SequencerStore } from "../enclave/sequencer/store.js";
 import { Validator } from "../enclave/validator/validator.js";
 import { rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
-import { type Veilnet, deployVeilnet, initializeGenesis } from "../test/helpers/veilnet.js";
+import { type Veilnet, deployVeilnet, initializeGenesis } from "../testing/veilnet.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
-import { silentLogger } from "../workers/core/logger.js";
+import { silentLogger } from "../platform/logger.js";
 import { BENCH_FEE, L2Account } from "./l2-account.js";
 
 interface Row {
@@ -375,7 +375,7 @@ const latencySettings = {
   batchIntervalMs: BATCH_INTERVAL_MS,
   rollupWhenOldestBatchMs: ROLLUP_AGE_MS,
   rollupPolicy:
-    "driven here, not by workers/rollup-producer: one rollup in flight, of every sealed batch not on L1, once the oldest of them has waited rollupWhenOldestBatchMs (the producer's time threshold, ROLLUP_INTERVAL_MS, defaults to 10 s); binding block = L1 head",
+    "driven here, not by enclave/rollup-producer: one rollup in flight, of every sealed batch not on L1, once the oldest of them has waited rollupWhenOldestBatchMs (the producer's time threshold, ROLLUP_INTERVAL_MS, defaults to 10 s); binding block = L1 head",
   l1Mining: `in-process EDR L1, interval mining every ${L1_BLOCK_MS} ms during the latency run (automine elsewhere)`,
   submission: "Mempool.add in-process (no JSON-RPC hop); landing observed by polling the addRollup receipt every 50 ms",
 };

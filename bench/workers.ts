@@ -20,14 +20,14 @@ import { Wallet, hexlify, randomBytes } from "ethers";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 
-import { startL1Node } from "../test/helpers/l1-node.js";
-import { deleteKeys } from "../test/helpers/worker-process.js";
-import { deployVeilnet } from "../test/helpers/veilnet.js";
+import { startL1Node } from "../testing/l1-node.js";
+import { deleteKeys } from "../testing/worker-process.js";
+import { deployVeilnet } from "../testing/veilnet.js";
 import { DepositLoop__factory } from "../types/ethers-contracts/index.js";
-import { silentLogger } from "../workers/core/logger.js";
-import type { QueueSettings } from "../workers/core/queues.js";
+import { silentLogger } from "../platform/logger.js";
+import type { QueueSettings } from "../platform/queues.js";
 import { EventSubscriber, createSubscriberProvider } from "../workers/event-subscriber/index.js";
-import { TxSender } from "../workers/tx-sender/tx-sender.js";
+import { TxSender } from "../platform/tx-sender/tx-sender.js";
 
 interface Row {
   figure: string;

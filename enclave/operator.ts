@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 
 import { type ContractTransactionResponse, type Interface, type Signer, ZeroHash, isHexString } from "ethers";
 
-import { decodeRevertError, isRevert, veilnetErrorInterfaces } from "../protocol/revert.js";
+import { decodeRevertError, isRevert, veilnetErrorInterfaces } from "../platform/revert.js";
 import { type EnclaveRegistry, EnclaveRegistry__factory } from "../types/ethers-contracts/index.js";
 import type { AttestationProvider } from "./secret/attestation-service.js";
 import { Enclave } from "./secret/enclave.js";

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 
-import { commonConfigSchema } from "../workers/core/config.js";
-import { runtimeConfigSchema } from "../workers/core/runtime.js";
+import { commonConfigSchema } from "../platform/config.js";
+import { runtimeConfigSchema } from "../platform/runtime.js";
 
 /** Default port of the gateway (the devnet's L1 is on 8545, its L2 JSON-RPC on 8645 and 8646). */
 export const DEFAULT_GATEWAY_PORT = 8745;

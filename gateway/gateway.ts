@@ -7,10 +7,10 @@
  */
 import type { Registry } from "prom-client";
 
-import type { DependencyCheck, HealthReport } from "../workers/core/http.js";
-import { healthReport } from "../workers/core/http.js";
-import type { Logger } from "../workers/core/logger.js";
-import type { Service } from "../workers/core/service.js";
+import type { DependencyCheck, HealthReport } from "../platform/http.js";
+import { healthReport } from "../platform/http.js";
+import type { Logger } from "../platform/logger.js";
+import type { Service } from "../platform/service.js";
 import type { GatewayConfig } from "./config.js";
 import { type AttestationRegistry, EnclaveClient, type VerifiedRpcKey } from "./enclave/client.js";
 import { UserApi } from "./http/api.js";

@@ -11,7 +11,7 @@ export {
 } from "./enclave/client.js";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
 export { type RunGatewayOptions, parseGatewayConfig, runGateway } from "./main.js";
-export { GATEWAY_METHODS } from "./rpc/dispatcher.js";
+export { GATEWAY_METHODS } from "./rpc/methods.js";
 export { GatewayErrorCodes } from "./rpc/jsonrpc.js";
 export { type ViewingKeyTypedData, viewingKeyTypedData } from "./users/typed-data.js";
 export { UserStore, UserStoreBusyError, UserStoreError } from "./users/store.js";

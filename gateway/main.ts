@@ -9,11 +9,11 @@
  */
 import { DeploymentFileError } from "../deploy/deployment-file.js";
 import { EnclaveRegistry__factory } from "../types/ethers-contracts/index.js";
-import { RpcUnavailableError, connectL1, l1DependencyCheck, loadDeployment } from "../workers/core/chain.js";
-import { ConfigError, configSource, parseConfig } from "../workers/core/config.js";
-import { type OpsServer, createMetricsRegistry, registerHealthGauge, startOpsServer } from "../workers/core/http.js";
-import { createLogger } from "../workers/core/logger.js";
-import { redactUrl } from "../workers/core/redis.js";
+import { RpcUnavailableError, connectL1, l1DependencyCheck, loadDeployment } from "../platform/chain.js";
+import { ConfigError, configSource, parseConfig } from "../platform/config.js";
+import { type OpsServer, createMetricsRegistry, registerHealthGauge, startOpsServer } from "../platform/http.js";
+import { createLogger } from "../platform/logger.js";
+import { redactUrl } from "../platform/redis.js";
 import {
   type GatewayProcessConfig,
   gatewayCommonConfigSchema,

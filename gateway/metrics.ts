@@ -2,8 +2,8 @@
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import { WALLET_METHODS } from "../protocol/private-rpc.js";
-import { counter, gauge, histogram } from "../workers/core/metrics.js";
-import { GATEWAY_METHODS } from "./rpc/dispatcher.js";
+import { counter, gauge, histogram } from "../platform/metrics.js";
+import { GATEWAY_METHODS } from "./rpc/methods.js";
 
 /** How a JSON-RPC request ended. */
 export type RequestOutcome =

@@ -27,7 +27,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { CONTRACT_NAMES, type ContractName } from "../deploy/deployment-file.js";
 import type { TimelockController } from "../types/ethers-contracts/index.js";
-import { bindContracts, contractsByName } from "../workers/core/chain.js";
+import { bindContracts, contractsByName } from "../platform/chain.js";
 import { VeilnetTaskError, connect, loadDeployment, table, transactionError } from "./lib.js";
 
 export const GOVERN_ACTIONS = ["schedule", "execute", "cancel", "pending"] as const;

@@ -8,7 +8,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
-import { decodeRevert, revertData } from "../protocol/revert.js";
+import { decodeRevert, revertData } from "../platform/revert.js";
 
 /** A task failure meant for the user: Hardhat prints the message without a stack trace. */
 export class VeilnetTaskError extends HardhatPluginError {

@@ -10,7 +10,7 @@ import { formatDeploymentTable } from "../deploy/deploy-veilnet.js";
 import { CONTRACT_NAMES, type ContractName, type Deployment } from "../deploy/deployment-file.js";
 import { roleHolders } from "../deploy/roles.js";
 
-import { bindContracts, contractsByName } from "../workers/core/chain.js";
+import { bindContracts, contractsByName } from "../platform/chain.js";
 import { type PendingOperation, formatPending, pendingOperations } from "./govern.js";
 import { connect, loadDeployment, table } from "./lib.js";
 

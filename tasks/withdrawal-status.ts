@@ -9,7 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { CrossChainMessenger, MessageBus } from "../types/ethers-contracts/index.js";
 import { CrossChainMessenger__factory, MessageBus__factory } from "../types/ethers-contracts/index.js";
-import { RedisUnavailableError, connectRedis, redactUrl } from "../workers/core/redis.js";
+import { RedisUnavailableError, connectRedis, redactUrl } from "../platform/redis.js";
 import { type WithdrawalStatus, getWithdrawalStatus } from "../workers/withdrawal-processor/status.js";
 
 import { VeilnetTaskError, chainIdOf, connect, loadDeployment, table } from "./lib.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 
 import { Enclave, EnclaveStateError } from "../secret/enclave.js";
-import { ConfigError } from "../../workers/core/config.js";
+import { ConfigError } from "../../platform/config.js";
 
 export const nodeConfigSchema = z.object({
   /** The enclave's state file (key, measurement, network secret; mode 0600, a dev stand-in for sealing). */

@@ -18,12 +18,12 @@ import type { Enclave } from "../secret/enclave.js";
 import { Sequencer } from "../sequencer/sequencer.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { Validator } from "../validator/validator.js";
-import { parseConfig } from "../../workers/core/config.js";
-import type { ServiceFactory, WorkerContext } from "../../workers/core/context.js";
-import { gauge } from "../../workers/core/metrics.js";
-import type { Service } from "../../workers/core/service.js";
-import { createRollupProducerService } from "../../workers/rollup-producer/index.js";
-import { createEpochRevealerService } from "../../workers/epoch-revealer/index.js";
+import { parseConfig } from "../../platform/config.js";
+import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
+import { gauge } from "../../platform/metrics.js";
+import type { Service } from "../../platform/service.js";
+import { createRollupProducerService } from "../rollup-producer/index.js";
+import { createEpochRevealerService } from "../epoch-revealer/index.js";
 import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
 import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
 

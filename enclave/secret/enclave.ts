@@ -17,7 +17,7 @@ import { z } from "zod";
 import { decodeAttestationReport } from "../../protocol/attestation.js";
 import { ChannelKey, type RpcKeyAnnouncement } from "../../protocol/private-rpc.js";
 import type { RollupHeader } from "../../protocol/rollup.js";
-import { decodeRevertError, isRevert } from "../../protocol/revert.js";
+import { decodeRevertError, isRevert } from "../../platform/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import { encryptSecret } from "../crypto/ecies.js";

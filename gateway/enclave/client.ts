@@ -25,8 +25,8 @@ import {
   announcementSigner,
   parsePrivateResponse,
 } from "../../protocol/private-rpc.js";
-import type { Logger } from "../../workers/core/logger.js";
-import { redactUrl as redactWithSlash } from "../../workers/core/redis.js";
+import type { Logger } from "../../platform/logger.js";
+import { redactUrl as redactWithSlash } from "../../platform/redis.js";
 import type { User } from "../users/user.js";
 import { HttpTransport, type TransportAnswer, TransportError } from "./transport.js";
 

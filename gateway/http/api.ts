@@ -13,7 +13,7 @@
 import { getAddress, isAddress, isHexString } from "ethers";
 
 import { verifyViewingKeyBinding } from "../../protocol/private-rpc.js";
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import { TooManyBindingsError, type UserStore } from "../users/store.js";
 import { viewingKeyTypedData } from "../users/typed-data.js";
 import { type User, boundAccounts, isBound, normalizeToken } from "../users/user.js";

@@ -9,8 +9,8 @@ import type { Duplex } from "node:stream";
 
 import { WebSocketServer } from "ws";
 
-import type { HealthReport } from "../../workers/core/http.js";
-import type { Logger } from "../../workers/core/logger.js";
+import type { HealthReport } from "../../platform/http.js";
+import type { Logger } from "../../platform/logger.js";
 import type { RpcDispatcher } from "../rpc/dispatcher.js";
 import { GatewayErrorCodes, RpcError, errorResponse, stringify } from "../rpc/jsonrpc.js";
 import type { UserStore } from "../users/store.js";

@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from "ws";
 
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import type { EnclaveClient } from "../enclave/client.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { Caller, RpcDispatcher } from "../rpc/dispatcher.js";

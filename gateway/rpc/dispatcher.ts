@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import { toQuantity } from "ethers";
 
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import type { EnclaveClient } from "../enclave/client.js";
 import type { GatewayMetrics, RequestOutcome } from "../metrics.js";
 import type { FilterRegistry } from "../subscriptions/filters.js";
@@ -36,21 +36,6 @@ import {
 
 /** Most requests in one batch. */
 export const MAX_BATCH = 1000;
-
-/** Methods answered by the gateway itself. */
-export const GATEWAY_METHODS = [
-  "eth_chainId",
-  "net_version",
-  "eth_accounts",
-  "eth_subscribe",
-  "eth_unsubscribe",
-  "eth_newFilter",
-  "eth_newBlockFilter",
-  "eth_getFilterChanges",
-  "eth_getFilterLogs",
-  "eth_uninstallFilter",
-  "eth_newPendingTransactionFilter",
-] as const;
 
 /** Who is asking: the user of the token (undefined: none or unknown), and their subscriptions (WebSocket). */
 export interface Caller {

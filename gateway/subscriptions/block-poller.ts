@@ -6,7 +6,7 @@
  */
 import { toQuantity } from "ethers";
 
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import { callPublic } from "../rpc/forward.js";
 import type { EnclaveClient } from "../enclave/client.js";
 

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import type { EnclaveClient } from "../enclave/client.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { forward } from "../rpc/forward.js";

@@ -30,7 +30,7 @@ import { getAddress, isAddress, isHexString } from "ethers";
 import { z } from "zod";
 
 import { type AccountBinding, ChannelKey } from "../../protocol/private-rpc.js";
-import type { Logger } from "../../workers/core/logger.js";
+import type { Logger } from "../../platform/logger.js";
 import { MAX_BINDINGS, type User, newToken, normalizeToken } from "./user.js";
 
 /** The store's file is unreadable or malformed (not at its last line). */

@@ -22,8 +22,8 @@ import {
   encodeAttestationReport,
   signAttestationReport,
 } from "../../protocol/attestation.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet, makeEnclave } from "../helpers/veilnet.js";
-import { govern } from "../helpers/governance.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet, makeEnclave } from "../../testing/veilnet.js";
+import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

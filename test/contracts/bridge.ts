@@ -14,7 +14,13 @@ import {
   RejectingReceiver__factory,
   TestToken__factory,
 } from "../../types/ethers-contracts/index.js";
-import { depositPayload, errorString, messageLeaf, publishedL1Messages, registrationPayload } from "../helpers/bridge.js";
+import {
+  depositPayload,
+  errorString,
+  messageLeaf,
+  publishedL1Messages,
+  registrationPayload,
+} from "../../testing/bridge.js";
 import {
   type Veilnet,
   deployVeilnet,
@@ -23,8 +29,8 @@ import {
   passChallengePeriod,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
-import { govern } from "../helpers/governance.js";
+} from "../../testing/veilnet.js";
+import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -121,13 +127,7 @@ describe("Bridge", () => {
         .to.emit(v.bridge, "DepositInitiated")
         .withArgs(ZeroAddress, bob.address, alice.address, 7n, 1n)
         .and.to.emit(v.messageBus, "MessagePublished")
-        .withArgs(
-          bridgeAddress,
-          1n,
-          Topic.Deposit,
-          depositPayload(ZeroAddress, bob.address, alice.address, 7n),
-          1n,
-        );
+        .withArgs(bridgeAddress, 1n, Topic.Deposit, depositPayload(ZeroAddress, bob.address, alice.address, 7n), 1n);
       expect(await v.messageBus.nextSequence()).to.equal(2n);
     });
 
@@ -387,13 +387,7 @@ describe("Bridge", () => {
         .to.emit(v.bridge, "TokenRegistered")
         .withArgs(mkrAddress, "Maker", "MKR", 18n)
         .and.to.emit(v.messageBus, "MessagePublished")
-        .withArgs(
-          bridgeAddress,
-          0n,
-          Topic.TokenRegistered,
-          registrationPayload(mkrAddress, "Maker", "MKR", 18),
-          1n,
-        );
+        .withArgs(bridgeAddress, 0n, Topic.TokenRegistered, registrationPayload(mkrAddress, "Maker", "MKR", 18), 1n);
     });
 
     it("rejects a second registration and an address without code", async () => {

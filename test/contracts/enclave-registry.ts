@@ -38,9 +38,9 @@ import {
   makeEnclave,
   secretResponse,
   submitRollup,
-} from "../helpers/veilnet.js";
-import { govern } from "../helpers/governance.js";
-import { requestFields, requestReport } from "../helpers/secret-requests.js";
+} from "../../testing/veilnet.js";
+import { govern } from "../../testing/governance.js";
+import { requestFields, requestReport } from "../../testing/secret-requests.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

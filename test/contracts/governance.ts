@@ -14,7 +14,7 @@ import { CONTRACT_NAMES, type ContractName } from "../../deploy/deployment-file.
 import { DEFAULT_PARAMETERS } from "../../deploy/parameters.js";
 import { roleHolders } from "../../deploy/roles.js";
 import { MessageTree } from "../../protocol/messages.js";
-import { executeCall, govern, scheduleCall } from "../helpers/governance.js";
+import { executeCall, govern, scheduleCall } from "../../testing/governance.js";
 import {
   type Veilnet,
   deployVeilnet,
@@ -22,7 +22,7 @@ import {
   makeEnclave,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
+} from "../../testing/veilnet.js";
 
 const connection = await network.create();
 const { networkHelpers, ethers } = connection;

@@ -31,14 +31,14 @@ import {
   messageLeaf,
   publishedMessages,
   registrationPayload,
-} from "../helpers/bridge.js";
+} from "../../testing/bridge.js";
 import {
   deployVeilnet,
   initializeGenesis,
   passChallengePeriod,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
+} from "../../testing/veilnet.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -17,8 +17,8 @@ import {
   signRollup,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
-import { govern } from "../helpers/governance.js";
+} from "../../testing/veilnet.js";
+import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

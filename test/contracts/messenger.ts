@@ -8,14 +8,14 @@ import { network } from "hardhat";
 
 import { type CrossChainMessage, Topic, encodeCallPayload } from "../../protocol/messages.js";
 import { GasHungryTarget__factory, RelayTarget__factory } from "../../types/ethers-contracts/index.js";
-import { messageLeaf } from "../helpers/bridge.js";
+import { messageLeaf } from "../../testing/bridge.js";
 import {
   CHALLENGE_PERIOD,
   deployVeilnet,
   initializeGenesis,
   passChallengePeriod,
   submitRollup,
-} from "../helpers/veilnet.js";
+} from "../../testing/veilnet.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { Wallet, hexlify, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
-import { govern } from "../helpers/governance.js";
-import { type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
+import { govern } from "../../testing/governance.js";
+import { type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 
 const connection = await network.create();
 const { networkHelpers, ethers } = connection;

@@ -31,9 +31,9 @@ import {
   submitRollup,
   testEpochKey,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
-import { requestFields, requestReport } from "../helpers/secret-requests.js";
-import { govern } from "../helpers/governance.js";
+} from "../../testing/veilnet.js";
+import { requestFields, requestReport } from "../../testing/secret-requests.js";
+import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -11,7 +11,7 @@ import { expect } from "chai";
 
 import { freePort } from "../../devnet/ports.js";
 import { type ExitInfo, type ManagedProcess, ProcessError, Supervisor, lastLinesOf } from "../../devnet/processes.js";
-import { rejection } from "../helpers/rejection.js";
+import { rejection } from "../../testing/rejection.js";
 
 const node = process.execPath;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -12,7 +12,7 @@ import { expect } from "chai";
 
 import { DevnetBusyError, PortInUseError, RedisSetupError, startDevnet } from "../../devnet/index.js";
 import { freePort } from "../../devnet/ports.js";
-import { rejection } from "../helpers/rejection.js";
+import { rejection } from "../../testing/rejection.js";
 
 async function listen(): Promise<{ server: Server; port: number }> {
   const server = createServer();

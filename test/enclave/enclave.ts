@@ -22,8 +22,8 @@ import {
   SecretCommitmentMismatchError,
 } from "../../enclave/secret/index.js";
 import { decodeAttestationReport } from "../../protocol/attestation.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
-import { govern } from "../helpers/governance.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
+import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

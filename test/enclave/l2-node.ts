@@ -31,8 +31,8 @@ import { Validator } from "../../enclave/validator/validator.js";
 import { withdrawalMessage } from "../../protocol/messages.js";
 import { L2_CHAIN_ID, L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
-import { type Veilnet, deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
-import { openTestSequencer, testL1Reader } from "../helpers/l2-sequencer.js";
+import { type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { openTestSequencer, testL1Reader } from "../../testing/l2-sequencer.js";
 
 const logger = pino({ level: "silent" });
 const GWEI = 10n ** 9n;

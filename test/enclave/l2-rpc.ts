@@ -19,8 +19,8 @@ import { L2RpcServer } from "../../enclave/rpc/server.js";
 import { Sequencer } from "../../enclave/sequencer/sequencer.js";
 import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
-import { openTestSequencer } from "../helpers/l2-sequencer.js";
+import { deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { openTestSequencer } from "../../testing/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
 

@@ -19,8 +19,8 @@ import { JsonRpcProvider, Wallet, hexlify, parseEther, randomBytes } from "ether
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import { type RpcKeyAnnouncement, announcementSigner } from "../../protocol/private-rpc.js";
-import { type L1Node, freePort, startL1Node } from "../helpers/l1-node.js";
-import { type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
+import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
+import { type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 import {
   type VeilnetProcess,
   deleteKeys,
@@ -30,7 +30,7 @@ import {
   opsPort,
   spawnVeilnet,
   waitFor,
-} from "../helpers/worker-process.js";
+} from "../../testing/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 /** Hardhat's dev accounts 0 (the fixture's admin) and 1 (its attestation service). */

@@ -53,8 +53,8 @@ import {
   signViewingKey,
 } from "../../protocol/private-rpc.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
-import { openTestSequencer } from "../helpers/l2-sequencer.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { openTestSequencer } from "../../testing/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
 const GAS_PRICE = 10n ** 9n;

@@ -20,9 +20,9 @@ import { L2RpcServer } from "../../enclave/rpc/server.js";
 import type { Sequencer } from "../../enclave/sequencer/sequencer.js";
 import type { SequencerStore } from "../../enclave/sequencer/store.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { deployVeilnet, initializeGenesis } from "../helpers/veilnet.js";
-import { openTestSequencer } from "../helpers/l2-sequencer.js";
-import { waitFor } from "../helpers/worker-process.js";
+import { deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { openTestSequencer } from "../../testing/l2-sequencer.js";
+import { waitFor } from "../../testing/worker-process.js";
 
 const MIN_FEE = 1_000_000n;
 

@@ -8,7 +8,7 @@ import { Wallet, getAddress } from "ethers";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ViewingKeyTypedData } from "../../gateway/users/typed-data.js";
 import { PRIVATE_RPC_DOMAIN, verifyViewingKeyBinding } from "../../protocol/private-rpc.js";
-import { type Stack, api, rpc, signTypedDataV4, startStack } from "./stack.js";
+import { type Stack, api, rpc, signTypedDataV4, startStack } from "../../testing/gateway-stack.js";
 
 describe("gateway: user API and web page", function () {
   this.timeout(60_000);

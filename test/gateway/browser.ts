@@ -11,7 +11,7 @@ import { type Browser, type Page, chromium } from "playwright-core";
 
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ViewingKeyTypedData } from "../../gateway/users/typed-data.js";
-import { type Stack, signTypedDataV4, startStack } from "./stack.js";
+import { type Stack, signTypedDataV4, startStack } from "../../testing/gateway-stack.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

@@ -15,11 +15,11 @@ import type { Gateway } from "../../gateway/gateway.js";
 import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { ChannelKey, announceRpcKey } from "../../protocol/private-rpc.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
-import { freePort } from "../helpers/l1-node.js";
-import { govern } from "../helpers/governance.js";
-import { rejection } from "../helpers/rejection.js";
-import { MEASUREMENT } from "../helpers/veilnet.js";
-import { type Stack, joinAndBind, rpc, startStack, until } from "./stack.js";
+import { freePort } from "../../testing/l1-node.js";
+import { govern } from "../../testing/governance.js";
+import { rejection } from "../../testing/rejection.js";
+import { MEASUREMENT } from "../../testing/veilnet.js";
+import { type Stack, joinAndBind, rpc, startStack, until } from "../../testing/gateway-stack.js";
 
 describe("gateway: trusting the enclave through L1", function () {
   this.timeout(120_000);

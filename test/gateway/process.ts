@@ -11,7 +11,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet } from "ethers";
 
-import { type L1Node, freePort, startL1Node } from "../helpers/l1-node.js";
+import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
 import {
   type VeilnetProcess,
   deploymentOf,
@@ -19,8 +19,8 @@ import {
   getHealth,
   opsPort,
   spawnVeilnet,
-} from "../helpers/worker-process.js";
-import { type Stack, api, joinAndBind, startStack } from "./stack.js";
+} from "../../testing/worker-process.js";
+import { type Stack, api, joinAndBind, startStack } from "../../testing/gateway-stack.js";
 
 describe("veilnet gateway: the process", function () {
   this.timeout(180_000);

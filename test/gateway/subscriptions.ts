@@ -20,7 +20,7 @@ import WebSocket from "ws";
 import type { Gateway } from "../../gateway/gateway.js";
 import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { MIN_FEE, type Stack, api, joinAndBind, rpc, startStack, until } from "./stack.js";
+import { MIN_FEE, type Stack, api, joinAndBind, rpc, startStack, until } from "../../testing/gateway-stack.js";
 
 const TRANSFER = id("Transfer(address,address,uint256)");
 

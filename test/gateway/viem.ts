@@ -23,7 +23,7 @@ import WebSocket from "ws";
 
 import type { Gateway } from "../../gateway/gateway.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { MIN_FEE, type Stack, joinAndBind, startStack, until } from "./stack.js";
+import { MIN_FEE, type Stack, joinAndBind, startStack, until } from "../../testing/gateway-stack.js";
 
 const veilnet = defineChain({
   ...chainConfig,

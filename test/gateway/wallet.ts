@@ -11,7 +11,7 @@ import hre from "hardhat";
 import type { Gateway } from "../../gateway/gateway.js";
 import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { MIN_FEE, type Stack, joinAndBind, rpc, startStack, until } from "./stack.js";
+import { MIN_FEE, type Stack, joinAndBind, rpc, startStack, until } from "../../testing/gateway-stack.js";
 
 describe("gateway: an unchanged ethers wallet on the token URL", function () {
   this.timeout(120_000);

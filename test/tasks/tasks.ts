@@ -22,7 +22,7 @@ import type { DepositResult } from "../../tasks/deposit.js";
 import type { GovernResult } from "../../tasks/govern.js";
 import type { RegisterTokenResult } from "../../tasks/register-token.js";
 import type { VeilnetStatus } from "../../tasks/status.js";
-import { rejection } from "../helpers/rejection.js";
+import { rejection } from "../../testing/rejection.js";
 
 // The connection the tasks use (hre.network.getOrCreate() is cached per network).
 const connection = await hre.network.getOrCreate();

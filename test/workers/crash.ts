@@ -15,11 +15,11 @@ import { Wallet, hexlify, parseEther, randomBytes } from "ethers";
 import { Redis } from "ioredis";
 
 import { DevAttestationService, Enclave } from "../../enclave/secret/index.js";
-import { type EventJob, eventJobId } from "../../workers/core/events.js";
-import { QueueNames, createConsumer, deadLetterQueueName } from "../../workers/core/queues.js";
-import { queueSettings } from "../../workers/core/runtime.js";
-import { silentLogger } from "../../workers/core/logger.js";
-import { type L1Node, startL1Node } from "../helpers/l1-node.js";
+import { type EventJob, eventJobId } from "../../platform/events.js";
+import { QueueNames, createConsumer, deadLetterQueueName } from "../../platform/queues.js";
+import { queueSettings } from "../../platform/runtime.js";
+import { silentLogger } from "../../platform/logger.js";
+import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import {
   MEASUREMENT,
   deployVeilnet,
@@ -27,7 +27,7 @@ import {
   passChallengePeriod,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
+} from "../../testing/veilnet.js";
 import {
   type VeilnetProcess,
   deleteKeys,
@@ -38,7 +38,7 @@ import {
   spawnVeilnet,
   startRedisServer,
   waitFor,
-} from "../helpers/worker-process.js";
+} from "../../testing/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 

@@ -12,12 +12,12 @@ import { Registry } from "prom-client";
 import type { Deployment, DeploymentAddresses } from "../../deploy/deployment-file.js";
 import { withdrawalMessage, Topic, encodeCallPayload, type CrossChainMessage } from "../../protocol/messages.js";
 import { RelayTarget__factory, TestToken__factory } from "../../types/ethers-contracts/index.js";
-import { bindContracts, connectL1 } from "../../workers/core/chain.js";
-import { ConfigError, commonConfigSchema, parseConfig } from "../../workers/core/config.js";
-import type { WorkerContext } from "../../workers/core/context.js";
-import { type DomainEvent, type EventJob, eventJobId } from "../../workers/core/events.js";
-import { silentLogger } from "../../workers/core/logger.js";
-import { EVENT_ROUTES, QueueNames, type QueueSettings } from "../../workers/core/queues.js";
+import { bindContracts, connectL1 } from "../../platform/chain.js";
+import { ConfigError, commonConfigSchema, parseConfig } from "../../platform/config.js";
+import type { WorkerContext } from "../../platform/context.js";
+import { type DomainEvent, type EventJob, eventJobId } from "../../platform/events.js";
+import { silentLogger } from "../../platform/logger.js";
+import { EVENT_ROUTES, QueueNames, type QueueSettings } from "../../platform/queues.js";
 import {
   DOMAIN_EVENT_TYPES,
   EVENT_QUEUES,
@@ -30,8 +30,8 @@ import {
   subscriberConfigSchema,
   createSubscriberProvider,
 } from "../../workers/event-subscriber/index.js";
-import { type L1Node, startL1Node } from "../helpers/l1-node.js";
-import { type RpcFaultProxy, startRpcFaultProxy } from "../helpers/rpc-fault-proxy.js";
+import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { type RpcFaultProxy, startRpcFaultProxy } from "../../testing/rpc-fault-proxy.js";
 import {
   type Connection,
   SECRET_REQUEST_TIMEOUT,
@@ -42,8 +42,8 @@ import {
   passChallengePeriod,
   secretResponse,
   submitRollup,
-} from "../helpers/veilnet.js";
-import { requestFields, requestReport } from "../helpers/secret-requests.js";
+} from "../../testing/veilnet.js";
+import { requestFields, requestReport } from "../../testing/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const REDIS = { host: "127.0.0.1", port: 6379 };

@@ -31,28 +31,28 @@ import type { Deployment } from "../../deploy/deployment-file.js";
 import { DevAttestationService, Enclave } from "../../enclave/secret/index.js";
 import { SECRET_RESPONSE_TYPES, enclaveRegistryDomain } from "../../protocol/secret.js";
 import { type EnclaveRegistry, EnclaveRegistry__factory } from "../../types/ethers-contracts/index.js";
-import { type L1Provider, type VeilnetContracts, bindContracts, connectL1 } from "../../workers/core/chain.js";
-import { commonConfigSchema, parseConfig } from "../../workers/core/config.js";
-import type { WorkerContext } from "../../workers/core/context.js";
-import { type EventJob, type NetworkSecretRequested, eventJobId } from "../../workers/core/events.js";
-import { type Logger, silentLogger } from "../../workers/core/logger.js";
-import { QueueNames, UnrecoverableError, createQueue } from "../../workers/core/queues.js";
-import { connectRedis } from "../../workers/core/redis.js";
-import { queueSettings } from "../../workers/core/runtime.js";
-import type { Service } from "../../workers/core/service.js";
+import { type L1Provider, type VeilnetContracts, bindContracts, connectL1 } from "../../platform/chain.js";
+import { commonConfigSchema, parseConfig } from "../../platform/config.js";
+import type { WorkerContext } from "../../platform/context.js";
+import { type EventJob, type NetworkSecretRequested, eventJobId } from "../../platform/events.js";
+import { type Logger, silentLogger } from "../../platform/logger.js";
+import { QueueNames, UnrecoverableError, createQueue } from "../../platform/queues.js";
+import { connectRedis } from "../../platform/redis.js";
+import { queueSettings } from "../../platform/runtime.js";
+import type { Service } from "../../platform/service.js";
 import {
   type L1Writer,
   type ResponderOutcome,
   SecretResponder,
   createSecretResponder,
 } from "../../workers/secret-responder/index.js";
-import { TxSender } from "../../workers/tx-sender/tx-sender.js";
-import { type TxIntent, type TxOutcome, TxRevertedError } from "../../workers/tx-sender/types.js";
-import { type L1Node, startL1Node } from "../helpers/l1-node.js";
-import { govern } from "../helpers/governance.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet } from "../helpers/veilnet.js";
-import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../helpers/worker-process.js";
-import { requestFields, requestReport } from "../helpers/secret-requests.js";
+import { TxSender } from "../../platform/tx-sender/tx-sender.js";
+import { type TxIntent, type TxOutcome, TxRevertedError } from "../../platform/tx-sender/types.js";
+import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { govern } from "../../testing/governance.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
+import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../../testing/worker-process.js";
+import { requestFields, requestReport } from "../../testing/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const registryInterface = EnclaveRegistry__factory.createInterface();

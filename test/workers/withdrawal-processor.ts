@@ -22,20 +22,20 @@ import { writeDeployment } from "../../deploy/deployment-file.js";
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
 import { formatWithdrawalStatus, withdrawalStatusReport } from "../../tasks/withdrawal-status.js";
 import { CrossChainMessenger__factory, MessageBus__factory } from "../../types/ethers-contracts/index.js";
-import { bindContracts, connectL1 } from "../../workers/core/chain.js";
-import { ConfigError, commonConfigSchema, parseConfig } from "../../workers/core/config.js";
-import type { WorkerContext } from "../../workers/core/context.js";
-import { type EventJob, type RollupAdded, type RollupRejected, eventJobId } from "../../workers/core/events.js";
-import { createLogger, silentLogger } from "../../workers/core/logger.js";
+import { bindContracts, connectL1 } from "../../platform/chain.js";
+import { ConfigError, commonConfigSchema, parseConfig } from "../../platform/config.js";
+import type { WorkerContext } from "../../platform/context.js";
+import { type EventJob, type RollupAdded, type RollupRejected, eventJobId } from "../../platform/events.js";
+import { createLogger, silentLogger } from "../../platform/logger.js";
 import {
   type DeadLetter,
   type QueueSettings,
   createQueue,
   deadLetterQueueName,
   redrive,
-} from "../../workers/core/queues.js";
-import { queueSettings } from "../../workers/core/runtime.js";
-import { TxSender } from "../../workers/tx-sender/tx-sender.js";
+} from "../../platform/queues.js";
+import { queueSettings } from "../../platform/runtime.js";
+import { TxSender } from "../../platform/tx-sender/tx-sender.js";
 import {
   WithdrawalProcessor,
   createWithdrawalProcessor,
@@ -49,8 +49,8 @@ import {
   relayWithdrawalJobId,
   storeRollupMessages,
 } from "../../workers/withdrawal-processor/index.js";
-import { type L1Node, startL1Node } from "../helpers/l1-node.js";
-import { deploymentOf, eventJobOf } from "../helpers/worker-process.js";
+import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { deploymentOf, eventJobOf } from "../../testing/worker-process.js";
 import {
   type Connection,
   type Veilnet,
@@ -59,7 +59,7 @@ import {
   passChallengePeriod,
   submitRollup,
   withdrawalMessages,
-} from "../helpers/veilnet.js";
+} from "../../testing/veilnet.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

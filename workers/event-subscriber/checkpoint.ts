@@ -9,7 +9,7 @@
  */
 import type { Redis } from "ioredis";
 
-import type { EventJob } from "../core/events.js";
+import type { EventJob } from "../../platform/events.js";
 
 export interface Checkpoint {
   /** Last processed block. */

@@ -1,5 +1,5 @@
 /**
- * Turning raw L1 logs of a Veilnet deployment into typed domain events (workers/core/events.ts), with the
+ * Turning raw L1 logs of a Veilnet deployment into typed domain events (platform/events.ts), with the
  * TypeChain contract interfaces. Only the events listed there are decoded; every other log is ignored.
  * A log is decoded only when it comes from the contract that declares its event.
  *
@@ -37,7 +37,7 @@ import type {
   RollupAddedEvent,
   RollupRejectedEvent,
 } from "../../types/ethers-contracts/contracts/l1/RollupRegistry.js";
-import type { DomainEvent, DomainEventType, EventJob, EventRef } from "../core/events.js";
+import type { DomainEvent, DomainEventType, EventJob, EventRef } from "../../platform/events.js";
 
 /** A log as eth_getLogs returns it (quantities hex-encoded). */
 export interface RawLog {
@@ -278,7 +278,7 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
   };
 }
 
-/** The domain event types the subscriber delivers (every type of workers/core/events.ts). */
+/** The domain event types the subscriber delivers (every type of platform/events.ts). */
 export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = Object.values(decoders()).flatMap((list) =>
   list.map((d) => d.type),
 );

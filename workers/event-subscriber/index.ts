@@ -2,8 +2,8 @@
  * The event-subscriber service: reads the deployment's L1 logs and enqueues them as domain events
  * (see subscriber.ts). Settings: subscriberConfigSchema (SUBSCRIBER_*).
  */
-import { parseConfig } from "../core/config.js";
-import type { ServiceFactory } from "../core/context.js";
+import { parseConfig } from "../../platform/config.js";
+import type { ServiceFactory } from "../../platform/context.js";
 import { subscriberConfigSchema } from "./config.js";
 import { createSubscriberProvider } from "./rpc.js";
 import { EventSubscriber } from "./subscriber.js";

@@ -1,7 +1,7 @@
 /** Prometheus metrics of the event-subscriber (registered once per registry, shared by instances). */
 import type { Counter, Gauge, Registry } from "prom-client";
 
-import { counter, gauge } from "../core/metrics.js";
+import { counter, gauge } from "../../platform/metrics.js";
 
 export interface SubscriberMetrics {
   lastProcessedBlock: Gauge;

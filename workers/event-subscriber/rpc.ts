@@ -6,7 +6,7 @@
  */
 import { type FetchGetUrlFunc, FetchRequest, type JsonRpcApiProvider, JsonRpcProvider, Network } from "ethers";
 
-import { withTimeout } from "../core/redis.js";
+import { withTimeout } from "../../platform/redis.js";
 import type { RawLog } from "./decode.js";
 
 /** The header fields the subscriber needs (quantities hex-encoded). */

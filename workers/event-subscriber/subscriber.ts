@@ -16,10 +16,10 @@ import type { JsonRpcApiProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 
-import { type EventJob, eventJobId } from "../core/events.js";
-import type { Logger } from "../core/logger.js";
-import { EVENT_ROUTES, type QueueName, type QueueSettings, createQueue } from "../core/queues.js";
-import type { Service } from "../core/service.js";
+import { type EventJob, eventJobId } from "../../platform/events.js";
+import type { Logger } from "../../platform/logger.js";
+import { EVENT_ROUTES, type QueueName, type QueueSettings, createQueue } from "../../platform/queues.js";
+import type { Service } from "../../platform/service.js";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.js";
 import { type EventSourceAddresses, LogDecoder, type RawLog } from "./decode.js";
 import { type SubscriberMetrics, subscriberMetrics } from "./metrics.js";

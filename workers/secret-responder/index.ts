@@ -9,11 +9,11 @@ import { ZeroHash } from "ethers";
 import { z } from "zod";
 
 import { Enclave, EnclaveStateError } from "../../enclave/secret/enclave.js";
-import { ConfigError, parseConfig } from "../core/config.js";
-import type { ServiceFactory, WorkerContext } from "../core/context.js";
-import type { Service } from "../core/service.js";
-import { acquireSender } from "../tx-sender/shared.js";
-import { type IntentRecord, txSenderConfigSchema } from "../tx-sender/tx-sender.js";
+import { ConfigError, parseConfig } from "../../platform/config.js";
+import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
+import type { Service } from "../../platform/service.js";
+import { acquireSender } from "../../platform/tx-sender/shared.js";
+import { type IntentRecord, txSenderConfigSchema } from "../../platform/tx-sender/tx-sender.js";
 import { RESPOND_INTENT_KEY, SecretResponder } from "./secret-responder.js";
 
 export {

@@ -1,7 +1,7 @@
 /** Secret-responder metrics (get-or-create, so several responders may share one registry). */
 import type { Counter, Registry } from "prom-client";
 
-import { counter } from "../core/metrics.js";
+import { counter } from "../../platform/metrics.js";
 
 export interface SecretResponderMetrics {
   seen: Counter;

@@ -22,12 +22,12 @@ import type { Registry } from "prom-client";
 import type { Enclave } from "../../enclave/secret/enclave.js";
 import { enclaveRegistryDomain, secretRequestFields } from "../../protocol/secret.js";
 import { IAttestationVerifier__factory } from "../../types/ethers-contracts/index.js";
-import type { VeilnetContracts } from "../core/chain.js";
-import type { EventJob, NetworkSecretRequested } from "../core/events.js";
-import type { Logger } from "../core/logger.js";
-import { QueueNames, type QueueSettings, UnrecoverableError, createConsumer } from "../core/queues.js";
-import type { Service } from "../core/service.js";
-import { TxRevertedError, type TxIntent, type TxOutcome } from "../tx-sender/types.js";
+import type { VeilnetContracts } from "../../platform/chain.js";
+import type { EventJob, NetworkSecretRequested } from "../../platform/events.js";
+import type { Logger } from "../../platform/logger.js";
+import { QueueNames, type QueueSettings, UnrecoverableError, createConsumer } from "../../platform/queues.js";
+import type { Service } from "../../platform/service.js";
+import { TxRevertedError, type TxIntent, type TxOutcome } from "../../platform/tx-sender/types.js";
 import { type SecretResponderMetrics, secretResponderMetrics } from "./metrics.js";
 
 /** What the responder needs to write to L1: the TxSender's `send` (one nonce owner per key). */

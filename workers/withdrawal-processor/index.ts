@@ -6,11 +6,11 @@
  */
 import { z } from "zod";
 
-import { parseConfig } from "../core/config.js";
-import type { ServiceFactory } from "../core/context.js";
-import type { Service } from "../core/service.js";
-import { acquireSender } from "../tx-sender/shared.js";
-import { txSenderConfigSchema } from "../tx-sender/tx-sender.js";
+import { parseConfig } from "../../platform/config.js";
+import type { ServiceFactory } from "../../platform/context.js";
+import type { Service } from "../../platform/service.js";
+import { acquireSender } from "../../platform/tx-sender/shared.js";
+import { txSenderConfigSchema } from "../../platform/tx-sender/tx-sender.js";
 import { WithdrawalProcessor } from "./processor.js";
 import { RedisWithdrawalSource } from "./source.js";
 

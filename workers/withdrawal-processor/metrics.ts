@@ -1,7 +1,7 @@
 /** Withdrawal-processor metrics (get-or-create, so several processors may share one registry). */
 import type { Counter, Gauge, Registry } from "prom-client";
 
-import { counter, gauge } from "../core/metrics.js";
+import { counter, gauge } from "../../platform/metrics.js";
 
 export interface WithdrawalMetrics {
   /** Withdrawals started being tracked (a RollupAdded carrying them was handled). */

@@ -31,9 +31,9 @@ import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 
 import { type CrossChainMessage, MESSAGE_LEAF_ENCODING, MessageTree, Topic } from "../../protocol/messages.js";
-import type { VeilnetContracts } from "../core/chain.js";
-import type { EventJob, RollupAdded, RollupRejected } from "../core/events.js";
-import type { Logger } from "../core/logger.js";
+import type { VeilnetContracts } from "../../platform/chain.js";
+import type { EventJob, RollupAdded, RollupRejected } from "../../platform/events.js";
+import type { Logger } from "../../platform/logger.js";
 import {
   type DeadLetter,
   QueueNames,
@@ -41,10 +41,10 @@ import {
   createConsumer,
   createQueue,
   isJobMovedError,
-} from "../core/queues.js";
-import type { Service } from "../core/service.js";
-import { decodeRevert, veilnetErrorInterfaces } from "../../protocol/revert.js";
-import { type TxIntent, type TxOutcome, TxRevertedError } from "../tx-sender/types.js";
+} from "../../platform/queues.js";
+import type { Service } from "../../platform/service.js";
+import { decodeRevert, veilnetErrorInterfaces } from "../../platform/revert.js";
+import { type TxIntent, type TxOutcome, TxRevertedError } from "../../platform/tx-sender/types.js";
 import { type WithdrawalMetrics, withdrawalMetrics } from "./metrics.js";
 import type { WithdrawalSource } from "./source.js";
 import { type StatusFields, type WithdrawalState, type WithdrawalStatus, WithdrawalStore } from "./status.js";

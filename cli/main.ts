@@ -1,0 +1,343 @@
+/**
+ * `veilnet`: runs the off-chain workers and manages their dead-letter queues.
+ *
+ *   veilnet worker <name>          run one worker
+ *   veilnet workers                run every worker in one process
+ *   veilnet redrive <queue>        move the dead-lettered jobs of a queue back to it
+ *   veilnet dead-letters <queue>   list the dead-lettered jobs of a queue with their reasons
+ *   veilnet enclave init           create the genesis enclave's state file and register it on L1
+ *   veilnet enclave join           have a new enclave get the network secret from the attested ones
+ *   veilnet decrypt --rollup <h>   decrypt a rollup whose epoch key is revealed on L1, list its transactions
+ *   veilnet gateway                run the gateway: JSON-RPC for wallets in front of an enclave node
+ *
+ * Settings come from the environment, optionally layered over a JSON file (`--config` or
+ * VEILNET_CONFIG) whose keys are the same names; `<command> --help` lists them.
+ *
+ * Exit codes: 0 success, 1 runtime failure (Redis/L1 unreachable, …), 2 usage or configuration error.
+ */
+import { readFileSync } from "node:fs";
+
+import { Command, CommanderError } from "commander";
+import { Queue } from "bullmq";
+
+import { ConfigError, commonConfigSchema, configSource, parseConfig } from "../platform/config.js";
+import { type DeadLetter, QueueNames, deadLetterQueueName, redrive } from "../platform/queues.js";
+import { RedisUnavailableError, connectRedis } from "../platform/redis.js";
+import { type SettingDoc, type WorkerRegistry, commonSettings, describeSchema } from "../platform/settings.js";
+import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runtime.js";
+import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
+import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
+
+/** Settings the queue administration commands read (no L1 needed). */
+const queueAdminSchema = commonConfigSchema.pick({
+  REDIS_URL: true,
+  QUEUE_PREFIX: true,
+  JOB_ATTEMPTS: true,
+  JOB_BACKOFF_MS: true,
+  LOG_LEVEL: true,
+});
+
+function formatSettings(title: string, docs: readonly SettingDoc[]): string {
+  if (docs.length === 0) return "";
+  const width = Math.max(...docs.map((d) => d.name.length)) + 2;
+  const lines = docs.map((d) => {
+    const notes = [d.required ? "required" : undefined, d.default !== undefined ? `default: ${d.default}` : undefined]
+      .filter((n) => n !== undefined)
+      .join(", ");
+    return `  ${d.name.padEnd(width)}${d.description}${notes === "" ? "" : ` (${notes})`}`;
+  });
+  return `\n${title}:\n${lines.join("\n")}\n`;
+}
+
+const SETTINGS_NOTE =
+  "\nSettings are environment variables, or keys of the JSON file given with --config (or VEILNET_CONFIG);\n" +
+  "the environment wins over the file.\n";
+
+const runtimeSettings = () => describeSchema(runtimeConfigSchema).filter((d) => !d.name.startsWith("VEILNET_TEST"));
+
+/** Help text listing the settings of `names` (their own settings are asked from their modules). */
+async function workersHelp(registry: WorkerRegistry, names: readonly string[]): Promise<string> {
+  const parts = [SETTINGS_NOTE, formatSettings("Common settings", [...commonSettings(), ...runtimeSettings()])];
+  for (const name of names) {
+    const docs = await registry[name].settings();
+    parts.push(docs.length === 0 ? `\n${name}: no settings of its own\n` : formatSettings(`${name}`, docs));
+  }
+  return parts.join("");
+}
+
+/** Help text of `veilnet node`: the common settings and each role's own. */
+async function nodeHelp(): Promise<string> {
+  const { NODE_ROLES } = await import("./nodes.js");
+  return (
+    SETTINGS_NOTE +
+    formatSettings("Common settings", [...commonSettings(), ...runtimeSettings()]) +
+    formatSettings("Sequencer", await NODE_ROLES.sequencer.settings()) +
+    formatSettings(
+      "Validator (joining also reads SIGNER_PRIVATE_KEY and ATTESTATION_SERVICE_KEY)",
+      await NODE_ROLES.validator.settings(),
+    )
+  );
+}
+
+/** Help text of `veilnet gateway`: the settings it reads (no Redis). */
+async function gatewayHelp(): Promise<string> {
+  const { gatewayCommonConfigSchema, gatewayConfigSchema, gatewayRuntimeConfigSchema } =
+    await import("../gateway/config.js");
+  return (
+    SETTINGS_NOTE +
+    formatSettings("Common settings", [
+      ...describeSchema(gatewayCommonConfigSchema),
+      ...describeSchema(gatewayRuntimeConfigSchema),
+    ]) +
+    formatSettings("Gateway", describeSchema(gatewayConfigSchema))
+  );
+}
+
+function usageError(message: string): never {
+  throw new CommanderError(2, "veilnet.usage", message);
+}
+
+const queueNames: readonly string[] = Object.values(QueueNames);
+
+function checkQueue(queue: string): void {
+  if (!queueNames.includes(queue)) {
+    usageError(`error: unknown queue "${queue}": valid queues are ${queueNames.join(", ")}`);
+  }
+}
+
+/** Config and a checked Redis for the queue commands; exits 2 / 1 with one line on failure. */
+async function queueAdmin(configFile: string | undefined) {
+  const config = parseConfig(queueAdminSchema, configSource(process.env, configFile ?? process.env.VEILNET_CONFIG));
+  const redis = await connectRedis(config.REDIS_URL);
+  await redis.quit();
+  return queueSettings(config);
+}
+
+async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, string>): Promise<Command> {
+  const workerNames = Object.keys(registry);
+  const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+  const program = new Command("veilnet")
+    .description("Veilnet off-chain workers")
+    .version(version)
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride();
+
+  program
+    .command("worker")
+    .description(`Run one worker: ${workerNames.join(", ")}`)
+    .argument("<name>", `the worker (${workerNames.join(", ")})`)
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText(
+      "after",
+      () =>
+        `\nWorkers:\n${workerNames.map((n) => `  ${n.padEnd(22)}${registry[n].description}`).join("\n")}\n${helpFor.get("worker") ?? ""}`,
+    )
+    .action(async (name: string, opts: { config?: string }) => {
+      if (registry[name] === undefined) {
+        usageError(`error: unknown worker "${name}": valid workers are ${workerNames.join(", ")}`);
+      }
+      process.exit(await runWorkers([name], { registry, configFile: opts.config }));
+    });
+
+  program
+    .command("workers")
+    .description(`Run every worker in one process (${workerNames.join(", ")})`)
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("workers") ?? "")
+    .action(async (opts: { config?: string }) => {
+      process.exit(await runWorkers(workerNames, { registry, configFile: opts.config }));
+    });
+
+  const queueHelp =
+    `\nQueues: ${queueNames.join(", ")} (dead letters are kept in <queue>-dead).\n` +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(queueAdminSchema));
+
+  program
+    .command("redrive")
+    .description("Move the dead-lettered jobs of a queue back to it (attempts reset) and print how many")
+    .argument("<queue>", "the queue")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", queueHelp)
+    .action(async (queue: string, opts: { config?: string }) => {
+      checkQueue(queue);
+      const settings = await queueAdmin(opts.config);
+      const ids = await redrive(queue, settings);
+      process.stdout.write(`re-drove ${ids.length} job(s) from ${deadLetterQueueName(queue)} to ${queue}\n`);
+      for (const id of ids) process.stdout.write(`  ${id}\n`);
+    });
+
+  program
+    .command("dead-letters")
+    .description("List the dead-lettered jobs of a queue with the reason each failed")
+    .argument("<queue>", "the queue")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .option("--json", "print them as a JSON array")
+    .addHelpText("after", queueHelp)
+    .action(async (queue: string, opts: { config?: string; json?: boolean }) => {
+      checkQueue(queue);
+      const settings = await queueAdmin(opts.config);
+      const dead = new Queue<DeadLetter>(deadLetterQueueName(queue), {
+        connection: settings.connection,
+        prefix: settings.prefix,
+      });
+      try {
+        const jobs = await dead.getJobs(["waiting", "delayed", "paused", "prioritized"], 0, -1, true);
+        const letters = jobs.map((j) => j.data);
+        if (opts.json === true) {
+          process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${letters.length} dead-lettered job(s) in ${deadLetterQueueName(queue)}\n`);
+        for (const l of letters) {
+          process.stdout.write(
+            `  ${l.jobId}  ${l.name}  attempts=${l.attemptsMade}  failed=${new Date(l.failedAt).toISOString()}  ${l.failedReason}\n`,
+          );
+        }
+      } finally {
+        await dead.close();
+      }
+    });
+
+  const enclaveHelp =
+    "\nThe state file holds the enclave's key and network secret, mode 0600 (a dev stand-in for TEE sealing);\n" +
+    "give it to the secret-responder worker as ENCLAVE_STATE_FILE.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(enclaveCommandConfigSchema));
+
+  const enclave = program
+    .command("enclave")
+    .description("Create an enclave's state file and register it on L1 (genesis) or have it join the network")
+    .addHelpText("after", enclaveHelp);
+
+  enclave
+    .command("init")
+    .description(
+      "Genesis: create (or load) the enclave, create the network secret and register it with " +
+        "EnclaveRegistry.initializeNetworkSecret (SIGNER_PRIVATE_KEY must hold GENESIS_ROLE: the deployment's initializer)",
+    )
+    .requiredOption("-s, --state-file <file>", "the enclave state file (created with mode 0600 if missing)")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", enclaveHelp)
+    .action(async (opts: { stateFile: string; config?: string }) => {
+      await runEnclaveInit(opts);
+    });
+
+  enclave
+    .command("join")
+    .description(
+      "Create (or load) an enclave, request the network secret (requestNetworkSecret, SIGNER_PRIVATE_KEY pays " +
+        "and becomes its operator) and wait for an attested enclave to answer",
+    )
+    .requiredOption("-s, --state-file <file>", "the enclave state file (created with mode 0600 if missing)")
+    .option("--bounty <ether>", "bounty paid to the responding enclave's operator, in ether", "0")
+    .option("--timeout <seconds>", "how long to wait for an answer", "300")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", enclaveHelp)
+    .action(async (opts: { stateFile: string; config?: string; bounty?: string; timeout?: string }) => {
+      await runEnclaveJoin(opts);
+    });
+
+  const decryptHelp =
+    "\nNeeds only the L1 and the deployment file: a rollup becomes readable once the sequencer's epoch-revealer\n" +
+    "has published its revelation epoch's key on L1 (RollupRegistry.revealEpochKey, after revelationPeriod).\n" +
+    "Exit codes: 0 decrypted, 1 unknown rollup or key not revealed yet, 2 bad arguments or settings.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(decryptCommandConfigSchema));
+
+  program
+    .command("decrypt")
+    .description("Decrypt a rollup whose revelation epoch key is revealed on L1 and list its batches and transactions")
+    .requiredOption("--rollup <hash>", "the rollup hash (RollupAdded's rollupHash)")
+    .option("--json", "print the rollup as JSON")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", decryptHelp)
+    .action(async (opts: { rollup: string; json?: boolean; config?: string }) => {
+      await runDecrypt(opts);
+    });
+
+  program
+    .command("node")
+    .description(
+      "Run an enclave node: the sequencer (L2 EVM, batches, L2 JSON-RPC, rollup-producer) or, with --validator, " +
+        "a validator that replays every rollup from L1",
+    )
+    .option("--validator", "run a validator; an enclave without the network secret first joins (as `enclave join`)")
+    .option("--bounty <ether>", "validator joining: bounty paid to the responding enclave's operator, in ether", "0")
+    .option("--timeout <seconds>", "validator joining: how long to wait for the secret", "300")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("node") ?? "")
+    .action(async (opts: { validator?: boolean; bounty?: string; timeout?: string; config?: string }) => {
+      const { NODE_ROLES } = await import("./nodes.js");
+      if (opts.validator === true) {
+        const stateFile = process.env.ENCLAVE_STATE_FILE;
+        if (stateFile === undefined || stateFile === "") throw new ConfigError("config: ENCLAVE_STATE_FILE: Required");
+        const { Enclave } = await import("../enclave/secret/enclave.js");
+        const { existsSync } = await import("node:fs");
+        if (!existsSync(stateFile) || !Enclave.load(stateFile).hasSecret) {
+          await runEnclaveJoin({ stateFile, config: opts.config, bounty: opts.bounty, timeout: opts.timeout });
+        }
+      }
+      process.exit(
+        await runWorkers([opts.validator === true ? "validator" : "sequencer"], {
+          registry: NODE_ROLES,
+          configFile: opts.config,
+        }),
+      );
+    });
+
+  program
+    .command("gateway")
+    .description(
+      "Run the gateway: Ethereum JSON-RPC (HTTP and WebSocket) for wallets, viewing keys and subscriptions, in " +
+        "front of an enclave node whose RPC key is signed by an enclave attested on L1; web page at /",
+    )
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("gateway") ?? "")
+    .action(async (opts: { config?: string }) => {
+      const { runGateway } = await import("../gateway/main.js");
+      process.exit(await runGateway({ configFile: opts.config }));
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` with the workers of `registry`; resolves with the exit code (worker commands
+ * exit the process themselves). The `veilnet` command (cli/veilnet.ts) passes the built-in workers.
+ */
+export async function runCli(argv: readonly string[], registry: WorkerRegistry): Promise<number> {
+  try {
+    const helpFor = new Map<string, string>();
+    const args = argv.slice(2);
+    if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
+      // Help lists each worker's own settings, which takes loading the worker modules: only then.
+      const names = Object.keys(registry);
+      const one = args[0] === "worker" && registry[args[1]] !== undefined ? [args[1]] : names;
+      helpFor.set("worker", await workersHelp(registry, one));
+      helpFor.set("workers", await workersHelp(registry, names));
+      if (args[0] === "node") helpFor.set("node", await nodeHelp());
+      if (args[0] === "gateway") helpFor.set("gateway", await gatewayHelp());
+    }
+    const program = await buildProgram(registry, helpFor);
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "veilnet.usage") process.stderr.write(`${e.message}\n`);
+      // Commander already printed its own errors; help and version end with 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RedisUnavailableError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
