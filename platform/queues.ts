@@ -25,31 +25,29 @@ export { UnrecoverableError };
 export const QueueNames = {
   /** NetworkSecretRequested / Responded / Cancelled: for the secret-responder. */
   secretRequests: "secret-requests",
-  /** RollupAdded / RollupRejected: for the withdrawal-processor (and validators). */
+  /** RollupAdded / RollupRejected: for the withdrawal-processor. */
   rollups: "rollups",
-  /** MessagePublished, DepositInitiated, TokenRegistered: L1→L2 messages for the enclave. */
-  l1Messages: "l1-messages",
-  /** MessageRelayed / MessageRelayFailed / WithdrawalFinalized: relay outcomes, for status tracking. */
-  relays: "relays",
   /** Internal to the withdrawal-processor: one job per withdrawal to relay (delayed until its root activates). */
   withdrawals: "withdrawals",
 } as const;
 
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
-/** Which queues each domain event is delivered to. */
-export const EVENT_ROUTES: Record<DomainEventType, readonly QueueName[]> = {
+/** Which queues each domain event is delivered to; an event type without a route is not delivered. */
+export type EventRoutes = Readonly<Partial<Record<DomainEventType, readonly string[]>>>;
+
+/**
+ * The routes of the events a worker consumes. L1→L2 messages (MessagePublished, DepositInitiated,
+ * TokenRegistered) have none: the enclave node reads them from L1 itself, in L1 order and at the
+ * confirmation depth it chooses. Relay outcomes have none either: the withdrawal-processor reads them
+ * from its own relay receipts and the messenger's state.
+ */
+export const EVENT_ROUTES: EventRoutes = {
   NetworkSecretRequested: [QueueNames.secretRequests],
   NetworkSecretResponded: [QueueNames.secretRequests],
   SecretRequestCancelled: [QueueNames.secretRequests],
   RollupAdded: [QueueNames.rollups],
   RollupRejected: [QueueNames.rollups],
-  MessagePublished: [QueueNames.l1Messages],
-  DepositInitiated: [QueueNames.l1Messages],
-  TokenRegistered: [QueueNames.l1Messages],
-  MessageRelayed: [QueueNames.relays],
-  MessageRelayFailed: [QueueNames.relays],
-  WithdrawalFinalized: [QueueNames.relays],
 };
 
 /** Name of the dead-letter queue of `queue`. */

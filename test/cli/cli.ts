@@ -74,7 +74,7 @@ describe("veilnet CLI", function () {
       for (const command of ["redrive", "dead-letters"]) {
         const { code, stdout } = await veilnet([command, "--help"]);
         expect(code).to.equal(0);
-        expect(stdout).to.contain("Queues: secret-requests, rollups, l1-messages, relays, withdrawals");
+        expect(stdout).to.contain("Queues: secret-requests, rollups, withdrawals");
         expect(stdout).to.match(/^ {2}REDIS_URL +/m);
         expect(stdout).to.match(/^ {2}QUEUE_PREFIX +/m);
         expect(stdout).not.to.match(/^ {2}L1_RPC_URL/m);
@@ -156,9 +156,9 @@ describe("veilnet CLI", function () {
     });
 
     it("dead-letters of an empty queue", async () => {
-      const { code, stdout } = await veilnet(["dead-letters", "relays"], env);
+      const { code, stdout } = await veilnet(["dead-letters", "withdrawals"], env);
       expect(code).to.equal(0);
-      expect(stdout).to.equal("0 dead-lettered job(s) in relays-dead\n");
+      expect(stdout).to.equal("0 dead-lettered job(s) in withdrawals-dead\n");
     });
 
     it("redrive moves them back, the consumer handles them, and the dead-letter queue is empty", async () => {

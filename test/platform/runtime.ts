@@ -150,7 +150,7 @@ describe("workers runtime (veilnet CLI)", function () {
       const { code, lines } = await runToEnd(["redrive", "rollup"], { REDIS_URL });
       expect(code).to.equal(2);
       expect(lines[0]).to.equal(
-        'error: unknown queue "rollup": valid queues are secret-requests, rollups, l1-messages, relays, withdrawals',
+        'error: unknown queue "rollup": valid queues are secret-requests, rollups, withdrawals',
       );
     });
   });

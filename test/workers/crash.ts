@@ -24,6 +24,7 @@ import {
   MEASUREMENT,
   deployVeilnet,
   initializeGenesis,
+  makeEnclave,
   passChallengePeriod,
   submitRollup,
   withdrawalMessages,
@@ -139,7 +140,7 @@ describe("workers: real workers, crash and restart", function () {
         ...common,
         SUBSCRIBER_CONFIRMATIONS: "0",
         SUBSCRIBER_POLL_INTERVAL_MS: "100",
-        SUBSCRIBER_QUEUES: "secret-requests,rollups,l1-messages",
+        SUBSCRIBER_QUEUES: "secret-requests,rollups",
       });
       const processorEnv = {
         ...common,
@@ -219,7 +220,7 @@ describe("workers: real workers, crash and restart", function () {
     });
     const handled = new Map<string, number>();
     const consumer = createConsumer<EventJob>(
-      QueueNames.l1Messages,
+      QueueNames.secretRequests,
       async (job: Job<EventJob>) => {
         handled.set(job.id!, (handled.get(job.id!) ?? 0) + 1);
       },
@@ -229,9 +230,13 @@ describe("workers: real workers, crash and restart", function () {
     try {
       const { v, dir } = await deploy();
       const [sender] = v.users;
-      const bus = v.messageBus.connect(sender);
+      await initializeGenesis(v);
+      const registry = v.enclaveRegistry.connect(sender);
+      // Secret requests: events a worker consumes (the secret-responder's queue; none runs here).
       const publish = async (n: number) => {
-        for (let i = 0; i < n; i++) await (await bus.publishMessage(1, hexlify(randomBytes(8)), 0)).wait();
+        for (let i = 0; i < n; i++) {
+          await (await registry.requestNetworkSecret((await makeEnclave(v)).report, { value: 1n })).wait();
+        }
       };
 
       const subscriber = run(["worker", "event-subscriber"], {
@@ -243,7 +248,7 @@ describe("workers: real workers, crash and restart", function () {
         METRICS_HOST: "127.0.0.1",
         SUBSCRIBER_CONFIRMATIONS: "0",
         SUBSCRIBER_POLL_INTERVAL_MS: "100",
-        SUBSCRIBER_QUEUES: "secret-requests,rollups,l1-messages",
+        SUBSCRIBER_QUEUES: "secret-requests",
       });
       const port = await opsPort(subscriber);
       void consumer.worker.run();
@@ -257,7 +262,7 @@ describe("workers: real workers, crash and restart", function () {
       await server.start();
       await publish(8);
 
-      const published = await v.messageBus.queryFilter(v.messageBus.filters.MessagePublished());
+      const published = await v.enclaveRegistry.queryFilter(v.enclaveRegistry.filters.NetworkSecretRequested());
       expect(published).to.have.length(24);
       const expected = published.map((e) =>
         eventJobId({ chainId: Number(v.chainId), blockHash: e.blockHash, logIndex: e.index }),
@@ -270,8 +275,11 @@ describe("workers: real workers, crash and restart", function () {
         [...handled.values()].every((n) => n === 1),
         JSON.stringify([...handled]),
       ).to.equal(true);
-      const queue = new Queue(QueueNames.l1Messages, { connection: settings.connection, prefix });
-      const dead = new Queue(deadLetterQueueName(QueueNames.l1Messages), { connection: settings.connection, prefix });
+      const queue = new Queue(QueueNames.secretRequests, { connection: settings.connection, prefix });
+      const dead = new Queue(deadLetterQueueName(QueueNames.secretRequests), {
+        connection: settings.connection,
+        prefix,
+      });
       try {
         expect(await queue.getJobCounts("completed", "failed", "waiting", "active", "delayed", "paused")).to.deep.equal(
           {

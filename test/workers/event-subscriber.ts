@@ -17,7 +17,7 @@ import { ConfigError, commonConfigSchema, parseConfig } from "../../platform/con
 import type { WorkerContext } from "../../platform/context.js";
 import { type DomainEvent, type EventJob, eventJobId } from "../../platform/events.js";
 import { silentLogger } from "../../platform/logger.js";
-import { EVENT_ROUTES, QueueNames, type QueueSettings } from "../../platform/queues.js";
+import { EVENT_ROUTES, type EventRoutes, QueueNames, type QueueSettings } from "../../platform/queues.js";
 import {
   DOMAIN_EVENT_TYPES,
   EVENT_QUEUES,
@@ -47,6 +47,20 @@ import { requestFields, requestReport } from "../../testing/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const REDIS = { host: "127.0.0.1", port: 6379 };
+/** Queues of this test for the events no worker consumes (production routes none of them). */
+const L1_MESSAGES = "test-l1-messages";
+const RELAYS = "test-relays";
+/** Every event type routed somewhere, so that the subscriber's delivery of each can be checked. */
+const TEST_ROUTES: EventRoutes = {
+  ...EVENT_ROUTES,
+  MessagePublished: [L1_MESSAGES],
+  DepositInitiated: [L1_MESSAGES],
+  TokenRegistered: [L1_MESSAGES],
+  MessageRelayed: [RELAYS],
+  MessageRelayFailed: [RELAYS],
+  WithdrawalFinalized: [RELAYS],
+};
+const TEST_QUEUES = [...new Set(Object.values(TEST_ROUTES).flat())];
 
 let node: L1Node;
 let c: Connection;
@@ -100,7 +114,7 @@ async function subscriber(
     queues: queueSettings(prefix),
     logger: silentLogger(),
     metrics: registry,
-    options: { confirmations: 0, pollIntervalMs: 20, ...options },
+    options: { confirmations: 0, pollIntervalMs: 20, routes: TEST_ROUTES, ...options },
   });
   cleanups.push(() => sub.stop());
   return { sub, prefix, registry, startBlock };
@@ -268,9 +282,9 @@ describe("event-subscriber", function () {
     // Other logs of these transactions (EnclaveAttested, MessageRootAdded, FeesReceived, Transfer...) are ignored.
     expect(receipts.reduce((n, r) => n + r.logs.length, 0)).to.be.greaterThan(expected.length);
 
-    for (const queue of EVENT_QUEUES) {
+    for (const queue of TEST_QUEUES) {
       const delivered = await jobs(prefix, queue);
-      const want = expected.filter((j) => EVENT_ROUTES[j.event.type].includes(queue));
+      const want = expected.filter((j) => (TEST_ROUTES[j.event.type] ?? []).includes(queue));
       expect(
         delivered.map((j) => j.id),
         queue,
@@ -314,7 +328,7 @@ describe("event-subscriber", function () {
       },
       { type: "SecretRequestCancelled", requestId: cancelledId.toString(), refund: "7" },
     ]);
-    const l1 = await jobs(prefix, QueueNames.l1Messages);
+    const l1 = await jobs(prefix, L1_MESSAGES);
     expect(ofType(l1, "TokenRegistered")).to.deep.equal([
       { type: "TokenRegistered", token: await token.getAddress(), name: "Test Token", symbol: "TT", decimals: 6 },
     ]);
@@ -354,7 +368,7 @@ describe("event-subscriber", function () {
         guardian: v.admin.address,
       },
     ]);
-    const relays = eventsOf(await jobs(prefix, QueueNames.relays));
+    const relays = eventsOf(await jobs(prefix, RELAYS));
     expect(relays.map((e) => e.type)).to.deep.equal(["WithdrawalFinalized", "MessageRelayed", "MessageRelayFailed"]);
     expect(relays[0]).to.deep.equal({
       type: "WithdrawalFinalized",
@@ -378,10 +392,10 @@ describe("event-subscriber", function () {
     expect(await sub.pollOnce()).to.deep.equal({ from: block, to: block - 1, events: 0, reorged: false });
     await rpc("evm_mine");
     expect(await sub.pollOnce()).to.deep.include({ events: 0 });
-    expect(await jobs(prefix, QueueNames.l1Messages)).to.have.length(0);
+    expect(await jobs(prefix, L1_MESSAGES)).to.have.length(0);
     await rpc("evm_mine");
     expect(await sub.pollOnce()).to.deep.equal({ from: block, to: block, events: 2, reorged: false });
-    const delivered = await jobs(prefix, QueueNames.l1Messages);
+    const delivered = await jobs(prefix, L1_MESSAGES);
     expect(delivered.map((j) => j.data.event.type)).to.deep.equal(["MessagePublished", "DepositInitiated"]);
     expect(await metric(registry, "veilnet_subscriber_last_processed_block")).to.equal(block);
     expect(await metric(registry, "veilnet_subscriber_head_block")).to.equal(block + 2);
@@ -402,7 +416,7 @@ describe("event-subscriber", function () {
     const result = await second.sub.pollOnce();
     expect(result).to.deep.equal({ from: stoppedAt + 1, to: await head(), events: 10, reorged: false });
 
-    const delivered = await jobs(first.prefix, QueueNames.l1Messages);
+    const delivered = await jobs(first.prefix, L1_MESSAGES);
     expect(delivered).to.have.length(20);
     const perId = new Map<string, number>();
     for (const j of delivered) perId.set(j.id!, (perId.get(j.id!) ?? 0) + 1);
@@ -419,12 +433,12 @@ describe("event-subscriber", function () {
     const { sub, prefix } = await subscriber();
     for (let i = 0; i < 3; i++) await deposit(0, 500n + BigInt(i));
     expect(await sub.pollOnce()).to.deep.include({ events: 6 });
-    const before = (await jobs(prefix, QueueNames.l1Messages)).map((j) => j.id);
+    const before = (await jobs(prefix, L1_MESSAGES)).map((j) => j.id);
     // A crash between the enqueue and the checkpoint: the checkpoint is gone, the jobs are there.
     await redis.del(`${prefix}:subscriber:${chainId}:checkpoint`, `${prefix}:subscriber:${chainId}:hashes`);
     expect(await sub.checkpoint()).to.equal(null);
     expect(await sub.pollOnce()).to.deep.include({ events: 6 });
-    expect((await jobs(prefix, QueueNames.l1Messages)).map((j) => j.id)).to.deep.equal(before);
+    expect((await jobs(prefix, L1_MESSAGES)).map((j) => j.id)).to.deep.equal(before);
   });
 
   it("undoes a reorg: compensation for the abandoned events first, then the new branch", async () => {
@@ -443,14 +457,14 @@ describe("event-subscriber", function () {
     const replacement = expectedJobs(b);
 
     expect(await sub.pollOnce()).to.deep.equal({ from: n + 1, to: n + 3, events: 6, reorged: true });
-    const delivered = (await jobs(prefix, QueueNames.l1Messages)).map((j) => ({ id: j.id, data: j.data }));
+    const delivered = (await jobs(prefix, L1_MESSAGES)).map((j) => ({ id: j.id, data: j.data }));
     const removals = [...abandoned].reverse().map((j) => ({ ...j, removed: true }));
     expect(delivered).to.deep.equal([
       ...abandoned.map((data) => ({ id: eventJobId(data.ref), data })),
       ...removals.map((data) => ({ id: eventJobId(data.ref, true), data })),
       ...replacement.map((data) => ({ id: eventJobId(data.ref), data })),
     ]);
-    expect(ofType(await jobs(prefix, QueueNames.l1Messages), "DepositInitiated").map((d) => d.amount)).to.deep.equal([
+    expect(ofType(await jobs(prefix, L1_MESSAGES), "DepositInitiated").map((d) => d.amount)).to.deep.equal([
       "1111",
       "2222",
       "2222",
@@ -466,7 +480,7 @@ describe("event-subscriber", function () {
     expect((await sub.checkpoint())!.hash).to.equal(b[2].blockHash);
     // Nothing more to do, and the compensation is not sent again.
     expect(await sub.pollOnce()).to.deep.equal({ from: n + 4, to: n + 3, events: 0, reorged: false });
-    expect(await jobs(prefix, QueueNames.l1Messages)).to.have.length(14);
+    expect(await jobs(prefix, L1_MESSAGES)).to.have.length(14);
   });
 
   it("detects a reorg at the checkpoint's height and on a shorter chain", async () => {
@@ -489,9 +503,9 @@ describe("event-subscriber", function () {
     expect(await head()).to.equal(n + 1);
     expect(await sub.pollOnce()).to.deep.equal({ from: n + 1, to: n + 1, events: 2, reorged: true });
 
-    const amounts = ofType(await jobs(prefix, QueueNames.l1Messages), "DepositInitiated").map((d) => d.amount);
+    const amounts = ofType(await jobs(prefix, L1_MESSAGES), "DepositInitiated").map((d) => d.amount);
     expect(amounts).to.deep.equal(["10", "11", "11", "10", "20", "21", "21", "20", "30"]);
-    const all = await jobs(prefix, QueueNames.l1Messages);
+    const all = await jobs(prefix, L1_MESSAGES);
     const removedIds = all.filter((j) => j.data.removed).map((j) => j.id);
     expect(removedIds).to.deep.equal([
       ...[...expectedJobs(a)].reverse().map((j) => eventJobId(j.ref, true)),
@@ -516,7 +530,7 @@ describe("event-subscriber", function () {
     await caughtUp(sub, await head());
     await sub.stop();
 
-    const delivered = await jobs(prefix, QueueNames.l1Messages);
+    const delivered = await jobs(prefix, L1_MESSAGES);
     expect(delivered).to.have.length(2 * count);
     expect(new Set(delivered.map((j) => j.id)).size).to.equal(2 * count);
     expect(delivered.every((j) => !j.data.removed)).to.equal(true);
@@ -545,7 +559,7 @@ describe("event-subscriber", function () {
     // Each stalled call cost one timeout, not the proxy's 1.5 s delay.
     expect(proxy.counts.stalled).to.be.greaterThan(0);
     expect(Date.now() - started).to.be.below(proxy.counts.stalled * 1500);
-    const amounts = ofType(await jobs(prefix, QueueNames.l1Messages), "DepositInitiated").map((d) => d.amount);
+    const amounts = ofType(await jobs(prefix, L1_MESSAGES), "DepositInitiated").map((d) => d.amount);
     expect(amounts).to.deep.equal(Array.from({ length: 20 }, (_, i) => String(300 + i)));
   });
 
@@ -592,7 +606,7 @@ describe("event-subscriber", function () {
       SUBSCRIBER_CONFIRMATIONS: "0",
       SUBSCRIBER_POLL_INTERVAL_MS: "20",
       SUBSCRIBER_START_BLOCK: String(startBlock),
-      SUBSCRIBER_QUEUES: "l1-messages, rollups",
+      SUBSCRIBER_QUEUES: "secret-requests, rollups",
     };
     const { provider } = await connectL1(node.url);
     cleanups.push(async () => provider.destroy());
@@ -640,16 +654,28 @@ describe("event-subscriber", function () {
       pollIntervalMs: 20,
       reorgHistory: 128,
     });
-    expect((service as EventSubscriber).options.deliverTo).to.deep.equal([QueueNames.l1Messages, QueueNames.rollups]);
+    expect((service as EventSubscriber).options.deliverTo).to.deep.equal([
+      QueueNames.secretRequests,
+      QueueNames.rollups,
+    ]);
     // By default only the queues a worker of this release consumes get events.
     expect(parseConfig(subscriberConfigSchema, {}).SUBSCRIBER_QUEUES).to.deep.equal([...CONSUMED_EVENT_QUEUES]);
+    const joiner = await makeEnclave(v);
+    const request = await (
+      await v.enclaveRegistry.connect(v.users[1]).requestNetworkSecret(joiner.report, { value: 4242n })
+    ).wait();
+    // A deposit: no worker consumes L1→L2 messages (the node reads them from L1), so no queue gets it.
     const receipt = await deposit(1, 4242n);
     await service.start();
     await caughtUp(service as EventSubscriber, receipt.blockNumber);
     // Only events from SUBSCRIBER_START_BLOCK on: the earlier tests' events are not delivered.
-    const delivered = await jobs(prefix, QueueNames.l1Messages);
-    expect(ofType(delivered, "DepositInitiated").map((d) => d.amount)).to.deep.equal(["4242"]);
-    expect(delivered).to.have.length(2);
+    const delivered = await jobs(prefix, QueueNames.secretRequests);
+    expect(delivered.map((j) => j.data.ref.transactionHash)).to.deep.equal([request!.hash]);
+    expect(ofType(delivered, "NetworkSecretRequested").map((d) => d.bounty)).to.deep.equal(["4242"]);
+    expect(delivered).to.have.length(1);
+    expect(await jobs(prefix, QueueNames.rollups)).to.have.length(0);
+    for (const queue of [L1_MESSAGES, "l1-messages", "relays"]) expect(await jobs(prefix, queue)).to.have.length(0);
+    expect(EVENT_QUEUES).to.deep.equal([QueueNames.secretRequests, QueueNames.rollups]);
   });
 });
 

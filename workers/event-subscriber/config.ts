@@ -5,18 +5,10 @@ import { type QueueName, QueueNames } from "../../platform/queues.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
-const EVENT_QUEUE_NAMES = [
-  QueueNames.secretRequests,
-  QueueNames.rollups,
-  QueueNames.l1Messages,
-  QueueNames.relays,
-] as const satisfies readonly QueueName[];
+const EVENT_QUEUE_NAMES = [QueueNames.secretRequests, QueueNames.rollups] as const satisfies readonly QueueName[];
 
-/**
- * Queues a worker of this release consumes. `l1-messages` (for the enclave) and `relays` (relay outcomes)
- * have no consumer yet: delivering to them by default would only pile jobs up in Redis.
- */
-export const CONSUMED_EVENT_QUEUES: readonly QueueName[] = [QueueNames.secretRequests, QueueNames.rollups];
+/** Queues a worker consumes (EVENT_ROUTES): the default of SUBSCRIBER_QUEUES. */
+export const CONSUMED_EVENT_QUEUES: readonly QueueName[] = EVENT_QUEUE_NAMES;
 
 export const subscriberConfigSchema = z.object({
   SUBSCRIBER_CONFIRMATIONS: int(0, 10_000)
@@ -46,7 +38,7 @@ export const subscriberConfigSchema = z.object({
     .pipe(z.array(z.enum(EVENT_QUEUE_NAMES)).min(1))
     .default(CONSUMED_EVENT_QUEUES.join(","))
     .describe(
-      "Queues to deliver events to, comma-separated, among secret-requests, rollups, l1-messages and relays (default: those a worker consumes, secret-requests,rollups)",
+      "Queues to deliver events to, comma-separated: secret-requests (for the secret-responder) and rollups (for the withdrawal-processor); a process whose workers need only one of them can name it",
     ),
 });
 

@@ -18,7 +18,13 @@ import type { Registry } from "prom-client";
 
 import { type EventJob, eventJobId } from "../../platform/events.js";
 import type { Logger } from "../../platform/logger.js";
-import { EVENT_ROUTES, type QueueName, type QueueSettings, createQueue } from "../../platform/queues.js";
+import {
+  EVENT_ROUTES,
+  type EventRoutes,
+  type QueueName,
+  type QueueSettings,
+  createQueue,
+} from "../../platform/queues.js";
 import type { Service } from "../../platform/service.js";
 import { type Checkpoint, CheckpointStore } from "./checkpoint.js";
 import { type EventSourceAddresses, LogDecoder, type RawLog } from "./decode.js";
@@ -44,8 +50,10 @@ export interface SubscriberOptions {
   maxBackoffMs: number;
   /** health() fails when no poll succeeded for this long (default: 10 poll intervals, at least 30 s). */
   healthStaleMs?: number;
-  /** Queues events are delivered to (default: every queue of EVENT_ROUTES); other routes are skipped. */
-  deliverTo?: readonly QueueName[];
+  /** Queues events are delivered to (default: every queue of the routes); other routes are skipped. */
+  deliverTo?: readonly string[];
+  /** Which queues each event type goes to (default EVENT_ROUTES: the events a worker consumes). */
+  routes?: EventRoutes;
 }
 
 export const DEFAULT_SUBSCRIBER_OPTIONS: SubscriberOptions = {
@@ -93,7 +101,7 @@ type RangeOutcome =
   { kind: "ok"; events: number } | { kind: "reorg" } | { kind: "unstable"; reason: string } | { kind: "shrunk" };
 
 /** Queues the subscriber delivers to. */
-export const EVENT_QUEUES: readonly QueueName[] = [...new Set(Object.values(EVENT_ROUTES).flat())];
+export const EVENT_QUEUES: readonly QueueName[] = [...new Set(Object.values(EVENT_ROUTES).flat())] as QueueName[];
 
 /** Most jobs per addBulk call (one Redis pipeline each). */
 const BULK_CHUNK = 2000;
@@ -112,7 +120,7 @@ export class EventSubscriber implements Service {
   readonly #store: CheckpointStore;
   readonly #metrics: SubscriberMetrics;
   readonly #log: Logger;
-  readonly #queues = new Map<QueueName, Queue<EventJob>>();
+  readonly #queues = new Map<string, Queue<EventJob>>();
 
   /** Effective blocks per getLogs (halved when the node refuses a range as too large). */
   #range: number;
@@ -434,7 +442,7 @@ export class EventSubscriber implements Service {
   // ------------------------------------------------------------------------------------------------
   // Queues
 
-  #queue(name: QueueName): Queue<EventJob> {
+  #queue(name: string): Queue<EventJob> {
     let q = this.#queues.get(name);
     if (q === undefined) {
       q = createQueue<EventJob>(name, this.#deps.queues);
@@ -447,10 +455,11 @@ export class EventSubscriber implements Service {
   /** Enqueues `jobs` in order, one addBulk per queue (chunked). */
   async #enqueue(jobs: EventJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    const perQueue = new Map<QueueName, { name: string; data: EventJob; opts: { jobId: string } }[]>();
+    const perQueue = new Map<string, { name: string; data: EventJob; opts: { jobId: string } }[]>();
+    const routes = this.options.routes ?? EVENT_ROUTES;
     for (const job of jobs) {
       const jobId = eventJobId(job.ref, job.removed);
-      for (const queue of EVENT_ROUTES[job.event.type]) {
+      for (const queue of routes[job.event.type] ?? []) {
         if (this.options.deliverTo !== undefined && !this.options.deliverTo.includes(queue)) continue;
         let list = perQueue.get(queue);
         if (list === undefined) perQueue.set(queue, (list = []));
