@@ -44,3 +44,11 @@ export class TxRevertedError extends Error {
     this.name = "TxRevertedError";
   }
 }
+
+/** send() of a sender that was stopped (the intent stays in Redis for the next process). */
+export class TxSenderStoppedError extends Error {
+  constructor(readonly key: string) {
+    super(`${key}: tx sender stopped before the transaction was confirmed`);
+    this.name = "TxSenderStoppedError";
+  }
+}
