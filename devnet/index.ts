@@ -22,7 +22,7 @@ import { initSequencerEnclave } from "./enclave.js";
 import { fundL2Accounts } from "./funding.js";
 import { startL1 } from "./l1.js";
 import { assertPortFree, freePort } from "./ports.js";
-import { type ExitInfo, type ManagedProcess, ProcessError, Supervisor } from "./processes.js";
+import { type ExitInfo, type ManagedProcess, ProcessError, Supervisor, enclaveHostWiring } from "./processes.js";
 import { DEFAULT_REDIS_URL, checkRedis, deleteRedisKeys, ensureRedis } from "./redis.js";
 import { devnetDir, externalDataDir, freshDir, lockDevnetDir, readRunFile, writeRunFile } from "./workspace.js";
 
@@ -322,9 +322,11 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 
     // 5. Workers
     step("starting the workers (event-subscriber, secret-responder, withdrawal-processor)");
+    // The secret-responder asks the sequencer's enclave (started next; the responder retries until then).
+    const enclaveHost = enclaveHostWiring(await freePort());
     const workers = await spawnVeilnet("workers", ["workers"], {
       SIGNER_PRIVATE_KEY: accounts[AccountRole.workers].privateKey,
-      ENCLAVE_STATE_FILE: sequencerState,
+      ...enclaveHost.workers,
       // Notice quickly that a challenge period is over (also after an evm_increaseTime).
       WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
     });
@@ -338,6 +340,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const sequencer = await spawnVeilnet("sequencer", ["node"], {
       SIGNER_PRIVATE_KEY: accounts[AccountRole.sequencer].privateKey,
       ENCLAVE_STATE_FILE: sequencerState,
+      ...enclaveHost.node,
       NODE_DATA_DIR: path.join(dataDir, "sequencer-l2"),
       L2_RPC_PORT: String(l2RpcPort),
       BATCH_INTERVAL_MS: String(options.batchIntervalMs ?? 1000),
