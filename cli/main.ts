@@ -202,7 +202,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
 
   const enclaveHelp =
     "\nThe state file holds the enclave's key and network secret, mode 0600 (a dev stand-in for TEE sealing);\n" +
-    "give it to the secret-responder worker as ENCLAVE_STATE_FILE.\n" +
+    "give it to the enclave node (`veilnet node`) as ENCLAVE_STATE_FILE; its secret-responder asks that node.\n" +
     SETTINGS_NOTE +
     formatSettings("Settings", describeSchema(enclaveCommandConfigSchema));
 

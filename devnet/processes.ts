@@ -113,6 +113,18 @@ export async function jsonRpc(url: string, method: string, params: unknown[] = [
   return body.result;
 }
 
+/**
+ * The secret-responder's wiring: the sequencer node serves its enclave host interface on `port` (on the
+ * loopback interface) and the workers' secret-responder asks it there. The enclave's state file stays
+ * with the node.
+ */
+export function enclaveHostWiring(port: number): { node: NodeJS.ProcessEnv; workers: NodeJS.ProcessEnv } {
+  return {
+    node: { ENCLAVE_HOST_PORT: String(port), ENCLAVE_HOST_ADDRESS: "127.0.0.1" },
+    workers: { ENCLAVE_HOST_URL: `http://127.0.0.1:${port}` },
+  };
+}
+
 /** The probe and its description for a health check. */
 export function probeOf(check: HealthCheck): { what: string; probe: HealthProbe } {
   switch (check.kind) {

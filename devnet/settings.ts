@@ -28,7 +28,8 @@ Starts a whole local Veilnet and keeps it up until Ctrl-C:
      (challenge period 60 s; on an L1_RPC_URL chain a live deployment is reused)
   3. Redis at REDIS_URL; if none answers on this machine, a redis-server is started (in memory)
   4. the sequencer enclave and the network secret (\`veilnet enclave init\`)
-  5. the workers (\`veilnet workers\`: event-subscriber, secret-responder, withdrawal-processor)
+  5. the workers (\`veilnet workers\`: event-subscriber, secret-responder, withdrawal-processor); the
+     secret-responder asks the sequencer's enclave host interface (a free loopback port)
   6. the sequencer enclave node (\`veilnet node\`) with a plain L2 JSON-RPC (chain 4417) on L2_RPC_PORT
   7. the gateway (\`veilnet gateway\`) on GATEWAY_PORT: wallets join at http://127.0.0.1:<GATEWAY_PORT>/
      and use the RPC URL with their token (viewing keys, private events, subscriptions)

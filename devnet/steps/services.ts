@@ -9,13 +9,17 @@ import type { Deployment } from "../../deploy/deployment-file.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import { AccountRole, type DevAccount } from "../accounts.js";
 import { initSequencerEnclave } from "../enclave.js";
+import { freePort } from "../ports.js";
+import { enclaveHostWiring } from "../processes.js";
 import type { DevnetRun } from "../run.js";
 import type { VeilnetLauncher } from "./environment.js";
 
-/** The sequencer (genesis) enclave: its address and its state file. */
+/** The sequencer (genesis) enclave: its address, its state file and the wiring of its host interface. */
 export interface SequencerEnclave {
   address: string;
   stateFile: string;
+  /** The node serves its enclave host interface on a free loopback port; the workers get its URL. */
+  host: ReturnType<typeof enclaveHostWiring>;
 }
 
 /** Step 4: `veilnet enclave init`: the sequencer enclave and the network secret. */
@@ -40,7 +44,7 @@ export async function initEnclave(
   });
   run.log(`sequencer enclave ${address} (${stateFile})`);
   run.checkCrash();
-  return { address, stateFile };
+  return { address, stateFile, host: enclaveHostWiring(await freePort()) };
 }
 
 /** Step 5: `veilnet workers` (event-subscriber, secret-responder, withdrawal-processor); its /healthz URL. */
@@ -51,9 +55,10 @@ export async function startWorkers(
   enclave: SequencerEnclave,
 ): Promise<string> {
   run.step("starting the workers (event-subscriber, secret-responder, withdrawal-processor)");
+  // The secret-responder asks the sequencer's enclave (started next; the responder retries until then).
   const workers = await launcher.spawn("workers", ["workers"], {
     SIGNER_PRIVATE_KEY: accounts[AccountRole.workers].privateKey,
-    ENCLAVE_STATE_FILE: enclave.stateFile,
+    ...enclave.host.workers,
     // Notice quickly that a challenge period is over (also after an evm_increaseTime).
     WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
   });
@@ -82,6 +87,7 @@ export async function startSequencer(
   const sequencer = await launcher.spawn("sequencer", ["node"], {
     SIGNER_PRIVATE_KEY: accounts[AccountRole.sequencer].privateKey,
     ENCLAVE_STATE_FILE: enclave.stateFile,
+    ...enclave.host.node,
     NODE_DATA_DIR: path.join(dataDir, "sequencer-l2"),
     L2_RPC_PORT: String(settings.port),
     BATCH_INTERVAL_MS: String(settings.batchIntervalMs ?? 1000),

@@ -40,6 +40,25 @@ export const nodeConfigSchema = z.object({
     .describe(
       "Serves every L2 JSON-RPC method unfiltered in plain (true/false): operators and debugging only, breaks privacy",
     ),
+  /**
+   * Port of the enclave host interface (enclave/host): `enclave_status` and `enclave_answerSecretRequest`
+   * for this operator's secret-responder (its ENCLAVE_HOST_URL). Unset: not served. 0: any free port.
+   */
+  ENCLAVE_HOST_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe(
+      "Port of the enclave host interface the secret-responder asks (ENCLAVE_HOST_URL); unset: not served, 0: any free port",
+    ),
+  /** Interface the enclave host interface binds: keep it off public interfaces (docs/trust-model.md). */
+  ENCLAVE_HOST_ADDRESS: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Interface the enclave host interface binds (keep it private: only the operator's workers call it)"),
   /** Time between two batches, ms. */
   BATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1000).describe("Time between two batches, ms"),
   /** Most user transactions in one batch. */

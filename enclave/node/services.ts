@@ -25,6 +25,7 @@ import type { Service } from "../../platform/service.js";
 import { createRollupProducerService } from "../rollup-producer/index.js";
 import { createEpochRevealerService } from "../epoch-revealer/index.js";
 import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
+import { nodeEnclaveHost } from "../host/index.js";
 import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
 
 const CLIENT_VERSION = "veilnet-enclave/0.1.0";
@@ -107,6 +108,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   });
   // Publishes the epoch keys once RollupRegistry allows it (same TxSender as the producer).
   const revealer = await createEpochRevealerService(ctx, { enclave });
+  const host = nodeEnclaveHost(ctx, enclave, settings);
   const batches = gauge(ctx.metrics, { name: "veilnet_sequencer_batches", help: "Batches sealed by this sequencer" });
   const pool = gauge(ctx.metrics, {
     name: "veilnet_mempool_transactions",
@@ -116,6 +118,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   return {
     name: "sequencer",
     async start() {
+      await host.start();
       const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
       sequencer.start();
       ctx.logger.info({ url, enclave: enclave.address, batches: sequencer.batchCount }, "L2 JSON-RPC listening");
@@ -123,6 +126,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
       await revealer.start();
     },
     async stop() {
+      await host.stop();
       await revealer.stop();
       await producer.stop();
       await sequencer.stop();
@@ -169,6 +173,7 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     enclave,
     unfiltered: settings.L2_RPC_UNFILTERED,
   });
+  const host = nodeEnclaveHost(ctx, enclave, settings);
   const verified = gauge(ctx.metrics, {
     name: "veilnet_validator_rollups_verified",
     help: "Rollups this validator replayed and found right",
@@ -201,11 +206,13 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
   return {
     name: "validator",
     async start() {
+      await host.start();
       const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
       tick();
       logger.info({ url, enclave: enclave.address }, "L2 JSON-RPC listening (read-only validator)");
     },
     async stop() {
+      await host.stop();
       stopped = true;
       clearTimeout(timer);
       await running;

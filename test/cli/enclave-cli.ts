@@ -1,7 +1,8 @@
 /**
  * `veilnet enclave init` and `veilnet enclave join`, run as child processes against a Hardhat node with
  * the Veilnet fixture deployed and its deployments file in a temp dir. The join is answered by the real
- * workers (`veilnet workers`: event-subscriber + secret-responder with the genesis state file).
+ * workers (`veilnet workers`: event-subscriber + secret-responder) asking the genesis enclave's node
+ * (`veilnet node` with the genesis state file) through its enclave host interface.
  * The tests of one deployment run in order: (a) makes the genesis enclave that (b) relies on.
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -12,7 +13,7 @@ import { expect } from "chai";
 import { HDNodeWallet, ZeroHash, hexlify, id, parseEther, randomBytes } from "ethers";
 
 import { Enclave } from "../../enclave/secret/index.js";
-import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
 import { type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 import {
   type VeilnetProcess,
@@ -35,6 +36,8 @@ const ATTESTATION_KEY = accountKey(1);
 const STRANGER_KEY = accountKey(2);
 const JOINER_OPERATOR_KEY = accountKey(5);
 const RESPONDER_SENDER_KEY = accountKey(6);
+/** The genesis node's own sender (rollups, epoch keys): not the admin, whose balance (b) checks. */
+const NODE_SENDER_KEY = accountKey(7);
 
 function commitmentIn(output: string): string {
   const match = /commitment: (0x[0-9a-fA-F]{64})/.exec(output);
@@ -152,6 +155,22 @@ describe("veilnet enclave init / join", function () {
     const join = run(["enclave", "join", "--state-file", joinerFile, "--bounty", "0.5", "--timeout", "60"], joinEnv);
     const prefix = `t-enclave-cli-${hexlify(randomBytes(4)).slice(2)}`;
     try {
+      // The genesis enclave's node serves its host interface; the workers ask it.
+      const hostPort = await freePort();
+      const genesisNode = run(["node"], {
+        ...baseEnv(),
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        METRICS_PORT: "0",
+        METRICS_HOST: "127.0.0.1",
+        SIGNER_PRIVATE_KEY: NODE_SENDER_KEY,
+        ENCLAVE_STATE_FILE: genesisFile,
+        NODE_DATA_DIR: path.join(states, "genesis-l2"),
+        L2_RPC_PORT: String(await freePort()),
+        ENCLAVE_HOST_PORT: String(hostPort),
+        ROLLUP_INTERVAL_MS: "3600000",
+      });
+      await genesisNode.waitForLog("enclave host interface listening", 60_000);
       run(["workers"], {
         ...baseEnv(),
         REDIS_URL,
@@ -160,7 +179,7 @@ describe("veilnet enclave init / join", function () {
         METRICS_HOST: "127.0.0.1",
         SUBSCRIBER_CONFIRMATIONS: "0",
         SIGNER_PRIVATE_KEY: RESPONDER_SENDER_KEY,
-        ENCLAVE_STATE_FILE: genesisFile,
+        ENCLAVE_HOST_URL: `http://127.0.0.1:${hostPort}`,
       });
       expect((await join.waitForExit(60_000)).code).to.equal(0);
     } finally {

@@ -3,8 +3,8 @@
  * - the sequencer killed (SIGKILL) while transactions are pending restarts with every accepted
  *   transaction and every sealed batch, and its rollups keep landing;
  * - `veilnet node --validator` with a new enclave obtains the network secret through the on-chain
- *   request/response flow (answered by the secret-responder), replays the rollups from L1 and reaches
- *   the sequencer's block hash.
+ *   request/response flow (answered by the secret-responder, which asks the sequencer's enclave host
+ *   interface), replays the rollups from L1 and reaches the sequencer's block hash.
  * The sequencer runs with L2_RPC_UNFILTERED (the test reads balances and receipts in plain); the
  * validator with the default endpoint: public methods in plain, and the same RPC key as the sequencer
  * (both derive it from the network secret), each announced under its own attested enclave key.
@@ -94,6 +94,8 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
 
   let sequencerEnv: Record<string, string>;
   let l2Port: number;
+  /** The sequencer's enclave host interface, which the secret-responder asks (second test). */
+  let hostPort: number;
 
   it("the sequencer loses no accepted transaction and no sealed batch when killed, and its rollups land", async () => {
     const init = run(["enclave", "init", "-s", path.join(dir, "sequencer.json")], {
@@ -106,11 +108,13 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
     const operator = Wallet.createRandom();
     await (await v.admin.sendTransaction({ to: operator.address, value: parseEther("10") })).wait();
     l2Port = await freePort();
+    hostPort = await freePort();
     sequencerEnv = {
       ...common(),
       ENCLAVE_STATE_FILE: path.join(dir, "sequencer.json"),
       SIGNER_PRIVATE_KEY: operator.privateKey,
       L2_RPC_PORT: String(l2Port),
+      ENCLAVE_HOST_PORT: String(hostPort),
       L2_RPC_UNFILTERED: "true",
       BATCH_INTERVAL_MS: "300",
       ROLLUP_INTERVAL_MS: "1000",
@@ -180,7 +184,7 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
     run(["workers"], {
       ...common(),
       SIGNER_PRIVATE_KEY: responderKey.privateKey,
-      ENCLAVE_STATE_FILE: path.join(dir, "sequencer.json"),
+      ENCLAVE_HOST_URL: `http://127.0.0.1:${hostPort}`,
       SUBSCRIBER_CONFIRMATIONS: "0",
       SUBSCRIBER_POLL_INTERVAL_MS: "200",
       TX_POLL_INTERVAL_MS: "100",

@@ -7,7 +7,6 @@
  * Each part skips (with the reason) when a worker module it needs is missing.
  */
 import { rmSync } from "node:fs";
-import path from "node:path";
 
 import { expect } from "chai";
 import { type Job, Queue } from "bullmq";
@@ -19,6 +18,9 @@ import { type EventJob, eventJobId } from "../../platform/events.js";
 import { QueueNames, createConsumer, deadLetterQueueName } from "../../platform/queues.js";
 import { queueSettings } from "../../platform/runtime.js";
 import { silentLogger } from "../../platform/logger.js";
+import { connectL1 } from "../../platform/chain.js";
+import { EnclaveRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { type TestEnclaveHost, startEnclaveHost } from "../../testing/enclave-host.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import {
   MEASUREMENT,
@@ -312,6 +314,8 @@ describe("workers: real workers, crash and restart", function () {
       skipUnless(this, worker, (await tryImport<unknown>(load)).reason);
     }
     const prefix = `t-crash-c-${hexlify(randomBytes(4)).slice(2)}`;
+    const l1 = await connectL1(node.url);
+    let host: TestEnclaveHost | undefined;
     try {
       const { v, dir } = await deploy();
       const attestation = new DevAttestationService({
@@ -322,8 +326,13 @@ describe("workers: real workers, crash and restart", function () {
       const genesis = Enclave.create({ measurement: MEASUREMENT, attestation });
       const commitment = genesis.initializeSecret();
       await (await v.enclaveRegistry.initializeNetworkSecret(await genesis.attestationReport(), commitment)).wait();
-      const enclaveFile = path.join(dir, "enclave.json");
-      genesis.save(enclaveFile);
+      // The genesis enclave's node, as far as the secret-responder sees it: its host interface.
+      host = await startEnclaveHost({
+        enclave: genesis,
+        registry: EnclaveRegistry__factory.connect(await v.enclaveRegistry.getAddress(), l1.provider),
+        provider: l1.provider,
+        chainId: l1.chainId,
+      });
       const operator = Wallet.createRandom();
       await (await v.admin.sendTransaction({ to: operator.address, value: parseEther("1") })).wait();
       const env = {
@@ -334,7 +343,7 @@ describe("workers: real workers, crash and restart", function () {
         METRICS_PORT: "0",
         METRICS_HOST: "127.0.0.1",
         SUBSCRIBER_CONFIRMATIONS: "0",
-        ENCLAVE_STATE_FILE: enclaveFile,
+        ENCLAVE_HOST_URL: host.url,
       };
 
       // A worker's own settings are checked too (after the connections): one line, exit code 2.
@@ -365,6 +374,8 @@ describe("workers: real workers, crash and restart", function () {
         .map((l) => l.service as string);
       expect(stopped.sort()).to.deep.equal(["event-subscriber", "secret-responder", "withdrawal-processor"]);
     } finally {
+      await host?.close();
+      l1.provider.destroy();
       await deleteKeys(REDIS_URL, prefix);
     }
   });

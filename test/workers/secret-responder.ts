@@ -1,10 +1,12 @@
 /**
  * The secret-responder end to end: a Hardhat node in a child process (the code under test talks to it
  * by URL), the Veilnet deployment, the real Redis (a unique QUEUE_PREFIX per responder), real TxSenders,
- * and enclaves built with the Enclave class. Jobs are enqueued by the test (as the event-subscriber
- * would) from the request receipts.
+ * and enclaves built with the Enclave class, each served by the real enclave host interface
+ * (enclave/host, over HTTP on a loopback port) that the responder asks through its client. Jobs are
+ * enqueued by the test (as the event-subscriber would) from the request receipts. The host interface
+ * itself is tested too: what it refuses, and that no caller gets the secret or chooses the key.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -41,6 +43,9 @@ import { connectRedis } from "../../platform/redis.js";
 import { queueSettings } from "../../platform/runtime.js";
 import type { Service } from "../../platform/service.js";
 import {
+  EnclaveHostClient,
+  EnclaveHostError,
+  EnclaveHostUnreachableError,
   type L1Writer,
   type ResponderOutcome,
   SecretResponder,
@@ -48,10 +53,12 @@ import {
 } from "../../workers/secret-responder/index.js";
 import { TxSender } from "../../platform/tx-sender/tx-sender.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../../platform/tx-sender/types.js";
-import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { type TestEnclaveHost, startEnclaveHost } from "../../testing/enclave-host.js";
+import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
 import { govern } from "../../testing/governance.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 import { deleteKeys, deploymentOf, eventJobOf, waitFor } from "../../testing/worker-process.js";
+import { rejection } from "../../testing/rejection.js";
 import { requestFields, requestReport } from "../../testing/secret-requests.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -177,6 +184,19 @@ describe("secret-responder", function () {
 
   const newEnclave = (measurement = MEASUREMENT) => Enclave.create({ measurement, attestation });
 
+  /** The host interface of `enclave` (one per enclave), as its node serves it. */
+  const hosts = new Map<Enclave, Promise<TestEnclaveHost>>();
+  const hostOf = (enclave: Enclave): Promise<TestEnclaveHost> => {
+    let host = hosts.get(enclave);
+    if (host === undefined) {
+      host = startEnclaveHost({ enclave, registry: contracts.enclaveRegistry, provider, chainId });
+      hosts.set(enclave, host);
+      cleanups.push(async () => (await host!).close());
+    }
+    return host;
+  };
+  const clientOf = async (enclave: Enclave) => new EnclaveHostClient((await hostOf(enclave)).url);
+
   /** `payer` asks the secret for `requester` with `bounty`; returns the job the subscriber would enqueue. */
   const requestSecret = async (
     requester: Enclave,
@@ -211,15 +231,15 @@ describe("secret-responder", function () {
       return job!.returnvalue as ResponderOutcome;
     });
 
-  const responder = (
+  const responder = async (
     enclave: Enclave,
     writer: L1Writer,
     prefix: string,
     logger: Logger = silentLogger(),
     metrics = new Registry(),
-  ): SecretResponder => {
+  ): Promise<SecretResponder> => {
     const r = new SecretResponder({
-      enclave,
+      enclave: await clientOf(enclave),
       contracts,
       provider,
       chainId,
@@ -268,8 +288,6 @@ describe("secret-responder", function () {
 
   it("answers a new enclave's request: the requester gets exactly the secret, is attested, the bounty is paid", async function () {
     const prefix = newPrefix();
-    const stateFile = path.join(tmp, "genesis.json");
-    genesis.save(stateFile);
     const config = parseConfig(commonConfigSchema, {
       L1_RPC_URL: node.url,
       REDIS_URL,
@@ -279,7 +297,7 @@ describe("secret-responder", function () {
     });
     const source = {
       SIGNER_PRIVATE_KEY: genesisOperator.privateKey,
-      ENCLAVE_STATE_FILE: stateFile,
+      ENCLAVE_HOST_URL: (await hostOf(genesis)).url,
       TX_POLL_INTERVAL_MS: "50",
     };
     const ctx: WorkerContext = {
@@ -394,7 +412,9 @@ describe("secret-responder", function () {
     const queues = await Promise.all(sides.map((s) => enqueue(s.prefix, job)));
     await Promise.all(
       sides.map((s) =>
-        responder(s.enclave, gate(txSender(s.operator, s.prefix)), s.prefix, s.log.logger, s.metrics).start(),
+        responder(s.enclave, gate(txSender(s.operator, s.prefix)), s.prefix, s.log.logger, s.metrics).then((r) =>
+          r.start(),
+        ),
       ),
     );
     const outcomes = await Promise.all(queues.map((q) => outcomeOf(q, eventJobId(job.ref))));
@@ -454,7 +474,7 @@ describe("secret-responder", function () {
       const metrics = new Registry();
       const nonceBefore = await provider.getTransactionCount(genesisOperator.address);
       const queue = await enqueue(prefix, job);
-      await responder(genesis, txSender(genesisOperator, prefix), prefix, logger, metrics).start();
+      await (await responder(genesis, txSender(genesisOperator, prefix), prefix, logger, metrics)).start();
 
       const reason = `the attestation verifier refused the report: UnknownAttestationService(${v.attestationService.address})`;
       expect(await outcomeOf(queue, eventJobId(job.ref))).to.deep.equal({
@@ -503,7 +523,7 @@ describe("secret-responder", function () {
       const job = await requestSecret(requester, v.users[3], 0n);
       const { logger, lines } = capturingLogger();
       const { writer, intents } = stubWriter(never);
-      const outcome = await responder(genesis, writer, newPrefix(), logger).handle(job);
+      const outcome = await (await responder(genesis, writer, newPrefix(), logger)).handle(job);
       expect(outcome).to.deep.equal({
         outcome: "refused",
         requestId: job.event.requestId,
@@ -519,7 +539,9 @@ describe("secret-responder", function () {
       // Point the delivery at a transaction that is not a requestNetworkSecret call.
       const other = await (await govern(v, v.verifier, "setMeasurement", [id("unrelated"), false])).wait();
       const { writer, intents } = stubWriter(never);
-      const outcome = await responder(genesis, writer, newPrefix()).handle({
+      const outcome = await (
+        await responder(genesis, writer, newPrefix())
+      ).handle({
         ...job,
         ref: { ...job.ref, transactionHash: other!.hash },
       });
@@ -543,7 +565,7 @@ describe("secret-responder", function () {
         const { writer, intents } = stubWriter(async (intent) => {
           throw new TxRevertedError(intent.key, `${errorName}(${requestId})`, errorName);
         });
-        const outcome = await responder(genesis, writer, newPrefix(), silentLogger(), metrics).handle(job);
+        const outcome = await (await responder(genesis, writer, newPrefix(), silentLogger(), metrics)).handle(job);
         expect(outcome).to.deep.equal({ outcome: "lost-race", requestId: job.event.requestId, winner: undefined });
         expect(await counterValue(metrics, "veilnet_secret_requests_lost_races_total")).to.equal(1);
 
@@ -578,19 +600,17 @@ describe("secret-responder", function () {
       const reverting = stubWriter(async (intent) => {
         throw new TxRevertedError(intent.key, "InvalidSignature()", "InvalidSignature");
       });
-      await expect(responder(genesis, reverting.writer, newPrefix()).handle(job)).to.be.rejectedWith(
+      await expect((await responder(genesis, reverting.writer, newPrefix())).handle(job)).to.be.rejectedWith(
         UnrecoverableError,
         "reverts with InvalidSignature()",
       );
       const flaky = stubWriter(async () => {
         throw new Error("socket hang up");
       });
-      const error = await responder(genesis, flaky.writer, newPrefix())
-        .handle(job)
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const error = await (await responder(genesis, flaky.writer, newPrefix())).handle(job).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(Error);
       expect(error).to.not.be.instanceOf(UnrecoverableError);
       expect((error as Error).message).to.equal("socket hang up");
@@ -601,7 +621,7 @@ describe("secret-responder", function () {
       const outsider = newEnclave();
       outsider.acceptSecret(genesis.encryptSecretFor(outsider.publicKey), await registry.secretCommitment());
       const { writer, intents } = stubWriter(never);
-      await expect(responder(outsider, writer, newPrefix()).handle(job)).to.be.rejectedWith(
+      await expect((await responder(outsider, writer, newPrefix())).handle(job)).to.be.rejectedWith(
         UnrecoverableError,
         `enclave ${outsider.address} is not attested on L1`,
       );
@@ -612,7 +632,7 @@ describe("secret-responder", function () {
       const job = await requestSecret(newEnclave(), v.users[3], 0n);
       const { logger, lines } = capturingLogger();
       const { writer, intents } = stubWriter(never);
-      const r = responder(genesis, writer, newPrefix(), logger);
+      const r = await responder(genesis, writer, newPrefix(), logger);
       expect(await r.handle({ ...job, removed: true })).to.deep.equal({
         outcome: "removed",
         requestId: job.event.requestId,
@@ -621,6 +641,182 @@ describe("secret-responder", function () {
       const cancelled: EventJob = { ...job, event: { type: "SecretRequestCancelled", requestId: "1", refund: "0" } };
       expect(await r.handle(cancelled)).to.deep.equal({ outcome: "ignored", type: "SecretRequestCancelled" });
       expect(intents).to.deep.equal([]);
+    });
+  });
+
+  describe("the enclave host interface", function () {
+    it("refuses a requester whose report no attestation service signed, and sends nothing", async function () {
+      // An enclave that vouches for itself: its report is signed by a key the verifier does not list.
+      const forger = Wallet.createRandom();
+      const selfAttested = Enclave.create({
+        measurement: MEASUREMENT,
+        attestation: new DevAttestationService({
+          signer: forger,
+          chainId: v.chainId,
+          verifier: await v.verifier.getAddress(),
+        }),
+      });
+      const job = await requestSecret(selfAttested, v.users[4], 0n);
+      const locator = { requestId: job.event.requestId, transactionHash: job.ref.transactionHash };
+      const reason = `the attestation verifier refused the report: UnknownAttestationService(${forger.address})`;
+      expect(await (await clientOf(genesis)).answerSecretRequest(locator)).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "verifier-rejected",
+        reason,
+      });
+      // Through the worker: the same refusal, nothing sent, the requester not attested.
+      const intents: TxIntent[] = [];
+      const writer: L1Writer = {
+        send: async (intent) => {
+          intents.push(intent);
+          throw new Error("must not send");
+        },
+      };
+      expect(await (await responder(genesis, writer, newPrefix())).handle(job)).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "verifier-rejected",
+        reason,
+      });
+      expect(intents).to.deep.equal([]);
+      expect(await registry.isAttested(selfAttested.address)).to.equal(false);
+    });
+
+    it("gives no caller the secret, nor an answer encrypted to a key of its choosing", async function () {
+      const client = await clientOf(genesis);
+      const requester = newEnclave();
+      const job = await requestSecret(requester, v.users[4], 0n);
+      const other = await requestSecret(newEnclave(), v.users[4], 0n);
+      const locator = { requestId: job.event.requestId, transactionHash: job.ref.transactionHash };
+      const attacker = Enclave.create({ measurement: MEASUREMENT });
+
+      // A key (or a report) of the caller's is not accepted at all: the enclave reads them from L1.
+      const withKey = await rejection(
+        client.answerSecretRequest({ ...locator, pubKey: attacker.publicKey } as typeof locator),
+      );
+      expect(withKey).to.be.instanceOf(EnclaveHostError);
+      expect(withKey.message).to.equal(
+        `the enclave host at ${client.url} answered enclave_answerSecretRequest with error -32602: ` +
+          `invalid params: (params[0]): Unrecognized key(s) in object: 'pubKey'`,
+      );
+      // Naming another request's transaction does not redirect the answer to that requester.
+      expect(
+        await client.answerSecretRequest({
+          requestId: job.event.requestId,
+          transactionHash: other.ref.transactionHash,
+        }),
+      ).to.deep.equal({
+        outcome: "refused",
+        requestId: job.event.requestId,
+        code: "report-unavailable",
+        reason: `transaction ${other.ref.transactionHash} did not make request ${job.event.requestId}`,
+      });
+      // No other method is served (no secret, no signing, no L2).
+      for (const method of ["enclave_secret", "eth_sign", "eth_chainId"]) {
+        const body = (await (
+          await fetch(client.url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
+          })
+        ).json()) as { error: { code: number; message: string } };
+        expect(body.error.code, method).to.equal(-32601);
+      }
+      // Browsers are kept out: no CORS, only JSON bodies, only POST.
+      const plain = await fetch(client.url, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+      expect(plain.status).to.equal(415);
+      expect(plain.headers.get("access-control-allow-origin")).to.equal(null);
+      expect((await fetch(client.url)).status).to.equal(405);
+
+      // The answer opens with the requester's key only, and holds the secret nowhere in the clear.
+      const answer = await client.answerSecretRequest(locator);
+      if (answer.outcome !== "answered") throw new Error(`not answered: ${JSON.stringify(answer)}`);
+      expect(answer.responder).to.equal(genesis.address);
+      expect(answer.request.enclaveId).to.equal(requester.address);
+      expect(() => attacker.acceptSecret(answer.encryptedSecret, genesis.secretCommitment!)).to.throw(
+        /cannot decrypt the secret/,
+      );
+      expect(requester.acceptSecret(answer.encryptedSecret, await registry.secretCommitment())).to.equal(
+        genesis.secretCommitment,
+      );
+      const stateFile = path.join(tmp, "genesis-state.json");
+      genesis.save(stateFile);
+      const secret = (JSON.parse(readFileSync(stateFile, "utf8")) as { secret: string }).secret;
+      const status = await client.status();
+      for (const reply of [JSON.stringify(answer), JSON.stringify(status)]) {
+        expect(reply.toLowerCase()).to.not.contain(secret.slice(2).toLowerCase());
+      }
+      expect(status).to.deep.equal({
+        address: genesis.address,
+        measurement: MEASUREMENT.toLowerCase(),
+        hasSecret: true,
+        secretCommitment: genesis.secretCommitment,
+      });
+    });
+
+    it("an unreachable ENCLAVE_HOST_URL: the worker starts, names the URL, and retries until the host answers", async function () {
+      const prefix = newPrefix();
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const config = parseConfig(commonConfigSchema, {
+        L1_RPC_URL: node.url,
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        JOB_ATTEMPTS: 8,
+        JOB_BACKOFF_MS: 400,
+      });
+      const { logger, lines } = capturingLogger();
+      const ctx: WorkerContext = {
+        config,
+        source: { SIGNER_PRIVATE_KEY: genesisOperator.privateKey, ENCLAVE_HOST_URL: url, TX_POLL_INTERVAL_MS: "50" },
+        logger,
+        redis,
+        queues: queueSettings(config),
+        provider,
+        chainId,
+        deployment,
+        contracts,
+        metrics: new Registry(),
+      };
+      const service = await createSecretResponder(ctx);
+      cleanups.push(() => service.stop());
+      await service.start();
+      const unreachable = `the enclave host at ${url} does not answer: ECONNREFUSED`;
+      const warning = lines.find((line) => line.level === 40 && line.msg.startsWith(unreachable));
+      expect(warning, "start-up warning naming the URL").to.not.equal(undefined);
+      expect(await service.health()).to.deep.equal({ ok: true });
+
+      const requester = newEnclave();
+      const job = await requestSecret(requester, v.users[4], 0n);
+      const jobId = eventJobId(job.ref);
+      const queue = createQueue<EventJob>(QueueNames.secretRequests, queueSettings(config));
+      cleanups.push(() => queue.close());
+      await queue.add(job.event.type, job, { jobId });
+      const failed = await waitFor("a failed attempt", async () => {
+        const j = await queue.getJob(jobId);
+        return j !== undefined && j.attemptsMade >= 1 && j.failedReason !== undefined ? j : undefined;
+      });
+      expect(failed.failedReason).to.equal(unreachable);
+      expect(await failed.getState()).to.not.equal("failed"); // retried, not dead-lettered
+
+      // The node comes up on that port: a retry is answered.
+      const host = await startEnclaveHost({
+        enclave: genesis,
+        registry: contracts.enclaveRegistry,
+        provider,
+        chainId,
+        port,
+      });
+      cleanups.push(() => host.close());
+      expect(await outcomeOf(queue, jobId)).to.include({ outcome: "answered", requestId: job.event.requestId });
+      expect((await queue.getJob(jobId))!.attemptsMade).to.be.greaterThan(1);
+      expect(await registry.isAttested(requester.address)).to.equal(true);
+      // The client's own error is typed and names the URL.
+      const nowhere = `http://127.0.0.1:${await freePort()}`;
+      const error = await rejection(new EnclaveHostClient(nowhere).status());
+      expect(error).to.be.instanceOf(EnclaveHostUnreachableError);
+      expect(error.message).to.equal(`the enclave host at ${nowhere} does not answer: ECONNREFUSED`);
     });
   });
 });

@@ -1,78 +1,89 @@
 /**
- * `npx veilnet worker secret-responder`: answers NetworkSecretRequested with this node's enclave.
+ * `npx veilnet worker secret-responder`: answers NetworkSecretRequested with this operator's enclave,
+ * asked through its node's host interface (the enclave's key and secret stay in the node).
  *
  * Settings (environment or config file), besides the common ones:
  * - SIGNER_PRIVATE_KEY and TX_* (the TxSender of the operator key that sends respondNetworkSecret);
- * - ENCLAVE_STATE_FILE (the enclave's sealed key and network secret).
+ * - ENCLAVE_HOST_URL (the node's enclave host interface, its ENCLAVE_HOST_PORT), ENCLAVE_HOST_TIMEOUT_MS.
  */
 import { ZeroHash } from "ethers";
 import { z } from "zod";
 
-import { Enclave, EnclaveStateError } from "../../enclave/secret/enclave.js";
 import { ConfigError, parseConfig } from "../../platform/config.js";
 import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
 import type { Service } from "../../platform/service.js";
 import { acquireSender } from "../../platform/tx-sender/shared.js";
 import { type IntentRecord, txSenderConfigSchema } from "../../platform/tx-sender/tx-sender.js";
-import { RESPOND_INTENT_KEY, SecretResponder } from "./secret-responder.js";
+import { EnclaveHostClient, EnclaveHostUnreachableError } from "./enclave-client.js";
+import { RESPOND_INTENT_KEY, SecretResponder, enclaveProblem } from "./secret-responder.js";
 
 export {
   type L1Writer,
+  type RefusalReason,
+  type ResponderEnclave,
   type ResponderOutcome,
   SecretResponder,
   type SecretResponderDeps,
+  enclaveProblem,
   respondIntentKey,
 } from "./secret-responder.js";
+export { EnclaveHostClient, EnclaveHostError, EnclaveHostUnreachableError } from "./enclave-client.js";
 
 export const secretResponderConfigSchema = txSenderConfigSchema.extend({
   /**
-   * JSON file holding the enclave's key, measurement and network secret, mode 0600 (written by
-   * `Enclave.save`; a dev stand-in for TEE sealing). The enclave must hold this network's secret.
+   * URL of the enclave node's host interface (the node's ENCLAVE_HOST_PORT), e.g. http://127.0.0.1:8655.
+   * The enclave there must hold this network's secret. It may start after this worker: requests are
+   * retried until it answers.
    */
-  ENCLAVE_STATE_FILE: z
+  ENCLAVE_HOST_URL: z
     .string()
-    .min(1)
-    .describe(
-      "JSON file (mode 0600) with the enclave's key, measurement and network secret (dev stand-in for sealing)",
-    ),
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), { message: "expected an http:// or https:// URL" })
+    .describe("URL of the enclave node's host interface (its ENCLAVE_HOST_PORT), e.g. http://127.0.0.1:8655"),
+  /** How long one call of the enclave host may take, ms. */
+  ENCLAVE_HOST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe("How long one call of the enclave host interface may take, ms"),
 });
 
 export type SecretResponderConfig = z.infer<typeof secretResponderConfigSchema>;
 
-function loadEnclave(file: string): Enclave {
+/**
+ * The start-up checks: the enclave holds this network's secret and is attested. An enclave host that
+ * does not answer yet is only a warning (its node may start later; each request retries until it does).
+ */
+async function checkEnclave(ctx: WorkerContext, client: EnclaveHostClient): Promise<void> {
+  const registry = ctx.contracts.enclaveRegistry;
+  const onChain = await registry.secretCommitment();
+  if (onChain === ZeroHash) throw new Error("the network secret is not initialized on L1 yet");
+  let status;
   try {
-    return Enclave.load(file);
+    status = await client.status();
   } catch (e) {
-    if (e instanceof EnclaveStateError) throw new ConfigError(`config: ENCLAVE_STATE_FILE: ${e.message}`);
-    throw e;
+    if (!(e instanceof EnclaveHostUnreachableError)) throw e;
+    ctx.logger.warn({ err: e, url: client.url }, `${e.message}: secret requests are retried until it does`);
+    return;
+  }
+  const problem = enclaveProblem(status, onChain);
+  if (problem !== undefined) throw new ConfigError(`config: ENCLAVE_HOST_URL: ${client.url}: ${problem}`);
+  if (!(await registry.isAttested(status.address))) {
+    ctx.logger.warn({ enclave: status.address }, "the enclave is not attested on L1: its answers will be refused");
   }
 }
 
 export const createSecretResponder: ServiceFactory = async (ctx: WorkerContext): Promise<Service> => {
   const settings = parseConfig(secretResponderConfigSchema, ctx.source);
-  const enclave = loadEnclave(settings.ENCLAVE_STATE_FILE);
-  if (!enclave.hasSecret) {
-    throw new ConfigError(
-      `config: ENCLAVE_STATE_FILE: enclave ${enclave.address} in ${settings.ENCLAVE_STATE_FILE} holds no network secret`,
-    );
-  }
+  const client = new EnclaveHostClient(settings.ENCLAVE_HOST_URL, { timeoutMs: settings.ENCLAVE_HOST_TIMEOUT_MS });
+  await checkEnclave(ctx, client);
   const registry = ctx.contracts.enclaveRegistry;
-  const onChain = await registry.secretCommitment();
-  if (onChain === ZeroHash) throw new Error("the network secret is not initialized on L1 yet");
-  if (enclave.secretCommitment?.toLowerCase() !== onChain.toLowerCase()) {
-    throw new ConfigError(
-      `config: ENCLAVE_STATE_FILE: the enclave holds a secret committed as ${enclave.secretCommitment}, ` +
-        `but L1 commits to ${onChain} (another network's enclave?)`,
-    );
-  }
-  if (!(await registry.isAttested(enclave.address))) {
-    ctx.logger.warn({ enclave: enclave.address }, "the enclave is not attested on L1: its answers will be refused");
-  }
 
   // One sender per key per process: other workers signing with the same key share it.
   const { sender, release } = acquireSender(ctx);
   const responder = new SecretResponder({
-    enclave,
+    enclave: client,
     contracts: ctx.contracts,
     provider: ctx.provider,
     chainId: ctx.chainId,

@@ -1,7 +1,9 @@
 /**
  * The secret-responder (DESIGN §4): consumes the `secret-requests` queue and, for every open
- * NetworkSecretRequested, has its enclave check the requester's attestation report and answer with the
- * network secret encrypted to the requester, through respondNetworkSecret. Any attested enclave may
+ * NetworkSecretRequested, asks its enclave node (the host interface, through EnclaveHostClient) to answer:
+ * the enclave reads the request from L1, checks the requester's attestation report and returns the
+ * network secret encrypted to the requester with its signature, which the responder sends through
+ * respondNetworkSecret. The worker never holds the enclave's key or secret. Any attested enclave may
  * answer and the first valid answer wins the bounty, so several responders race: losing is normal and
  * ends the job quietly (no failure, no retry).
  *
@@ -9,19 +11,23 @@
  * - `answered`   our respondNetworkSecret was mined (or an earlier run of ours had answered);
  * - `lost-race`  another responder answered between our check and our transaction;
  * - `closed`     the request was already answered or cancelled when we looked: nothing sent;
- * - `refused`    the requester's report failed verification or this enclave's policy: nothing sent;
+ * - `refused`    the enclave refused: the report failed verification or its policy, or cannot be read: nothing sent;
  * - `removed`    compensation of a reorged event: a responder has nothing to undo;
  * - `ignored`    another event type of the queue.
- * Anything else (RPC down, a revert that says our own setup is wrong) throws: retried with backoff, then
- * dead-lettered.
+ * Anything else (RPC down, the enclave host unreachable, a revert that says our own setup is wrong) throws:
+ * retried with backoff, then dead-lettered.
  */
 import type { Job, Worker } from "bullmq";
-import type { Provider, TypedDataDomain } from "ethers";
+import type { Provider } from "ethers";
 import type { Registry } from "prom-client";
 
-import type { Enclave } from "../../enclave/secret/enclave.js";
-import { enclaveRegistryDomain, secretRequestFields } from "../../protocol/secret.js";
-import { IAttestationVerifier__factory } from "../../types/ethers-contracts/index.js";
+import type {
+  EnclaveStatus,
+  SecretRefusalCode,
+  SecretRequestAnswer,
+  SecretRequestLocator,
+} from "../../protocol/enclave-host.js";
+import { secretRequestFields } from "../../protocol/secret.js";
 import type { VeilnetContracts } from "../../platform/chain.js";
 import type { EventJob, NetworkSecretRequested } from "../../platform/events.js";
 import type { Logger } from "../../platform/logger.js";
@@ -33,11 +39,13 @@ import { type SecretResponderMetrics, secretResponderMetrics } from "./metrics.j
 /** What the responder needs to write to L1: the TxSender's `send` (one nonce owner per key). */
 export type L1Writer = { send(intent: TxIntent): Promise<TxOutcome> };
 
-/** The part of the Enclave the responder uses. */
-export type ResponderEnclave = Pick<
-  Enclave,
-  "address" | "hasSecret" | "verifyPeerReport" | "encryptSecretFor" | "signSecretResponse"
->;
+/** The enclave as the responder asks it: its node's host interface (EnclaveHostClient). */
+export interface ResponderEnclave {
+  /** Where the enclave host answers (named in errors and logs). */
+  readonly url: string;
+  status(): Promise<EnclaveStatus>;
+  answerSecretRequest(locator: SecretRequestLocator): Promise<SecretRequestAnswer>;
+}
 
 /** Key of the TxSender intent answering `requestId` (parsed back after a restart: RESPOND_INTENT_KEY). */
 export function respondIntentKey(chainId: number, requestId: bigint | string): string {
@@ -55,11 +63,23 @@ const LOST_RACE_ERRORS = new Set(["RequestNotOpen", "EnclaveAlreadyAttested"]);
 /** Reverts that may pass by themselves (the registry is paused): retry later. */
 const TRANSIENT_ERRORS = new Set(["EnforcedPause"]);
 
-/** Why a request was refused: the enclave's refusal codes, plus a report the responder cannot find. */
-export type RefusalReason =
-  | "report-unavailable"
-  | "requester-mismatch"
-  | Exclude<Awaited<ReturnType<Enclave["verifyPeerReport"]>>, { ok: true }>["code"];
+/** Why a request was refused: the enclave's refusal codes (protocol/enclave-host.ts). */
+export type RefusalReason = SecretRefusalCode;
+
+/**
+ * What is wrong with answering with the enclave of `status` on a network whose secret L1 commits to
+ * `onChainCommitment` (undefined: nothing).
+ */
+export function enclaveProblem(status: EnclaveStatus, onChainCommitment: string): string | undefined {
+  if (!status.hasSecret) return `enclave ${status.address} does not hold the network secret: it cannot answer`;
+  if (status.secretCommitment?.toLowerCase() !== onChainCommitment.toLowerCase()) {
+    return (
+      `enclave ${status.address} holds a secret committed as ${status.secretCommitment}, ` +
+      `but L1 commits to ${onChainCommitment} (another network's enclave?)`
+    );
+  }
+  return undefined;
+}
 
 export type ResponderOutcome =
   | { outcome: "answered"; requestId: string; hash?: string; earlierRun?: boolean }
@@ -70,10 +90,11 @@ export type ResponderOutcome =
   | { outcome: "ignored"; type: string };
 
 export interface SecretResponderDeps {
+  /** The enclave node's host interface (EnclaveHostClient). */
   enclave: ResponderEnclave;
   /** The deployment's contracts (read-only; only the EnclaveRegistry is used). */
   contracts: Pick<VeilnetContracts, "enclaveRegistry">;
-  /** Reads transactions (to recover the requester's report) and backs the verifier calls. */
+  /** Reads the registry's answers (the winner of a race). */
   provider: Provider;
   chainId: number;
   /** Sends respondNetworkSecret (the TxSender of the operator key). */
@@ -92,11 +113,12 @@ export class SecretResponder implements Service {
   readonly #metrics: SecretResponderMetrics;
   #consumer: ReturnType<typeof createConsumer<EventJob>> | undefined;
   #running: Promise<void> | undefined;
-  #domain: TypedDataDomain | undefined;
+  /** The enclave's address, once its status was read and found fit to answer. */
+  #address: string | undefined;
 
   constructor(deps: SecretResponderDeps) {
     this.#deps = deps;
-    this.#log = deps.logger.child({ service: this.name, enclave: deps.enclave.address });
+    this.#log = deps.logger.child({ service: this.name, enclaveHost: deps.enclave.url });
     this.#metrics = secretResponderMetrics(deps.metrics);
   }
 
@@ -107,9 +129,6 @@ export class SecretResponder implements Service {
 
   async start(): Promise<void> {
     if (this.#consumer !== undefined) return;
-    if (!this.#deps.enclave.hasSecret) {
-      throw new Error(`enclave ${this.#deps.enclave.address} does not hold the network secret: it cannot answer`);
-    }
     this.#consumer = createConsumer<EventJob>(
       QueueNames.secretRequests,
       (job) => this.#handleJob(job),
@@ -174,39 +193,34 @@ export class SecretResponder implements Service {
       this.#metrics.closed.inc();
       return { outcome: "closed", requestId: event.requestId, status: closed };
     }
-    // The registry stores only the hash of the request's fields: the event's must match it.
-    const fields = secretRequestFields(event);
-    const [stored, expected] = await Promise.all([
-      registry.requestCommitment(requestId),
-      registry.hashSecretRequest(requestId, fields),
-    ]);
-    if (stored !== expected) {
-      return this.#refuse(log, event, "requester-mismatch", `the request on chain is not the one of the event`);
+    const address = await this.#enclaveAddress();
+    if (!(await registry.isAttested(address))) {
+      throw new UnrecoverableError(`this responder's enclave ${address} is not attested on L1: it cannot answer`);
     }
-    if (!(await registry.isAttested(this.#deps.enclave.address))) {
+
+    // The enclave reads the request, its report and the requester's key from L1 itself: we only name it.
+    const answer = await this.#deps.enclave.answerSecretRequest({
+      requestId: event.requestId,
+      transactionHash: data.ref.transactionHash,
+    });
+    if (answer.outcome === "closed") {
+      log.info({ status: answer.status }, `request already ${answer.status}: nothing to do`);
+      this.#metrics.closed.inc();
+      return { outcome: "closed", requestId: event.requestId, status: answer.status };
+    }
+    if (answer.outcome === "refused") return this.#refuse(log, event, answer.code, answer.reason);
+    if (answer.responder.toLowerCase() !== address.toLowerCase()) {
       throw new UnrecoverableError(
-        `this responder's enclave ${this.#deps.enclave.address} is not attested on L1: it cannot answer`,
+        `the enclave host at ${this.#deps.enclave.url} answered as ${answer.responder}, not as its enclave ${address}`,
       );
     }
-
-    const report = await this.#requestReport(data);
-    if (typeof report !== "string") return this.#refuse(log, event, "report-unavailable", report.problem);
-
-    const verifier = IAttestationVerifier__factory.connect(await registry.attestationVerifier(), this.#deps.provider);
-    const verdict = await this.#deps.enclave.verifyPeerReport(report, verifier, event.enclavePubKey);
-    if (!verdict.ok) return this.#refuse(log, event, verdict.code, verdict.reason);
-
-    const encryptedSecret = this.#deps.enclave.encryptSecretFor(event.enclavePubKey);
-    const signature = await this.#deps.enclave.signSecretResponse(
-      await this.#registryDomain(),
-      requestId,
-      encryptedSecret,
-    );
+    const { encryptedSecret, signature, report } = answer;
+    const fields = secretRequestFields(answer.request);
     const intent: TxIntent = {
       key: respondIntentKey(this.#deps.chainId, requestId),
       to: await registry.getAddress(),
-      // The registry verifies the report in full now (it was not verified at request time); we checked it
-      // above with the same verifier, so a bad report is never answered.
+      // The registry verifies the report in full now (it was not verified at request time); the enclave
+      // checked it with the same verifier, so a bad report is never answered.
       data: registry.interface.encodeFunctionData("respondNetworkSecret", [
         requestId,
         fields,
@@ -237,26 +251,6 @@ export class SecretResponder implements Service {
     return { outcome: "answered", requestId: event.requestId, hash: outcome.hash };
   }
 
-  /**
-   * The report the requester submitted: events do not carry it, so it is read back from the input of the
-   * request transaction (a direct call of requestNetworkSecret). A request made through another contract
-   * (a multisig, a wrapper) cannot be re-verified here: it is refused.
-   */
-  async #requestReport(data: EventJob): Promise<string | { problem: string }> {
-    const { enclaveRegistry: registry } = this.#deps.contracts;
-    const tx = await this.#deps.provider.getTransaction(data.ref.transactionHash);
-    if (tx === null) throw new Error(`request transaction ${data.ref.transactionHash} is unknown to the L1 node`);
-    const registryAddress = await registry.getAddress();
-    if (tx.to === null || tx.to.toLowerCase() !== registryAddress.toLowerCase()) {
-      return { problem: `the request was made through ${tx.to ?? "a contract creation"}, not a direct call` };
-    }
-    const call = registry.interface.parseTransaction({ data: tx.data, value: tx.value });
-    if (call === null || call.name !== "requestNetworkSecret") {
-      return { problem: `transaction ${tx.hash} does not call requestNetworkSecret` };
-    }
-    return call.args[0] as string;
-  }
-
   async #lostRace(log: Logger, event: NetworkSecretRequested, data: EventJob, why: string): Promise<ResponderOutcome> {
     // "Already done" may also be our own answer from an earlier run (crash after mining): ask the chain.
     const { enclaveRegistry: registry } = this.#deps.contracts;
@@ -265,7 +259,7 @@ export class SecretResponder implements Service {
       data.ref.blockNumber,
     );
     const winner = answers[0]?.args.responder;
-    if (winner !== undefined && winner.toLowerCase() === this.#deps.enclave.address.toLowerCase()) {
+    if (winner !== undefined && winner.toLowerCase() === (await this.#enclaveAddress()).toLowerCase()) {
       this.#metrics.answered.inc();
       log.info({ tx: answers[0].transactionHash }, "secret request answered (by an earlier run)");
       return { outcome: "answered", requestId: event.requestId, hash: answers[0].transactionHash, earlierRun: true };
@@ -288,11 +282,20 @@ export class SecretResponder implements Service {
     return { outcome: "refused", requestId: event.requestId, code, reason };
   }
 
-  async #registryDomain(): Promise<TypedDataDomain> {
-    this.#domain ??= enclaveRegistryDomain(
-      BigInt(this.#deps.chainId),
-      await this.#deps.contracts.enclaveRegistry.getAddress(),
-    );
-    return this.#domain;
+  /**
+   * The enclave's address, read from its status the first time it answers (the host may start after
+   * this worker). An enclave without this network's secret cannot answer: that fails for good.
+   */
+  async #enclaveAddress(): Promise<string> {
+    if (this.#address !== undefined) return this.#address;
+    const [status, onChain] = await Promise.all([
+      this.#deps.enclave.status(),
+      this.#deps.contracts.enclaveRegistry.secretCommitment(),
+    ]);
+    const problem = enclaveProblem(status, onChain);
+    if (problem !== undefined)
+      throw new UnrecoverableError(`the enclave host at ${this.#deps.enclave.url}: ${problem}`);
+    this.#address = status.address;
+    return status.address;
   }
 }
