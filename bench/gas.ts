@@ -18,6 +18,7 @@ import { blobCommitments, kzg, toBlobs } from "../protocol/blobs.js";
 import { MessageTree } from "../protocol/messages.js";
 import { secretRequestFields } from "../protocol/secret.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
+import { at, only } from "../testing/defined.js";
 import {
   deployVeilnet,
   initializeGenesis,
@@ -114,7 +115,7 @@ const blobSender = new Wallet(Wallet.createRandom().privateKey, ethers.provider)
 await connection.networkHelpers.setBalance(blobSender.address, 10n ** 20n);
 async function addRollupWithBlob(operation: string, messageRoot: string, target?: number): Promise<void> {
   const blobs = toBlobs(randomBytes(10_240));
-  const [{ versionedHash }] = blobCommitments(blobs);
+  const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
   const { header } = await nextRollupHeader(v, { payload: "0x", payloadHash: versionedHash, messageRoot });
   const signature = await signRollup(v, genesis, header);
   const data = v.rollupRegistry.interface.encodeFunctionData("addRollup", [header, "0x", signature]);
@@ -140,11 +141,11 @@ await addRollupWithBlob("addRollup (header alone, no messages)", ZeroHash);
 await passChallengePeriod(v);
 await measure(
   "relay ETH withdrawal, 1,024-leaf tree (first in bitmap word)",
-  v.messenger.connect(bob).relayMessageWithProof(withdrawals[0], tree.proof(0), tree.root),
+  v.messenger.connect(bob).relayMessageWithProof(at(withdrawals, 0, "withdrawal"), tree.proof(0), tree.root),
 );
 await measure(
   "relay ETH withdrawal, 1,024-leaf tree",
-  v.messenger.connect(bob).relayMessageWithProof(withdrawals[2], tree.proof(2), tree.root),
+  v.messenger.connect(bob).relayMessageWithProof(at(withdrawals, 2, "withdrawal"), tree.proof(2), tree.root),
   { target: 75_000 },
 );
 

@@ -75,6 +75,7 @@ import {
   parsePrivateResponse,
   signViewingKey,
 } from "../protocol/private-rpc.js";
+import { at, defined } from "../testing/defined.js";
 import { MIN_FEE, joinAndBind, rpc, startStack } from "../testing/gateway-stack.js";
 import { L2Account } from "./l2-account.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
@@ -300,9 +301,30 @@ const stack = await startStack();
 const load = await LoadClient.start();
 const servers: { close(): Promise<void> }[] = [];
 const rows: Row[] = [];
-const cells: Record<string, Record<string, Measured[]>> = {};
-const spans: Record<string, Record<string, number>> = {};
-const primitives: Record<string, Record<string, number>> = {};
+const cells: Record<string, Partial<Record<ModeName, Measured[]>>> = {};
+/** In-process timings of the parts of one call, µs per call (and the sealed answer's size). */
+interface Spans {
+  chainMethodsUs: number;
+  privacyFilterUs: number;
+  openAndParseRequestUs: number;
+  sealResponseUs: number;
+  unfilteredHandlerUs: number;
+  privateHandlerUs: number;
+  channelOnlyHandlerUs: number;
+  sealedResponseBytes: number;
+}
+const spans: Record<string, Spans> = {};
+/** The channel's primitives on one call's answer, µs per call (and the plaintext's size). */
+interface Primitives {
+  plaintextBytes: number;
+  nobleAesGcmEncryptUs: number;
+  nodeAesGcmEncryptUs: number;
+  ethersHexlifyUs: number;
+  bufferToHexUs: number;
+  ethersGetBytesUs: number;
+  bufferFromHexUs: number;
+}
+const primitives: Record<string, Primitives> = {};
 const counts: Record<string, { unfiltered: number; visible: number }> = {};
 /** Filled in by the setup. */
 const facts = { setupSeconds: 0, head: 0n };
@@ -335,13 +357,15 @@ try {
       if ((await sequencer.produceBatch()) === undefined) throw new Error(`${what}: transactions pending, no batch`);
     }
     const lost = hashes.filter((h) => sequencer.mempool.status(h)?.status !== "included");
-    if (lost.length > 0) throw new Error(`${what}: ${JSON.stringify(sequencer.mempool.status(lost[0]))}`);
+    const [firstLost] = lost;
+    if (firstLost !== undefined) throw new Error(`${what}: ${JSON.stringify(sequencer.mempool.status(firstLost))}`);
   };
 
   // Root: a deposit from L1, then ETH to every account, the token, and a mint to every account.
   const root = L2Account.random();
-  const accounts = Array.from({ length: ACCOUNTS }, () => L2Account.random());
-  const viewer = accounts[0];
+  const viewer = L2Account.random();
+  const others = Array.from({ length: ACCOUNTS - 1 }, () => L2Account.random());
+  const accounts = [viewer, ...others];
   const perAccount = parseEther("0.1");
   await (
     await stack.v.bridge
@@ -370,7 +394,7 @@ try {
   // 3,000 transfers over 2,000 blocks; the viewer in 1 of 25 (alternately sending and receiving).
   const pick = (not?: L2Account): L2Account => {
     for (;;) {
-      const a = accounts[1 + Math.floor(Math.random() * (ACCOUNTS - 1))];
+      const a = at(others, Math.floor(Math.random() * others.length), "account");
       if (a !== not) return a;
     }
   };
@@ -621,8 +645,13 @@ try {
 const best = (ms: Measured[]): Measured => ms.reduce((a, b) => (b.rps > a.rps ? b : a));
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const mid = Math.floor(s.length / 2);
+  const upper = at(s, mid, "a value for the median");
+  return s.length % 2 === 1 ? upper : (at(s, mid - 1, "a value for the median") + upper) / 2;
 };
+/** The rounds of `call` in mode `m`: every (call, mode) is measured ROUNDS times. */
+const roundsOf = (byMode: Partial<Record<ModeName, Measured[]>>, m: ModeName, call: string): Measured[] =>
+  defined(byMode[m], `rounds of ${call} in mode ${m}`);
 interface Summary {
   rps: Record<ModeName, number>;
   serverCpuUsPerRequest: Record<ModeName, number>;
@@ -646,8 +675,8 @@ interface Summary {
 }
 const summary: Record<string, Summary> = {};
 for (const [call, byMode] of Object.entries(cells)) {
-  const rps = (m: ModeName) => best(byMode[m]).rps;
-  const cpu = (m: ModeName) => median(byMode[m].map((x) => x.serverCpuUs));
+  const rps = (m: ModeName) => best(roundsOf(byMode, m, call)).rps;
+  const cpu = (m: ModeName) => median(roundsOf(byMode, m, call).map((x) => x.serverCpuUs));
   const n = counts[call];
   const sameVolume = n === undefined || n.unfiltered === n.visible;
   const privacy = 1 - rps("private") / rps("unfiltered");
@@ -670,8 +699,7 @@ for (const [call, byMode] of Object.entries(cells)) {
     ...(n === undefined ? {} : { logs: n }),
   };
 }
-const splitText = (call: string): string => {
-  const s = summary[call];
+const splitText = (s: Summary): string => {
   const split = `channel ${pct(s.channelOverhead)}, rules ${pct(s.filterOverhead)}`;
   return s.sameVolume
     ? split
@@ -696,7 +724,7 @@ for (const [call, s] of Object.entries(summary)) {
     figure: `${call}: private channel + rules, against unfiltered`,
     value: round(s.privacyOverhead * 100, 1),
     unit: "%",
-    note: `rps ${s.rps.unfiltered} unfiltered → ${s.rps.private} veil_private; ${splitText(call)}; by server CPU per request ${pct(s.privacyOverheadByCpu)}`,
+    note: `rps ${s.rps.unfiltered} unfiltered → ${s.rps.private} veil_private; ${splitText(s)}; by server CPU per request ${pct(s.privacyOverheadByCpu)}`,
   });
   rows.push({
     figure: `${call}: gateway overhead (HTTP)`,
@@ -728,7 +756,7 @@ for (const [call, byMode] of Object.entries(cells)) {
     `  ${"mode".padEnd(44)} ${"rps".padStart(7)} ${"rounds".padStart(15)} ${"CPU µs/req".padStart(11)} ${"JS µs/req".padStart(10)} ${"bytes/answer".padStart(13)}`,
   );
   for (const m of MODES) {
-    const ms = byMode[m.name];
+    const ms = roundsOf(byMode, m.name, call);
     line(
       `  ${m.label.padEnd(44)} ${Math.round(best(ms).rps).toLocaleString("en-US").padStart(7)} ${ms
         .map((x) => Math.round(x.rps))
@@ -740,9 +768,9 @@ for (const [call, byMode] of Object.entries(cells)) {
         .padStart(10)} ${Math.round(best(ms).bytesPerResponse).toLocaleString("en-US").padStart(13)}`,
     );
   }
-  const s = summary[call];
+  const s = defined(summary[call], `the summary of ${call}`);
   line(
-    `  privacy filter (rules) ${pct(s.filterOverhead)} ${s.ok ? "ok" : "MISSED"} (target ≤ 20%); channel + rules ${pct(s.privacyOverhead)} against unfiltered (${splitText(call)}); by CPU/req ${pct(s.privacyOverheadByCpu)}`,
+    `  privacy filter (rules) ${pct(s.filterOverhead)} ${s.ok ? "ok" : "MISSED"} (target ≤ 20%); channel + rules ${pct(s.privacyOverhead)} against unfiltered (${splitText(s)}); by CPU/req ${pct(s.privacyOverheadByCpu)}`,
   );
   line(
     `  gateway overhead ${pct(s.gatewayOverheadHttp)} (HTTP), ${pct(s.gatewayOverheadWs)} (WebSocket); the gateway's own CPU ${s.gatewayCpuUsHttp} / ${s.gatewayCpuUsWs} µs per request\n`,

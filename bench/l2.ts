@@ -39,6 +39,7 @@ import { Sequencer, type SequencerSettings } from "../enclave/sequencer/sequence
 import { SequencerStore } from "../enclave/sequencer/store.js";
 import { Validator } from "../enclave/validator/validator.js";
 import { rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
+import { at, defined, take } from "../testing/defined.js";
 import { type Veilnet, deployVeilnet, initializeGenesis } from "../testing/veilnet.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../platform/logger.js";
@@ -213,8 +214,9 @@ async function admit(h: Harness, raws: readonly string[]): Promise<string[]> {
 
 function expectIncluded(h: Harness, hashes: readonly string[], what: string): void {
   const missing = hashes.filter((x) => h.sequencer.mempool.status(x)?.status !== "included");
-  if (missing.length > 0) {
-    const s = h.sequencer.mempool.status(missing[0]);
+  const [first] = missing;
+  if (first !== undefined) {
+    const s = h.sequencer.mempool.status(first);
     throw new Error(
       `${what}: ${missing.length} of ${hashes.length} transactions not included (first: ${JSON.stringify(s)})`,
     );
@@ -271,8 +273,9 @@ const rawBytes = (batch: SealedBatch): number => batch.txs.reduce((n, raw) => n 
 async function rollUpAll(h: Harness, targetBytes = ROLLUP_TARGET_BYTES): Promise<LandedRollup[]> {
   const pending = h.sequencer.sealedBatches(h.rolledUpTo, 1_000_000);
   const landed: LandedRollup[] = [];
-  if (pending.length === 0) return landed;
-  const sample = pending.find((b) => b.txs.length > 0) ?? pending[0];
+  const [firstPending] = pending;
+  if (firstPending === undefined) return landed;
+  const sample = pending.find((b) => b.txs.length > 0) ?? firstPending;
   const ratio =
     rawBytes(sample) === 0
       ? 1
@@ -362,7 +365,7 @@ async function fundSenders(h: Harness, perSender: bigint): Promise<{ root: L2Acc
   );
   await run(
     h,
-    senders.map((s, i) => distributors[i % 64].sign(s.address, perSender)),
+    senders.map((s, i) => at(distributors, i % distributors.length, "distributor").sign(s.address, perSender)),
     "funding senders",
   );
   return { root, senders };
@@ -428,7 +431,7 @@ try {
     const execution = await profiled(h, execName, n, () => drain(h));
     expectIncluded(h, admission.result, name);
     const executedPerSecond = n / execution.seconds;
-    const rpc = profiles[execName].rpc;
+    const { rpc } = defined(profiles[execName], `the profile of ${execName}`);
     const engineMs = (rpc.eth_sendRawTransaction?.ms ?? 0) + (rpc.evm_mine?.ms ?? 0);
     rows.push({
       figure: `${label}: executed per second`,
@@ -486,7 +489,7 @@ try {
     });
   }
   for (const { name, label } of kinds) {
-    const b = bigBatchBytes[name];
+    const b = defined(bigBatchBytes[name], `the 1-batch rollup figures of ${name}`);
     rows.push({
       figure: `${label}: L1 payload bytes per tx, 1-batch rollups`,
       value: round(b.payloadBytesPerTx, 1),
@@ -536,8 +539,7 @@ try {
     loopFailure = e;
   });
   const sent: { hash: string; at: number }[] = [];
-  for (let i = 0; i < 20; i++) {
-    const s = senders[i];
+  for (const s of take(senders, 20, "senders")) {
     const raw = s.sign(freshAddress(), amount());
     sent.push({ at: performance.now(), hash: await h.sequencer.mempool.add(raw) });
     await sleep(300 + Math.random() * 400);
@@ -559,7 +561,7 @@ try {
   await provider.send("evm_setIntervalMining", [0]);
   await provider.send("evm_setAutomine", [true]);
   latencies = sent.map((s) => (landedAt(s.hash)! - s.at) / 1000).sort((a, b) => a - b);
-  const median = (latencies[9] + latencies[10]) / 2;
+  const median = (at(latencies, 9, "latency") + at(latencies, 10, "latency")) / 2;
   rows.push({
     figure: "L2 submission to rollup on L1 (median)",
     value: round(median, 2),
@@ -568,9 +570,9 @@ try {
   });
   rows.push({
     figure: "L2 submission to rollup on L1 (max)",
-    value: round(latencies[latencies.length - 1], 2),
+    value: round(at(latencies, -1, "latency"), 2),
     unit: "s",
-    note: `min ${latencies[0].toFixed(2)} s; ${landed.length} rollups landed during the run`,
+    note: `min ${at(latencies, 0, "latency").toFixed(2)} s; ${landed.length} rollups landed during the run`,
   });
   rows.push({
     figure: "setup: funding 4,160 accounts, token deployment, 4,096 mints",

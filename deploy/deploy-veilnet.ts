@@ -93,13 +93,14 @@ export async function deployVeilnet(
   const { provider } = connection;
   const chainId = Number(await provider.request({ method: "eth_chainId" }));
   const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
-  if (accounts.length === 0) {
+  const [account] = accounts;
+  if (account === undefined) {
     throw new DeployError(
       `Network "${connection.networkName}" has no account to deploy from: configure its accounts ` +
         `(for sepolia: SEPOLIA_PRIVATE_KEY as an env var or in the Hardhat keystore).`,
     );
   }
-  const deployer = getAddress(accounts[0]);
+  const deployer = getAddress(account);
   const inProcess = connection.networkConfig.type === "edr-simulated";
   const isLocalChain = inProcess || chainId === 31337 || chainId === 1337;
 

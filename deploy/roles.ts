@@ -23,7 +23,7 @@ export function roleConstantNames(contract: BaseContract): string[] {
       f.name.endsWith("_ROLE") &&
       f.inputs.length === 0 &&
       f.outputs.length === 1 &&
-      f.outputs[0].type === "bytes32"
+      f.outputs[0]?.type === "bytes32"
     ) {
       names.push(f.name);
     }

@@ -15,7 +15,15 @@ import {
 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { ERC20_ABI, ERC20_ERRORS, VeilnetTaskError, connect, loadDeployment, transactionError } from "./lib.js";
+import {
+  ERC20_ABI,
+  ERC20_ERRORS,
+  VeilnetTaskError,
+  connect,
+  loadDeployment,
+  taskSigner,
+  transactionError,
+} from "./lib.js";
 
 export interface DepositTaskArguments {
   amount?: string;
@@ -59,7 +67,7 @@ export default async function depositTask(
   const connection = await connect(hre);
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
-  const [signer] = await ethers.getSigners();
+  const signer = await taskSigner(connection);
   const from = getAddress(signer.address);
   const to = args.to !== undefined && args.to !== "" ? getAddress(args.to) : from;
   const bridge = await ethers.getContractAt("Bridge", deployment.addresses.Bridge, signer);

@@ -28,7 +28,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { CONTRACT_NAMES, type ContractName } from "../deploy/deployment-file.js";
 import type { TimelockController } from "../types/ethers-contracts/index.js";
 import { bindContracts, contractsByName } from "../platform/chain.js";
-import { VeilnetTaskError, connect, loadDeployment, table, transactionError } from "./lib.js";
+import { VeilnetTaskError, connect, loadDeployment, table, taskSigner, transactionError } from "./lib.js";
 
 export const GOVERN_ACTIONS = ["schedule", "execute", "cancel", "pending"] as const;
 export type GovernAction = (typeof GOVERN_ACTIONS)[number];
@@ -231,7 +231,7 @@ export default async function governTask(
   const connection = await connect(hre);
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
-  const [signer] = await ethers.getSigners();
+  const signer = await taskSigner(connection);
   const contracts = contractsByName(bindContracts(deployment.addresses, signer));
   const timelock = contracts.Timelock as TimelockController;
   const timelockAddress = deployment.addresses.Timelock;
@@ -256,15 +256,17 @@ export default async function governTask(
       timelock.filters.CallScheduled(givenId),
       deployment.deploymentBlock,
     )) as unknown as EventLog[];
-    if (found.length === 0)
+    const [scheduled] = found;
+    if (scheduled === undefined)
       throw new VeilnetTaskError(`No operation ${givenId} was ever scheduled on the timelock ${timelockAddress}`);
-    target = getAddress(String(found[0].args[2]));
-    data = String(found[0].args[4]);
+    target = getAddress(String(scheduled.args[2]));
+    data = String(scheduled.args[4]);
     const saltEvents = (await timelock.queryFilter(
       timelock.filters.CallSalt(givenId),
       deployment.deploymentBlock,
     )) as unknown as EventLog[];
-    salt = saltEvents.length > 0 ? String(saltEvents[0].args[1]) : ZeroHash;
+    const [saltEvent] = saltEvents;
+    salt = saltEvent === undefined ? ZeroHash : String(saltEvent.args[1]);
     label = `operation ${givenId}`;
   } else {
     const call = encodeGovernCall(contracts, args.contract, args.method, args.args);

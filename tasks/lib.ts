@@ -2,6 +2,7 @@
  * Shared by the veil:* task actions: the network connection, the deployment of the selected chain,
  * and revert decoding to custom error names.
  */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { Interface, type InterfaceAbi } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
@@ -27,6 +28,18 @@ export async function connect(hre: HardhatRuntimeEnvironment): Promise<NetworkCo
 
 export async function chainIdOf(connection: NetworkConnection): Promise<number> {
   return Number(await connection.provider.request({ method: "eth_chainId" }));
+}
+
+/** The first account of the connected network: the one the veil:* tasks send from. */
+export async function taskSigner(connection: NetworkConnection): Promise<HardhatEthersSigner> {
+  const [signer] = await connection.ethers.getSigners();
+  if (signer === undefined) {
+    throw new VeilnetTaskError(
+      `Network "${connection.networkName}" has no account to send from: configure its accounts ` +
+        `(for sepolia: SEPOLIA_PRIVATE_KEY as an env var or in the Hardhat keystore).`,
+    );
+  }
+  return signer;
 }
 
 /**
@@ -111,6 +124,6 @@ export function table(rows: string[][], indent = "  "): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows
-    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "))
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "))
     .join("\n");
 }

@@ -5,7 +5,7 @@
 import { type ContractTransactionReceipt, formatEther, getAddress, isAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { ERC20_ERRORS, VeilnetTaskError, connect, loadDeployment, transactionError } from "./lib.js";
+import { ERC20_ERRORS, VeilnetTaskError, connect, loadDeployment, taskSigner, transactionError } from "./lib.js";
 
 export interface RegisterTokenTaskArguments {
   token?: string;
@@ -37,7 +37,7 @@ export default async function registerTokenTask(
   const connection = await connect(hre);
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const { ethers } = connection;
-  const [signer] = await ethers.getSigners();
+  const signer = await taskSigner(connection);
   const bridge = await ethers.getContractAt("Bridge", deployment.addresses.Bridge, signer);
   const messageBus = await ethers.getContractAt("MessageBus", deployment.addresses.MessageBus, signer);
   const fee = await messageBus.messageFee();

@@ -57,6 +57,31 @@ export interface VeilnetOptions {
 
 export type Connection = NetworkConnection;
 
+/** How many user accounts the fixture guarantees (tests index `v.users` up to 9). */
+export const USER_COUNT = 10;
+
+type S = HardhatEthersSigner;
+/** The user accounts: at least {@link USER_COUNT}, so tests may index the first ten unchecked. */
+export type Users = [S, S, S, S, S, S, S, S, S, S, ...S[]];
+
+/**
+ * Splits the network's accounts into deployer, attestation service, stranger and users, failing with a
+ * clear error if the network configures too few accounts.
+ */
+function fixtureAccounts(signers: S[]): { deployer: S; attestationService: S; stranger: S; users: Users } {
+  const [deployer, attestationService, stranger, ...users] = signers;
+  if (
+    deployer === undefined ||
+    attestationService === undefined ||
+    stranger === undefined ||
+    users.length < USER_COUNT
+  ) {
+    throw new Error(`the network has ${signers.length} accounts; the fixture needs ${3 + USER_COUNT}`);
+  }
+  // Length checked just above.
+  return { deployer, attestationService, stranger, users: users as Users };
+}
+
 /** The deployed suite (its typed contracts, bound to the admin) and the accounts tests use. */
 export interface Veilnet extends VeilnetContracts {
   connection: Connection;
@@ -80,7 +105,8 @@ export interface Veilnet extends VeilnetContracts {
   attestationService: HardhatEthersSigner;
   /** Holds no role anywhere. */
   stranger: HardhatEthersSigner;
-  users: HardhatEthersSigner[];
+  /** The remaining accounts, at least {@link USER_COUNT} of them; hold no role. */
+  users: Users;
   chainId: bigint;
   /** The L2 bridge address the L1 bridge trusts (the L2 predeploy). */
   l2Bridge: string;
@@ -94,7 +120,7 @@ export interface Veilnet extends VeilnetContracts {
  */
 export async function deployVeilnet(connection: Connection, options: VeilnetOptions = {}): Promise<Veilnet> {
   const { ethers, ignition } = connection;
-  const [deployer, attestationService, stranger, ...users] = await ethers.getSigners();
+  const { deployer, attestationService, stranger, users } = fixtureAccounts(await ethers.getSigners());
   const admin = options.governor ?? deployer;
   const guardian = options.guardian ?? deployer;
   const initializer = options.initializer ?? deployer;
@@ -253,7 +279,7 @@ export async function signRollup(v: Veilnet, sequencer: EnclaveIdentity, header:
 export async function submitRollup(
   v: Veilnet,
   sequencer: EnclaveIdentity,
-  messages: CrossChainMessage[] = [],
+  messages: readonly CrossChainMessage[] = [],
   overrides: Partial<RollupHeader> = {},
 ): Promise<{ header: RollupHeader; hash: string; tree?: MessageTree }> {
   const tree = messages.length > 0 ? new MessageTree(messages) : undefined;
@@ -263,14 +289,24 @@ export async function submitRollup(
   return { header, hash: rollupHash(header), tree };
 }
 
-/** ETH/token withdrawal messages from the L2 bridge to the L1 bridge, sequences starting at `firstSequence`. */
-export async function withdrawalMessages(
+/** A withdrawal from L2 to `to` on L1: ETH, or `token` (its L1 address). */
+export interface Withdrawal {
+  token?: string;
+  to: string;
+  amount: bigint;
+}
+
+/**
+ * ETH/token withdrawal messages from the L2 bridge to the L1 bridge, sequences starting at `firstSequence`:
+ * one per withdrawal, in order (typed as such, so a literal list of two gives two messages).
+ */
+export async function withdrawalMessages<const W extends readonly Withdrawal[]>(
   v: Veilnet,
-  withdrawals: { token?: string; to: string; amount: bigint }[],
+  withdrawals: W,
   firstSequence = 0n,
-): Promise<CrossChainMessage[]> {
+): Promise<{ -readonly [K in keyof W]: CrossChainMessage }> {
   const l1Bridge = await v.bridge.getAddress();
-  return withdrawals.map((w, i) =>
+  const messages = withdrawals.map((w, i) =>
     withdrawalMessage({
       l2Bridge: v.l2Bridge,
       l1Bridge,
@@ -280,6 +316,8 @@ export async function withdrawalMessages(
       sequence: firstSequence + BigInt(i),
     }),
   );
+  // map keeps the length and order: one message per withdrawal.
+  return messages as { -readonly [K in keyof W]: CrossChainMessage };
 }
 
 /** Moves time past the challenge period. */

@@ -22,16 +22,13 @@ const GENESIS_HEAD = L2_GENESIS_BLOCKS - 1n;
 export function rollupHeads(rollups: () => readonly L1Rollup[], l1Timestamp: () => bigint): SafeHeads {
   return {
     safe() {
-      const all = rollups();
-      return all.length === 0 ? GENESIS_HEAD : blockOfBatch(all[all.length - 1].header.lastBatchSeq);
+      const last = rollups().at(-1);
+      return last === undefined ? GENESIS_HEAD : blockOfBatch(last.header.lastBatchSeq);
     },
     finalized() {
       const now = l1Timestamp();
-      const all = rollups();
-      for (let i = all.length - 1; i >= 0; i--) {
-        if (all[i].challengeEndsAt <= now) return blockOfBatch(all[i].header.lastBatchSeq);
-      }
-      return GENESIS_HEAD;
+      const over = rollups().findLast((r) => r.challengeEndsAt <= now);
+      return over === undefined ? GENESIS_HEAD : blockOfBatch(over.header.lastBatchSeq);
     },
   };
 }

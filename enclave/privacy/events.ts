@@ -37,7 +37,8 @@ export function topicAccount(topic: string | undefined): string | undefined {
 /** The audience of `log` under the declaration of the contract that emitted it (undefined: none). */
 export function eventAudience(log: LogLike, config: VisibilityConfig | undefined): Audience {
   if (isTransparent(config)) return { everyone: true };
-  const declared = log.topics.length > 0 ? config?.events.get(log.topics[0].toLowerCase()) : undefined;
+  const [signature] = log.topics;
+  const declared = signature === undefined ? undefined : config?.events.get(signature.toLowerCase());
   if (declared === undefined) {
     const accounts = log.topics.slice(1, 4).map(topicAccount);
     return { everyone: false, accounts: accounts.filter((a) => a !== undefined), sender: false };

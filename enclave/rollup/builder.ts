@@ -51,16 +51,21 @@ export async function buildRollup(args: {
   domain: TypedDataDomain;
 }): Promise<BuiltRollup> {
   const { batches } = args;
-  if (batches.length === 0) throw new Error("a rollup needs at least one batch");
-  for (let i = 1; i < batches.length; i++) {
-    if (batches[i].seq !== batches[i - 1].seq + 1n)
-      throw new Error(`batches ${batches[i - 1].seq} and ${batches[i].seq} are not consecutive`);
+  const first = batches.at(0);
+  const last = batches.at(-1);
+  if (first === undefined || last === undefined) throw new Error("a rollup needs at least one batch");
+  let previous = first;
+  for (const batch of batches.slice(1)) {
+    if (batch.seq !== previous.seq + 1n) {
+      throw new Error(`batches ${previous.seq} and ${batch.seq} are not consecutive`);
+    }
+    previous = batch;
   }
   const epoch = epochOf(args.binding.number);
   const key = epochKey(args.enclave, epoch);
   const payload = sealRollupPayload(
     {
-      firstSeq: batches[0].seq,
+      firstSeq: first.seq,
       batches: batches.map((b) => ({
         timestamp: b.timestamp,
         l1BaseFee: b.l1BaseFee,
@@ -71,9 +76,8 @@ export async function buildRollup(args: {
     key,
   );
   const messages = batches.flatMap((b) => b.messages);
-  const last = batches[batches.length - 1];
   const header: RollupHeader = {
-    firstBatchSeq: batches[0].seq,
+    firstBatchSeq: first.seq,
     lastBatchSeq: last.seq,
     lastBatchHash: last.hash,
     l1BlockNumber: args.binding.number,

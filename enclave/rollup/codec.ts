@@ -39,7 +39,8 @@ function rlpUint(v: bigint): string {
   return v === 0n ? "0x" : toBeHex(v);
 }
 
-function uintOf(item: RlpStructuredData, what: string): bigint {
+function uintOf(item: RlpStructuredData | undefined, what: string): bigint {
+  if (item === undefined) throw new RollupPayloadError(`${what}: missing`);
   if (typeof item !== "string") throw new RollupPayloadError(`${what}: expected a number`);
   return item === "0x" ? 0n : BigInt(item);
 }

@@ -30,6 +30,7 @@ import {
   submitRollup,
   withdrawalMessages,
 } from "../../testing/veilnet.js";
+import { only } from "../../testing/defined.js";
 import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
@@ -114,7 +115,10 @@ describe("Bridge", () => {
         .and.to.emit(v.messageBus, "MessagePublished")
         .withArgs(bridgeAddress, 0n, Topic.Deposit, payload, 1n);
 
-      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const message = only(
+        publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress()),
+        "published message",
+      );
       expect(decodeDepositPayload(message.payload)).to.deep.equal({
         token: ZeroAddress,
         from: alice.address,
@@ -151,7 +155,10 @@ describe("Bridge", () => {
           1n,
         );
 
-      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const message = only(
+        publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress()),
+        "published message",
+      );
       expect(message.topic).to.equal(Topic.Deposit);
       expect(decodeDepositPayload(message.payload)).to.deep.equal({
         token: tokenAddress,
@@ -181,7 +188,10 @@ describe("Bridge", () => {
           1n,
         );
 
-      const [message] = publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress());
+      const message = only(
+        publishedL1Messages(await (await tx).wait(), v.messageBus, await v.messageBus.getAddress()),
+        "published message",
+      );
       expect(decodeDepositPayload(message.payload).amount).to.equal(received);
       expect(await feeToken.balanceOf(bridgeAddress)).to.equal(received);
     });
@@ -497,10 +507,11 @@ describe("Bridge", () => {
       await expect(first).to.changeTokenBalances(ethers, token, [bridgeAddress, bob], [-400_000n, 400_000n]);
       await expect(first).to.emit(v.bridge, "WithdrawalFinalized").withArgs(tokenAddress, bob.address, 400_000n);
 
-      for (const i of [0, 1]) {
-        await expect(v.messenger.relayMessageWithProof(msgs[i], tree.proof(i), root))
+      // The two relayed above (the third stays unrelayed).
+      for (const [i, message] of msgs.slice(0, 2).entries()) {
+        await expect(v.messenger.relayMessageWithProof(message, tree.proof(i), root))
           .to.be.revertedWithCustomError(v.messenger, "MessageAlreadyRelayed")
-          .withArgs(msgs[i].sequence);
+          .withArgs(message.sequence);
       }
       expect(await token.balanceOf(bridgeAddress)).to.equal(0n);
     });

@@ -32,6 +32,7 @@ import {
   publishedMessages,
   registrationPayload,
 } from "../../testing/bridge.js";
+import { take } from "../../testing/defined.js";
 import {
   deployVeilnet,
   initializeGenesis,
@@ -48,7 +49,7 @@ const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
 const GENESIS_SUPPLY = parseEther("100");
 
 async function l2Fixture() {
-  const [admin, system, stranger, alice, bob] = await ethers.getSigners();
+  const [admin, system, stranger, alice, bob] = take(await ethers.getSigners(), 5, "signers");
   const l1Bridge = Wallet.createRandom().address;
   const l1Token = Wallet.createRandom().address;
   const bus = await new L2MessageBus__factory(admin).deploy(admin.address, system.address);
@@ -511,17 +512,18 @@ describe("L2 system contracts", () => {
         [1n, Topic.Deposit],
         [2n, Topic.Deposit],
       ]);
+      const [registration, ethDeposit, tokenDeposit] = take(l1Messages, 3, "L1 messages");
 
       // L2: the system account applies them in order.
-      await expect(l2Bus.connect(system).deliverMessage(l1Messages[0])).to.emit(l2Bridge, "WrappedTokenCreated");
+      await expect(l2Bus.connect(system).deliverMessage(registration)).to.emit(l2Bridge, "WrappedTokenCreated");
       const wrapped = WrappedERC20__factory.connect(await l2Bridge.wrappedOf(tokenAddress), v.admin);
       expect(await wrapped.decimals()).to.equal(18n);
-      await expect(l2Bus.connect(system).deliverMessage(l1Messages[1])).to.changeEtherBalances(
+      await expect(l2Bus.connect(system).deliverMessage(ethDeposit)).to.changeEtherBalances(
         ethers,
         [v.l2Bridge, alice],
         [-parseEther("3"), parseEther("3")],
       );
-      await expect(l2Bus.connect(system).deliverMessage(l1Messages[2])).to.changeTokenBalance(
+      await expect(l2Bus.connect(system).deliverMessage(tokenDeposit)).to.changeTokenBalance(
         ethers,
         wrapped,
         alice,
@@ -545,10 +547,12 @@ describe("L2 system contracts", () => {
         expected.map((m) => ({ ...m, sender: getAddress(m.sender) })),
       );
 
+      const [ethWithdrawal, tokenWithdrawal] = take(l2Messages, 2, "L2 messages");
+
       // L1: the rollup carries the L2 messages; after the challenge period anyone relays them.
       const { tree } = await submitRollup(v, genesis, l2Messages);
       await passChallengePeriod(v);
-      const relayEth = v.messenger.connect(v.stranger).relayMessageWithProof(l2Messages[0], tree!.proof(0), tree!.root);
+      const relayEth = v.messenger.connect(v.stranger).relayMessageWithProof(ethWithdrawal, tree!.proof(0), tree!.root);
       await expect(relayEth).to.changeEtherBalances(
         ethers,
         [l1BridgeAddress, bob],
@@ -556,10 +560,10 @@ describe("L2 system contracts", () => {
       );
       await expect(relayEth)
         .to.emit(v.messenger, "MessageRelayed")
-        .withArgs(messageLeaf(l2Messages[0]), 0n, l1BridgeAddress);
+        .withArgs(messageLeaf(ethWithdrawal), 0n, l1BridgeAddress);
       const relayToken = v.messenger
         .connect(v.stranger)
-        .relayMessageWithProof(l2Messages[1], tree!.proof(1), tree!.root);
+        .relayMessageWithProof(tokenWithdrawal, tree!.proof(1), tree!.root);
       await expect(relayToken).to.changeTokenBalances(ethers, token, [l1BridgeAddress, bob], [-400n, 400n]);
       await expect(relayToken).to.emit(v.bridge, "WithdrawalFinalized").withArgs(tokenAddress, bob.address, 400n);
 

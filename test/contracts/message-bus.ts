@@ -96,7 +96,7 @@ describe("MessageBus", () => {
         [ZeroAddress, a, vault],
         [a, ZeroAddress, vault],
         [a, a, ZeroAddress],
-      ]) {
+      ] satisfies [string, string, string][]) {
         await expect(factory.deploy(admin, 0, guardian, feeVault, 0n)).to.be.revertedWithCustomError(
           factory,
           "ZeroAddress",
@@ -263,9 +263,9 @@ describe("MessageBus", () => {
         .withArgs(root, activatesAt);
 
       await passChallengePeriod(v);
-      for (let i = 0; i < msgs.length; i++) {
-        expect(await v.messageBus.verifyMessageInclusion(msgs[i], tree!.proof(i), root)).to.equal(
-          leafOf(tree!, msgs[i]),
+      for (const [i, message] of msgs.entries()) {
+        expect(await v.messageBus.verifyMessageInclusion(message, tree!.proof(i), root)).to.equal(
+          leafOf(tree!, message),
         );
       }
     });

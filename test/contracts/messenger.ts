@@ -48,7 +48,7 @@ function callMessage(f: Fixture, sender: string, sequence: bigint, value: bigint
   };
 }
 
-async function provenRollup(f: Fixture, messages: CrossChainMessage[]) {
+async function provenRollup(f: Fixture, messages: readonly CrossChainMessage[]) {
   const { tree, header } = await submitRollup(f.v, f.genesis, messages);
   await passChallengePeriod(f.v);
   return { tree: tree!, root: tree!.root, header };
@@ -59,7 +59,7 @@ describe("CrossChainMessenger", () => {
     it("calls the target with crossChainSender() = the L2 sender, once", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, targetAddress, l2App, l2Other } = f;
-      const msgs = [callMessage(f, l2App, 0n, 42n), callMessage(f, l2Other, 1n, 7n)];
+      const msgs = [callMessage(f, l2App, 0n, 42n), callMessage(f, l2Other, 1n, 7n)] as const;
       const { tree, root } = await provenRollup(f, msgs);
 
       await expect(v.messenger.connect(v.stranger).relayMessageWithProof(msgs[0], tree.proof(0), root))
@@ -76,8 +76,8 @@ describe("CrossChainMessenger", () => {
       expect(await target.lastValue()).to.equal(7n);
       expect(await target.calls()).to.equal(2n);
 
-      for (const i of [0, 1]) {
-        await expect(v.messenger.relayMessageWithProof(msgs[i], tree.proof(i), root))
+      for (const [i, message] of msgs.entries()) {
+        await expect(v.messenger.relayMessageWithProof(message, tree.proof(i), root))
           .to.be.revertedWithCustomError(v.messenger, "MessageAlreadyRelayed")
           .withArgs(BigInt(i));
       }
@@ -120,7 +120,11 @@ describe("CrossChainMessenger", () => {
     it("rejects a wrong proof or a tampered message with InvalidMerkleProof", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 1n), callMessage(f, l2App, 1n, 2n), callMessage(f, l2App, 2n, 3n)];
+      const msgs = [
+        callMessage(f, l2App, 0n, 1n),
+        callMessage(f, l2App, 1n, 2n),
+        callMessage(f, l2App, 2n, 3n),
+      ] as const;
       const { tree, root } = await provenRollup(f, msgs);
 
       await expect(v.messenger.relayMessageWithProof(msgs[0], tree.proof(1), root))
@@ -150,7 +154,7 @@ describe("CrossChainMessenger", () => {
     it("rejects a root before the end of its challenge period with MessageRootNotActive", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 9n)];
+      const msgs = [callMessage(f, l2App, 0n, 9n)] as const;
       const { tree } = await submitRollup(v, f.genesis, msgs);
       const root = tree!.root;
       const { activatesAt } = await v.messageBus.messageRoot(root);
@@ -177,7 +181,7 @@ describe("CrossChainMessenger", () => {
     it("rejects a root the guardian rejected with MessageRootIsRejected", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 9n)];
+      const msgs = [callMessage(f, l2App, 0n, 9n)] as const;
       const { tree, header } = await submitRollup(v, f.genesis, msgs);
       const root = tree!.root;
       await expect(v.rollupRegistry.rejectRollup(header)).to.emit(v.rollupRegistry, "RollupRejected");
@@ -196,7 +200,7 @@ describe("CrossChainMessenger", () => {
     it("rejects an unknown root with UnknownMessageRoot", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 9n)];
+      const msgs = [callMessage(f, l2App, 0n, 9n)] as const;
       const { tree, root } = await provenRollup(f, msgs);
       const unknown = hexlify(randomBytes(32));
       await expect(v.messenger.relayMessageWithProof(msgs[0], tree.proof(0), unknown))
@@ -223,11 +227,11 @@ describe("CrossChainMessenger", () => {
         { ...call, sequence: 2n, topic: 0 },
       ];
       const { tree, root } = await provenRollup(f, msgs);
-      for (let i = 0; i < msgs.length; i++) {
-        await expect(v.messenger.relayMessageWithProof(msgs[i], tree.proof(i), root))
+      for (const [i, message] of msgs.entries()) {
+        await expect(v.messenger.relayMessageWithProof(message, tree.proof(i), root))
           .to.be.revertedWithCustomError(v.messenger, "NotACallMessage")
-          .withArgs(msgs[i].topic);
-        expect(await v.messenger.isRelayed(msgs[i].sequence)).to.equal(false);
+          .withArgs(message.topic);
+        expect(await v.messenger.isRelayed(message.sequence)).to.equal(false);
       }
     });
 
@@ -262,9 +266,9 @@ describe("CrossChainMessenger", () => {
       // A well-formed control, to show the malformed ones fail on their shape only.
       const control = callMessage(f, l2App, BigInt(payloads.length), 77n);
       const { tree, root } = await provenRollup(f, [...msgs, control]);
-      for (let i = 0; i < msgs.length; i++) {
+      for (const [i, message] of msgs.entries()) {
         await expect(
-          v.messenger.relayMessageWithProof(msgs[i], tree.proof(i), root),
+          v.messenger.relayMessageWithProof(message, tree.proof(i), root),
           `payload ${i}`,
         ).to.be.revertedWithCustomError(v.messenger, "MalformedCallPayload");
       }
@@ -281,7 +285,7 @@ describe("CrossChainMessenger", () => {
     it("records a failed call, keeps it retryable while it fails, and runs it once when it succeeds", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, targetAddress, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 42n)];
+      const msgs = [callMessage(f, l2App, 0n, 42n)] as const;
       const { tree, root } = await provenRollup(f, msgs);
       const leaf = messageLeaf(msgs[0]);
       await (await target.setShouldFail(true)).wait();
@@ -348,7 +352,7 @@ describe("CrossChainMessenger", () => {
     it("retries only messages that failed: never-relayed, succeeded and altered messages are not retryable", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 1n), callMessage(f, l2App, 1n, 2n)];
+      const msgs = [callMessage(f, l2App, 0n, 1n), callMessage(f, l2App, 1n, 2n)] as const;
       const { tree, root } = await provenRollup(f, msgs);
       await expect(v.messenger.retryMessage(msgs[0]))
         .to.be.revertedWithCustomError(v.messenger, "MessageNotRetryable")
@@ -390,7 +394,7 @@ describe("CrossChainMessenger", () => {
     it("pausing stops relayMessageWithProof and retryMessage until unpaused", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { v, target, l2App } = f;
-      const msgs = [callMessage(f, l2App, 0n, 1n), callMessage(f, l2App, 1n, 2n)];
+      const msgs = [callMessage(f, l2App, 0n, 1n), callMessage(f, l2App, 1n, 2n)] as const;
       const { tree, root } = await provenRollup(f, msgs);
       await (await target.setShouldFail(true)).wait();
       await (await v.messenger.relayMessageWithProof(msgs[1], tree.proof(1), root)).wait();

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { Wallet, hexlify, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
+import { take } from "../../testing/defined.js";
 import { govern } from "../../testing/governance.js";
 import { type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 
@@ -54,7 +55,7 @@ describe("NetworkConfig", () => {
 
   describe("constructor", () => {
     it("books the names and addresses given, in order, with a NetworkAddressSet each", async () => {
-      const [admin] = await ethers.getSigners();
+      const [admin] = take(await ethers.getSigners(), 1, "signers");
       const [a, b] = [Wallet.createRandom().address, Wallet.createRandom().address];
       const config = await ethers.deployContract("NetworkConfig", [admin.address, 3600, ["Alpha", "Beta"], [a, b]]);
       const receipt = await config.deploymentTransaction()!.wait();
@@ -72,7 +73,7 @@ describe("NetworkConfig", () => {
     });
 
     it("reverts LengthMismatch when names and addresses differ in length", async () => {
-      const [admin] = await ethers.getSigners();
+      const [admin] = take(await ethers.getSigners(), 1, "signers");
       const factory = await ethers.getContractFactory("NetworkConfig");
       await expect(factory.deploy(admin.address, 0, ["Alpha", "Beta"], [admin.address]))
         .to.be.revertedWithCustomError(factory, "LengthMismatch")
@@ -80,7 +81,7 @@ describe("NetworkConfig", () => {
     });
 
     it("reverts EmptyName for an empty name", async () => {
-      const [admin] = await ethers.getSigners();
+      const [admin] = take(await ethers.getSigners(), 1, "signers");
       const factory = await ethers.getContractFactory("NetworkConfig");
       await expect(factory.deploy(admin.address, 0, [""], [admin.address])).to.be.revertedWithCustomError(
         factory,

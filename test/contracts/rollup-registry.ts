@@ -3,7 +3,7 @@ import { Signature, TypedDataEncoder, ZeroHash, concat, hexlify, id, keccak256, 
 import { network } from "hardhat";
 
 import { type EnclaveIdentity, enclaveIdentity } from "../../protocol/attestation.js";
-import { MessageTree } from "../../protocol/messages.js";
+import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
 import {
   EPOCH_LENGTH,
   ROLLUP_HEADER_TYPES,
@@ -806,7 +806,7 @@ describe("RollupRegistry", () => {
     async function rollupWithMessages(
       v: Veilnet,
       genesis: Genesis,
-    ): Promise<Awaited<ReturnType<typeof submitRollup>> & { msgs: Awaited<ReturnType<typeof withdrawalMessages>> }> {
+    ): Promise<Awaited<ReturnType<typeof submitRollup>> & { msgs: [CrossChainMessage, CrossChainMessage] }> {
       const msgs = await withdrawalMessages(v, [
         { to: v.users[0].address, amount: 10n },
         { to: v.users[1].address, amount: 20n },
@@ -829,8 +829,8 @@ describe("RollupRegistry", () => {
         .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
         .withArgs(root);
       await passChallengePeriod(v);
-      for (const i of [0, 1]) {
-        await expect(v.messageBus.verifyMessageInclusion(msgs[i], tree!.proof(i), root))
+      for (const [i, message] of msgs.entries()) {
+        await expect(v.messageBus.verifyMessageInclusion(message, tree!.proof(i), root))
           .to.be.revertedWithCustomError(v.messageBus, "MessageRootIsRejected")
           .withArgs(root);
       }

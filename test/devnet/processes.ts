@@ -11,6 +11,7 @@ import { expect } from "chai";
 
 import { freePort } from "../../devnet/ports.js";
 import { type ExitInfo, type ManagedProcess, ProcessError, Supervisor, lastLinesOf } from "../../devnet/processes.js";
+import { at } from "../../testing/defined.js";
 import { rejection } from "../../testing/rejection.js";
 
 const node = process.execPath;
@@ -188,7 +189,7 @@ describe("devnet: process supervisor", function () {
     const p = supervisor.spawn("stubborn", cmd, args, { env: process.env });
     for (let i = 0; i < 100 && !lastLinesOf(p.logFile).includes("up"); i++) await sleep(50);
     const started = Date.now();
-    const [result] = await supervisor.stopAll();
+    const result = at(await supervisor.stopAll(), 0, "stopped process");
     expect(result).to.deep.include({ name: "stubborn", killed: true });
     expect(result.exit.signal).to.equal("SIGKILL");
     expect(Date.now() - started).to.be.within(900, 5000);

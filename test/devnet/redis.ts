@@ -21,6 +21,7 @@ import {
   pingRedis,
 } from "../../devnet/redis.js";
 import { freePort } from "../../devnet/ports.js";
+import { at } from "../../testing/defined.js";
 
 const SHARED_REDIS = "redis://127.0.0.1:6379";
 
@@ -70,7 +71,7 @@ describe("devnet: ensureRedis", function () {
 
     const results = await supervisor.stopAll();
     expect(results.map((r) => r.name)).to.deep.equal(["redis"]);
-    expect(results[0].killed).to.equal(false);
+    expect(at(results, 0, "stopped process").killed).to.equal(false);
     expect(await pingRedis(url)).to.equal(false);
   });
 

@@ -12,6 +12,7 @@ import { expect } from "chai";
 import { AccountRole, devAccounts } from "../../devnet/accounts.js";
 import { DevnetSettingError, parseDevnetSettings } from "../../devnet/settings.js";
 import { DevnetBusyError, lockDevnetDir } from "../../devnet/workspace.js";
+import { at } from "../../testing/defined.js";
 
 describe("devnet: settings, accounts and directory lock", () => {
   it("reads the environment and the flags", () => {
@@ -62,11 +63,19 @@ describe("devnet: settings, accounts and directory lock", () => {
   it("dev accounts are Hardhat's test accounts with a role each", () => {
     const accounts = devAccounts();
     expect(accounts).to.have.length(5);
-    expect(accounts[AccountRole.admin].address).to.equal("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
-    expect(accounts[AccountRole.sequencer].address).to.equal("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-    expect(accounts[AccountRole.workers].address).to.equal("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
-    expect(accounts[AccountRole.validator].address).to.equal("0x90F79bf6EB2c4f870365E785982E1f101E93b906");
-    expect(accounts[AccountRole.admin].privateKey).to.equal(
+    expect(at(accounts, AccountRole.admin, "the admin account").address).to.equal(
+      "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    );
+    expect(at(accounts, AccountRole.sequencer, "the sequencer account").address).to.equal(
+      "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    );
+    expect(at(accounts, AccountRole.workers, "the workers account").address).to.equal(
+      "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    );
+    expect(at(accounts, AccountRole.validator, "the validator account").address).to.equal(
+      "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+    );
+    expect(at(accounts, AccountRole.admin, "the admin account").privateKey).to.equal(
       "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     );
     expect(accounts.map((a) => a.role)).to.satisfy((roles: string[]) => roles.every((r) => r.length > 0));

@@ -26,6 +26,7 @@ import {
   revealIntentKey,
 } from "../../enclave/epoch-revealer/index.js";
 import { TxSender, type TxSenderOptions } from "../../platform/tx-sender/tx-sender.js";
+import { at } from "../../testing/defined.js";
 import { deleteKeys, deploymentOf, waitFor } from "../../testing/worker-process.js";
 import {
   REVELATION_PERIOD,
@@ -173,14 +174,14 @@ describe("epoch-revealer", function () {
     const h = await harness();
     expect(await h.commit()).to.equal(0n);
     await h.commit(); // a second rollup of the same epoch
-    const at = revealableAt(0n, REVELATION_PERIOD);
-    expect(await h.v.rollupRegistry.revealableAt(0n)).to.equal(at);
+    const firstRevealable = revealableAt(0n, REVELATION_PERIOD);
+    expect(await h.v.rollupRegistry.revealableAt(0n)).to.equal(firstRevealable);
 
     // Not revealable: nothing sent.
     const early = await h.revealer.round();
     expect(early.epochs).to.deep.equal([]);
-    expect(early.next).to.deep.equal({ epoch: 0n, revealableAt: at });
-    await networkHelpers.mineUpTo(at - 1n);
+    expect(early.next).to.deep.equal({ epoch: 0n, revealableAt: firstRevealable });
+    await networkHelpers.mineUpTo(firstRevealable - 1n);
     expect((await h.revealer.round()).epochs).to.deep.equal([]);
     expect(await h.sender.intent(revealIntentKey(Number(h.v.chainId), 0n))).to.equal(undefined);
     expect(await h.v.rollupRegistry.epochKey(0n)).to.equal(ZeroHash);
@@ -190,7 +191,7 @@ describe("epoch-revealer", function () {
     await networkHelpers.mine(1);
     const round = await h.revealer.round();
     expect(round.epochs).to.have.length(1);
-    const [done] = round.epochs;
+    const done = at(round.epochs, 0, "epoch outcome");
     if (done.kind !== "revealed") throw new Error(`expected a reveal, got ${done.kind}`);
     expect(done.outcome.status).to.equal("mined");
     expect(await h.v.rollupRegistry.epochKey(0n)).to.equal(h.key(0n));
@@ -261,7 +262,7 @@ describe("epoch-revealer", function () {
       const round = revealer.round();
       await waitFor("the adopted reveal to be watched", () => h.sender.inFlight === 1);
       await networkHelpers.mine(1);
-      const [done] = (await round).epochs;
+      const done = at((await round).epochs, 0, "epoch outcome");
       if (done.kind !== "revealed") throw new Error(`expected a reveal, got ${done.kind}`);
       expect(done.outcome.status).to.equal("mined");
     } finally {

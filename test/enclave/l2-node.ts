@@ -31,6 +31,7 @@ import { Validator } from "../../enclave/validator/validator.js";
 import { withdrawalMessage } from "../../protocol/messages.js";
 import { L2_CHAIN_ID, L2Predeploys } from "../../protocol/predeploys.js";
 import { type RollupHeader, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
+import { at } from "../../testing/defined.js";
 import { type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
 import { openTestSequencer, testL1Reader } from "../../testing/l2-sequencer.js";
 
@@ -187,7 +188,7 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     });
     await h.sequencer.mempool.add(flush);
     const batch = (await h.sequencer.produceBatch())!;
-    const [message] = batch.messages;
+    const message = at(batch.messages, 0, "message of the batch");
     // The flush's own gas went to the collector after it was emptied: only the earlier fees left.
     expect(message).to.deep.include({ sender: L2Predeploys.bridge, topic: 3 });
     const expected = withdrawalMessage({

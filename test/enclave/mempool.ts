@@ -14,6 +14,7 @@ import { Mempool, MempoolError } from "../../enclave/sequencer/mempool.js";
 import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { RollupPayloadError, openRollupPayload, sealRollupPayload } from "../../enclave/rollup/codec.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { flipBit } from "../../testing/defined.js";
 
 const GWEI = 10n ** 9n;
 
@@ -217,7 +218,7 @@ describe("rollup payload", () => {
     const payload = sealRollupPayload(content, key);
     expect(openRollupPayload(payload, key)).to.deep.equal(content);
     const bytes = Buffer.from(payload.slice(2), "hex");
-    bytes[20] ^= 1;
+    flipBit(bytes, 20);
     expect(() => openRollupPayload("0x" + bytes.toString("hex"), key)).to.throw(RollupPayloadError, /does not decrypt/);
     expect(() => openRollupPayload(payload, hexlify(randomBytes(32)))).to.throw(RollupPayloadError, /does not decrypt/);
     expect(() => openRollupPayload("0x01", key)).to.throw(RollupPayloadError, /too short/);

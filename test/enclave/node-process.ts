@@ -19,6 +19,7 @@ import { JsonRpcProvider, Wallet, hexlify, parseEther, randomBytes } from "ether
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
 import { type RpcKeyAnnouncement, announcementSigner } from "../../protocol/private-rpc.js";
+import { defined } from "../../testing/defined.js";
 import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
 import { type Veilnet, deployVeilnet } from "../../testing/veilnet.js";
 import {
@@ -172,7 +173,7 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
       60_000,
     );
     const health = await getHealth(await opsPort(sequencer));
-    expect(health.body.services.sequencer.ok).to.equal(true);
+    expect(defined(health.body.services.sequencer, "the sequencer's health").ok).to.equal(true);
   });
 
   it("a validator joins through the on-chain secret request, replays the rollups and reaches the sequencer's block hash", async () => {
@@ -216,7 +217,7 @@ describe("veilnet node: sequencer crash and restart, validator joining and repla
     expect(block!.hash).to.equal(sequencerBlock!.hash);
     expect(block!.stateRoot).to.equal(sequencerBlock!.stateRoot);
     const health = await getHealth(await opsPort(validator));
-    expect(health.body.services.validator.ok).to.equal(true);
+    expect(defined(health.body.services.validator, "the validator's health").ok).to.equal(true);
 
     // The validator's endpoint is the default one: blocks (redacted) in plain, balances not.
     expect(block!.transactions).to.deep.equal([]);

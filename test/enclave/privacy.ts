@@ -53,6 +53,7 @@ import {
   signViewingKey,
 } from "../../protocol/private-rpc.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
+import { at, flipBit } from "../../testing/defined.js";
 import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
 import { openTestSequencer } from "../../testing/l2-sequencer.js";
 
@@ -311,7 +312,7 @@ describe("privacy rules of the enclave's RPC", function () {
       ]);
       const bobLogs = await logsOf(users.bob, ledger.address);
       expect(bobLogs.map((l) => l.transactionHash)).to.deep.equal([sendHash]);
-      expect(bobLogs[0].topics[2]).to.equal(zeroPadValue(bob.address, 32).toLowerCase());
+      expect(at(bobLogs, 0, "bob's log").topics[2]).to.equal(zeroPadValue(bob.address, 32).toLowerCase());
       expect(await logsOf(users.carol, ledger.address)).to.deep.equal([]);
       expect(await logsOf(users.anonymous, ledger.address)).to.deep.equal([]);
     });
@@ -609,7 +610,7 @@ describe("privacy rules of the enclave's RPC", function () {
   describe("the channel", () => {
     it("refuses a forged binding: mallory signing for alice", async () => {
       const mallorys = await makeUser("mallory", [mallory]);
-      const forged = { account: alice.address, signature: mallorys.bindings[0].signature };
+      const forged = { account: alice.address, signature: at(mallorys.bindings, 0, "mallory's binding").signature };
       const answer = await ask(mallorys, "eth_getBalance", [alice.address, "latest"], [forged]);
       expect(answer).to.deep.equal({
         error: { code: 4100, message: `account ${alice.address} is not bound to this viewing key (bad signature)` },
@@ -631,7 +632,7 @@ describe("privacy rules of the enclave's RPC", function () {
       });
       const bytes = getBytes(envelope);
       const flipped = Uint8Array.from(bytes);
-      flipped[flipped.length - 5] ^= 1;
+      flipBit(flipped, -5);
       const tampered = await plain(url, "veil_private", [hexlify(flipped)]);
       expect(tampered.error).to.deep.equal({
         code: -32602,
@@ -687,7 +688,7 @@ describe("privacy rules of the enclave's RPC", function () {
       for (const [method, ref] of [
         ["eth_getBlockByNumber", receipt.blockNumber],
         ["eth_getBlockByHash", receipt.blockHash],
-      ]) {
+      ] satisfies [string, string][]) {
         for (const fullTxs of [false, true]) {
           const inPlain = (await plain(url, method, [ref, fullTxs])).result as typeof full;
           const toAlice = (await result(users.alice, method, [ref, fullTxs])) as typeof full;

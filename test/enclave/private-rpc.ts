@@ -19,6 +19,7 @@ import {
   signViewingKey,
   verifyViewingKeyBinding,
 } from "../../protocol/private-rpc.js";
+import { flipBit } from "../../testing/defined.js";
 
 describe("private RPC channel", () => {
   const rpcKey = ChannelKey.generate();
@@ -51,7 +52,7 @@ describe("private RPC channel", () => {
     const enclaveSide = ChannelKeys.forEnclave(rpcKey, viewer.publicKey);
     const bytes = getBytes(envelope);
     const flipped = Uint8Array.from(bytes);
-    flipped[flipped.length - 20] ^= 1;
+    flipBit(flipped, -20);
     expect(() => enclaveSide.open("request", hexlify(flipped))).to.throw(PrivateRpcError, /tampered/);
     expect(() => enclaveSide.open("request", hexlify(bytes.subarray(0, 40)))).to.throw(PrivateRpcError, /too short/);
     const otherVersion = Uint8Array.from(bytes);

@@ -11,6 +11,7 @@ import { type Browser, type Page, chromium } from "playwright-core";
 
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ViewingKeyTypedData } from "../../gateway/users/typed-data.js";
+import { at } from "../../testing/defined.js";
 import { type Stack, signTypedDataV4, startStack } from "../../testing/gateway-stack.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -142,7 +143,9 @@ describe("gateway: the web page in headless Chromium", function () {
     expect([...gateway.store.get(token)!.bindings.keys()]).to.deep.equal([alice.address]);
 
     // The URL the wallet was given serves the bound account.
-    const provider = new JsonRpcProvider(wallet.chains[0].rpcUrls[0], undefined, { cacheTimeout: -1 });
+    const provider = new JsonRpcProvider(at(at(wallet.chains, 0, "added chain").rpcUrls, 0, "RPC URL"), undefined, {
+      cacheTimeout: -1,
+    });
     try {
       expect(await provider.getBalance(alice.address)).to.equal(await stack.balance(alice.address));
     } finally {

@@ -15,6 +15,7 @@ import type { Gateway } from "../../gateway/gateway.js";
 import { GatewayErrorCodes } from "../../gateway/rpc/jsonrpc.js";
 import { ChannelKey, announceRpcKey } from "../../protocol/private-rpc.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
+import { defined } from "../../testing/defined.js";
 import { freePort } from "../../testing/l1-node.js";
 import { govern } from "../../testing/governance.js";
 import { rejection } from "../../testing/rejection.js";
@@ -59,7 +60,7 @@ describe("gateway: trusting the enclave through L1", function () {
     expect(answer.error?.message).to.include(peer.address);
     const health = await gateway.health();
     expect(health.status).to.equal("unhealthy");
-    expect(health.services.gateway.detail).to.include(peer.address);
+    expect(defined(health.services.gateway, "the gateway's health").detail).to.include(peer.address);
   });
 
   it("refuses an announcement whose signature is not its signer's", async () => {
@@ -124,7 +125,7 @@ describe("gateway: trusting the enclave through L1", function () {
     );
     const health = await gateway.health();
     expect(health.status).to.equal("unhealthy");
-    expect(health.dependencies.enclave.ok).to.equal(false);
+    expect(defined(health.dependencies.enclave, "the enclave's health").ok).to.equal(false);
 
     const back = await stack.serve(stack.enclave, endpoint.port);
     try {

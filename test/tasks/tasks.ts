@@ -22,12 +22,13 @@ import type { DepositResult } from "../../tasks/deposit.js";
 import type { GovernResult } from "../../tasks/govern.js";
 import type { RegisterTokenResult } from "../../tasks/register-token.js";
 import type { VeilnetStatus } from "../../tasks/status.js";
+import { at, defined, take } from "../../testing/defined.js";
 import { rejection } from "../../testing/rejection.js";
 
 // The connection the tasks use (hre.network.getOrCreate() is cached per network).
 const connection = await hre.network.getOrCreate();
 const { ethers, networkHelpers } = connection;
-const [deployer, user] = await ethers.getSigners();
+const [deployer, user] = take(await ethers.getSigners(), 2, "signers");
 const chainId = Number((await ethers.provider.getNetwork()).chainId);
 
 const MESSAGE_FEE = 10n ** 15n;
@@ -534,7 +535,7 @@ describe("tasks", function () {
       const error = await rejection(govern("execute", tooShort));
       expect(error.message).to.contain("reverted with RevelationPeriodTooShort(1, 256)");
       const { result } = await govern("pending");
-      await govern("cancel", { id: result.pending![0].id });
+      await govern("cancel", { id: at(defined(result.pending, "pending operations"), 0, "pending operation").id });
     });
 
     it("shows a pending admin transfer in veil:status", async function () {
