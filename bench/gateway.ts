@@ -51,7 +51,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { getBytes, getCreateAddress, hexlify, id as eventTopic, parseEther, randomBytes, zeroPadValue } from "ethers";
 import { gcm } from "@noble/ciphers/aes.js";
@@ -78,6 +77,7 @@ import {
 import { at, defined } from "../testing/defined.js";
 import { MIN_FEE, joinAndBind, rpc, startStack } from "../testing/gateway-stack.js";
 import { L2Account } from "./l2-account.js";
+import { type Row, formatRows, resultsFile } from "./report.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 
 const ACCOUNTS = 300;
@@ -328,15 +328,6 @@ const primitives: Record<string, Primitives> = {};
 const counts: Record<string, { unfiltered: number; visible: number }> = {};
 /** Filled in by the setup. */
 const facts = { setupSeconds: 0, head: 0n };
-
-interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target?: string;
-  ok?: boolean;
-  note?: string;
-}
 
 type ModeName = "unfiltered" | "channel" | "private" | "gatewayHttp" | "gatewayWs";
 const MODES: { name: ModeName; label: string }[] = [
@@ -804,18 +795,13 @@ line(
   "  a seal is one AES-GCM + one hexlify, an open one getBytes + one AES-GCM; through the gateway, both on both sides",
 );
 line("\nfigures:");
-const width = Math.max(...rows.map((r) => r.figure.length));
-for (const r of rows) {
-  const verdict = r.ok === undefined ? "" : r.ok ? `ok (target ${r.target})` : `MISSED (target ${r.target})`;
-  line(`${r.figure.padEnd(width)}  ${r.value.toLocaleString("en-US").padStart(7)} ${r.unit.padEnd(3)} ${verdict}`);
-  if (r.note !== undefined) line(`${"".padEnd(width)}  ${r.note}`);
-}
+for (const l of formatRows(rows, { value: 7, unit: 3 })) line(l);
 const loadAtEnd = loadavg();
 line(
   `\nload average at start ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}, at end ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} (${cpus().length} CPUs)`,
 );
 
-const out = join(dirname(fileURLToPath(import.meta.url)), "results", "gateway.json");
+const out = resultsFile("gateway");
 mkdirSync(dirname(out), { recursive: true });
 if (PROFILE_DIR !== undefined) {
   line(`\nprofiles in ${PROFILE_DIR}; figures measured under the profiler, so ${out} is not written`);

@@ -20,10 +20,9 @@
  * - validator: 1,000 rollups (one batch of 3 transfers each) on a fresh L1, replayed by a fresh L2 chain
  *   through L1Reader + Validator.step().
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
 import { BrowserProvider, type TypedDataDomain, getCreateAddress, hexlify, parseEther, randomBytes } from "ethers";
 import { network } from "hardhat";
@@ -44,15 +43,7 @@ import { type Veilnet, deployVeilnet, initializeGenesis } from "../testing/veiln
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../platform/logger.js";
 import { BENCH_FEE, L2Account } from "./l2-account.js";
-
-interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target?: string;
-  ok?: boolean;
-  note?: string;
-}
+import { type Row, formatRows, writeResults } from "./report.js";
 
 /** Time spent per L2 JSON-RPC method while a measurement runs (to see which step dominates). */
 type RpcProfile = Record<string, { calls: number; ms: number }>;
@@ -654,15 +645,8 @@ const TXS_PER_ROLLUP = 3;
 
 // --- report ----------------------------------------------------------------------------------
 
-const width = Math.max(...rows.map((r) => r.figure.length));
 console.log("\nVeilnet L2 — in-process EDR L1 and L2, real Sequencer / rollup builder / Validator\n");
-for (const r of rows) {
-  const verdict = r.ok === undefined ? "" : r.ok ? `ok (target ${r.target})` : `MISSED (target ${r.target})`;
-  console.log(
-    `${r.figure.padEnd(width)}  ${r.value.toLocaleString("en-US").padStart(8)} ${r.unit.padEnd(10)} ${verdict}`,
-  );
-  if (r.note !== undefined) console.log(`${"".padEnd(width)}  ${r.note}`);
-}
+for (const line of formatRows(rows, { value: 8, unit: 10 })) console.log(line);
 console.log("\nwhere the time goes, µs per transaction (RPC into the in-process EDR L2, fsync'd store appends, JS):");
 for (const [name, p] of Object.entries(profiles)) {
   const us = (ms: number): string => ((ms * 1000) / p.txs).toFixed(0).padStart(6);
@@ -677,28 +661,19 @@ for (const [name, p] of Object.entries(profiles)) {
   console.log(`    ${"store appends + fsync".padEnd(32)}${us(p.journal.ms)}   (${p.journal.calls} appends)`);
   console.log(`    ${"JavaScript".padEnd(32)}${us(p.otherMs)}`);
 }
-const out = join(dirname(fileURLToPath(import.meta.url)), "results", "l2.json");
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  JSON.stringify(
-    {
-      measuredAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
-      settings: {
-        senders: SENDERS,
-        fee: `${FEE} wei/gas (max fee = priority fee; L2 base fee 0)`,
-        erc20GasLimit: Number(ERC20_GAS_LIMIT),
-        blockGasLimit: 60_000_000,
-        latency: latencySettings,
-      },
-      rows,
-      bytes: { transfers: bytesTransfers!, mix: bytesMix!, oneBatchRollups: bigBatchBytes },
-      latencySeconds: latencies.map((x) => round(x, 3)),
-      profile: profiles,
-    },
-    null,
-    2,
-  ) + "\n",
-);
+const out = writeResults("l2", {
+  measuredAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+  settings: {
+    senders: SENDERS,
+    fee: `${FEE} wei/gas (max fee = priority fee; L2 base fee 0)`,
+    erc20GasLimit: Number(ERC20_GAS_LIMIT),
+    blockGasLimit: 60_000_000,
+    latency: latencySettings,
+  },
+  rows,
+  bytes: { transfers: bytesTransfers!, mix: bytesMix!, oneBatchRollups: bigBatchBytes },
+  latencySeconds: latencies.map((x) => round(x, 3)),
+  profile: profiles,
+});
 console.log(`\nwritten ${out}`);

@@ -11,9 +11,6 @@
  * - TxSender: L1 transactions per second through one TxSender (concurrent sends, automine).
  * - queue: jobs per second through one BullMQ queue (addBulk, then a consumer with concurrency 1 and 16).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { Queue, Worker } from "bullmq";
 import { Wallet, hexlify, randomBytes } from "ethers";
@@ -28,15 +25,8 @@ import { silentLogger } from "../platform/logger.js";
 import type { QueueSettings } from "../platform/queues.js";
 import { EventSubscriber, createSubscriberProvider } from "../workers/event-subscriber/index.js";
 import { TxSender } from "../platform/tx-sender/tx-sender.js";
+import { type Row, formatRows, writeResults } from "./report.js";
 
-interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target?: string;
-  ok?: boolean;
-  note?: string;
-}
 const rows: Row[] = [];
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -215,16 +205,7 @@ try {
   redis.disconnect();
 }
 
-const width = Math.max(...rows.map((r) => r.figure.length));
 console.log("\nVeilnet workers — Hardhat node over HTTP, Redis at " + redisUrl + "\n");
-for (const r of rows) {
-  const verdict = r.ok === undefined ? "" : r.ok ? `ok (target ${r.target})` : `MISSED (target ${r.target})`;
-  console.log(
-    `${r.figure.padEnd(width)}  ${r.value.toLocaleString("en-US").padStart(8)} ${r.unit.padEnd(11)} ${verdict}`,
-  );
-  if (r.note !== undefined) console.log(`${"".padEnd(width)}  ${r.note}`);
-}
-const out = join(dirname(fileURLToPath(import.meta.url)), "results", "workers.json");
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), rows }, null, 2) + "\n");
+for (const line of formatRows(rows, { value: 8, unit: 11 })) console.log(line);
+const out = writeResults("workers", { measuredAt: new Date().toISOString(), rows });
 console.log(`\nwritten ${out}`);
