@@ -24,7 +24,22 @@ export default defineConfig({
   tasks: veilnetTasks,
   solidity: {
     // The governance TimelockController is OpenZeppelin's, unmodified: built from the package for its artifact.
-    npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
+    // The others are built for their ABIs (TypeChain factories) only: the ERC-20 interface the tools speak to
+    // tokens through, and the OpenZeppelin declarations of the errors a Veilnet contract may revert with
+    // (platform/revert.ts decodes them from these, not from the Veilnet contracts' full ABIs).
+    npmFilesToBuild: [
+      "@openzeppelin/contracts/governance/TimelockController.sol",
+      "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol",
+      "@openzeppelin/contracts/interfaces/draft-IERC6093.sol",
+      "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol",
+      "@openzeppelin/contracts/utils/Pausable.sol",
+      "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol",
+      "@openzeppelin/contracts/utils/Nonces.sol",
+      "@openzeppelin/contracts/utils/Errors.sol",
+      "@openzeppelin/contracts/utils/ShortStrings.sol",
+      "@openzeppelin/contracts/utils/math/SafeCast.sol",
+      "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol",
+    ],
     profiles: {
       default: {
         version: solcVersion,

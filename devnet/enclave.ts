@@ -6,10 +6,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 
-import { Contract, JsonRpcProvider, getAddress } from "ethers";
+import { JsonRpcProvider, getAddress } from "ethers";
 import { z } from "zod";
 
 import type { Deployment } from "../deploy/deployment-file.js";
+import { EnclaveRegistry__factory } from "../types/ethers-contracts/index.js";
 import type { DevAccount } from "./accounts.js";
 import { projectRoot, veilnet } from "./commands.js";
 import type { Supervisor } from "./processes.js";
@@ -21,10 +22,6 @@ export class EnclaveStateFileError extends Error {
     this.name = "EnclaveStateFileError";
   }
 }
-
-const ENCLAVE_REGISTRY_ABI = [
-  "function enclave(address enclaveId) view returns ((address operator, bool attested, bool sequencer, bool revoked, uint64 attestedAt))",
-];
 
 /** The enclave id (address) recorded in an enclave state file. */
 export function enclaveIdOf(stateFile: string): string {
@@ -64,8 +61,8 @@ export async function initSequencerEnclave(options: InitEnclaveOptions): Promise
   const enclaveId = enclaveIdOf(options.stateFile);
   const provider = new JsonRpcProvider(options.l1Url, undefined, { staticNetwork: true, polling: true });
   try {
-    const registry = new Contract(options.deployment.addresses.EnclaveRegistry, ENCLAVE_REGISTRY_ABI, provider);
-    const record = (await registry.getFunction("enclave").staticCall(enclaveId)) as { operator: string };
+    const registry = EnclaveRegistry__factory.connect(options.deployment.addresses.EnclaveRegistry, provider);
+    const record = await registry.enclave(enclaveId);
     if (getAddress(record.operator) !== getAddress(options.operator.address)) {
       // Only on a reused deployment initialized by another account: changing it is an admin (timelock) action.
       throw new Error(

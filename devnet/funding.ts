@@ -4,9 +4,10 @@
  * one funder account, never by the keys the workers and nodes sign with (each of those keys has one
  * nonce owner: its process's TxSender).
  */
-import { Contract, type ContractTransactionResponse, JsonRpcProvider, NonceManager, Wallet, formatEther } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, formatEther } from "ethers";
 
 import type { Deployment } from "../deploy/deployment-file.js";
+import { Bridge__factory, IMessageBus__factory } from "../types/ethers-contracts/index.js";
 import type { DevAccount } from "./accounts.js";
 import { jsonRpc } from "./processes.js";
 
@@ -20,9 +21,6 @@ export class FundingTimeoutError extends Error {
     this.name = "FundingTimeoutError";
   }
 }
-
-const BRIDGE_ABI = ["function depositNative(address l2Recipient) payable"];
-const MESSAGE_BUS_ABI = ["function messageFee() view returns (uint256)"];
 
 /** The L2 balance of `address`, wei. */
 export async function l2Balance(l2Url: string, address: string): Promise<bigint> {
@@ -54,14 +52,10 @@ export async function fundL2Accounts(options: FundOptions): Promise<Map<string, 
   const provider = new JsonRpcProvider(options.l1Url, undefined, { staticNetwork: true, polling: true });
   const expected = new Map<string, bigint>();
   try {
-    const fee = BigInt(
-      await new Contract(options.deployment.addresses.MessageBus, MESSAGE_BUS_ABI, provider)
-        .getFunction("messageFee")
-        .staticCall(),
-    );
+    const fee = await IMessageBus__factory.connect(options.deployment.addresses.MessageBus, provider).messageFee();
     const sent: Array<Promise<unknown>> = [];
     const funder = new NonceManager(new Wallet(options.funder.privateKey, provider));
-    const bridge = new Contract(options.deployment.addresses.Bridge, BRIDGE_ABI, funder);
+    const bridge = Bridge__factory.connect(options.deployment.addresses.Bridge, funder);
     for (const account of options.accounts) {
       const before = await l2Balance(options.l2Url, account.address);
       if (before >= options.amount) {
@@ -70,9 +64,7 @@ export async function fundL2Accounts(options: FundOptions): Promise<Map<string, 
         continue;
       }
       const top = options.amount - before;
-      const tx = (await bridge
-        .getFunction("depositNative")
-        .send(account.address, { value: top + fee })) as ContractTransactionResponse;
+      const tx = await bridge.depositNative(account.address, { value: top + fee });
       options.log?.(`deposit for #${account.index} ${account.address}: tx ${tx.hash}`);
       sent.push(tx.wait());
       expected.set(account.address, options.amount);

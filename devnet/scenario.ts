@@ -22,13 +22,7 @@
  * The actor is dev account #5 ("alice", not funded on L2 by the devnet), bob is #6. The L2 checks are
  * relative to their balances when the scenario starts, so it may run more than once on one devnet.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
-
 import {
-  Contract,
-  ContractFactory,
-  type InterfaceAbi,
   JsonRpcProvider,
   NonceManager,
   type TransactionReceipt,
@@ -45,9 +39,17 @@ import {
 import { Redis } from "ioredis";
 
 import { L2Predeploys, L2_CHAIN_ID } from "../protocol/predeploys.js";
+import {
+  Bridge__factory,
+  CrossChainMessenger__factory,
+  IERC20Metadata__factory,
+  IMessageBus__factory,
+  L2Bridge__factory,
+  type TestToken,
+  TestToken__factory,
+} from "../types/ethers-contracts/index.js";
 import { type WithdrawalStatus, getWithdrawalStatus } from "../workers/withdrawal-processor/status.js";
 import { devAccounts } from "./accounts.js";
-import { projectRoot } from "./commands.js";
 import type { Devnet } from "./index.js";
 import { jsonRpc } from "./processes.js";
 
@@ -174,38 +176,7 @@ export interface BridgeScenarioResult {
   durationMs: number;
 }
 
-const BRIDGE_ABI = [
-  "function registerToken(address token) payable",
-  "function depositNativeWithMaxFee(address l2Recipient, uint256 maxFee) payable",
-  "function depositERC20(address token, uint256 amount, address l2Recipient) payable",
-  "event WithdrawalFinalized(address indexed token, address indexed to, uint256 amount)",
-];
-const MESSAGE_BUS_ABI = ["function messageFee() view returns (uint256)"];
-const MESSENGER_ABI = [
-  "event MessageRelayed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target)",
-  "event MessageRelayFailed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target, bytes reason)",
-];
-const ERC20_ABI = [
-  "function name() view returns (string)",
-  "function symbol() view returns (string)",
-  "function balanceOf(address) view returns (uint256)",
-  "function approve(address spender, uint256 amount) returns (bool)",
-  "function mint(address to, uint256 amount)",
-];
-const L2_BRIDGE_ABI = [
-  "function wrappedOf(address l1Token) view returns (address)",
-  "function withdrawNative(address l1Recipient) payable returns (uint64)",
-  "function withdrawERC20(address token, uint256 amount, address l1Recipient) returns (uint64)",
-  "event WithdrawalInitiated(address indexed l1Token, address indexed from, address indexed to, uint256 amount, uint64 sequence)",
-];
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** ABI and bytecode of a compiled contract (the devnet's deploy step compiles). */
-function artifact(source: string, name: string): { abi: InterfaceAbi; bytecode: string } {
-  const file = path.join(projectRoot, "artifacts", "contracts", source, `${name}.json`);
-  return JSON.parse(readFileSync(file, "utf8")) as { abi: InterfaceAbi; bytecode: string };
-}
 
 /** A `/v1/…` call of the gateway's user API; its JSON answer, or a ScenarioCheckError with the gateway's error. */
 async function gatewayApi(gatewayUrl: string, route: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -287,7 +258,7 @@ class Scenario {
   l2AliceTokenAfterDeposit = 0n;
   l2BobEthBefore = 0n;
   l2BobEthAfter = 0n;
-  token?: Contract;
+  token?: TestToken;
   wrapped?: string;
   l2Contract?: string;
   withdrawals: ScenarioWithdrawal[] = [];
@@ -477,35 +448,31 @@ const STEPS: ScenarioStep[] = [
       const { addresses } = s.devnet;
       s.l1EthBefore = await s.l1.getBalance(s.alice);
       s.l2AliceEthBefore = await s.l2.getBalance(s.alice);
-      const fee = BigInt(
-        await new Contract(addresses.MessageBus, MESSAGE_BUS_ABI, s.l1).getFunction("messageFee").staticCall(),
-      );
+      const fee = await IMessageBus__factory.connect(addresses.MessageBus, s.l1).messageFee();
       s.messageFee = fee;
-      const { abi, bytecode } = artifact("test/mocks/TestTokens.sol", "TestToken");
-      const deployed = await new ContractFactory(abi, bytecode, s.aliceL1).deploy("Demo Token", "DEMO", 18);
-      await s.l1Tx("deploy the DEMO token", Promise.resolve(deployed.deploymentTransaction()!));
-      const token = new Contract(await deployed.getAddress(), ERC20_ABI, s.aliceL1);
+      const token = await new TestToken__factory(s.aliceL1).deploy("Demo Token", "DEMO", 18);
+      await s.l1Tx("deploy the DEMO token", Promise.resolve(token.deploymentTransaction()!));
       s.token = token;
       s.detail(`DEMO token on L1: ${await token.getAddress()}`);
-      const bridge = new Contract(addresses.Bridge, BRIDGE_ABI, s.aliceL1);
-      await s.l1Tx("mint 1000 DEMO to alice", token.getFunction("mint").send(s.alice, TOKEN_MINT));
-      s.l1TokenBefore = BigInt(await token.getFunction("balanceOf").staticCall(s.alice));
-      await s.l1Tx("Bridge.registerToken(DEMO)", bridge.getFunction("registerToken").send(token, { value: fee }));
+      const bridge = Bridge__factory.connect(addresses.Bridge, s.aliceL1);
+      await s.l1Tx("mint 1000 DEMO to alice", token.mint(s.alice, TOKEN_MINT));
+      s.l1TokenBefore = await token.balanceOf(s.alice);
+      await s.l1Tx("Bridge.registerToken(DEMO)", bridge.registerToken(token, { value: fee }));
       await s.l1Tx(
         "Bridge.depositNativeWithMaxFee(alice, fee) 10 ETH",
-        bridge.getFunction("depositNativeWithMaxFee").send(s.alice, fee, { value: ETH_DEPOSIT + fee }),
+        bridge.depositNativeWithMaxFee(s.alice, fee, { value: ETH_DEPOSIT + fee }),
       );
-      await s.l1Tx("DEMO.approve(Bridge, 100)", token.getFunction("approve").send(addresses.Bridge, TOKEN_DEPOSIT));
+      await s.l1Tx("DEMO.approve(Bridge, 100)", token.approve(addresses.Bridge, TOKEN_DEPOSIT));
       await s.l1Tx(
         "Bridge.depositERC20(DEMO, 100, alice)",
-        bridge.getFunction("depositERC20").send(token, TOKEN_DEPOSIT, s.alice, { value: fee }),
+        bridge.depositERC20(token, TOKEN_DEPOSIT, s.alice, { value: fee }),
       );
     },
   },
   {
     title: "the deposits show on L2 (ETH balance, wrapped DEMO balance)",
     run: async (s) => {
-      const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI, s.l2);
+      const l2Bridge = L2Bridge__factory.connect(L2Predeploys.bridge, s.l2);
       const expected = s.l2AliceEthBefore + ETH_DEPOSIT;
       const balance = await s.waitFor(
         "alice's 10 ETH on L2",
@@ -520,23 +487,23 @@ const STEPS: ScenarioStep[] = [
       const wrapped = await s.waitFor(
         "the wrapped DEMO token on L2",
         async () => {
-          const w = (await l2Bridge.getFunction("wrappedOf").staticCall(s.token!)) as string;
+          const w = await l2Bridge.wrappedOf(s.token!);
           return w === ZeroAddress ? undefined : w;
         },
         60_000,
       );
       s.wrapped = wrapped;
-      const token = new Contract(wrapped, ERC20_ABI, s.l2);
+      const token = IERC20Metadata__factory.connect(wrapped, s.l2);
       const tokens = await s.waitFor(
         "alice's 100 wrapped DEMO on L2",
         async () => {
-          const b = BigInt(await token.getFunction("balanceOf").staticCall(s.alice));
+          const b = await token.balanceOf(s.alice);
           return b >= TOKEN_DEPOSIT ? b : undefined;
         },
         60_000,
       );
       s.l2AliceTokenAfterDeposit = tokens;
-      s.detail(`wrapped DEMO on L2: ${wrapped} (${await token.getFunction("symbol").staticCall()})`);
+      s.detail(`wrapped DEMO on L2: ${wrapped} (${await token.symbol()})`);
       s.expectEqual("alice's L2 DEMO", tokens, TOKEN_DEPOSIT);
     },
   },
@@ -547,11 +514,10 @@ const STEPS: ScenarioStep[] = [
       await s.l2Tx("alice sends 1 ETH to bob", s.aliceL2.sendTransaction({ to: s.bob, value: L2_TRANSFER }));
       s.l2BobEthAfter = await s.bobL2.getBalance(s.bob);
       s.expectEqual("bob's L2 ETH", s.l2BobEthAfter, s.l2BobEthBefore + L2_TRANSFER);
-      const { abi, bytecode } = artifact("test/mocks/TestTokens.sol", "TestToken");
-      const deployed = await new ContractFactory(abi, bytecode, s.aliceL2).deploy("L2 Native", "L2N", 6);
+      const deployed = await new TestToken__factory(s.aliceL2).deploy("L2 Native", "L2N", 6);
       await s.l2Tx("deploy a contract (TestToken L2N)", Promise.resolve(deployed.deploymentTransaction()!));
       const address = await deployed.getAddress();
-      const name = (await new Contract(address, ERC20_ABI, s.l2).getFunction("name").staticCall()) as string;
+      const name = await IERC20Metadata__factory.connect(address, s.l2).name();
       if (name !== "L2 Native") {
         throw new ScenarioCheckError(`the L2 contract at ${address} answers name() = "${name}"`);
       }
@@ -562,15 +528,15 @@ const STEPS: ScenarioStep[] = [
   {
     title: "withdraw 2 ETH and 40 DEMO on L2 (L2Bridge.withdrawNative / withdrawERC20)",
     run: async (s) => {
-      const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI, s.aliceL2);
+      const l2Bridge = L2Bridge__factory.connect(L2Predeploys.bridge, s.aliceL2);
       const receipts = [
         await s.l2Tx(
           "L2Bridge.withdrawNative(alice) 2 ETH",
-          l2Bridge.getFunction("withdrawNative").send(s.alice, { value: ETH_WITHDRAWAL }),
+          l2Bridge.withdrawNative(s.alice, { value: ETH_WITHDRAWAL }),
         ),
         await s.l2Tx(
           "L2Bridge.withdrawERC20(DEMO, 40, alice)",
-          l2Bridge.getFunction("withdrawERC20").send(s.wrapped!, TOKEN_WITHDRAWAL, s.alice),
+          l2Bridge.withdrawERC20(s.wrapped!, TOKEN_WITHDRAWAL, s.alice),
         ),
       ];
       s.withdrawalBlock = receipts[1].blockNumber;
@@ -623,11 +589,11 @@ const STEPS: ScenarioStep[] = [
       s.detail(
         `ok: bob asking alice's balance is refused: ${/not authorized:[^("]*/.exec(message)?.[0].trim() ?? message}`,
       );
-      const l2Bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI);
+      const l2Bridge = L2Bridge__factory.connect(L2Predeploys.bridge);
       const blocks = await Promise.all(s.withdrawals.map((w) => s.l2.getTransactionReceipt(w.l2TxHash)));
       const filter = {
         address: L2Predeploys.bridge,
-        topics: await l2Bridge.filters.WithdrawalInitiated(null, s.alice).getTopicFilter(),
+        topics: await l2Bridge.filters.WithdrawalInitiated(undefined, s.alice).getTopicFilter(),
         fromBlock: Math.min(...blocks.map((r) => r?.blockNumber ?? s.withdrawalBlock)),
         toBlock: s.withdrawalBlock,
       };
@@ -685,13 +651,16 @@ const STEPS: ScenarioStep[] = [
       const statuses = await s.withStatuses("both withdrawals relayed", (st) =>
         st.every((w) => w?.status === "relayed"),
       );
-      const messenger = new Contract(s.devnet.addresses.CrossChainMessenger, MESSENGER_ABI, s.l1);
+      const messenger = CrossChainMessenger__factory.connect(s.devnet.addresses.CrossChainMessenger, s.l1);
       const fromBlock = s.devnet.deployment.deploymentBlock;
       for (const [i, st] of statuses.entries()) {
         const w = s.withdrawals[i];
         w.relayTxHash = st.txHash ?? "";
-        const relayed = await messenger.queryFilter(messenger.filters.MessageRelayed(null, w.sequence), fromBlock);
-        const failed = await messenger.queryFilter(messenger.filters.MessageRelayFailed(null, w.sequence), fromBlock);
+        const relayed = await messenger.queryFilter(messenger.filters.MessageRelayed(undefined, w.sequence), fromBlock);
+        const failed = await messenger.queryFilter(
+          messenger.filters.MessageRelayFailed(undefined, w.sequence),
+          fromBlock,
+        );
         w.relayedEvents = relayed.length;
         w.relayFailedEvents = failed.length;
         w.messageHash = relayed[0]?.topics[1] ?? "";
@@ -722,7 +691,7 @@ const STEPS: ScenarioStep[] = [
         eth,
         s.l1EthBefore - spent + ETH_WITHDRAWAL,
       );
-      const tokens = BigInt(await s.token!.getFunction("balanceOf").staticCall(s.alice));
+      const tokens = await s.token!.balanceOf(s.alice);
       s.l1TokenAfter = tokens;
       if (tokens !== TOKEN_MINT - TOKEN_DEPOSIT + TOKEN_WITHDRAWAL) {
         throw new ScenarioCheckError(`alice's L1 DEMO: expected 940, found ${formatUnits(tokens, 18)}`);

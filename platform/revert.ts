@@ -1,20 +1,31 @@
 /**
  * Revert decoding: turns the revert data a node returns (from eth_call / eth_estimateGas, or by replaying
  * a mined failed transaction) into the custom error's name and a readable `Name(arg, ...)` string, using
- * the ABIs of every Veilnet contract by default (an error raised by a contract called internally, e.g.
- * EnclaveRegistry's `NotSequencer` under RollupRegistry.addRollup, decodes too).
+ * the error declarations of every Veilnet L1 contract by default (an error raised by a contract called
+ * internally, e.g. EnclaveRegistry's `NotSequencer` under RollupRegistry.addRollup, decodes too). The
+ * errors come from the interfaces that declare them (contracts/interfaces/I<Name>Errors.sol and
+ * OpenZeppelin's declarations), not from the contracts' full ABIs.
  */
 import { type ErrorDescription, Interface, isHexString, type Result } from "ethers";
 
 import {
-  Bridge__factory,
-  CrossChainMessenger__factory,
-  EnclaveRegistry__factory,
-  FeeVault__factory,
-  MessageBus__factory,
-  NetworkConfig__factory,
-  RollupRegistry__factory,
-  SignedReportVerifier__factory,
+  Errors__factory,
+  IAccessControlDefaultAdminRules__factory,
+  IAttestationReportsErrors__factory,
+  IBridgeErrors__factory,
+  ICrossChainMessengerErrors__factory,
+  IEnclaveRegistryErrors__factory,
+  IFeeVaultErrors__factory,
+  IMessageBusErrors__factory,
+  INetworkConfigErrors__factory,
+  IRollupRegistryErrors__factory,
+  ISignedReportVerifierErrors__factory,
+  Nonces__factory,
+  Pausable__factory,
+  ReentrancyGuardTransient__factory,
+  SafeCast__factory,
+  SafeERC20__factory,
+  ShortStrings__factory,
 } from "../types/ethers-contracts/index.js";
 
 /** A decoded revert. `name` is undefined when no known error matches (then `reason` is the raw data). */
@@ -24,17 +35,37 @@ export interface DecodedRevert {
   data: string | undefined;
 }
 
-/** The interfaces of all Veilnet L1 contracts (their custom errors include the inherited OpenZeppelin ones). */
+/**
+ * The errors of all Veilnet L1 contracts: their own (I<Name>Errors, AttestationReports') and those they
+ * inherit from OpenZeppelin (access control, pausing, reentrancy guard, nonces, SafeERC20, SafeCast,
+ * Address, ShortStrings), each from the interface or library that declares it.
+ */
 export function veilnetErrorInterfaces(): Interface[] {
   return [
-    NetworkConfig__factory.createInterface(),
-    SignedReportVerifier__factory.createInterface(),
-    EnclaveRegistry__factory.createInterface(),
-    FeeVault__factory.createInterface(),
-    MessageBus__factory.createInterface(),
-    RollupRegistry__factory.createInterface(),
-    CrossChainMessenger__factory.createInterface(),
-    Bridge__factory.createInterface(),
+    INetworkConfigErrors__factory.createInterface(),
+    ISignedReportVerifierErrors__factory.createInterface(),
+    IAttestationReportsErrors__factory.createInterface(),
+    IEnclaveRegistryErrors__factory.createInterface(),
+    IFeeVaultErrors__factory.createInterface(),
+    IMessageBusErrors__factory.createInterface(),
+    IRollupRegistryErrors__factory.createInterface(),
+    ICrossChainMessengerErrors__factory.createInterface(),
+    IBridgeErrors__factory.createInterface(),
+    ...openZeppelinErrorInterfaces(),
+  ];
+}
+
+/** OpenZeppelin's declarations of the errors the Veilnet L1 contracts inherit or use. */
+function openZeppelinErrorInterfaces(): Interface[] {
+  return [
+    IAccessControlDefaultAdminRules__factory.createInterface(),
+    Pausable__factory.createInterface(),
+    ReentrancyGuardTransient__factory.createInterface(),
+    Nonces__factory.createInterface(),
+    SafeERC20__factory.createInterface(),
+    SafeCast__factory.createInterface(),
+    Errors__factory.createInterface(),
+    ShortStrings__factory.createInterface(),
   ];
 }
 
@@ -89,8 +120,11 @@ function nodeMessages(error: unknown): string[] {
   return found;
 }
 
-/** Solidity's built-in `Error(string)` and `Panic(uint256)`, decoded after the given interfaces. */
-const BUILTIN_ERRORS = new Interface(["error Error(string)", "error Panic(uint256)"]);
+/**
+ * Solidity's built-in `Error(string)` and `Panic(uint256)`: ethers' Interface knows them (every interface
+ * parses them), this empty one decodes them when `decodeRevert` is given no interfaces.
+ */
+const BUILTIN_ERRORS = new Interface([]);
 
 /** Decodes revert `data` with `interfaces` (first match wins), then as Error(string) / Panic(uint256). */
 export function decodeRevert(data: string | undefined, interfaces: readonly Interface[]): DecodedRevert {

@@ -3,7 +3,7 @@
  * (OpenZeppelin StandardMerkleTree, leaf encoding as in contracts/libraries/CrossChain.sol).
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { AbiCoder, Interface } from "ethers";
+import { AbiCoder, concat, dataSlice, id } from "ethers";
 
 export interface CrossChainMessage {
   sender: string;
@@ -61,7 +61,21 @@ export function encodeCallPayload(target: string, data: string): string {
   return AbiCoder.defaultAbiCoder().encode(["address", "bytes"], [target, data]);
 }
 
-const bridgeInterface = new Interface(["function finalizeWithdrawal(address token, address to, uint256 amount)"]);
+/**
+ * The L1 call a withdrawal message carries, IBridge.finalizeWithdrawal(address token, address to, uint256
+ * amount): its selector and arguments' ABI types. A format, not the contract's ABI (test/protocol/abi-formats.ts
+ * checks it against the compiled IBridge).
+ */
+export const FINALIZE_WITHDRAWAL_ARGUMENTS: readonly string[] = ["address token", "address to", "uint256 amount"];
+export const FINALIZE_WITHDRAWAL_SELECTOR = dataSlice(id("finalizeWithdrawal(address,address,uint256)"), 0, 4);
+
+/** The calldata of IBridge.finalizeWithdrawal(token, to, amount). */
+export function encodeFinalizeWithdrawal(token: string, to: string, amount: bigint): string {
+  return concat([
+    FINALIZE_WITHDRAWAL_SELECTOR,
+    AbiCoder.defaultAbiCoder().encode(FINALIZE_WITHDRAWAL_ARGUMENTS, [token, to, amount]),
+  ]);
+}
 
 /** The L2→L1 message the L2 bridge publishes for a withdrawal of `amount` of `l1Token` (zero = ETH). */
 export function withdrawalMessage(args: {
@@ -73,7 +87,7 @@ export function withdrawalMessage(args: {
   sequence: bigint;
   nonce?: bigint;
 }): CrossChainMessage {
-  const data = bridgeInterface.encodeFunctionData("finalizeWithdrawal", [args.l1Token, args.to, args.amount]);
+  const data = encodeFinalizeWithdrawal(args.l1Token, args.to, args.amount);
   return {
     sender: args.l2Bridge,
     sequence: args.sequence,

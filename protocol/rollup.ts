@@ -1,5 +1,14 @@
 /** Rollup headers as the RollupRegistry hashes and checks them (EIP-712 struct `RollupHeader`). */
-import { Interface, type Signer, type TypedDataDomain, TypedDataEncoder } from "ethers";
+import {
+  AbiCoder,
+  ParamType,
+  type Signer,
+  type TypedDataDomain,
+  TypedDataEncoder,
+  dataSlice,
+  id,
+  isHexString,
+} from "ethers";
 
 export interface RollupHeader {
   firstBatchSeq: bigint;
@@ -73,9 +82,19 @@ export async function signRollupHeader(
   return sequencer.signTypedData(domain, ROLLUP_HEADER_TYPES, header);
 }
 
-const ADD_ROLLUP = new Interface([
-  "function addRollup((uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment) header, bytes payload, bytes signature)",
-]);
+/**
+ * The calldata format of RollupRegistry.addRollup(RollupHeader header, bytes payload, bytes signature), from
+ * which nodes read rollups: its selector and its arguments' ABI types, the header a tuple of the fields of
+ * ROLLUP_HEADER_TYPES in order (the Solidity struct). A format, not the contract's ABI: protocol/ imports
+ * no TypeChain output (test/protocol/abi-formats.ts checks it against the compiled RollupRegistry).
+ */
+const HEADER_TUPLE = `tuple(${ROLLUP_HEADER_TYPES.RollupHeader.map((f) => `${f.type} ${f.name}`).join(", ")})`;
+export const ADD_ROLLUP_ARGUMENTS: readonly string[] = [`${HEADER_TUPLE} header`, "bytes payload", "bytes signature"];
+export const ADD_ROLLUP_SELECTOR = dataSlice(
+  id(`addRollup(${ADD_ROLLUP_ARGUMENTS.map((a) => ParamType.from(a).format("sighash")).join(",")})`),
+  0,
+  4,
+);
 
 /** The header and payload of a RollupRegistry.addRollup call. */
 export interface AddRollupCall {
@@ -89,9 +108,9 @@ export interface AddRollupCall {
  * throws (ethers' error) when it has addRollup's selector but cannot be decoded.
  */
 export function decodeAddRollup(data: string): AddRollupCall | null {
-  const call = ADD_ROLLUP.parseTransaction({ data });
-  if (call === null) return null;
-  const h = call.args.header as unknown as RollupHeader;
+  if (!isHexString(data) || data.length < 10 || data.slice(0, 10).toLowerCase() !== ADD_ROLLUP_SELECTOR) return null;
+  const args = AbiCoder.defaultAbiCoder().decode(ADD_ROLLUP_ARGUMENTS, dataSlice(data, 4));
+  const h = args.header as RollupHeader;
   return {
     header: {
       firstBatchSeq: h.firstBatchSeq,
@@ -104,6 +123,6 @@ export function decodeAddRollup(data: string): AddRollupCall | null {
       revelationEpoch: h.revelationEpoch,
       keyCommitment: h.keyCommitment,
     },
-    payload: call.args.payload as string,
+    payload: args.payload as string,
   };
 }

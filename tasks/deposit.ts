@@ -4,7 +4,6 @@
  * token units using its decimals; approves the Bridge first when the allowance is short).
  */
 import {
-  Contract,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   formatEther,
@@ -15,11 +14,11 @@ import {
 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { type IERC20Metadata, IERC20Metadata__factory } from "../types/ethers-contracts/index.js";
 import {
-  ERC20_ABI,
-  ERC20_ERRORS,
   VeilnetTaskError,
   connect,
+  erc20ErrorInterfaces,
   loadDeployment,
   taskSigner,
   transactionError,
@@ -72,7 +71,7 @@ export default async function depositTask(
   const to = args.to !== undefined && args.to !== "" ? getAddress(args.to) : from;
   const bridge = await ethers.getContractAt("Bridge", deployment.addresses.Bridge, signer);
   const messageBus = await ethers.getContractAt("MessageBus", deployment.addresses.MessageBus, signer);
-  const errors = [bridge.interface, messageBus.interface, ERC20_ERRORS];
+  const errors = [bridge.interface, messageBus.interface, ...erc20ErrorInterfaces()];
   const fee = await messageBus.messageFee();
 
   let amount: bigint;
@@ -96,21 +95,19 @@ export default async function depositTask(
       );
     }
     if (info.paused) throw new VeilnetTaskError(`Deposits of ${token} are paused on the Bridge (TokenIsPaused)`);
-    const erc20 = new Contract(token, ERC20_ABI, signer);
+    const erc20 = IERC20Metadata__factory.connect(token, signer);
     unit = await tokenUnit(erc20, token);
     amount = parseAmount(args.amount, unit.decimals, unit.symbol);
-    const balance = BigInt(await erc20.getFunction("balanceOf").staticCall(from));
+    const balance = await erc20.balanceOf(from);
     if (balance < amount) {
       throw new VeilnetTaskError(
         `${from} holds ${formatUnits(balance, unit.decimals)} ${unit.symbol}, less than the ${args.amount} to deposit`,
       );
     }
-    const allowance = BigInt(await erc20.getFunction("allowance").staticCall(from, deployment.addresses.Bridge));
+    const allowance = await erc20.allowance(from, deployment.addresses.Bridge);
     if (allowance < amount) {
       try {
-        const approval = (await erc20
-          .getFunction("approve")
-          .send(deployment.addresses.Bridge, amount)) as ContractTransactionResponse;
+        const approval = await erc20.approve(deployment.addresses.Bridge, amount);
         await approval.wait();
         approvalTxHash = approval.hash;
       } catch (e) {
@@ -174,16 +171,16 @@ function parseAmount(value: string, decimals: number, symbol: string): bigint {
   return amount;
 }
 
-async function tokenUnit(erc20: Contract, token: string): Promise<{ decimals: number; symbol: string }> {
+async function tokenUnit(erc20: IERC20Metadata, token: string): Promise<{ decimals: number; symbol: string }> {
   let decimals: number;
   try {
-    decimals = Number(await erc20.getFunction("decimals").staticCall());
+    decimals = Number(await erc20.decimals());
   } catch {
     throw new VeilnetTaskError(`${token} has no decimals(): is it an ERC-20 on this network?`);
   }
   let symbol = "tokens";
   try {
-    symbol = String(await erc20.getFunction("symbol").staticCall());
+    symbol = await erc20.symbol();
   } catch {
     // symbol is optional (or bytes32): only used for display
   }

@@ -3,13 +3,14 @@
  * and revert decoding to custom error names.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { Interface, type InterfaceAbi } from "ethers";
+import type { Interface } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { CONTRACT_NAMES, type Deployment, DeploymentFileError, readDeployment } from "../deploy/deployment-file.js";
 import { decodeRevert, revertData } from "../platform/revert.js";
+import { IERC20Errors__factory, SafeERC20__factory } from "../types/ethers-contracts/index.js";
 
 /** A task failure meant for the user: Hardhat prints the message without a stack trace. */
 export class VeilnetTaskError extends HardhatPluginError {
@@ -72,34 +73,16 @@ export async function loadDeployment(connection: NetworkConnection, deploymentsD
   return deployment;
 }
 
-/** Errors a transaction to the bridge may bubble up from an ERC-20 (OpenZeppelin 5 and SafeERC20). */
-export const ERC20_ERRORS: InterfaceAbi = [
-  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
-  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
-  "error ERC20InvalidSender(address sender)",
-  "error ERC20InvalidReceiver(address receiver)",
-  "error ERC20InvalidApprover(address approver)",
-  "error ERC20InvalidSpender(address spender)",
-  "error SafeERC20FailedOperation(address token)",
-];
-
-export const ERC20_ABI: InterfaceAbi = [
-  "function name() view returns (string)",
-  "function symbol() view returns (string)",
-  "function decimals() view returns (uint8)",
-  "function balanceOf(address) view returns (uint256)",
-  "function allowance(address owner, address spender) view returns (uint256)",
-  "function approve(address spender, uint256 amount) returns (bool)",
-  ...(ERC20_ERRORS as string[]),
-];
+/**
+ * Errors a transaction to the bridge may bubble up from an ERC-20 (OpenZeppelin 5's IERC20Errors) and from
+ * the bridge's SafeERC20.
+ */
+export function erc20ErrorInterfaces(): Interface[] {
+  return [IERC20Errors__factory.createInterface(), SafeERC20__factory.createInterface()];
+}
 
 /** A task error for a failed transaction `what`, naming the custom error it reverted with. */
-export function transactionError(
-  what: string,
-  error: unknown,
-  abis: Array<Interface | InterfaceAbi>,
-): VeilnetTaskError {
-  const interfaces = abis.map((a) => (a instanceof Interface ? a : new Interface(a)));
+export function transactionError(what: string, error: unknown, interfaces: readonly Interface[]): VeilnetTaskError {
   const data = revertData(error);
   if (data !== undefined) {
     const decoded = decodeRevert(data, interfaces);

@@ -5,7 +5,14 @@
 import { type ContractTransactionReceipt, formatEther, getAddress, isAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { ERC20_ERRORS, VeilnetTaskError, connect, loadDeployment, taskSigner, transactionError } from "./lib.js";
+import {
+  VeilnetTaskError,
+  connect,
+  erc20ErrorInterfaces,
+  loadDeployment,
+  taskSigner,
+  transactionError,
+} from "./lib.js";
 
 export interface RegisterTokenTaskArguments {
   token?: string;
@@ -47,7 +54,11 @@ export default async function registerTokenTask(
     const tx = await bridge.registerToken(token, { value: fee });
     receipt = await tx.wait();
   } catch (e) {
-    throw transactionError(`Bridge.registerToken(${token})`, e, [bridge.interface, messageBus.interface, ERC20_ERRORS]);
+    throw transactionError(`Bridge.registerToken(${token})`, e, [
+      bridge.interface,
+      messageBus.interface,
+      ...erc20ErrorInterfaces(),
+    ]);
   }
   if (receipt === null) throw new VeilnetTaskError("registerToken: no receipt");
 

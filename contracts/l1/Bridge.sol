@@ -9,6 +9,7 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IBridgeErrors} from "../interfaces/IBridgeErrors.sol";
 import {IBridge} from "../interfaces/IBridge.sol";
 import {ICrossChainMessenger} from "../interfaces/ICrossChainMessenger.sol";
 import {IMessageBus} from "../interfaces/IMessageBus.sol";
@@ -22,7 +23,7 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// @dev Every deposit and registration pays the MessageBus fee on top (ETH deposits: out of msg.value;
 /// `depositNativeWithMaxFee` bounds it). The registered tokens are listed by `TokenRegistered` events,
 /// not in storage.
-contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
+contract Bridge is IBridge, IBridgeErrors, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     using SafeERC20 for IERC20;
 
     /// @notice May register tokens when registration is restricted, pause and unpause tokens.
@@ -57,29 +58,6 @@ contract Bridge is IBridge, AccessControlDefaultAdminRules, ReentrancyGuardTrans
     event TokenUnpaused(address indexed token);
     /// @notice Emitted when token registration opens to anyone or closes to TOKEN_ADMIN_ROLE.
     event PermissionlessRegistrationSet(bool permissionless);
-
-    /// @notice `token` is not registered.
-    error TokenNotRegistered(address token);
-    /// @notice `token` is registered already.
-    error TokenAlreadyRegistered(address token);
-    /// @notice `token` is paused.
-    error TokenIsPaused(address token);
-    /// @notice `token` has no code.
-    error NotAContract(address token);
-    /// @notice Registration is restricted to TOKEN_ADMIN_ROLE.
-    error RegistrationRestricted(address caller);
-    /// @notice The deposit would credit nothing.
-    error ZeroAmount();
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
-    /// @notice `msg.value` does not cover the message fee.
-    error IncorrectFee(uint256 sent, uint256 fee);
-    /// @notice The message fee is above the most the depositor accepted.
-    error FeeAboveMax(uint256 fee, uint256 maxFee);
-    /// @notice `finalizeWithdrawal` was not called by the messenger.
-    error NotMessenger(address caller);
-    /// @notice The relayed message does not come from the L2 bridge.
-    error NotFromL2Bridge(address l2Sender);
 
     IMessageBus public immutable messageBus;
     ICrossChainMessenger public immutable messenger;

@@ -7,6 +7,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 
+import {ICrossChainMessengerErrors} from "../interfaces/ICrossChainMessengerErrors.sol";
 import {ICrossChainMessenger} from "../interfaces/ICrossChainMessenger.sol";
 import {IMessageBus} from "../interfaces/IMessageBus.sol";
 import {CrossChain} from "../libraries/CrossChain.sol";
@@ -20,6 +21,7 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// whole relay instead, so no one can mark a message failed by starving it.
 contract CrossChainMessenger is
     ICrossChainMessenger,
+    ICrossChainMessengerErrors,
     AccessControlDefaultAdminRules,
     ReentrancyGuardTransient,
     Pausable
@@ -33,21 +35,6 @@ contract CrossChainMessenger is
     event MessageRelayed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target);
     /// @notice Emitted when the call in message `sequence` failed; it can be retried with `retryMessage`.
     event MessageRelayFailed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target, bytes reason);
-
-    /// @notice The message's topic is not `CrossChain.TOPIC_CALL`.
-    error NotACallMessage(uint32 topic);
-    /// @notice The payload is not `abi.encode(address target, bytes data)`.
-    error MalformedCallPayload();
-    /// @notice Message `sequence` was relayed already.
-    error MessageAlreadyRelayed(uint64 sequence);
-    /// @notice The message is not waiting for a retry (never failed, or succeeded since).
-    error MessageNotRetryable(bytes32 leaf);
-    /// @notice The target call ran out of the gas the relayer provided; relay again with more gas.
-    error InsufficientGasForCall();
-    /// @notice `crossChainSender()` was called outside a relayed call.
-    error NotInRelayedCall();
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     IMessageBus public immutable messageBus;
 

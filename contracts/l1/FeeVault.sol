@@ -9,6 +9,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IFeeVaultErrors} from "../interfaces/IFeeVaultErrors.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
 
 /// @title FeeVault
@@ -30,7 +31,7 @@ import {IFeeVault} from "../interfaces/IFeeVault.sol";
 /// against the time that epoch ended) the next time it is touched, or by anyone with `settleRewards`.
 /// Accounting invariant: `address(this).balance == totalUnclaimed + treasuryBalance + unallocated()`,
 /// with `unallocated()` never negative (value only leaves through claims and treasury withdrawals).
-contract FeeVault is IFeeVault, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
+contract FeeVault is IFeeVault, IFeeVaultErrors, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
     /// @notice An operator's rewards, in gwei: one storage slot.
     /// @param vested Claimable.
     /// @param locked The older unvested bucket, vesting at `lockedUntil`.
@@ -77,23 +78,6 @@ contract FeeVault is IFeeVault, AccessControlDefaultAdminRules, ReentrancyGuardT
     event TreasuryShareSet(uint16 bps);
     /// @notice Emitted once, when the deployer binds the rewarder (the RollupRegistry).
     event RewarderSet(address indexed rewarder);
-
-    /// @notice The caller has no vested rewards to claim.
-    error NothingToClaim();
-    /// @notice The treasury holds only `available`.
-    error InsufficientTreasury(uint256 requested, uint256 available);
-    /// @notice Basis points above 10,000.
-    error InvalidBps(uint256 bps);
-    /// @notice The caller is not the rewarder.
-    error NotRewarder(address caller);
-    /// @notice A reward does not fit in 64 bits.
-    error RewardTooLarge(uint256 reward);
-    /// @notice Only the deployer may bind the rewarder, once.
-    error NotDeployer(address caller);
-    /// @notice The rewarder is bound already.
-    error RewarderAlreadyBound(address rewarder);
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     // Slot A (shares Pausable's flag).
     /// @notice The only account that may credit rewards (the RollupRegistry), bound once at deployment.

@@ -9,6 +9,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
+import {IMessageBusErrors} from "../interfaces/IMessageBusErrors.sol";
 import {IMessageBus} from "../interfaces/IMessageBus.sol";
 import {CrossChain} from "../libraries/CrossChain.sol";
 
@@ -29,7 +30,13 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// reads the root's slot and its generation's cut: two slots, whatever the history. A rejection writes
 /// one cut per generation it invalidates: one, unless the guardian rejects a rollup older than its own
 /// previous rejections (then one more per such rejection).
-contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGuardTransient, Pausable {
+contract MessageBus is
+    IMessageBus,
+    IMessageBusErrors,
+    AccessControlDefaultAdminRules,
+    ReentrancyGuardTransient,
+    Pausable
+{
     /// @notice May pause and unpause publishing.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice May set the message fee and the fee vault.
@@ -74,31 +81,6 @@ contract MessageBus is IMessageBus, AccessControlDefaultAdminRules, ReentrancyGu
     event MessageFeeSet(uint256 fee);
     /// @notice Emitted when the fee vault changes.
     event FeeVaultSet(address indexed feeVault);
-
-    /// @notice `msg.value` is not the message fee.
-    error IncorrectMessageFee(uint256 sent, uint256 required);
-    /// @notice `root` is zero or registered already (and still valid).
-    error InvalidMessageRoot(bytes32 root);
-    /// @notice `root` is invalid already (rejected, or after a rejected rollup).
-    error MessageRootAlreadyRejected(bytes32 root);
-    /// @notice Only the RollupRegistry may register and reject roots.
-    error NotRollupRegistry(address caller);
-    /// @notice Only the deployer may bind the RollupRegistry, once.
-    error NotDeployer(address caller);
-    /// @notice The RollupRegistry is bound already.
-    error RollupRegistryAlreadyBound(address registry);
-    /// @notice `root` was never registered.
-    error UnknownMessageRoot(bytes32 root);
-    /// @notice `root` becomes active only at `activatesAt`.
-    error MessageRootNotActive(bytes32 root, uint64 activatesAt);
-    /// @notice `root` was rejected by the guardian, or came after a rejected rollup.
-    error MessageRootIsRejected(bytes32 root);
-    /// @notice The Merkle proof does not lead from the message to `root`.
-    error InvalidMerkleProof(bytes32 root);
-    /// @notice The fee does not fit in 128 bits.
-    error FeeTooLarge(uint256 fee);
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     // Packs with Pausable's flag: one slot read per publish.
     uint64 private _nextSequence;

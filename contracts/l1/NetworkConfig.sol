@@ -5,11 +5,13 @@ import {
     AccessControlDefaultAdminRules
 } from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
+import {INetworkConfigErrors} from "../interfaces/INetworkConfigErrors.sol";
+
 /// @title NetworkConfig
 /// @notice The address book of a Veilnet deployment and the log of feature upgrades. Off-chain
 /// components discover every other contract from here. The book is filled at deployment (this contract is
 /// deployed last); later changes are the admin's (in a deployment: the TimelockController's, so delayed).
-contract NetworkConfig is AccessControlDefaultAdminRules {
+contract NetworkConfig is INetworkConfigErrors, AccessControlDefaultAdminRules {
     /// @notice May set addresses and announce feature upgrades.
     bytes32 public constant CONFIG_ADMIN_ROLE = keccak256("CONFIG_ADMIN_ROLE");
 
@@ -17,13 +19,6 @@ contract NetworkConfig is AccessControlDefaultAdminRules {
     event NetworkAddressSet(string name, address addr);
     /// @notice Emitted when the operators announce an upgrade of feature `name`.
     event FeatureUpgraded(string name, bytes data);
-
-    /// @notice `name` is empty.
-    error EmptyName();
-    /// @notice No address is set for `name`.
-    error AddressNotSet(string name);
-    /// @notice The constructor got `names` and `addrs` of different lengths.
-    error LengthMismatch(uint256 names, uint256 addrs);
 
     mapping(bytes32 nameHash => address addr) private _addresses;
     mapping(bytes32 nameHash => bool) private _listed;

@@ -7,6 +7,8 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+import {IAttestationReportsErrors} from "../interfaces/IAttestationReportsErrors.sol";
+import {ISignedReportVerifierErrors} from "../interfaces/ISignedReportVerifierErrors.sol";
 import {AttestationReports} from "../libraries/AttestationReports.sol";
 
 /// @title SignedReportVerifier
@@ -16,8 +18,13 @@ import {AttestationReports} from "../libraries/AttestationReports.sol";
 /// hardware (SGX/TDX DCAP) verification, which can replace it behind `IAttestationVerifier`.
 /// Report encoding: `abi.encode(AttestationReport report, bytes signature)`, the `AttestationReports`
 /// envelope. Decoding reads the calldata in place after bounds checks (no self-call), so a malformed
-/// report reverts with `AttestationReports.MalformedReport`.
-contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
+/// report reverts with `IAttestationReportsErrors.MalformedReport`.
+contract SignedReportVerifier is
+    IAttestationVerifier,
+    ISignedReportVerifierErrors,
+    AccessControlDefaultAdminRules,
+    EIP712
+{
     /// @notice What the attestation service signs.
     /// @param enclavePubKey Uncompressed secp256k1 key of the enclave (65 bytes, 0x04 prefix).
     /// @param measurement Code measurement of the enclave.
@@ -40,17 +47,6 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
     event AttestationServiceSet(address indexed service, bool allowed);
     /// @notice Emitted when `measurement` is added to or removed from the allow-list.
     event MeasurementSet(bytes32 indexed measurement, bool allowed);
-
-    /// @notice The report was signed by `signer`, which is not an allowed attestation service.
-    error UnknownAttestationService(address signer);
-    /// @notice `measurement` is not on the allow-list.
-    error MeasurementNotAllowed(bytes32 measurement);
-    /// @notice The report expired at `expiresAt`.
-    error ReportExpired(uint64 expiresAt);
-    /// @notice The report's validity window is empty (`issuedAt` after `expiresAt`).
-    error InvalidReportWindow(uint64 issuedAt, uint64 expiresAt);
-    /// @notice `account` is the zero address.
-    error ZeroAddress();
 
     /// @notice Whether `service` may sign reports.
     mapping(address service => bool) public isAttestationService;
@@ -113,7 +109,7 @@ contract SignedReportVerifier is IAttestationVerifier, AccessControlDefaultAdmin
 
     /// @notice The address an uncompressed secp256k1 public key signs as.
     function enclaveAddress(bytes memory pubKey) public pure returns (address) {
-        if (pubKey.length != 65 || pubKey[0] != 0x04) revert AttestationReports.InvalidEnclavePubKey();
+        if (pubKey.length != 65 || pubKey[0] != 0x04) revert IAttestationReportsErrors.InvalidEnclavePubKey();
         bytes32 h;
         assembly ("memory-safe") {
             h := keccak256(add(pubKey, 0x21), 64)

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IBridge} from "../interfaces/IBridge.sol";
 import {IL1MessageReceiver} from "../interfaces/IL1MessageReceiver.sol";
+import {IL2BridgeErrors} from "../interfaces/IL2BridgeErrors.sol";
 import {CrossChain} from "../libraries/CrossChain.sol";
 import {L2MessageBus} from "./L2MessageBus.sol";
 import {WrappedERC20} from "./WrappedERC20.sol";
@@ -17,7 +18,7 @@ import {WrappedERC20} from "./WrappedERC20.sol";
 /// `finalizeWithdrawal`.
 /// @dev Native ETH on L2: the genesis gives this contract the L2's whole ETH supply; deposits pay out
 /// of it and withdrawals return to it, so L2 ETH in circulation equals ETH locked in the L1 bridge.
-contract L2Bridge is IL1MessageReceiver, ReentrancyGuardTransient {
+contract L2Bridge is IL1MessageReceiver, IL2BridgeErrors, ReentrancyGuardTransient {
     /// @notice Emitted when the wrapped token for `l1Token` is created.
     event WrappedTokenCreated(address indexed l1Token, address indexed wrapped, string name, string symbol);
     /// @notice Emitted when a deposit is credited on L2.
@@ -30,23 +31,6 @@ contract L2Bridge is IL1MessageReceiver, ReentrancyGuardTransient {
         uint256 amount,
         uint64 sequence
     );
-
-    /// @notice The caller is not the L2 MessageBus.
-    error NotMessageBus(address caller);
-    /// @notice The L1 message does not come from the L1 bridge.
-    error NotFromL1Bridge(address l1Sender);
-    /// @notice The L1 message has a topic the bridge does not handle.
-    error UnknownTopic(uint32 topic);
-    /// @notice No wrapped token exists for `l1Token`.
-    error UnknownL1Token(address l1Token);
-    /// @notice `token` is not a wrapped token of this bridge.
-    error UnknownWrappedToken(address token);
-    /// @notice A wrapped token exists for `l1Token` already.
-    error TokenAlreadyCreated(address l1Token);
-    /// @notice Nothing to withdraw.
-    error ZeroAmount();
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     L2MessageBus public immutable messageBus;
     /// @notice The L1 bridge.

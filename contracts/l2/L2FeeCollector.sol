@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IL2FeeCollectorErrors} from "../interfaces/IL2FeeCollectorErrors.sol";
 import {L2Bridge} from "./L2Bridge.sol";
 
 /// @title L2FeeCollector
 /// @notice A predeploy of the L2 genesis and the L2 blocks' coinbase: it receives every L2 execution
 /// fee and the L1 data fees the enclave charges. Anyone may send what it holds to the L1 fee vault
 /// through the bridge (`flush`), where it funds sequencer rewards.
-contract L2FeeCollector {
+contract L2FeeCollector is IL2FeeCollectorErrors {
     /// @notice Emitted when `amount` leaves for `l1Recipient` as L2→L1 withdrawal `sequence`.
     event FeesFlushed(address indexed l1Recipient, uint256 amount, uint64 sequence);
-
-    /// @notice Nothing to flush.
-    error NothingToFlush();
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     /// @notice The L2 bridge the fees leave through.
     L2Bridge public immutable bridge;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {IL1MessageReceiver} from "../interfaces/IL1MessageReceiver.sol";
+import {IL2MessageBusErrors} from "../interfaces/IL2MessageBusErrors.sol";
 import {CrossChain} from "../libraries/CrossChain.sol";
 
 /// @title L2MessageBus
@@ -15,7 +16,7 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 /// this bus assigns it at delivery (the count of the sender's earlier L1 messages) and hands
 /// receivers the full message. A delivery that fails at the receiver is recorded and may be
 /// retried; it never blocks the messages after it.
-contract L2MessageBus is AccessControl {
+contract L2MessageBus is IL2MessageBusErrors, AccessControl {
     /// @notice Held by the enclave's system account: delivers L1 messages.
     bytes32 public constant SYSTEM_ROLE = keccak256("SYSTEM_ROLE");
 
@@ -42,13 +43,6 @@ contract L2MessageBus is AccessControl {
     event L1MessageRetried(uint64 indexed sequence, bytes32 indexed messageHash, address indexed receiver);
     /// @notice Emitted when L1 sender `l1Sender`'s messages go to `receiver`.
     event ReceiverSet(address indexed l1Sender, address indexed receiver);
-
-    /// @notice L1 messages must be delivered in order; `expected` is next.
-    error L1MessageOutOfOrder(uint64 expected, uint64 given);
-    /// @notice The message is not waiting for a retry.
-    error L1MessageNotRetryable(bytes32 messageHash);
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
 
     uint64 private _nextSequence;
     uint64 private _nextL1Sequence;

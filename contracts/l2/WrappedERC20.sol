@@ -4,17 +4,16 @@ pragma solidity ^0.8.28;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 
+import {IWrappedERC20Errors} from "../interfaces/IWrappedERC20Errors.sol";
+
 /// @title WrappedERC20
 /// @notice The L2 representation of an L1 token, minted and burned only by the L2 bridge.
-contract WrappedERC20 is ERC20Permit {
+contract WrappedERC20 is IWrappedERC20Errors, ERC20Permit {
     /// @notice The L1 token this wraps.
     address public immutable l1Token;
     /// @notice The L2 bridge, the only minter and burner.
     address public immutable bridge;
     uint8 private immutable _decimals;
-
-    /// @notice The caller is not the bridge.
-    error OnlyBridge(address caller);
 
     constructor(
         string memory name_,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAttestationReportsErrors} from "../interfaces/IAttestationReportsErrors.sol";
+
 /// @title AttestationReports
 /// @notice The report envelope Veilnet's attestation reports share: `abi.encode(AttestationReport report,
 /// bytes evidence)` where `AttestationReport` is `(bytes enclavePubKey, bytes32 measurement, uint64 issuedAt,
@@ -11,11 +13,6 @@ pragma solidity ^0.8.28;
 /// @dev Decoding reads the calldata in place after bounds checks (no copy, no self-call); a malformed
 /// report reverts with `MalformedReport`.
 library AttestationReports {
-    /// @notice The report could not be decoded.
-    error MalformedReport();
-    /// @notice The public key is not a 65-byte uncompressed secp256k1 key.
-    error InvalidEnclavePubKey();
-
     /// @notice Splits `report` in place into the report's head (its four words onwards) and the evidence,
     /// checking every offset and length against the calldata bounds.
     function split(bytes calldata report) internal pure returns (bytes calldata head, bytes calldata evidence) {
@@ -30,7 +27,7 @@ library AttestationReports {
         // `_head` checked that the head holds its four words.
         uint256 issued = _word(head, 0x40);
         uint256 expires = _word(head, 0x60);
-        if (issued > type(uint64).max || expires > type(uint64).max) revert MalformedReport();
+        if (issued > type(uint64).max || expires > type(uint64).max) revert IAttestationReportsErrors.MalformedReport();
         return (bytesAt(head, _word(head, 0)), bytes32(_word(head, 0x20)), uint64(issued), uint64(expires));
     }
 
@@ -44,7 +41,7 @@ library AttestationReports {
 
     /// @notice The address an uncompressed secp256k1 public key (65 bytes, 0x04 prefix) signs as.
     function enclaveAddress(bytes calldata pubKey) internal pure returns (address enclaveId) {
-        if (pubKey.length != 65 || pubKey[0] != 0x04) revert InvalidEnclavePubKey();
+        if (pubKey.length != 65 || pubKey[0] != 0x04) revert IAttestationReportsErrors.InvalidEnclavePubKey();
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, add(pubKey.offset, 1), 64)
@@ -54,9 +51,9 @@ library AttestationReports {
 
     /// @notice The ABI `bytes` at `offset` of `data`, bounds checked.
     function bytesAt(bytes calldata data, uint256 offset) internal pure returns (bytes calldata out) {
-        if (offset > data.length || data.length - offset < 0x20) revert MalformedReport();
+        if (offset > data.length || data.length - offset < 0x20) revert IAttestationReportsErrors.MalformedReport();
         uint256 length = _word(data, offset);
-        if (length > data.length - offset - 0x20) revert MalformedReport();
+        if (length > data.length - offset - 0x20) revert IAttestationReportsErrors.MalformedReport();
         assembly ("memory-safe") {
             out.offset := add(data.offset, add(offset, 0x20))
             out.length := length
@@ -65,9 +62,9 @@ library AttestationReports {
 
     /// @dev `report[head:]` where `head` (its first word) leaves room for the report's four words.
     function _head(bytes calldata report) private pure returns (bytes calldata out) {
-        if (report.length < 0x40) revert MalformedReport();
+        if (report.length < 0x40) revert IAttestationReportsErrors.MalformedReport();
         uint256 head = _word(report, 0);
-        if (head > report.length || report.length - head < 0x80) revert MalformedReport();
+        if (head > report.length || report.length - head < 0x80) revert IAttestationReportsErrors.MalformedReport();
         assembly ("memory-safe") {
             out.offset := add(report.offset, head)
             out.length := sub(report.length, head)

@@ -17,6 +17,8 @@ import {BridgeHandler, IMintableERC20} from "./handlers/BridgeHandler.t.sol";
 import {RejectingReceiver} from "./mocks/TestTargets.sol";
 import {FeeOnTransferToken, TestToken} from "./mocks/TestTokens.sol";
 import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
+import {IBridgeErrors} from "../interfaces/IBridgeErrors.sol";
+import {ICrossChainMessengerErrors} from "../interfaces/ICrossChainMessengerErrors.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus (non-zero message fee), CrossChainMessenger and Bridge, with a
 /// plain token and a 1% fee-on-transfer token registered. The test contract may register message roots
@@ -139,7 +141,7 @@ contract BridgeFuzzTest is BridgeSetup {
         require(_balance(i, address(bridge)) == held - amount, "bridge paid out more than the amount");
 
         (bytes32 root2, bytes32[] memory proof2) = _commit(m, bytes32("second rollup"));
-        vm.expectRevert(abi.encodeWithSelector(CrossChainMessenger.MessageAlreadyRelayed.selector, seq));
+        vm.expectRevert(abi.encodeWithSelector(ICrossChainMessengerErrors.MessageAlreadyRelayed.selector, seq));
         messenger.relayMessageWithProof(m, proof2, root2);
         require(_balance(i, address(bridge)) == held - amount, "replay moved value");
         require(_balance(i, to) == received, "replay paid the recipient again");
@@ -173,7 +175,7 @@ contract BridgeFuzzTest is BridgeSetup {
 
         vm.expectRevert(reason);
         messenger.retryMessage(m);
-        vm.expectRevert(abi.encodeWithSelector(CrossChainMessenger.MessageAlreadyRelayed.selector, seq));
+        vm.expectRevert(abi.encodeWithSelector(ICrossChainMessengerErrors.MessageAlreadyRelayed.selector, seq));
         messenger.relayMessageWithProof(m, proof, root);
         require(_balance(i, address(bridge)) == held && _balance(i, to) == 0, "value moved");
         require(messenger.failedMessages(leaf), "failed retry lost the message");
@@ -196,7 +198,7 @@ contract BridgeFuzzTest is BridgeSetup {
         CrossChain.Message memory m = _withdrawal(l2Sender, seq, i, to, amount);
         bytes32 leaf = MessageTrees.leaf(m);
         (bytes32 root, bytes32[] memory proof) = _commit(m, bytes32("rollup"));
-        bytes memory reason = abi.encodeWithSelector(Bridge.NotFromL2Bridge.selector, l2Sender);
+        bytes memory reason = abi.encodeWithSelector(IBridgeErrors.NotFromL2Bridge.selector, l2Sender);
 
         vm.expectEmit(true, true, true, true, address(messenger));
         emit CrossChainMessenger.MessageRelayFailed(leaf, seq, address(bridge), reason);

@@ -11,6 +11,8 @@ import {CrossChain} from "../libraries/CrossChain.sol";
 import {MessengerHandler} from "./handlers/MessengerHandler.t.sol";
 import {RelayTarget} from "./mocks/TestTargets.sol";
 import {MessageTrees, TestBase} from "./utils/TestBase.t.sol";
+import {ICrossChainMessengerErrors} from "../interfaces/ICrossChainMessengerErrors.sol";
+import {IMessageBusErrors} from "../interfaces/IMessageBusErrors.sol";
 
 /// @notice Deploys a real FeeVault, MessageBus and CrossChainMessenger; the test contract registers message
 /// roots itself (bound as the MessageBus's RollupRegistry, standing in for it).
@@ -78,7 +80,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
     }
 
     function _alreadyRelayed(uint64 seq) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(CrossChainMessenger.MessageAlreadyRelayed.selector, seq);
+        return abi.encodeWithSelector(ICrossChainMessengerErrors.MessageAlreadyRelayed.selector, seq);
     }
 
     /// @notice After one successful relay, the same message — same proof, another root holding it, its own
@@ -113,7 +115,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
         messenger.relayMessageWithProof(m, junkProof, junkRoot);
 
         // Nothing to retry.
-        vm.expectRevert(abi.encodeWithSelector(CrossChainMessenger.MessageNotRetryable.selector, leaf));
+        vm.expectRevert(abi.encodeWithSelector(ICrossChainMessengerErrors.MessageNotRetryable.selector, leaf));
         messenger.retryMessage(m);
 
         require(target.calls() == 1, "target ran more than once");
@@ -188,7 +190,7 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
         require(target.calls() == 1 && target.lastValue() == value, "retry did not run once");
         require(!messenger.failedMessages(leaf), "message retryable after success");
 
-        vm.expectRevert(abi.encodeWithSelector(CrossChainMessenger.MessageNotRetryable.selector, leaf));
+        vm.expectRevert(abi.encodeWithSelector(ICrossChainMessengerErrors.MessageNotRetryable.selector, leaf));
         messenger.retryMessage(m);
         vm.expectRevert(_alreadyRelayed(seq));
         messenger.relayMessageWithProof(m, proof, root);
@@ -207,17 +209,17 @@ contract CrossChainMessengerFuzzTest is MessengerSetup {
         bus.addMessageRoot(root, bytes32(uint256(1)), activatesAt, 0);
 
         vm.warp(activatesAt - 1 - (early % CHALLENGE));
-        vm.expectRevert(abi.encodeWithSelector(MessageBus.MessageRootNotActive.selector, root, activatesAt));
+        vm.expectRevert(abi.encodeWithSelector(IMessageBusErrors.MessageRootNotActive.selector, root, activatesAt));
         messenger.relayMessageWithProof(m, proof, root);
 
         vm.warp(activatesAt);
         bytes32[] memory badProof = new bytes32[](1);
         badProof[0] = keccak256(abi.encode(junk));
-        vm.expectRevert(abi.encodeWithSelector(MessageBus.InvalidMerkleProof.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IMessageBusErrors.InvalidMerkleProof.selector, root));
         messenger.relayMessageWithProof(m, badProof, root);
 
         bus.rejectMessageRoot(root);
-        vm.expectRevert(abi.encodeWithSelector(MessageBus.MessageRootIsRejected.selector, root));
+        vm.expectRevert(abi.encodeWithSelector(IMessageBusErrors.MessageRootIsRejected.selector, root));
         messenger.relayMessageWithProof(m, proof, root);
         require(!messenger.isRelayed(seq), "unproven relay consumed the sequence");
 

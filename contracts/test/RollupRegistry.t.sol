@@ -10,6 +10,7 @@ import {FeeVault} from "../l1/FeeVault.sol";
 import {MessageBus} from "../l1/MessageBus.sol";
 import {RollupRegistry} from "../l1/RollupRegistry.sol";
 import {TestBase} from "./utils/TestBase.t.sol";
+import {IRollupRegistryErrors} from "../interfaces/IRollupRegistryErrors.sol";
 
 /// @notice The cheatcodes these tests need beyond TestBase's `Vm` (same cheatcode address).
 interface BlockAndSignVm {
@@ -111,7 +112,12 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
         );
         if (claimed != expected) {
             vm.expectRevert(
-                abi.encodeWithSelector(RollupRegistry.RevelationEpochMismatch.selector, binding, expected, claimed)
+                abi.encodeWithSelector(
+                    IRollupRegistryErrors.RevelationEpochMismatch.selector,
+                    binding,
+                    expected,
+                    claimed
+                )
             );
             registry.addRollup(header, payload, signature);
             require(registry.rollupCount() == 0, "a rollup in another epoch was accepted");
@@ -137,11 +143,11 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
     /// @dev Expects revealing `wrong` for `epoch` to be refused with the right error.
     function _refuseWrongKey(uint64 epoch, bytes32 commitment, bytes32 wrong) internal {
         if (wrong == bytes32(0)) {
-            vm.expectRevert(abi.encodeWithSelector(RollupRegistry.ZeroValue.selector));
+            vm.expectRevert(abi.encodeWithSelector(IRollupRegistryErrors.ZeroValue.selector));
         } else {
             bytes32 wrongHash = keccak256(abi.encodePacked(wrong));
             vm.expectRevert(
-                abi.encodeWithSelector(RollupRegistry.EpochKeyMismatch.selector, epoch, commitment, wrongHash)
+                abi.encodeWithSelector(IRollupRegistryErrors.EpochKeyMismatch.selector, epoch, commitment, wrongHash)
             );
         }
         registry.revealEpochKey(epoch, wrong);
@@ -169,7 +175,7 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
             : _bound(callSeed >> 1, block.number, from + 2 * uint256(epochLength));
         CHEATS.roll(callBlock);
         if (callBlock < from) {
-            vm.expectRevert(abi.encodeWithSelector(RollupRegistry.EpochKeyNotRevealable.selector, epoch, from));
+            vm.expectRevert(abi.encodeWithSelector(IRollupRegistryErrors.EpochKeyNotRevealable.selector, epoch, from));
             registry.revealEpochKey(epoch, key);
             require(registry.epochKey(epoch) == bytes32(0), "revealed early");
             CHEATS.roll(from);
@@ -178,7 +184,7 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
 
         registry.revealEpochKey(epoch, key);
         require(registry.epochKey(epoch) == key, "key not stored");
-        vm.expectRevert(abi.encodeWithSelector(RollupRegistry.EpochKeyAlreadyRevealed.selector, epoch));
+        vm.expectRevert(abi.encodeWithSelector(IRollupRegistryErrors.EpochKeyAlreadyRevealed.selector, epoch));
         registry.revealEpochKey(epoch, key);
     }
 
@@ -195,7 +201,7 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
         uint256 maximum = payload.length < 1024 ? payload.length : 1024;
         if (uint256(last) + 1 > maximum) {
             vm.expectRevert(
-                abi.encodeWithSelector(RollupRegistry.TooManyBatches.selector, uint256(last) + 1, maximum)
+                abi.encodeWithSelector(IRollupRegistryErrors.TooManyBatches.selector, uint256(last) + 1, maximum)
             );
         }
         registry.addRollup(header, payload, abi.encodePacked(r, s, v));

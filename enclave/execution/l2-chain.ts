@@ -5,7 +5,7 @@
  * data fees, then mines one block with the batch's timestamp and entropy. The same inputs give the
  * same block hash on every enclave, which is how validators check a sequencer.
  */
-import { AbiCoder, Interface, Transaction, ZeroHash, getAddress, keccak256, toBeHex, toQuantity } from "ethers";
+import { AbiCoder, Transaction, ZeroHash, getAddress, keccak256, toBeHex, toQuantity } from "ethers";
 
 import type { CrossChainMessage, L1Message } from "../../protocol/messages.js";
 import {
@@ -15,6 +15,7 @@ import {
   L2_SYSTEM_ADDRESS,
   L2Predeploys,
 } from "../../protocol/predeploys.js";
+import { L2MessageBus__factory } from "../../types/ethers-contracts/index.js";
 import { DEFAULT_L1_FEE_MODEL, type L1FeeCharge, type L1FeeModel, l1DataFee, l1DataGas } from "./l1-fee.js";
 
 /** What EDR's provider is to us: an EIP-1193 request function. */
@@ -79,13 +80,9 @@ export class BatchExecutionError extends Error {
 const SYSTEM_TX_GAS = 3_000_000n;
 const GENESIS_TX_GAS = 15_000_000n;
 
-export const l2MessageBusInterface = new Interface([
-  "function deliverMessage((address sender,uint64 sequence,uint32 topic,bytes payload,uint8 consistencyLevel) l1Message)",
-  "function setReceiver(address l1Sender, address receiver)",
-  "function nextL1Sequence() view returns (uint64)",
-  "event MessagePublished(address indexed sender, uint64 sequence, uint64 nonce, uint32 topic, bytes payload, uint8 consistencyLevel)",
-]);
-const messagePublishedTopic = l2MessageBusInterface.getEvent("MessagePublished")!.topicHash;
+/** The L2MessageBus predeploy's interface: the system calls the chain makes to it and the event it reads. */
+export const l2MessageBusInterface = L2MessageBus__factory.createInterface();
+const messagePublishedTopic = l2MessageBusInterface.getEvent("MessagePublished").topicHash;
 
 interface RpcBlock {
   number: string;

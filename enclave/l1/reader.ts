@@ -7,10 +7,11 @@
  * `BatchSequenceReopened`: a guardian rejection, after which the rejected rollup and every later one are
  * void and the sequence continues from the rejected rollup's first batch.
  */
-import { Interface, type Log, type Provider, getAddress } from "ethers";
+import { type Log, type Provider, getAddress } from "ethers";
 
 import type { L1Message } from "../../protocol/messages.js";
 import { type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
+import { IMessageBus__factory, RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 
 export interface L1MessageRead {
   message: L1Message;
@@ -47,15 +48,12 @@ export interface L1ReaderOptions {
   range?: number;
 }
 
-const iface = new Interface([
-  "event MessagePublished(address indexed sender, uint64 sequence, uint32 topic, bytes payload, uint8 consistencyLevel)",
-  "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
-  "function challengePeriod() view returns (uint32)",
-  "event BatchSequenceReopened(uint64 nextBatchSeq)",
-]);
-const MESSAGE_TOPIC = iface.getEvent("MessagePublished")!.topicHash;
-const ROLLUP_TOPIC = iface.getEvent("RollupAdded")!.topicHash;
-const REOPENED_TOPIC = iface.getEvent("BatchSequenceReopened")!.topicHash;
+/** The MessageBus's event and the RollupRegistry's events and call the node reads. */
+const messageBusInterface = IMessageBus__factory.createInterface();
+const rollupRegistryInterface = RollupRegistry__factory.createInterface();
+const MESSAGE_TOPIC = messageBusInterface.getEvent("MessagePublished").topicHash;
+const ROLLUP_TOPIC = rollupRegistryInterface.getEvent("RollupAdded").topicHash;
+const REOPENED_TOPIC = rollupRegistryInterface.getEvent("BatchSequenceReopened").topicHash;
 
 export class L1ReaderError extends Error {
   constructor(message: string) {
@@ -131,10 +129,12 @@ export class L1Reader {
     if (block === null) throw new L1ReaderError(`L1 block ${log.blockNumber} not found`);
     const data = await this.options.provider.call({
       to: this.options.rollupRegistry,
-      data: iface.encodeFunctionData("challengePeriod"),
+      data: rollupRegistryInterface.encodeFunctionData("challengePeriod"),
       blockTag: log.blockNumber,
     });
-    return BigInt(block.timestamp) + (iface.decodeFunctionResult("challengePeriod", data)[0] as bigint);
+    return (
+      BigInt(block.timestamp) + (rollupRegistryInterface.decodeFunctionResult("challengePeriod", data)[0] as bigint)
+    );
   }
 
   /** The guardian rejections read so far, in L1 order, each placed after the rollups read before it. */
@@ -143,7 +143,7 @@ export class L1Reader {
   }
 
   private async take(log: Log): Promise<void> {
-    const event = iface.parseLog(log);
+    const event = messageBusInterface.parseLog(log) ?? rollupRegistryInterface.parseLog(log);
     if (event === null) return;
     if (event.name === "MessagePublished" && getAddress(log.address) === getAddress(this.options.messageBus)) {
       const message: L1Message = {

@@ -4,7 +4,9 @@
  * Anything that is not exactly a well-formed declaration is no declaration at all: the contract gets
  * the default rules, never more visibility than it asked for.
  */
-import { AbiCoder, Interface } from "ethers";
+import { AbiCoder } from "ethers";
+
+import { IVisibilityRules__factory } from "../../types/ethers-contracts/index.js";
 
 /** Who an event is visible to (IVisibilityRules.Field). */
 export enum Field {
@@ -34,9 +36,9 @@ export const MAX_FIELDS = 16;
 /** Longest answer decoded (the largest well-formed declaration is far shorter). */
 const MAX_RETURN_BYTES = 64 * 1024;
 
-const RETURN_TYPE = "tuple(uint8 contractCfg, tuple(bytes32 eventSignature, uint8[] visibleTo)[] eventLogConfigs)";
-
-export const visibilityRulesInterface = new Interface([`function visibilityRules() pure returns (${RETURN_TYPE})`]);
+/** IVisibilityRules, compiled: `visibilityRules()` and the ABI type of its answer (a VisibilityConfig). */
+export const visibilityRulesInterface = IVisibilityRules__factory.createInterface();
+const RETURN_TYPE = visibilityRulesInterface.getFunction("visibilityRules").outputs[0]!;
 
 /** Calldata of `visibilityRules()`. */
 export const VISIBILITY_RULES_CALLDATA = visibilityRulesInterface.encodeFunctionData("visibilityRules");

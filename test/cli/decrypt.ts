@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 
 import { expect } from "chai";
-import { Interface, JsonRpcProvider, Wallet, hexlify, keccak256, parseEther, parseUnits, randomBytes } from "ethers";
+import { JsonRpcProvider, Wallet, hexlify, keccak256, parseEther, parseUnits, randomBytes } from "ethers";
 
 import { derive } from "../../enclave/crypto/derive.js";
 import type { SealedBatch } from "../../enclave/rollup/batch.js";
@@ -20,7 +20,7 @@ import {
   rollupRegistryDomain,
   signRollupHeader,
 } from "../../protocol/rollup.js";
-import { RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { IERC20Metadata__factory, RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 import {
   type DecodedTransaction,
   DecryptError,
@@ -52,7 +52,7 @@ interface Sent {
   selector?: string;
 }
 
-const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
+const erc20 = IERC20Metadata__factory.createInterface();
 
 /** Signs L2 transactions of several kinds: an EIP-1559 transfer, a legacy ERC-20 call, a creation. */
 async function l2Transactions(): Promise<Sent[]> {

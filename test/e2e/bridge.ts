@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
 import { Redis } from "ioredis";
 
 import { type Devnet, devAccounts, startDevnet } from "../../devnet/index.js";
@@ -30,20 +30,15 @@ import {
   runBridgeScenario,
 } from "../../devnet/scenario.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
+import {
+  Bridge__factory,
+  CrossChainMessenger__factory,
+  IERC20Metadata__factory,
+  IMessageBus__factory,
+  L2Bridge__factory,
+} from "../../types/ethers-contracts/index.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-
-const MESSAGE_BUS_ABI = ["function messageFee() view returns (uint256)"];
-const MESSENGER_ABI = [
-  "function isRelayed(uint64 sequence) view returns (bool)",
-  "event MessageRelayed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target)",
-  "event MessageRelayFailed(bytes32 indexed leaf, uint64 indexed sequence, address indexed target, bytes reason)",
-];
-const BRIDGE_ABI = ["event WithdrawalFinalized(address indexed token, address indexed to, uint256 amount)"];
-const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"];
-const L2_BRIDGE_ABI = [
-  "event WithdrawalInitiated(address indexed l1Token, address indexed from, address indexed to, uint256 amount, uint64 sequence)",
-];
 
 /** The gateway's `veilnet_gateway_requests_total{method,outcome="ok"}` per method, from its /metrics. */
 async function gatewayRequests(devnet: Devnet): Promise<Map<string, number>> {
@@ -177,7 +172,7 @@ describe("e2e: bridge through the devnet", function () {
         (e: unknown) => (e instanceof Error ? e.message : String(e)),
       );
       expect(refused).to.match(/readable only by that account/);
-      const bridge = new Contract(L2Predeploys.bridge, L2_BRIDGE_ABI);
+      const bridge = L2Bridge__factory.connect(L2Predeploys.bridge);
       const filter = {
         address: L2Predeploys.bridge,
         topics: await bridge.filters.WithdrawalInitiated().getTopicFilter(),
@@ -198,9 +193,7 @@ describe("e2e: bridge through the devnet", function () {
   it("alice's L1 ETH is right to the wei: before - deposit - fees - gas + withdrawal", async () => {
     const { devnet, l1 } = running();
     const r = scenario();
-    const fee = BigInt(
-      await new Contract(devnet.addresses.MessageBus, MESSAGE_BUS_ABI, l1).getFunction("messageFee").staticCall(),
-    );
+    const fee = await IMessageBus__factory.connect(devnet.addresses.MessageBus, l1).messageFee();
     expect(r.amounts.messageFee).to.equal(fee);
     expect(r.l1.feesPaid).to.equal(3n * fee);
     // Gas and value of every L1 transaction of alice, from the L1 itself.
@@ -226,8 +219,8 @@ describe("e2e: bridge through the devnet", function () {
   it("alice's L1 tokens are right to the wei: before - deposit + withdrawal; the bridge holds the rest", async () => {
     const { devnet, l1 } = running();
     const r = scenario();
-    const token = new Contract(r.token, ERC20_ABI, l1);
-    const balanceOf = async (who: string) => BigInt(await token.getFunction("balanceOf").staticCall(who));
+    const token = IERC20Metadata__factory.connect(r.token, l1);
+    const balanceOf = async (who: string) => await token.balanceOf(who);
     expect(r.l1.tokenBefore).to.equal(SCENARIO_AMOUNTS.tokenMint);
     expect(await balanceOf(r.alice)).to.equal(r.l1.tokenAfter);
     expect(r.l1.tokenAfter).to.equal(
@@ -241,8 +234,8 @@ describe("e2e: bridge through the devnet", function () {
   it("each withdrawal was relayed exactly once on L1 and paid out once", async () => {
     const { devnet, l1 } = running();
     const r = scenario();
-    const messenger = new Contract(devnet.addresses.CrossChainMessenger, MESSENGER_ABI, l1);
-    const bridge = new Contract(devnet.addresses.Bridge, BRIDGE_ABI, l1);
+    const messenger = CrossChainMessenger__factory.connect(devnet.addresses.CrossChainMessenger, l1);
+    const bridge = Bridge__factory.connect(devnet.addresses.Bridge, l1);
     const fromBlock = devnet.deployment.deploymentBlock;
     expect(r.withdrawals.map((w) => [w.asset, w.l1Token, w.amount])).to.deep.equal([
       ["ETH", ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal],
@@ -259,13 +252,13 @@ describe("e2e: bridge through the devnet", function () {
       expect(log.args.target).to.equal(devnet.addresses.Bridge);
       expect(relayed[0].transactionHash).to.equal(w.relayTxHash);
       expect(
-        await messenger.queryFilter(messenger.filters.MessageRelayFailed(null, w.sequence), fromBlock),
+        await messenger.queryFilter(messenger.filters.MessageRelayFailed(undefined, w.sequence), fromBlock),
       ).to.have.length(0);
-      expect(await messenger.getFunction("isRelayed").staticCall(w.sequence)).to.equal(true);
+      expect(await messenger.isRelayed(w.sequence)).to.equal(true);
       // The relay was the withdrawal-processor's, not alice's: her gas figures hold no relay.
       expect(r.l1.transactions.map((t) => t.hash)).to.not.include(w.relayTxHash);
     }
-    const finalized = await bridge.queryFilter(bridge.filters.WithdrawalFinalized(null, r.alice), fromBlock);
+    const finalized = await bridge.queryFilter(bridge.filters.WithdrawalFinalized(undefined, r.alice), fromBlock);
     expect(
       finalized.map((e) => {
         const log = bridge.interface.parseLog(e)!;

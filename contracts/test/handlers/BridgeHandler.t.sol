@@ -14,6 +14,9 @@ import {MessageBus} from "../../l1/MessageBus.sol";
 import {CrossChain} from "../../libraries/CrossChain.sol";
 import {RejectingReceiver} from "../mocks/TestTargets.sol";
 import {MessageTrees, TestBase, Vm} from "../utils/TestBase.t.sol";
+import {IBridgeErrors} from "../../interfaces/IBridgeErrors.sol";
+import {ICrossChainMessengerErrors} from "../../interfaces/ICrossChainMessengerErrors.sol";
+import {IMessageBusErrors} from "../../interfaces/IMessageBusErrors.sol";
 
 interface IMintableERC20 is IERC20 {
     function mint(address to, uint256 amount) external;
@@ -154,7 +157,7 @@ contract BridgeHandler is TestBase {
                 reason,
                 bridgePaused
                     ? abi.encodeWithSelector(Pausable.EnforcedPause.selector)
-                    : abi.encodeWithSelector(Bridge.TokenIsPaused.selector, address(token))
+                    : abi.encodeWithSelector(IBridgeErrors.TokenIsPaused.selector, address(token))
             );
             return;
         }
@@ -277,7 +280,7 @@ contract BridgeHandler is TestBase {
                 reason,
                 bridgePaused
                     ? abi.encodeWithSelector(Pausable.EnforcedPause.selector)
-                    : abi.encodeWithSelector(Bridge.NotMessenger.selector, address(this))
+                    : abi.encodeWithSelector(IBridgeErrors.NotMessenger.selector, address(this))
             );
         }
     }
@@ -375,7 +378,7 @@ contract BridgeHandler is TestBase {
             } catch (bytes memory reason) {
                 _requireError(
                     reason,
-                    abi.encodeWithSelector(MessageBus.MessageRootNotActive.selector, r.root, r.activatesAt)
+                    abi.encodeWithSelector(IMessageBusErrors.MessageRootNotActive.selector, r.root, r.activatesAt)
                 );
             }
             return;
@@ -398,7 +401,7 @@ contract BridgeHandler is TestBase {
             require(w.relayed, "fresh withdrawal rejected");
             _requireError(
                 reason,
-                abi.encodeWithSelector(CrossChainMessenger.MessageAlreadyRelayed.selector, m.sequence)
+                abi.encodeWithSelector(ICrossChainMessengerErrors.MessageAlreadyRelayed.selector, m.sequence)
             );
             ++replaysRejected;
         }
@@ -430,13 +433,13 @@ contract BridgeHandler is TestBase {
     /// @dev The error `finalizeWithdrawal` for `w` reverts with when `_payable(w)` is false.
     function _failure(Withdrawal storage w) private view returns (bytes memory) {
         if (bridgePaused) return abi.encodeWithSelector(Pausable.EnforcedPause.selector);
-        if (w.forged) return abi.encodeWithSelector(Bridge.NotFromL2Bridge.selector, w.l2Sender);
+        if (w.forged) return abi.encodeWithSelector(IBridgeErrors.NotFromL2Bridge.selector, w.l2Sender);
         if (w.tokenIndex == 0) return abi.encodeWithSignature("Error(string)", "RejectingReceiver: refused");
-        return abi.encodeWithSelector(Bridge.TokenIsPaused.selector, _tokens[w.tokenIndex]);
+        return abi.encodeWithSelector(IBridgeErrors.TokenIsPaused.selector, _tokens[w.tokenIndex]);
     }
 
     function _notRetryable(CrossChain.Message memory m) private pure returns (bytes memory) {
-        return abi.encodeWithSelector(CrossChainMessenger.MessageNotRetryable.selector, MessageTrees.leaf(m));
+        return abi.encodeWithSelector(ICrossChainMessengerErrors.MessageNotRetryable.selector, MessageTrees.leaf(m));
     }
 
     /// @dev Books the payout of `w` (the invariants check it against the bridge's balance).

@@ -8,6 +8,8 @@ import {CrossChainMessenger} from "../../l1/CrossChainMessenger.sol";
 import {MessageBus} from "../../l1/MessageBus.sol";
 import {CrossChain} from "../../libraries/CrossChain.sol";
 import {MessageTrees, TestBase} from "../utils/TestBase.t.sol";
+import {ICrossChainMessengerErrors} from "../../interfaces/ICrossChainMessengerErrors.sol";
+import {IMessageBusErrors} from "../../interfaces/IMessageBusErrors.sol";
 
 /// @notice Target of relayed calls that pays out (counts an execution) once per call, per message id,
 /// and can be told to fail for a given id.
@@ -135,7 +137,10 @@ contract MessengerHandler is TestBase {
             }
         } catch (bytes memory reason) {
             require(ghostConsumed[seq], "fresh message rejected");
-            _requireError(reason, abi.encodeWithSelector(CrossChainMessenger.MessageAlreadyRelayed.selector, seq));
+            _requireError(
+                reason,
+                abi.encodeWithSelector(ICrossChainMessengerErrors.MessageAlreadyRelayed.selector, seq)
+            );
             ++replaysRejected;
         }
     }
@@ -161,7 +166,10 @@ contract MessengerHandler is TestBase {
                 _requireError(reason, abi.encodeWithSelector(CountingTarget.TargetFailure.selector, seq));
                 require(messenger.failedMessages(leaf), "failed retry lost the message");
             } else {
-                _requireError(reason, abi.encodeWithSelector(CrossChainMessenger.MessageNotRetryable.selector, leaf));
+                _requireError(
+                    reason,
+                    abi.encodeWithSelector(ICrossChainMessengerErrors.MessageNotRetryable.selector, leaf)
+                );
             }
             ++retriesRejected;
         }
@@ -182,8 +190,8 @@ contract MessengerHandler is TestBase {
             revert("forged proof accepted");
         } catch (bytes memory reason) {
             bytes memory expected = knownRoot
-                ? abi.encodeWithSelector(MessageBus.InvalidMerkleProof.selector, root)
-                : abi.encodeWithSelector(MessageBus.UnknownMessageRoot.selector, root);
+                ? abi.encodeWithSelector(IMessageBusErrors.InvalidMerkleProof.selector, root)
+                : abi.encodeWithSelector(IMessageBusErrors.UnknownMessageRoot.selector, root);
             _requireError(reason, expected);
         }
         require(messenger.isRelayed(seq) == consumedBefore, "forged relay consumed the sequence");
@@ -206,7 +214,7 @@ contract MessengerHandler is TestBase {
             } catch (bytes memory reason) {
                 _requireError(
                     reason,
-                    abi.encodeWithSelector(MessageBus.MessageRootNotActive.selector, root, activatesAt)
+                    abi.encodeWithSelector(IMessageBusErrors.MessageRootNotActive.selector, root, activatesAt)
                 );
             }
         }
