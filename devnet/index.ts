@@ -327,6 +327,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       ENCLAVE_STATE_FILE: sequencerState,
       // Notice quickly that a challenge period is over (also after an evm_increaseTime).
       WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
+      WITHDRAWAL_L2_RPC_URLS: `http://127.0.0.1:${l2RpcPort}`, // the sequencer's node serves the rollups' messages
     });
     const health: DevnetInfo["health"] = { workers: workers.healthUrl, sequencer: "", gateway: "" };
     await supervisor.waitHealthy(workers.child, { kind: "http", url: health.workers }, readyMs);
