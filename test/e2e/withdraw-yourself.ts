@@ -4,16 +4,18 @@
  * methods, and its rollup-producer) and a gateway in this process. A user withdraws on L2 through the
  * gateway (L2Bridge.withdrawNative), the rollup-producer puts the batch in a rollup on L1, and the user
  * withdraws on L1 alone: `veilnet withdraw` (before the challenge period: says when; after: relays;
- * again: already relayed) and the library with `wait` (relays once L1 time passes the period). Another
+ * again: already relayed), the library and `npx hardhat veil:withdraw` with `wait` (relay once L1 time
+ * passes the period). Another
  * account asking for the proof is refused like for an unknown transaction. A validator replaying the
  * rollups from L1 answers veil_getRollupMessages exactly as the sequencer does.
  */
+import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
 import {
-  type HDNodeWallet,
+  HDNodeWallet,
   Interface,
   JsonRpcProvider,
   Wallet,
@@ -43,7 +45,13 @@ import { type Stack, joinAndBind, rpc, startStack, until } from "../../testing/g
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import { testL1Reader } from "../../testing/l2-sequencer.js";
 import { CHALLENGE_PERIOD } from "../../testing/veilnet.js";
-import { deleteKeys, deploymentOf, deploymentsDir, spawnVeilnet } from "../../testing/worker-process.js";
+import {
+  deleteKeys,
+  deploymentOf,
+  deploymentsDir,
+  root as projectRoot,
+  spawnVeilnet,
+} from "../../testing/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const L2_BRIDGE = new Interface(["function withdrawNative(address l1Recipient) payable returns (uint64)"]);
@@ -216,6 +224,57 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     expect(result.kind).to.equal("relayed");
     if (result.kind !== "relayed") return;
     expect(result.relays.map((r) => r.result.kind)).to.deep.equal(["relayed"]);
+    expect(await stack.v.connection.ethers.provider.getBalance(recipient)).to.equal(amount);
+  });
+
+  it("`npx hardhat veil:withdraw --wait`: the network's first account relays its own withdrawal", async function () {
+    // The L1 node's first account (Hardhat's default mnemonic), the task's signer, withdraws on L2.
+    const first = HDNodeWallet.fromPhrase(
+      "test test test test test test test test test test test junk",
+      undefined,
+      "m/44'/60'/0'/0/0",
+    ).connect(stack.v.connection.ethers.provider);
+    expect(first.address).to.equal(await stack.v.admin.getAddress());
+    await stack.fund(first.address, parseEther("2"));
+    const rpcUrl = `${gateway.url}/v1/?token=${await joinAndBind(gateway, [first])}`;
+    const l2 = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    cleanups.push(async () => l2.destroy());
+    const recipient = Wallet.createRandom().address;
+    const amount = parseEther("0.75");
+    const txHash = await withdrawOnL2({ wallet: first, l2 }, recipient, amount);
+
+    const child = spawn(
+      "npx",
+      [
+        "hardhat",
+        "veil:withdraw",
+        "--network",
+        "localhost",
+        "--l2-rpc",
+        gateway.url,
+        "--tx",
+        txHash,
+        "--wait",
+        "--poll-ms",
+        "100",
+        "--deployments-dir",
+        dir,
+      ],
+      { cwd: projectRoot, env: { ...process.env, L1_RPC_URL: l1.url }, stdio: "pipe" },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    cleanups.push(async () => void child.kill("SIGKILL"));
+    await until(
+      "the task to wait for the challenge period",
+      () => out.includes("waiting for the challenge period"),
+      120_000,
+    );
+    await stack.v.connection.networkHelpers.time.increase(CHALLENGE_PERIOD + 1n);
+    expect(await exited, out).to.equal(0);
+    expect(out).to.match(/relayed on L1, tx 0x[0-9a-f]{64}/);
     expect(await stack.v.connection.ethers.provider.getBalance(recipient)).to.equal(amount);
   });
 
