@@ -14,16 +14,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
-import {
-  HDNodeWallet,
-  Interface,
-  JsonRpcProvider,
-  Wallet,
-  hexlify,
-  parseEther,
-  parseUnits,
-  randomBytes,
-} from "ethers";
+import { HDNodeWallet, Interface, JsonRpcProvider, Wallet, hexlify, parseEther, parseUnits, randomBytes } from "ethers";
 import pino from "pino";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
