@@ -9,6 +9,7 @@
  *   veilnet enclave join           have a new enclave get the network secret from the attested ones
  *   veilnet decrypt --rollup <h>   decrypt a rollup whose epoch key is revealed on L1, list its transactions
  *   veilnet gateway                run the gateway: JSON-RPC for wallets in front of an enclave node
+ *   veilnet withdraw --tx <h>      prove and finalize your own withdrawal on L1 (no relayer needed)
  *
  * Settings come from the environment, optionally layered over a JSON file (`--config` or
  * VEILNET_CONFIG) whose keys are the same names; `<command> --help` lists them.
@@ -27,6 +28,7 @@ import { type SettingDoc, type WorkerRegistry, commonSettings, describeSchema } 
 import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runtime.js";
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
+import { type WithdrawCommandOptions, runWithdraw, withdrawCommandConfigSchema } from "./withdraw.js";
 
 /** Settings the queue administration commands read (no L1 needed). */
 const queueAdminSchema = commonConfigSchema.pick({
@@ -255,6 +257,28 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .addHelpText("after", decryptHelp)
     .action(async (opts: { rollup: string; json?: boolean; config?: string }) => {
       await runDecrypt(opts);
+    });
+
+  program
+    .command("withdraw")
+    .description(
+      "Prove and finalize your own withdrawal on L1 with an L2 RPC (a gateway, signed in with your key) and an L1 key",
+    )
+    .requiredOption("--l2-rpc <url>", "a Veilnet gateway's URL (the key's account must have sent the withdrawal)")
+    .requiredOption("--tx <hash>", "the L2 transaction hash of the withdrawal")
+    .option("--wait", "wait for the rollup and the end of its challenge period, then relay")
+    .option("--poll-ms <ms>", "with --wait: ms between two looks", "2000")
+    .option("--key-file <file>", "file holding the private key (0x hex) instead of SIGNER_PRIVATE_KEY")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 relayed, already relayed, or not active yet (when is printed); 1 what is wrong is printed;\n" +
+        "2 bad arguments or settings.\n" +
+        SETTINGS_NOTE +
+        formatSettings("Settings", describeSchema(withdrawCommandConfigSchema)),
+    )
+    .action(async (opts: WithdrawCommandOptions) => {
+      await runWithdraw(opts);
     });
 
   program

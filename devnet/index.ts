@@ -68,7 +68,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const env = devnetEnv(options, l1.url, redis.url, queuePrefix);
     const launcher = veilnetLauncher(run.supervisor, env, options.readyTimeoutMs ?? 120_000);
     const enclave = await initEnclave(run, launcher, l1.url, deployment, dataDir, accounts);
-    const workersHealth = await startWorkers(run, launcher, accounts, enclave);
+    const workersHealth = await startWorkers(run, launcher, accounts, enclave, ports.l2Rpc);
     const sequencer = await startSequencer(run, launcher, accounts, enclave, dataDir, {
       port: ports.l2Rpc,
       batchIntervalMs: options.batchIntervalMs,

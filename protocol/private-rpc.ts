@@ -70,6 +70,9 @@ export const WALLET_METHODS: ReadonlySet<string> = new Set([
   "eth_getBlockByHash",
   "eth_getLogs",
   "veil_getTransactionStatus",
+  // protocol/withdrawals.ts: a rollup's messages (public) and a withdrawal's proof (its sender's only).
+  "veil_getRollupMessages",
+  "veil_getWithdrawalProof",
 ]);
 
 /** EIP-712 domain of the viewing-key binding and the RPC key announcement (no verifying contract: off chain). */

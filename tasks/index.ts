@@ -9,6 +9,7 @@
  *   npx hardhat veil:register-token --token <address> [--network X]
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
  *   npx hardhat veil:withdrawal-status <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
+ *   npx hardhat veil:withdraw --l2-rpc <gateway URL> --tx <L2 tx hash> [--wait] [--network X]
  *
  * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
  */
@@ -168,4 +169,39 @@ const withdrawalStatusTask = task(
   .setAction(afterBuild(() => import("./withdrawal-status.js")))
   .build();
 
-export const veilnetTasks = [deployTask, statusTask, governTask, registerTokenTask, depositTask, withdrawalStatusTask];
+const withdrawTask = task(
+  "veil:withdraw",
+  "Proves and finalizes your own withdrawal on L1 (no relayer needed): the proof from an L2 node through a gateway",
+)
+  .addOption({
+    name: "l2Rpc",
+    description: "A Veilnet gateway's URL: signed in there with this account, which must have sent the withdrawal",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "tx",
+    description: "The L2 transaction hash of the withdrawal (L2Bridge.withdraw…)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addFlag({ name: "wait", description: "Wait for the rollup and the end of its challenge period, then relay" })
+  .addOption({
+    name: "pollMs",
+    description: "With --wait: ms between two looks (default 2000)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption(deploymentsDirOption)
+  .setAction(afterBuild(() => import("./withdraw.js")))
+  .build();
+
+export const veilnetTasks = [
+  deployTask,
+  statusTask,
+  governTask,
+  registerTokenTask,
+  depositTask,
+  withdrawalStatusTask,
+  withdrawTask,
+];

@@ -15,6 +15,7 @@ import { Registry } from "prom-client";
 
 import { L2Chain } from "../enclave/execution/l2-chain.js";
 import { rollupHeads } from "../enclave/l1/safe-heads.js";
+import { RollupIndex } from "../enclave/rpc/rollup-index.js";
 import { L2RpcServer } from "../enclave/rpc/server.js";
 import { DevAttestationService } from "../enclave/secret/attestation-service.js";
 import { Enclave } from "../enclave/secret/enclave.js";
@@ -104,6 +105,13 @@ export async function startStack(connection?: Connection): Promise<Stack> {
   sequencer.start();
 
   const endpoints: EnclaveEndpoint[] = [];
+  // The rollups on L1, for the nodes' withdrawal methods (veil_getRollupMessages, veil_getWithdrawalProof).
+  const rollups = new RollupIndex({
+    provider: v.connection.ethers.provider,
+    rollupRegistry: v.addresses.RollupRegistry,
+    messageBus: v.addresses.MessageBus,
+    fromBlock: 0,
+  });
   const serve = async (e: Enclave, port = 0): Promise<EnclaveEndpoint> => {
     const server = new L2RpcServer({
       provider: chain.provider,
@@ -116,6 +124,7 @@ export async function startStack(connection?: Connection): Promise<Stack> {
       minPriorityFee: MIN_FEE,
       clientVersion: "gateway-test",
       enclave: e,
+      rollups,
     });
     const url = await server.listen(port);
     let closed = false;

@@ -53,6 +53,7 @@ export async function startWorkers(
   launcher: VeilnetLauncher,
   accounts: readonly DevAccount[],
   enclave: SequencerEnclave,
+  l2RpcPort: number,
 ): Promise<string> {
   run.step("starting the workers (event-subscriber, secret-responder, withdrawal-processor)");
   // The secret-responder asks the sequencer's enclave (started next; the responder retries until then).
@@ -61,6 +62,8 @@ export async function startWorkers(
     ...enclave.host.workers,
     // Notice quickly that a challenge period is over (also after an evm_increaseTime).
     WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
+    // The sequencer's node (started next) serves the rollups' messages.
+    WITHDRAWAL_L2_RPC_URLS: `http://127.0.0.1:${l2RpcPort}`,
   });
   await launcher.supervisor.waitHealthy(workers.child, { kind: "http", url: workers.healthUrl }, launcher.readyMs);
   run.checkCrash();

@@ -3,7 +3,8 @@
  * /healthz and /metrics come from there). The sequencer runs the L2 chain, the sequencer loop, the L2
  * JSON-RPC endpoint, the rollup-producer and the epoch-revealer (which publishes each revelation epoch's
  * key on L1 once the revelation period is over); a validator runs the L2 chain, replays rollups from L1
- * and serves read-only L2 JSON-RPC.
+ * and serves read-only L2 JSON-RPC. Both serve the rollups' messages and withdrawal proofs from their
+ * own chain (rpc/withdrawals.ts), so withdrawing needs no particular node.
  */
 import { ZeroHash } from "ethers";
 
@@ -13,6 +14,7 @@ import type { EntropySource } from "../execution/replay.js";
 import { L1Reader } from "../l1/reader.js";
 import { rollupHeads } from "../l1/safe-heads.js";
 import { epochKey } from "../rollup/builder.js";
+import { RollupIndex } from "../rpc/rollup-index.js";
 import { L2RpcServer } from "../rpc/server.js";
 import type { Enclave } from "../secret/enclave.js";
 import { Sequencer } from "../sequencer/sequencer.js";
@@ -54,6 +56,16 @@ async function openChain(ctx: WorkerContext, settings: NodeConfig): Promise<{ ch
     confirmations: settings.L1_CONFIRMATIONS,
   });
   return { chain, l1 };
+}
+
+/** The rollups on L1 for the withdrawal methods (veil_getRollupMessages, veil_getWithdrawalProof). */
+function rollupIndexOf(ctx: WorkerContext): RollupIndex {
+  return new RollupIndex({
+    provider: ctx.provider,
+    rollupRegistry: ctx.deployment.addresses.RollupRegistry,
+    messageBus: ctx.deployment.addresses.MessageBus,
+    fromBlock: ctx.deployment.deploymentBlock,
+  });
 }
 
 function entropyOf(enclave: Enclave): EntropySource {
@@ -101,6 +113,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
     clientVersion: CLIENT_VERSION,
     enclave,
     unfiltered: settings.L2_RPC_UNFILTERED,
+    rollups: rollupIndexOf(ctx),
   });
   const producer = await createRollupProducerService(ctx, {
     source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
@@ -172,6 +185,7 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     clientVersion: CLIENT_VERSION,
     enclave,
     unfiltered: settings.L2_RPC_UNFILTERED,
+    rollups: rollupIndexOf(ctx),
   });
   const host = nodeEnclaveHost(ctx, enclave, settings);
   const verified = gauge(ctx.metrics, {

@@ -57,8 +57,6 @@ export function createRollupProducerService(
     writer: sender,
     contracts: ctx.contracts,
     provider: ctx.provider,
-    redis: ctx.redis,
-    queuePrefix: ctx.config.QUEUE_PREFIX,
     logger: ctx.logger,
     metrics: ctx.metrics,
     settings: {

@@ -13,9 +13,9 @@
  *    one per payload byte: a run of empty batches that compresses below that is split);
  * 3. binds the rollup to L1 block head − `bindingDepth` (number and hash) and has the enclave build it
  *    (compressed, encrypted under the epoch key, signed);
- * 4. stores its L2→L1 messages for the withdrawal-processor, then sends addRollup through the TxSender
- *    under the key `rollup-<chainId>-<first>-<last>-<bindingHash>`, done as soon as L1's nextBatchSeq has
- *    passed the first batch (whoever landed it).
+ * 4. sends addRollup through the TxSender under the key `rollup-<chainId>-<first>-<last>-<bindingHash>`, done as soon as L1's nextBatchSeq has
+ *    passed the first batch (whoever landed it). Its L2→L1 messages need no copy: every node serves
+ *    them from its own chain (enclave/rpc/withdrawals.ts).
  *
  * A guardian rejection reopens the sequence on L1 (nextBatchSeq goes back to the rejected rollup's first
  * batch): the next round reads it and posts those batches again, like after a reorg.
@@ -27,7 +27,6 @@
  * are never dropped, since the next round starts from L1 again.
  */
 import type { Provider, TypedDataDomain } from "ethers";
-import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 
 import type { SealedBatch } from "../rollup/batch.js";
@@ -39,7 +38,6 @@ import type { Logger } from "../../platform/logger.js";
 import { RoundLoop } from "../../platform/rounds.js";
 import type { Service } from "../../platform/service.js";
 import { TxRevertedError, type TxIntent, type TxOutcome } from "../../platform/tx-sender/types.js";
-import { storeRollupMessages } from "../../workers/withdrawal-processor/source.js";
 import { type RollupProducerMetrics, rollupProducerMetrics } from "./metrics.js";
 
 /** Where the producer reads sealed batches (the sequencer). */
@@ -79,9 +77,6 @@ export interface RollupProducerDeps {
   contracts: Pick<VeilnetContracts, "rollupRegistry">;
   /** Reads the L1 head and the binding block. */
   provider: Provider;
-  /** Where the rollups' L2→L1 messages are stored for the withdrawal-processor. */
-  redis: Redis;
-  queuePrefix: string;
   logger: Logger;
   metrics: Registry;
   settings: RollupProducerSettings;
@@ -378,9 +373,6 @@ export class RollupProducer implements Service {
       binding,
       key: rollupIntentKey(chainId, header.firstBatchSeq, header.lastBatchSeq, binding.hash),
     };
-    if (built.messages.length > 0) {
-      await storeRollupMessages(this.deps.redis, this.deps.queuePrefix, header.messageRoot, built.messages);
-    }
     const fields = {
       key: rollup.key,
       rollupHash: rollup.hash,

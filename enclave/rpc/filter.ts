@@ -20,6 +20,8 @@ import { MempoolError, decodeSigned } from "../sequencer/mempool.js";
 import { type ChainMethods, hashParam } from "./chain-methods.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
 import { Lru } from "./lru.js";
+import type { WithdrawalMethods } from "./withdrawals.js";
+import { ROLLUP_MESSAGES_METHOD, WITHDRAWAL_PROOF_METHOD } from "../../protocol/withdrawals.js";
 
 /** Methods whose answer is the same for everyone: the chain's, unchanged. */
 const PUBLIC_AS_IS = new Set([
@@ -40,6 +42,8 @@ export interface PrivacyFilterOptions {
   maxLogBlockRange?: bigint;
   /** Transactions whose parties are remembered after submission, for the status of dropped ones (default 100,000). */
   submissionMemory?: number;
+  /** The withdrawal methods (without them `veil_getRollupMessages` / `veil_getWithdrawalProof` are not served). */
+  withdrawals?: WithdrawalMethods;
 }
 
 interface RpcTransaction {
@@ -81,6 +85,7 @@ export class PrivacyFilter {
   readonly #maxLogBlockRange: bigint;
   /** Parties of transactions submitted here: who may see the status of one the mempool dropped. */
   readonly #submitted: Lru<string, TxParties>;
+  readonly #withdrawals: WithdrawalMethods | undefined;
 
   constructor(
     private readonly chain: ChainMethods,
@@ -89,6 +94,7 @@ export class PrivacyFilter {
   ) {
     this.#maxLogBlockRange = options.maxLogBlockRange ?? 10_000n;
     this.#submitted = new Lru(options.submissionMemory ?? 100_000);
+    this.#withdrawals = options.withdrawals;
   }
 
   /** Answers `method` for `viewer`. */
@@ -123,9 +129,25 @@ export class PrivacyFilter {
         return redactBlock((await this.chain.call(method, [params[0], false])) as Record<string, unknown> | null);
       case "eth_getLogs":
         return this.logs(viewer, params);
+      case ROLLUP_MESSAGES_METHOD:
+        // Public: the relay calldata publishes every message on L1 anyway.
+        return this.withdrawals(method).rollupMessagesJson(params);
+      case WITHDRAWAL_PROOF_METHOD:
+        // A withdrawal is its owner's: only the transaction's sender gets an answer, others the one for an unknown hash.
+        return this.withdrawals(method).withdrawalProofJson(params, (sender) => viewer.has(sender));
       default:
         throw new RpcError(RpcErrorCode.methodNotFound, `method ${method} is not available on Veilnet's private RPC`);
     }
+  }
+
+  private withdrawals(method: string): WithdrawalMethods {
+    if (this.#withdrawals === undefined) {
+      throw new RpcError(
+        RpcErrorCode.methodNotFound,
+        `method ${method} is not available: this node reads no rollups from L1`,
+      );
+    }
+    return this.#withdrawals;
   }
 
   /** Refuses reading `field` of `address` at `block` unless the rules let `viewer` do so. */

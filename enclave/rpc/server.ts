@@ -2,8 +2,8 @@
  * The node's L2 JSON-RPC endpoint (HTTP, L2_RPC_PORT). Its method table:
  * - `veil_rpcKey` and `veil_private`: the gateway's encrypted channel (private.ts), through which every
  *   wallet method is answered under the privacy rules for the accounts bound to the caller's viewing key;
- * - in plain, for anyone, the public methods (PUBLIC_METHODS): chain id, fees, block numbers, code, and
- *   blocks redacted exactly as for an anonymous viewer;
+ * - in plain, for anyone, the public methods (PUBLIC_METHODS): chain id, fees, block numbers, code,
+ *   blocks redacted exactly as for an anonymous viewer, and a rollup's L2→L1 messages (withdrawals.ts);
  * - everything else in plain only with `unfiltered` (the node setting L2_RPC_UNFILTERED): the chain's
  *   whole method set as it is (chain-methods.ts), for operators and debugging. It breaks privacy.
  * The transport is http.ts, the rules are applied by the privacy filter (filter.ts, enclave/privacy).
@@ -13,6 +13,9 @@ import { ContractRules } from "../privacy/contract-rules.js";
 import { Viewer } from "../privacy/viewer.js";
 import { ChainMethods, type ChainMethodsDeps } from "./chain-methods.js";
 import { WALLET_METHODS } from "../../protocol/private-rpc.js";
+import { ROLLUP_MESSAGES_METHOD, WITHDRAWAL_PROOF_METHOD } from "../../protocol/withdrawals.js";
+import type { RollupIndex } from "./rollup-index.js";
+import { type BatchMessages, WithdrawalMethods } from "./withdrawals.js";
 import { PrivacyFilter, type PrivacyFilterOptions } from "./filter.js";
 import { JsonRpcHttpServer } from "./http.js";
 import { type JsonRpcRequest, type JsonRpcResponse, RpcError, RpcErrorCode, answer } from "./jsonrpc.js";
@@ -31,6 +34,7 @@ export const PUBLIC_METHODS: ReadonlySet<string> = new Set([
   "eth_getCode",
   "eth_getBlockByNumber",
   "eth_getBlockByHash",
+  ROLLUP_MESSAGES_METHOD,
 ]);
 
 export interface L2RpcDeps extends ChainMethodsDeps {
@@ -40,18 +44,30 @@ export interface L2RpcDeps extends ChainMethodsDeps {
   unfiltered?: boolean;
   filter?: PrivacyFilterOptions;
   channel?: PrivateChannelOptions;
+  /** The rollups on L1: with them the node serves veil_getRollupMessages and veil_getWithdrawalProof. */
+  rollups?: RollupIndex;
+  /** Where the rollups' messages are read (default: this chain's logs). */
+  batchMessages?: BatchMessages;
 }
 
 export class L2RpcServer {
   readonly chain: ChainMethods;
   readonly filter: PrivacyFilter;
   readonly channel: PrivateChannel | undefined;
+  readonly withdrawals: WithdrawalMethods | undefined;
   private readonly unfiltered: boolean;
   private readonly http = new JsonRpcHttpServer((request) => this.handle(request));
 
   constructor(deps: L2RpcDeps) {
     this.chain = new ChainMethods(deps);
-    this.filter = new PrivacyFilter(this.chain, new ContractRules(deps.provider), deps.filter);
+    this.withdrawals =
+      deps.rollups === undefined
+        ? undefined
+        : new WithdrawalMethods({ provider: deps.provider, rollups: deps.rollups, batches: deps.batchMessages });
+    this.filter = new PrivacyFilter(this.chain, new ContractRules(deps.provider), {
+      ...deps.filter,
+      withdrawals: this.withdrawals,
+    });
     this.channel = deps.enclave === undefined ? undefined : new PrivateChannel(deps.enclave, this.filter, deps.channel);
     this.unfiltered = deps.unfiltered ?? false;
   }
@@ -80,7 +96,14 @@ export class L2RpcServer {
       }
       return method === RPC_KEY_METHOD ? this.channel.announcement() : this.channel.handle(params);
     }
-    if (this.unfiltered) return this.chain.call(method, params);
+    if (this.unfiltered) {
+      // Unfiltered: any transaction's withdrawal proof, to anyone (operators and debugging only).
+      if (method === WITHDRAWAL_PROOF_METHOD && this.withdrawals !== undefined) {
+        return this.withdrawals.withdrawalProofJson(params, () => true);
+      }
+      if (method === ROLLUP_MESSAGES_METHOD) return this.filter.call(Viewer.anonymous, method, params);
+      return this.chain.call(method, params);
+    }
     if (PUBLIC_METHODS.has(method)) return this.filter.call(Viewer.anonymous, method, params);
     if (WALLET_METHODS.has(method)) {
       throw new RpcError(

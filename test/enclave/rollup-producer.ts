@@ -23,7 +23,7 @@ import type { SealedBatch } from "../../enclave/rollup/batch.js";
 import { type RollupSigningEnclave, epochKey, epochKeyCommitment } from "../../enclave/rollup/builder.js";
 import { compress, encodeRollupContent, openRollupPayload } from "../../enclave/rollup/codec.js";
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
-import { EPOCH_LENGTH, type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
+import { EPOCH_LENGTH, type RollupHeader, rollupHash, signRollupHeader } from "../../protocol/rollup.js";
 import { type L1Provider, bindContracts } from "../../platform/chain.js";
 import { ConfigError, commonConfigSchema, parseConfig } from "../../platform/config.js";
 import type { WorkerContext } from "../../platform/context.js";
@@ -41,7 +41,9 @@ import {
 } from "../../enclave/rollup-producer/index.js";
 import { TxSender, type TxSenderOptions } from "../../platform/tx-sender/tx-sender.js";
 import { TxRevertedError } from "../../platform/tx-sender/types.js";
-import { RedisWithdrawalSource } from "../../workers/withdrawal-processor/source.js";
+import { RollupIndex } from "../../enclave/rpc/rollup-index.js";
+import { WithdrawalMethods } from "../../enclave/rpc/withdrawals.js";
+import { parseRollupMessages } from "../../protocol/withdrawals.js";
 import { deleteKeys, deploymentOf, sleep, waitFor } from "../../testing/worker-process.js";
 import { type Veilnet, deployVeilnet, initializeGenesis, withdrawalMessages } from "../../testing/veilnet.js";
 
@@ -189,8 +191,6 @@ describe("rollup-producer", function () {
         writer,
         contracts,
         provider,
-        redis,
-        queuePrefix: prefix,
         // RP_DEBUG=1 prints the producer's logs.
         logger: process.env.RP_DEBUG !== undefined ? createLogger("debug") : silentLogger(),
         metrics,
@@ -309,8 +309,23 @@ describe("rollup-producer", function () {
     expect(header.l1BlockHash).to.equal((await provider.getBlock(rollup.blockNumber - 2))!.hash);
     expect(header.revelationEpoch).to.equal(header.l1BlockNumber / EPOCH_LENGTH);
     expectPayloadOf(h, rollup, batches);
-    // The withdrawal-processor finds the messages under the root.
-    expect(await new RedisWithdrawalSource(redis, h.prefix).messagesForRoot(root)).to.deep.equal(messages);
+    // A node finds the rollup on L1 by its root, and its batches' messages build that root.
+    const node = new WithdrawalMethods({
+      provider: { request: () => Promise.reject(new Error("no L2 chain in this test")) },
+      rollups: new RollupIndex({
+        provider,
+        rollupRegistry: h.v.addresses.RollupRegistry,
+        messageBus: h.v.addresses.MessageBus,
+        fromBlock: 0,
+      }),
+      batches: {
+        messagesOf: (first, last) =>
+          Promise.resolve(h.source.batches.filter((b) => b.seq >= first && b.seq <= last).flatMap((b) => b.messages)),
+      },
+    });
+    const found = parseRollupMessages(await node.rollupMessagesJson([root]));
+    expect(found.rollup.hash).to.equal(rollupHash(header).toLowerCase());
+    expect(found.messages).to.deep.equal(messages);
 
     expect(await metricValue(h.metrics, "veilnet_rollups_submitted_total")).to.equal(1);
     expect(await metricValue(h.metrics, "veilnet_rollup_last_landed_batch_seq")).to.equal(2);

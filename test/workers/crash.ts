@@ -22,6 +22,7 @@ import { connectL1 } from "../../platform/chain.js";
 import { EnclaveRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { type TestEnclaveHost, startEnclaveHost } from "../../testing/enclave-host.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { type WithdrawalNode, startWithdrawalNode } from "../../testing/withdrawal-node.js";
 import {
   MEASUREMENT,
   deployVeilnet,
@@ -101,10 +102,11 @@ describe("workers: real workers, crash and restart", function () {
     const subscriberModule = await tryImport(() => import("../../workers/event-subscriber/index.js"));
     skipUnless(this, "withdrawal-processor", processorModule.reason);
     skipUnless(this, "event-subscriber", subscriberModule.reason);
-    const { WithdrawalStore, storeRollupMessages } = processorModule.module!;
+    const { WithdrawalStore } = processorModule.module!;
 
     const prefix = `t-crash-a-${hexlify(randomBytes(4)).slice(2)}`;
     const redis = new Redis(REDIS_URL);
+    let l2: WithdrawalNode | undefined;
     try {
       const { v, dir } = await deploy();
       const { ethers } = v.connection;
@@ -117,8 +119,15 @@ describe("workers: real workers, crash and restart", function () {
       const amount = parseEther("1");
       const sequence = 7n;
       const messages = await withdrawalMessages(v, [{ to: recipient, amount }], sequence);
-      const { tree } = await submitRollup(v, genesis, messages);
-      await storeRollupMessages(redis, prefix, tree!.root, messages);
+      const { header } = await submitRollup(v, genesis, messages);
+      // The L2 node the processor reads the rollup's messages from (the node's withdrawal methods, in this process).
+      l2 = await startWithdrawalNode({
+        provider: ethers.provider,
+        rollupRegistry: v.addresses.RollupRegistry,
+        messageBus: v.addresses.MessageBus,
+      });
+      l2.batches.publish(header.firstBatchSeq, messages);
+      for (let s = header.firstBatchSeq + 1n; s <= header.lastBatchSeq; s++) l2.batches.publish(s, []);
       await passChallengePeriod(v);
 
       // The relayer: a fresh key with some ETH.
@@ -149,6 +158,7 @@ describe("workers: real workers, crash and restart", function () {
         SIGNER_PRIVATE_KEY: relayer.privateKey,
         TX_POLL_INTERVAL_MS: "100",
         WITHDRAWAL_ACTIVATION_POLL_MS: "200",
+        WITHDRAWAL_L2_RPC_URLS: l2.url,
       };
       const first = run(["worker", "withdrawal-processor"], {
         ...processorEnv,
@@ -204,6 +214,7 @@ describe("workers: real workers, crash and restart", function () {
       for (const p of [second, subscriber]) p.child.kill("SIGTERM");
       for (const p of [second, subscriber]) expect((await p.waitForExit(15_000)).code).to.equal(0);
     } finally {
+      await l2?.close();
       redis.disconnect();
       await deleteKeys(REDIS_URL, prefix);
     }

@@ -1,8 +1,9 @@
 /**
  * The withdrawal-processor against a Hardhat node in another process (the code under test talks to it
  * by URL) and the real Redis (a unique prefix per test). Rollups are signed with an attested test key
- * and carry message trees built by the fixture; their messages are stored in Redis for the processor
- * (RedisWithdrawalSource), and the RollupAdded / RollupRejected deliveries are enqueued from the L1
+ * and carry message trees built by the fixture; their messages are served by the node's withdrawal
+ * methods in this process (testing/withdrawal-node.ts: the rollups read from L1, the messages those
+ * batches published), which the processor asks over JSON-RPC (L2NodeWithdrawalSource), and the RollupAdded / RollupRejected deliveries are enqueued from the L1
  * logs as the event-subscriber would.
  */
 import { execFile } from "node:child_process";
@@ -42,14 +43,15 @@ import {
   type WithdrawalJob,
   type WithdrawalState,
   type WithdrawalStatus,
-  RedisWithdrawalSource,
+  L2NodeWithdrawalSource,
+  type WithdrawalSource,
   getWithdrawalStatus,
   messageLeaf,
   relayRollupJobId,
   relayWithdrawalJobId,
-  storeRollupMessages,
 } from "../../workers/withdrawal-processor/index.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { type WithdrawalNode, startWithdrawalNode } from "../../testing/withdrawal-node.js";
 import { deploymentOf, eventJobOf } from "../../testing/worker-process.js";
 import {
   type Connection,
@@ -110,6 +112,34 @@ describe("withdrawal-processor", function () {
     return { v, sequencer };
   }
 
+  /** An L2 node serving the rollups of `v`'s deployment (closed after the test). */
+  async function l2Node(v: Veilnet): Promise<WithdrawalNode> {
+    const node = await startWithdrawalNode({
+      provider,
+      rollupRegistry: v.addresses.RollupRegistry,
+      messageBus: v.addresses.MessageBus,
+    });
+    cleanups.push(() => node.close());
+    return node;
+  }
+
+  /** `source`, except for the roots in `lies` (a node that lies: the processor's own check must catch it). */
+  function lyingSource(source: WithdrawalSource, lies = new Map<string, CrossChainMessage[]>()): WithdrawalSource {
+    return {
+      messagesForRoot: async (root) => lies.get(root.toLowerCase()) ?? source.messagesForRoot(root),
+    };
+  }
+
+  /** Says what the batches of `rollup` published, as the node's chain would hold them. */
+  function publish(
+    node: WithdrawalNode,
+    header: { firstBatchSeq: bigint; lastBatchSeq: bigint },
+    messages: CrossChainMessage[],
+  ) {
+    node.batches.publish(header.firstBatchSeq, messages);
+    for (let s = header.firstBatchSeq + 1n; s <= header.lastBatchSeq; s++) node.batches.publish(s, []);
+  }
+
   before(async function () {
     node = await startL1Node();
     connection = await node.connect();
@@ -131,6 +161,8 @@ describe("withdrawal-processor", function () {
 
   interface Harness {
     prefix: string;
+    /** The L2 node the processor reads the rollups' messages from. */
+    node: WithdrawalNode;
     queues: QueueSettings;
     processor: WithdrawalProcessor;
     sender: TxSender;
@@ -148,7 +180,12 @@ describe("withdrawal-processor", function () {
     restart(): Promise<void>;
   }
 
-  async function harness(v: Veilnet, options: { attempts?: number; backoffMs?: number } = {}): Promise<Harness> {
+  async function harness(
+    v: Veilnet,
+    /** `lies`: roots for which the processor's source answers these messages instead of the node's. */
+    options: { attempts?: number; backoffMs?: number; lies?: Map<string, CrossChainMessage[]> } = {},
+  ): Promise<Harness> {
+    const l2 = await l2Node(v);
     const prefix = `t-wp-${hexlify(randomBytes(4)).slice(2)}`;
     prefixes.push(prefix);
     const queues: QueueSettings = {
@@ -188,7 +225,7 @@ describe("withdrawal-processor", function () {
         // WP_DEBUG=1 prints the processor's logs.
         logger: process.env.WP_DEBUG !== undefined ? createLogger("debug") : silentLogger(),
         metrics: registry,
-        source: new RedisWithdrawalSource(redis, prefix),
+        source: lyingSource(new L2NodeWithdrawalSource([l2.url]), options.lies),
         settings: { activationPollMs: 200 },
         onStatus: (s) => history.set(s.sequence, [...(history.get(s.sequence) ?? []), s.status]),
       });
@@ -202,6 +239,7 @@ describe("withdrawal-processor", function () {
     let running = true;
     const h: Harness = {
       prefix,
+      node: l2,
       queues,
       get processor() {
         return current.processor;
@@ -273,7 +311,7 @@ describe("withdrawal-processor", function () {
     });
   }
 
-  /** Stores the rollup's messages (as its builder would) and submits it. */
+  /** Submits a rollup of `messages`; the node's batches published them. */
   async function rollupWith(
     v: Veilnet,
     sequencer: Awaited<ReturnType<typeof fixture>>["sequencer"],
@@ -281,8 +319,8 @@ describe("withdrawal-processor", function () {
     messages: CrossChainMessage[],
   ) {
     const tree = new MessageTree(messages);
-    await storeRollupMessages(redis, h.prefix, tree.root, messages);
     const rollup = await submitRollup(v, sequencer, messages);
+    publish(h.node, rollup.header, messages);
     return { ...rollup, tree, root: tree.root };
   }
 
@@ -558,14 +596,16 @@ describe("withdrawal-processor", function () {
 
   it("dead-letters a rollup whose messages are unknown or do not match its root", async function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
-    const h = await harness(v, { attempts: 3, backoffMs: 50 });
+    const lies = new Map<string, CrossChainMessage[]>();
+    const h = await harness(v, { attempts: 3, backoffMs: 50, lies });
     const messages = await withdrawalMessages(v, [{ to: recipients(1)[0], amount: parseEther("1") }]);
+    // On L1, but no node holds its batches.
     const unknown = await submitRollup(v, sequencer, messages);
     const unknownJob = await deliver(h, await rollupAddedJob(v, unknown.hash));
 
     const wrongMessages = await withdrawalMessages(v, [{ to: recipients(1)[0], amount: parseEther("1") }], 1n);
     const mismatched = await submitRollup(v, sequencer, wrongMessages);
-    await storeRollupMessages(redis, h.prefix, mismatched.tree!.root, messages); // not the rollup's messages
+    lies.set(mismatched.tree!.root.toLowerCase(), messages); // not the rollup's messages
     const mismatchedJob = await deliver(h, await rollupAddedJob(v, mismatched.hash));
 
     const deadLetters = new Queue<DeadLetter<EventJob>>(deadLetterQueueName("rollups"), {
@@ -668,6 +708,7 @@ describe("withdrawal-processor", function () {
     cleanups.push(async () => l1.destroy());
     const wallet = Wallet.createRandom();
     await (await v.admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const l2 = await l2Node(v);
     const source: Record<string, unknown> = {
       L1_RPC_URL: node.url,
       REDIS_URL,
@@ -676,6 +717,7 @@ describe("withdrawal-processor", function () {
       JOB_BACKOFF_MS: "100",
       WITHDRAWAL_ACTIVATION_POLL_MS: "200",
       TX_POLL_INTERVAL_MS: "50",
+      WITHDRAWAL_L2_RPC_URLS: l2.url,
     };
     const config = parseConfig(commonConfigSchema, source);
     const deployment = await deploymentOf(v);
@@ -708,9 +750,8 @@ describe("withdrawal-processor", function () {
 
     const to = recipients(1)[0];
     const messages = await withdrawalMessages(v, [{ to, amount: parseEther("1") }]);
-    const tree = new MessageTree(messages);
-    await storeRollupMessages(redis, prefix, tree.root, messages);
     const rollup = await submitRollup(v, sequencer, messages);
+    publish(l2, rollup.header, messages);
     const rollups = createQueue<EventJob>("rollups", ctx(source).queues);
     cleanups.push(() => rollups.close());
     const added = await rollupAddedJob(v, rollup.hash);

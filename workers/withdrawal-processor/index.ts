@@ -1,8 +1,7 @@
 /**
  * `npx veilnet worker withdrawal-processor`: tracks the withdrawals of each accepted rollup and relays
  * them on L1 once the challenge period is over (see processor.ts). Its L1 writes go through its own
- * TxSender (SIGNER_PRIVATE_KEY); the rollups' messages come from Redis (RedisWithdrawalSource) until
- * the enclave serves them.
+ * TxSender (SIGNER_PRIVATE_KEY); the rollups' messages come from the L2 nodes (WITHDRAWAL_L2_RPC_URLS).
  */
 import { z } from "zod";
 
@@ -12,9 +11,11 @@ import type { Service } from "../../platform/service.js";
 import { acquireSender } from "../../platform/tx-sender/shared.js";
 import { txSenderConfigSchema } from "../../platform/tx-sender/tx-sender.js";
 import { WithdrawalProcessor } from "./processor.js";
-import { RedisWithdrawalSource } from "./source.js";
+import { L2NodeWithdrawalSource } from "./source.js";
 
 export * from "./processor.js";
+export * from "./tracking.js";
+export * from "./relaying.js";
 export * from "./source.js";
 export * from "./status.js";
 export * from "./metrics.js";
@@ -29,6 +30,24 @@ export const withdrawalProcessorConfigSchema = txSenderConfigSchema.extend({
     .default(300_000)
     .describe(
       "Longest wait between two checks of whether a rollup's message root has activated, ms (jobs first sleep until the activation time L1 reports)",
+    ),
+  /** The L2 nodes serving the rollups' messages (veil_getRollupMessages), asked in order. */
+  WITHDRAWAL_L2_RPC_URLS: z
+    .string()
+    .default("http://127.0.0.1:8645")
+    .transform((value, ctx) => {
+      const urls = value
+        .split(",")
+        .map((u) => u.trim())
+        .filter((u) => u !== "");
+      if (urls.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one URL" });
+      for (const url of urls) {
+        if (!/^https?:\/\/[^\s]+$/.test(url)) ctx.addIssue({ code: "custom", message: `${url} is not an http(s) URL` });
+      }
+      return urls;
+    })
+    .describe(
+      "L2 node JSON-RPC URLs (sequencer or validator, comma-separated) serving the rollups' L2→L1 messages (veil_getRollupMessages); asked in order, the next when one fails. Default: a node on this host with the default L2_RPC_PORT",
     ),
 });
 
@@ -45,7 +64,7 @@ export const createWithdrawalProcessor: ServiceFactory = async (ctx) => {
     queues: ctx.queues,
     logger: ctx.logger,
     metrics: ctx.metrics,
-    source: new RedisWithdrawalSource(ctx.redis, ctx.config.QUEUE_PREFIX),
+    source: new L2NodeWithdrawalSource(settings.WITHDRAWAL_L2_RPC_URLS, { logger: ctx.logger }),
     settings: {
       activationPollMs: settings.WITHDRAWAL_ACTIVATION_POLL_MS,
       fromBlock: ctx.deployment.deploymentBlock,
