@@ -33,6 +33,21 @@ export interface DevAccount {
   privateKey: string;
 }
 
+/** The name of a devnet role (a key of {@link AccountRole}). */
+export type AccountRoleName = keyof typeof AccountRole;
+
+/**
+ * The account playing `role` among `accounts` (as {@link devAccounts} numbers them); throws naming the
+ * role when the list is too short to hold it.
+ */
+export function roleAccount(accounts: readonly DevAccount[], role: AccountRoleName): DevAccount {
+  const account = accounts[AccountRole[role]];
+  if (account === undefined) {
+    throw new Error(`no dev account #${AccountRole[role]} for the ${role} role: only ${accounts.length} accounts`);
+  }
+  return account;
+}
+
 /** The first `count` dev accounts (default 5: the four roles and a user). */
 export function devAccounts(count: number = DEV_ROLES.length): DevAccount[] {
   const mnemonic = Mnemonic.fromPhrase(DEV_MNEMONIC);

@@ -23,7 +23,15 @@ import { awaitValidator, fundDevAccounts, recordRun } from "./steps/ready.js";
 import { initEnclave, startGateway, startSequencer, startValidator, startWorkers } from "./steps/services.js";
 import type { DevnetCrash, DevnetInfo, DevnetOptions } from "./types.js";
 
-export { AccountRole, DEV_MNEMONIC, type DevAccount, devAccounts, formatAccounts } from "./accounts.js";
+export {
+  AccountRole,
+  type AccountRoleName,
+  DEV_MNEMONIC,
+  type DevAccount,
+  devAccounts,
+  formatAccounts,
+  roleAccount,
+} from "./accounts.js";
 export { ProcessError, Supervisor } from "./processes.js";
 export { RedisSetupError } from "./redis.js";
 export { PortInUseError } from "./ports.js";

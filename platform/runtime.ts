@@ -13,7 +13,7 @@ import type { Redis, RedisOptions } from "ioredis";
 import { z } from "zod";
 
 import { DeploymentFileError } from "../deploy/deployment-file.js";
-import type { WorkerRegistry } from "./settings.js";
+import type { WorkerEntry, WorkerRegistry } from "./settings.js";
 import {
   type L1Provider,
   RpcUnavailableError,
@@ -205,19 +205,31 @@ async function closeQuietly(what: string, close: () => Promise<unknown>, logger:
   }
 }
 
+/** The registry entry of each of `names`; a ConfigError when there is none or a name is not registered. */
+function workerEntries(names: readonly string[], registry: WorkerRegistry): { name: string; entry: WorkerEntry }[] {
+  if (names.length === 0) throw new ConfigError("no worker to run");
+  const entries: { name: string; entry: WorkerEntry }[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const entry = registry[name];
+    if (entry === undefined) unknown.push(`"${name}"`);
+    else entries.push({ name, entry });
+  }
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown worker ${unknown.join(", ")}: valid workers are ${Object.keys(registry).join(", ")}`,
+    );
+  }
+  return entries;
+}
+
 /**
  * Starts the named workers. Throws ConfigError, RedisUnavailableError, RpcUnavailableError,
  * DeploymentFileError or StartupError (after releasing whatever it had opened).
  */
 export async function startWorkers(names: readonly string[], options: RuntimeOptions): Promise<RunningWorkers> {
   const env = options.env ?? process.env;
-  if (names.length === 0) throw new ConfigError("no worker to run");
-  const unknown = names.filter((n) => options.registry[n] === undefined);
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `unknown worker ${unknown.map((n) => `"${n}"`).join(", ")}: valid workers are ${Object.keys(options.registry).join(", ")}`,
-    );
-  }
+  const entries = workerEntries(names, options.registry);
   const source = configSource(env, options.configFile ?? env.VEILNET_CONFIG);
   const config = parseConfig(commonConfigSchema, source);
   const runtime = parseConfig(runtimeConfigSchema, source);
@@ -229,9 +241,9 @@ export async function startWorkers(names: readonly string[], options: RuntimeOpt
   };
   try {
     const factories = await Promise.all(
-      names.map(async (name) => {
+      entries.map(async ({ name, entry }) => {
         try {
-          return await options.registry[name].load();
+          return { name, factory: await entry.load() };
         } catch (e) {
           throw new StartupError(`worker ${name} cannot be loaded: ${(e as Error).message}`);
         }
@@ -275,9 +287,9 @@ export async function startWorkers(names: readonly string[], options: RuntimeOpt
     };
 
     const services: Service[] = [];
-    for (const [i, name] of names.entries()) {
+    for (const { name, factory } of factories) {
       try {
-        services.push(await factories[i]({ ...context, logger: logger.child({ service: name }) }));
+        services.push(await factory({ ...context, logger: logger.child({ service: name }) }));
       } catch (e) {
         if (e instanceof ConfigError) throw e;
         throw new StartupError(`worker ${name} failed to initialize: ${(e as Error).message}`);

@@ -11,7 +11,14 @@ import path from "node:path";
 import { JsonRpcProvider, formatEther } from "ethers";
 
 import { CONTRACT_NAMES } from "../deploy/deployment-file.js";
-import { type Devnet, DevnetAbortedError, type DevnetCrash, l2Balance, startDevnet } from "../devnet/index.js";
+import {
+  type Devnet,
+  DevnetAbortedError,
+  type DevnetCrash,
+  l2Balance,
+  roleAccount,
+  startDevnet,
+} from "../devnet/index.js";
 import { DEVNET_HELP, DevnetSettingError, parseDevnetSettings } from "../devnet/settings.js";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -80,7 +87,7 @@ async function printSummary(devnet: Devnet): Promise<void> {
   out(`  ${l1Env}npx hardhat veil:status --network localhost`);
   out(`  ${l1Env}npx hardhat veil:deposit --network localhost --amount 1`);
   out(
-    `  curl -s -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["${devnet.accounts[4].address}","latest"]}' ${l2.url}`,
+    `  curl -s -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["${roleAccount(devnet.accounts, "user").address}","latest"]}' ${l2.url}`,
   );
   out();
   out("Ctrl-C stops the devnet.");

@@ -7,7 +7,7 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 
 import type { Deployment } from "../../deploy/deployment-file.js";
-import { AccountRole, type DevAccount } from "../accounts.js";
+import { type DevAccount, roleAccount } from "../accounts.js";
 import { deployContracts } from "../deploy.js";
 import { type DevnetL1, startL1 } from "../l1.js";
 import { assertPortFree, freePort } from "../ports.js";
@@ -95,9 +95,9 @@ export async function deploySuite(
     workDir: external ? path.join(run.root, "deploy") : runDir,
     challengePeriod,
     deploymentsDir: options.deploymentsDir,
-    governor: accounts[AccountRole.admin].address,
-    guardian: accounts[AccountRole.admin].address,
-    initializer: accounts[AccountRole.sequencer].address,
+    governor: roleAccount(accounts, "admin").address,
+    guardian: roleAccount(accounts, "admin").address,
+    initializer: roleAccount(accounts, "sequencer").address,
   });
   run.log(
     deployed

@@ -5,7 +5,7 @@
 import { parseEther } from "ethers";
 
 import type { Deployment } from "../../deploy/deployment-file.js";
-import { AccountRole, type DevAccount } from "../accounts.js";
+import { type DevAccount, roleAccount } from "../accounts.js";
 import { fundL2Accounts } from "../funding.js";
 import type { DevnetRun } from "../run.js";
 import type { DevnetInfo, DevnetOptions } from "../types.js";
@@ -37,7 +37,7 @@ export async function fundDevAccounts(
           l2Url,
           deployment,
           accounts: funded,
-          funder: accounts[AccountRole.admin],
+          funder: roleAccount(accounts, "admin"),
           amount: fundAmount,
           log: (line) => run.log(line),
           signal: options.signal,

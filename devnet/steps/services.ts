@@ -7,7 +7,7 @@ import path from "node:path";
 
 import type { Deployment } from "../../deploy/deployment-file.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { AccountRole, type DevAccount } from "../accounts.js";
+import { type DevAccount, roleAccount } from "../accounts.js";
 import { initSequencerEnclave } from "../enclave.js";
 import { freePort } from "../ports.js";
 import { enclaveHostWiring } from "../processes.js";
@@ -38,8 +38,8 @@ export async function initEnclave(
     l1Url,
     deployment,
     stateFile,
-    attestationService: accounts[AccountRole.admin],
-    operator: accounts[AccountRole.sequencer],
+    attestationService: roleAccount(accounts, "admin"),
+    operator: roleAccount(accounts, "sequencer"),
     env: launcher.env,
   });
   run.log(`sequencer enclave ${address} (${stateFile})`);
@@ -58,7 +58,7 @@ export async function startWorkers(
   run.step("starting the workers (event-subscriber, secret-responder, withdrawal-processor)");
   // The secret-responder asks the sequencer's enclave (started next; the responder retries until then).
   const workers = await launcher.spawn("workers", ["workers"], {
-    SIGNER_PRIVATE_KEY: accounts[AccountRole.workers].privateKey,
+    SIGNER_PRIVATE_KEY: roleAccount(accounts, "workers").privateKey,
     ...enclave.host.workers,
     // Notice quickly that a challenge period is over (also after an evm_increaseTime).
     WITHDRAWAL_ACTIVATION_POLL_MS: "2000",
@@ -88,7 +88,7 @@ export async function startSequencer(
   run.step(`starting the sequencer enclave node (L2 JSON-RPC on port ${settings.port})`);
   const url = `http://127.0.0.1:${settings.port}`;
   const sequencer = await launcher.spawn("sequencer", ["node"], {
-    SIGNER_PRIVATE_KEY: accounts[AccountRole.sequencer].privateKey,
+    SIGNER_PRIVATE_KEY: roleAccount(accounts, "sequencer").privateKey,
     ENCLAVE_STATE_FILE: enclave.stateFile,
     ...enclave.host.node,
     NODE_DATA_DIR: path.join(dataDir, "sequencer-l2"),
@@ -157,8 +157,8 @@ export async function startValidator(
     "validator",
     ["node", "--validator", "--bounty", settings.bountyEth ?? "0"],
     {
-      SIGNER_PRIVATE_KEY: accounts[AccountRole.validator].privateKey,
-      ATTESTATION_SERVICE_KEY: accounts[AccountRole.admin].privateKey,
+      SIGNER_PRIVATE_KEY: roleAccount(accounts, "validator").privateKey,
+      ATTESTATION_SERVICE_KEY: roleAccount(accounts, "admin").privateKey,
       ENCLAVE_STATE_FILE: path.join(dataDir, "validator-enclave.json"),
       NODE_DATA_DIR: path.join(dataDir, "validator-l2"),
       L2_RPC_PORT: String(settings.port),

@@ -56,9 +56,9 @@ export function createEpochRevealerService(
   });
   // A reveal a previous process left in flight is done once L1 holds the epoch's key.
   const alreadyDone = (record: IntentRecord) => {
-    const match = REVEAL_INTENT_KEY.exec(record.key);
-    if (match === null || Number(match[1]) !== ctx.chainId) return undefined;
-    const epoch = BigInt(match[2]);
+    const [, chainId, epochText] = REVEAL_INTENT_KEY.exec(record.key) ?? [];
+    if (chainId === undefined || epochText === undefined || Number(chainId) !== ctx.chainId) return undefined;
+    const epoch = BigInt(epochText);
     return async () => (await registry.epochKey(epoch)) !== ZeroHash;
   };
   return Promise.resolve({

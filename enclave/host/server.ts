@@ -127,8 +127,8 @@ export class EnclaveHostServer {
       res.writeHead(405, { "content-type": "text/plain" }).end("POST JSON-RPC requests to this URL\n");
       return;
     }
-    const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-    if (type !== "application/json") {
+    const [mediaType = ""] = (req.headers["content-type"] ?? "").split(";");
+    if (mediaType.trim().toLowerCase() !== "application/json") {
       res.writeHead(415, { "content-type": "text/plain" }).end("the body must be application/json\n");
       return;
     }

@@ -69,9 +69,10 @@ async function tick(state: SenderState): Promise<void> {
 
   // Decide what the open ones need (in parallel), then broadcast in nonce order.
   const now = Date.now();
-  const actions = await Promise.all(open.map((f) => guard(state, f, () => openAction(state, f, now))));
-  for (const [i, action] of actions.entries()) {
-    const flight = open[i];
+  const actions = await Promise.all(
+    open.map(async (flight) => ({ flight, action: await guard(state, flight, () => openAction(state, flight, now)) })),
+  );
+  for (const { flight, action } of actions) {
     if (action === undefined || flight.finished || state.stopped) continue;
     await guard(state, flight, () => action());
   }

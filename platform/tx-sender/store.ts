@@ -109,14 +109,12 @@ export class IntentStore {
     if (keys.length === 0) return [];
     const values = await this.redis.mget(keys.map((k) => this.intentKey(k)));
     const records: IntentRecord[] = [];
-    for (const [i, json] of values.entries()) {
-      if (json === null) {
-        await this.redis.srem(this.pendingKey, keys[i]);
-        continue;
-      }
-      const record = JSON.parse(json) as IntentRecord;
-      if (record.status === "pending") records.push(record);
-      else await this.redis.srem(this.pendingKey, keys[i]);
+    // MGET answers one value per key, in order (null for a missing key).
+    for (const [i, key] of keys.entries()) {
+      const json = values[i] ?? null;
+      const record = json === null ? undefined : (JSON.parse(json) as IntentRecord);
+      if (record?.status === "pending") records.push(record);
+      else await this.redis.srem(this.pendingKey, key);
     }
     return records.sort((a, b) => a.nonce - b.nonce);
   }

@@ -40,9 +40,9 @@ const RESPONDER_SENDER_KEY = accountKey(6);
 const NODE_SENDER_KEY = accountKey(7);
 
 function commitmentIn(output: string): string {
-  const match = /commitment: (0x[0-9a-fA-F]{64})/.exec(output);
-  if (match === null) throw new Error(`no commitment printed in:\n${output}`);
-  return match[1];
+  const [, commitment] = /commitment: (0x[0-9a-fA-F]{64})/.exec(output) ?? [];
+  if (commitment === undefined) throw new Error(`no commitment printed in:\n${output}`);
+  return commitment;
 }
 
 describe("veilnet enclave init / join", function () {

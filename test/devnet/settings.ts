@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { AccountRole, devAccounts } from "../../devnet/accounts.js";
+import { AccountRole, devAccounts, roleAccount } from "../../devnet/accounts.js";
 import { DevnetSettingError, parseDevnetSettings } from "../../devnet/settings.js";
 import { DevnetBusyError, lockDevnetDir } from "../../devnet/workspace.js";
 import { at } from "../../testing/defined.js";
@@ -80,6 +80,15 @@ describe("devnet: settings, accounts and directory lock", () => {
     );
     expect(accounts.map((a) => a.role)).to.satisfy((roles: string[]) => roles.every((r) => r.length > 0));
     expect(devAccounts(7)).to.have.length(7);
+  });
+
+  it("roleAccount: the account of a role, or an error naming the role when the list is too short", () => {
+    const accounts = devAccounts();
+    expect(roleAccount(accounts, "user")).to.equal(at(accounts, AccountRole.user, "the user account"));
+    expect(roleAccount(accounts, "workers").address).to.equal("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+    expect(() => roleAccount(accounts.slice(0, 2), "validator")).to.throw(
+      "no dev account #3 for the validator role: only 2 accounts",
+    );
   });
 
   it("one devnet per directory: a live devnet's pid file refuses a second; a stale one is taken over", async () => {

@@ -25,6 +25,7 @@ import {
   startRedisServer,
   waitFor,
 } from "../../testing/worker-process.js";
+import { at, defined } from "../../testing/defined.js";
 import { freePort } from "../../testing/l1-node.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -242,8 +243,9 @@ describe("workers runtime (veilnet CLI)", function () {
       expect(health.body.status).to.equal("ok");
       expect(health.body.services).to.deep.equal({ dummy: { ok: true } });
       expect(health.body.dependencies.redis).to.deep.equal({ ok: true });
-      expect(health.body.dependencies.l1.ok).to.equal(true);
-      expect(health.body.dependencies.l1.detail).to.match(/^block \d+$/);
+      const l1 = defined(health.body.dependencies.l1, "the l1 dependency in /healthz");
+      expect(l1.ok).to.equal(true);
+      expect(l1.detail).to.match(/^block \d+$/);
 
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(res.status).to.equal(200);
@@ -278,8 +280,8 @@ describe("workers runtime (veilnet CLI)", function () {
       fakeL1.up = false;
       const down = await getHealth(port);
       expect(down.status).to.equal(503);
-      expect(down.body.dependencies.l1.ok).to.equal(false);
-      expect(down.body.services.dummy.ok).to.equal(true);
+      expect(defined(down.body.dependencies.l1, "the l1 dependency in /healthz").ok).to.equal(false);
+      expect(defined(down.body.services.dummy, "the dummy service in /healthz").ok).to.equal(true);
       fakeL1.up = true;
       expect((await getHealth(port)).status).to.equal(200);
       expect(p.child.exitCode).to.equal(null);
@@ -296,7 +298,7 @@ describe("workers runtime (veilnet CLI)", function () {
           const h = await getHealth(port);
           return h.status === 503 ? h : undefined;
         });
-        expect(down.body.dependencies.redis.ok).to.equal(false);
+        expect(defined(down.body.dependencies.redis, "the redis dependency in /healthz").ok).to.equal(false);
         await p.waitForLog("redis: connection lost");
         await redis.start();
         await waitFor("200 once Redis is back", async () => (await getHealth(port)).status === 200);
@@ -319,9 +321,9 @@ describe("workers runtime (veilnet CLI)", function () {
       expect(ms).to.be.lessThan(10_000);
       const msgs = p.logs().map((l) => l.msg);
       const order = ["runtime: shutting down", "dummy: stopped", "runtime: service stopped", "runtime: stopped"];
-      const at = order.map((m) => msgs.indexOf(m));
+      const positions = order.map((m) => msgs.indexOf(m));
       expect(
-        at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])),
+        positions.every((i, k) => i >= 0 && (k === 0 || i > at(positions, k - 1, "the previous log line"))),
         `log order: ${msgs.join(" | ")}`,
       ).to.equal(true);
       await fetch(`http://127.0.0.1:${port}/healthz`).then(

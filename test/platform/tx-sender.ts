@@ -35,6 +35,7 @@ import {
   TxSenderStoppedError,
   senderFromConfig,
 } from "../../platform/tx-sender/tx-sender.js";
+import { at, only, take } from "../../testing/defined.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import {
   type Veilnet,
@@ -206,17 +207,19 @@ describe("platform/tx-sender", function () {
       const registry = new Registry();
       const sender = makeSender(key, { metrics: registry });
       const intents = Array.from({ length: 20 }, (_, i) => transfer(`transfer-${i}`, 1000n + BigInt(i)));
-      const outcomes = await Promise.all(intents.map((intent) => sender.send(intent)));
+      const outcomes = await Promise.all(
+        intents.map(async (intent) => ({ intent, outcome: await sender.send(intent) })),
+      );
 
       const nonces: number[] = [];
-      for (const [i, outcome] of outcomes.entries()) {
+      for (const [i, { intent, outcome }] of outcomes.entries()) {
         expect(outcome.status).to.equal("mined");
         if (outcome.status !== "mined") continue;
         expect(outcome.attempts).to.equal(1);
         expect(outcome.gasUsed).to.equal(21_000n);
         const tx = (await txByHash(outcome.hash))!;
         nonces.push(Number(BigInt(tx.nonce)));
-        expect(await balanceOf(intents[i].to)).to.equal(1000n + BigInt(i));
+        expect(await balanceOf(intent.to)).to.equal(1000n + BigInt(i));
       }
       expect([...nonces].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i));
       expect(await nonceOf(key.address)).to.equal(20);
@@ -287,9 +290,12 @@ describe("platform/tx-sender", function () {
       const pending = track(sender.send(intent));
       const record = await waitFor("the broadcast", async () => {
         const r = await sender.intent(intent.key);
-        return r !== undefined && r.txs.length === 1 && (await txByHash(r.txs[0].hash)) !== null ? r : undefined;
+        return r !== undefined && r.txs.length === 1 && (await txByHash(only(r.txs, "broadcast").hash)) !== null
+          ? r
+          : undefined;
       });
-      const ours = Transaction.from(record.txs[0].raw);
+      const broadcast = only(record.txs, "broadcast");
+      const ours = Transaction.from(broadcast.raw);
 
       // Same key, same nonce, twice the fees: the node replaces ours with it.
       const intruder = new Wallet(key.privateKey, provider);
@@ -301,7 +307,7 @@ describe("platform/tx-sender", function () {
         maxFeePerGas: ours.maxFeePerGas! * 2n,
         maxPriorityFeePerGas: ours.maxPriorityFeePerGas! * 2n,
       });
-      expect(await txByHash(record.txs[0].hash)).to.equal(null);
+      expect(await txByHash(broadcast.hash)).to.equal(null);
       await rpc("evm_mine");
       expect((await receiptOf(foreign.hash))!.status).to.equal("0x1");
 
@@ -350,7 +356,7 @@ describe("platform/tx-sender", function () {
       // Both dropped while nobody watched (e.g. the node restarted): the chain's pending nonce is 0 again.
       for (const k of [a.key, b.key]) {
         const r = JSON.parse((await redis.get(intentKey(key, k)))!) as IntentRecord;
-        await rpc("hardhat_dropTransaction", [r.txs[0].hash]);
+        await rpc("hardhat_dropTransaction", [at(r.txs, 0, `transaction of ${k}`).hash]);
       }
       expect(await nonceOf(key.address, "pending")).to.equal(0);
 
@@ -383,7 +389,7 @@ describe("platform/tx-sender", function () {
         const r = await sender.intent(intent.key);
         return r !== undefined && r.txs.length >= 2 ? r : undefined;
       });
-      const [original, replacement] = record.txs;
+      const [original, replacement] = take(record.txs, 2, "transactions (the original and its replacement)");
       expect(replacement.nonce).to.equal(original.nonce);
       const originalTx = Transaction.from(original.raw);
 
@@ -428,13 +434,14 @@ describe("platform/tx-sender", function () {
       );
       const record = await recordOf(sender, intent.key);
       expect(record.txs).to.have.length(1);
-      expect(BigInt(record.txs[0].maxFeePerGas)).to.equal(cap);
-      expect(await txByHash(record.txs[0].hash)).to.not.equal(null);
+      const capped = only(record.txs, "capped transaction");
+      expect(BigInt(capped.maxFeePerGas)).to.equal(cap);
+      expect(await txByHash(capped.hash)).to.not.equal(null);
       expect(pending.settled()).to.equal(false);
 
       await rpc("evm_mine");
       const outcome = await pending.promise;
-      expect(outcome).to.include({ status: "mined", hash: record.txs[0].hash, attempts: 1 });
+      expect(outcome).to.include({ status: "mined", hash: capped.hash, attempts: 1 });
     });
 
     it("uses the node's EIP-1559 fees, capped at the configured maximum", async function () {
@@ -457,9 +464,11 @@ describe("platform/tx-sender", function () {
       const pending = track(sender.send(intent));
       const record = await waitFor("the broadcast", async () => {
         const r = await sender.intent(intent.key);
-        return r !== undefined && r.txs.length === 1 && (await txByHash(r.txs[0].hash)) !== null ? r : undefined;
+        return r !== undefined && r.txs.length === 1 && (await txByHash(only(r.txs, "broadcast").hash)) !== null
+          ? r
+          : undefined;
       });
-      const hash = record.txs[0].hash;
+      const { hash } = only(record.txs, "broadcast");
 
       expect(await rpc("hardhat_dropTransaction", [hash])).to.equal(true);
       expect(await txByHash(hash)).to.equal(null);
@@ -482,9 +491,12 @@ describe("platform/tx-sender", function () {
       const pending = track(sender.send(intent));
       const record = await waitFor("the transaction mined", async () => {
         const r = await sender.intent(intent.key);
-        return r !== undefined && r.txs.length > 0 && (await receiptOf(r.txs[0].hash)) !== null ? r : undefined;
+        return r !== undefined && r.txs.length > 0 && (await receiptOf(at(r.txs, 0, "transaction").hash)) !== null
+          ? r
+          : undefined;
       });
-      const receipt = (await receiptOf(record.txs[0].hash))!;
+      const mined = at(record.txs, 0, "mined transaction");
+      const receipt = (await receiptOf(mined.hash))!;
       // Mined in one block: not enough yet. Give the monitor many polls to (wrongly) finish.
       const head = Number(BigInt(await rpc<string>("eth_blockNumber")));
       expect(head).to.equal(Number(BigInt(receipt.blockNumber)));
@@ -495,7 +507,7 @@ describe("platform/tx-sender", function () {
       const outcome = await pending.promise;
       expect(outcome).to.include({
         status: "mined",
-        hash: record.txs[0].hash,
+        hash: mined.hash,
         blockNumber: Number(BigInt(receipt.blockNumber)),
       });
     });
@@ -510,7 +522,7 @@ describe("platform/tx-sender", function () {
           beforeBroadcast: async (r) => {
             const stored = await redis.get(intentKey(key, r.key));
             const record = JSON.parse(stored!) as IntentRecord;
-            seen = { record, known: (await txByHash(record.txs[0].hash)) !== null };
+            seen = { record, known: (await txByHash(at(record.txs, 0, "stored transaction").hash)) !== null };
           },
         },
       });
@@ -529,8 +541,9 @@ describe("platform/tx-sender", function () {
         from: key.address,
       });
       expect(stored.txs).to.have.length(1);
-      expect(Transaction.from(stored.txs[0].raw).hash).to.equal(stored.txs[0].hash);
-      expect(outcome).to.include({ status: "mined", hash: stored.txs[0].hash });
+      const storedTx = only(stored.txs, "stored transaction");
+      expect(Transaction.from(storedTx.raw).hash).to.equal(storedTx.hash);
+      expect(outcome).to.include({ status: "mined", hash: storedTx.hash });
       expect((await recordOf(sender, intent.key)).status).to.equal("mined");
     });
 
@@ -540,7 +553,7 @@ describe("platform/tx-sender", function () {
       const crashing = makeSender(key, {
         testHooks: {
           afterBroadcast: (record) => {
-            hash = record.txs[0].hash;
+            hash = at(record.txs, 0, "broadcast transaction").hash;
             throw new Error("simulated crash");
           },
         },

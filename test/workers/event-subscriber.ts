@@ -30,6 +30,7 @@ import {
   subscriberConfigSchema,
   createSubscriberProvider,
 } from "../../workers/event-subscriber/index.js";
+import { at } from "../../testing/defined.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import { type RpcFaultProxy, startRpcFaultProxy } from "../../testing/rpc-fault-proxy.js";
 import {
@@ -143,7 +144,7 @@ async function caughtUp(sub: EventSubscriber, block: number): Promise<void> {
 }
 
 async function deposit(userIndex: number, amount: bigint): Promise<TransactionReceipt> {
-  const user = v.users[userIndex];
+  const user = at(v.users, userIndex, "user");
   return (await (await v.bridge.connect(user).depositNative(user.address, { value: amount })).wait())!;
 }
 
@@ -332,7 +333,7 @@ describe("event-subscriber", function () {
     expect(ofType(l1, "TokenRegistered")).to.deep.equal([
       { type: "TokenRegistered", token: await token.getAddress(), name: "Test Token", symbol: "TT", decimals: 6 },
     ]);
-    const [dep] = ofType(l1, "DepositInitiated");
+    const dep = at(ofType(l1, "DepositInitiated"), 0, "DepositInitiated job");
     expect(dep).to.include({
       token: ZeroAddress,
       from: user.address,
@@ -341,8 +342,9 @@ describe("event-subscriber", function () {
     });
     const published = ofType(l1, "MessagePublished");
     expect(published.map((m) => m.topic)).to.deep.equal([Topic.TokenRegistered, Topic.Deposit]);
-    expect(published[1].sequence).to.equal(dep.sequence);
-    expect(published[1].sender).to.equal(addresses.Bridge);
+    const depositMessage = at(published, 1, "MessagePublished job of the deposit");
+    expect(depositMessage.sequence).to.equal(dep.sequence);
+    expect(depositMessage.sender).to.equal(addresses.Bridge);
     const rollups = await jobs(prefix, QueueNames.rollups);
     expect(eventsOf(rollups)).to.deep.equal([
       {
@@ -453,7 +455,7 @@ describe("event-subscriber", function () {
     expect(await rpc<boolean>("evm_revert", [snapshot])).to.equal(true);
     const b = [await deposit(2, 3333n), await deposit(0, 4444n), await deposit(1, 5555n)];
     expect(b.map((r) => r.blockNumber)).to.deep.equal([n + 1, n + 2, n + 3]);
-    expect(b[0].blockHash).to.not.equal(a[0].blockHash);
+    expect(at(b, 0, "new branch receipt").blockHash).to.not.equal(at(a, 0, "abandoned receipt").blockHash);
     const replacement = expectedJobs(b);
 
     expect(await sub.pollOnce()).to.deep.equal({ from: n + 1, to: n + 3, events: 6, reorged: true });
@@ -477,7 +479,7 @@ describe("event-subscriber", function () {
     expect(
       await metric(registry, "veilnet_subscriber_events_enqueued_total", { type: "DepositInitiated", removed: "true" }),
     ).to.equal(2);
-    expect((await sub.checkpoint())!.hash).to.equal(b[2].blockHash);
+    expect((await sub.checkpoint())!.hash).to.equal(at(b, 2, "new branch receipt").blockHash);
     // Nothing more to do, and the compensation is not sent again.
     expect(await sub.pollOnce()).to.deep.equal({ from: n + 4, to: n + 3, events: 0, reorged: false });
     expect(await jobs(prefix, L1_MESSAGES)).to.have.length(14);
@@ -636,7 +638,7 @@ describe("event-subscriber", function () {
       ["SUBSCRIBER_REORG_HISTORY", "many"],
       ["SUBSCRIBER_QUEUES", "deposits"],
       ["SUBSCRIBER_QUEUES", " , "],
-    ]) {
+    ] as const) {
       const error = await createEventSubscriber({ ...ctx, source: { ...source, [key]: value } }).then(
         () => undefined,
         (e: unknown) => e,

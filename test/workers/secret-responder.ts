@@ -53,6 +53,7 @@ import {
 } from "../../workers/secret-responder/index.js";
 import { TxSender } from "../../platform/tx-sender/tx-sender.js";
 import { type TxIntent, type TxOutcome, TxRevertedError } from "../../platform/tx-sender/types.js";
+import { at, only } from "../../testing/defined.js";
 import { type TestEnclaveHost, startEnclaveHost } from "../../testing/enclave-host.js";
 import { type L1Node, freePort, startL1Node } from "../../testing/l1-node.js";
 import { govern } from "../../testing/governance.js";
@@ -419,21 +420,28 @@ describe("secret-responder", function () {
     );
     const outcomes = await Promise.all(queues.map((q) => outcomeOf(q, eventJobId(job.ref))));
 
-    const winners = outcomes.flatMap((o, i) => (o.outcome === "answered" ? [i] : []));
-    const losers = outcomes.flatMap((o, i) => (o.outcome === "lost-race" ? [i] : []));
+    const results = sides.map((side, i) => ({
+      side,
+      before: at(before, i, "balance and nonce before"),
+      queue: at(queues, i, "queue"),
+      outcome: at(outcomes, i, "outcome"),
+    }));
+    const winners = results.filter((r) => r.outcome.outcome === "answered");
+    const losers = results.filter((r) => r.outcome.outcome === "lost-race");
     expect(winners, JSON.stringify(outcomes)).to.have.length(1);
     expect(losers, JSON.stringify(outcomes)).to.have.length(1);
-    const [w, l] = [winners[0], losers[0]];
-    const winner = sides[w];
-    const loser = sides[l];
-    expect(outcomes[l]).to.deep.equal({
+    const won = only(winners, "winner");
+    const lost = only(losers, "loser");
+    const winner = won.side;
+    const loser = lost.side;
+    expect(lost.outcome).to.deep.equal({
       outcome: "lost-race",
       requestId: job.event.requestId,
       winner: winner.enclave.address,
     });
 
     // The winner's answer is on chain and pays its operator; the requester is attested.
-    const hash = (outcomes[w] as { hash: string }).hash;
+    const hash = (won.outcome as { hash: string }).hash;
     const responded = await respondedEvent(provider, hash);
     expect(responded.responder).to.equal(winner.enclave.address);
     expect(responded.requester).to.equal(requester.address);
@@ -441,13 +449,13 @@ describe("secret-responder", function () {
     const receipt = (await provider.getTransactionReceipt(hash))!;
     expect(receipt.from).to.equal(winner.operator.address);
     expect(await provider.getBalance(winner.operator.address)).to.equal(
-      before[w].balance + bounty - receipt.gasUsed * receipt.gasPrice,
+      won.before.balance + bounty - receipt.gasUsed * receipt.gasPrice,
     );
 
     // The loser sent nothing at all (so no reverted transaction) and its job completed.
-    expect(await provider.getTransactionCount(loser.operator.address)).to.equal(before[l].nonce);
-    expect(await provider.getBalance(loser.operator.address)).to.equal(before[l].balance);
-    const loserJob = await queues[l].getJob(eventJobId(job.ref));
+    expect(await provider.getTransactionCount(loser.operator.address)).to.equal(lost.before.nonce);
+    expect(await provider.getBalance(loser.operator.address)).to.equal(lost.before.balance);
+    const loserJob = await lost.queue.getJob(eventJobId(job.ref));
     expect(await loserJob!.getState()).to.equal("completed");
     expect(loserJob!.attemptsMade).to.equal(1);
     const lostLine = loser.log.lines.find((line) => line.msg === "another responder answered first: lost the race");
@@ -571,7 +579,7 @@ describe("secret-responder", function () {
 
         // The intent the writer got: respondNetworkSecret with a response signed by genesis.
         expect(intents).to.have.length(1);
-        const [intent] = intents;
+        const intent = only(intents, "intent");
         expect(intent.key).to.equal(`respond-secret-${chainId}-${requestId}`);
         expect(intent.to).to.equal(registryAddress);
         const call = registryInterface.parseTransaction({ data: intent.data })!;

@@ -94,9 +94,9 @@ export const createSecretResponder: ServiceFactory = async (ctx: WorkerContext):
   });
   // Answers a previous process left in flight: done once their request is no longer open.
   const alreadyDone = (record: IntentRecord) => {
-    const match = RESPOND_INTENT_KEY.exec(record.key);
-    if (match === null || Number(match[1]) !== ctx.chainId) return undefined;
-    const requestId = BigInt(match[2]);
+    const [, chainId, requestText] = RESPOND_INTENT_KEY.exec(record.key) ?? [];
+    if (chainId === undefined || requestText === undefined || Number(chainId) !== ctx.chainId) return undefined;
+    const requestId = BigInt(requestText);
     return async () => (await registry.requestStatus(requestId)) !== 1n;
   };
 

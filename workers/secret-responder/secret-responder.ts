@@ -258,11 +258,12 @@ export class SecretResponder implements Service {
       registry.filters.NetworkSecretResponded(BigInt(event.requestId)),
       data.ref.blockNumber,
     );
-    const winner = answers[0]?.args.responder;
-    if (winner !== undefined && winner.toLowerCase() === (await this.#enclaveAddress()).toLowerCase()) {
+    const [answer] = answers;
+    const winner = answer?.args.responder;
+    if (answer !== undefined && winner?.toLowerCase() === (await this.#enclaveAddress()).toLowerCase()) {
       this.#metrics.answered.inc();
-      log.info({ tx: answers[0].transactionHash }, "secret request answered (by an earlier run)");
-      return { outcome: "answered", requestId: event.requestId, hash: answers[0].transactionHash, earlierRun: true };
+      log.info({ tx: answer.transactionHash }, "secret request answered (by an earlier run)");
+      return { outcome: "answered", requestId: event.requestId, hash: answer.transactionHash, earlierRun: true };
     }
     if (winner === undefined) {
       if ((await registry.requestStatus(BigInt(event.requestId))) === RequestStatus.Cancelled) {
