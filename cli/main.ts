@@ -24,7 +24,13 @@ import { Queue } from "bullmq";
 import { ConfigError, commonConfigSchema, configSource, parseConfig } from "../platform/config.js";
 import { type DeadLetter, QueueNames, deadLetterQueueName, redrive } from "../platform/queues.js";
 import { RedisUnavailableError, connectRedis } from "../platform/redis.js";
-import { type SettingDoc, type WorkerRegistry, commonSettings, describeSchema } from "../platform/settings.js";
+import {
+  type SettingDoc,
+  type WorkerEntry,
+  type WorkerRegistry,
+  commonSettings,
+  describeSchema,
+} from "../platform/settings.js";
 import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runtime.js";
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
@@ -57,11 +63,11 @@ const SETTINGS_NOTE =
 
 const runtimeSettings = () => describeSchema(runtimeConfigSchema).filter((d) => !d.name.startsWith("VEILNET_TEST"));
 
-/** Help text listing the settings of `names` (their own settings are asked from their modules). */
-async function workersHelp(registry: WorkerRegistry, names: readonly string[]): Promise<string> {
+/** Help text listing the settings of the workers `entries` (their own settings are asked from their modules). */
+async function workersHelp(entries: readonly (readonly [string, WorkerEntry])[]): Promise<string> {
   const parts = [SETTINGS_NOTE, formatSettings("Common settings", [...commonSettings(), ...runtimeSettings()])];
-  for (const name of names) {
-    const docs = await registry[name].settings();
+  for (const [name, entry] of entries) {
+    const docs = await entry.settings();
     parts.push(docs.length === 0 ? `\n${name}: no settings of its own\n` : formatSettings(`${name}`, docs));
   }
   return parts.join("");
@@ -73,12 +79,19 @@ async function nodeHelp(): Promise<string> {
   return (
     SETTINGS_NOTE +
     formatSettings("Common settings", [...commonSettings(), ...runtimeSettings()]) +
-    formatSettings("Sequencer", await NODE_ROLES.sequencer.settings()) +
+    formatSettings("Sequencer", await nodeRole(NODE_ROLES, "sequencer").settings()) +
     formatSettings(
       "Validator (joining also reads SIGNER_PRIVATE_KEY and ATTESTATION_SERVICE_KEY)",
-      await NODE_ROLES.validator.settings(),
+      await nodeRole(NODE_ROLES, "validator").settings(),
     )
   );
+}
+
+/** The role `name` of `roles` (cli/nodes.ts), or an error naming the missing role. */
+function nodeRole(roles: WorkerRegistry, name: string): WorkerEntry {
+  const role = roles[name];
+  if (role === undefined) throw new Error(`cli/nodes.ts defines no node role "${name}"`);
+  return role;
 }
 
 /** Help text of `veilnet gateway`: the settings it reads (no Redis). */
@@ -117,6 +130,9 @@ async function queueAdmin(configFile: string | undefined) {
 
 async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, string>): Promise<Command> {
   const workerNames = Object.keys(registry);
+  const workerList = Object.entries(registry)
+    .map(([name, entry]) => `  ${name.padEnd(22)}${entry.description}`)
+    .join("\n");
   const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
     .version;
   const program = new Command("veilnet")
@@ -130,11 +146,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .description(`Run one worker: ${workerNames.join(", ")}`)
     .argument("<name>", `the worker (${workerNames.join(", ")})`)
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
-    .addHelpText(
-      "after",
-      () =>
-        `\nWorkers:\n${workerNames.map((n) => `  ${n.padEnd(22)}${registry[n].description}`).join("\n")}\n${helpFor.get("worker") ?? ""}`,
-    )
+    .addHelpText("after", () => `\nWorkers:\n${workerList}\n${helpFor.get("worker") ?? ""}`)
     .action(async (name: string, opts: { config?: string }) => {
       if (registry[name] === undefined) {
         usageError(`error: unknown worker "${name}": valid workers are ${workerNames.join(", ")}`);
@@ -337,10 +349,10 @@ export async function runCli(argv: readonly string[], registry: WorkerRegistry):
     const args = argv.slice(2);
     if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
       // Help lists each worker's own settings, which takes loading the worker modules: only then.
-      const names = Object.keys(registry);
-      const one = args[0] === "worker" && registry[args[1]] !== undefined ? [args[1]] : names;
-      helpFor.set("worker", await workersHelp(registry, one));
-      helpFor.set("workers", await workersHelp(registry, names));
+      const entries = Object.entries(registry);
+      const asked = args[0] === "worker" ? entries.filter(([name]) => name === args[1]) : [];
+      helpFor.set("worker", await workersHelp(asked.length > 0 ? asked : entries));
+      helpFor.set("workers", await workersHelp(entries));
       if (args[0] === "node") helpFor.set("node", await nodeHelp());
       if (args[0] === "gateway") helpFor.set("gateway", await gatewayHelp());
     }

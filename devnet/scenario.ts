@@ -273,6 +273,7 @@ class Scenario {
     private readonly timeoutMs: number | undefined,
   ) {
     const [alice, bob] = devAccounts(7).slice(5);
+    if (alice === undefined || bob === undefined) throw new Error("devAccounts(7) has no accounts #5 and #6");
     this.alice = alice.address;
     this.bob = bob.address;
     this.l1 = new JsonRpcProvider(devnet.l1Url, undefined, { staticNetwork: true, pollingInterval: 250 });
@@ -355,20 +356,30 @@ class Scenario {
   /** Polls the withdrawal-processor's statuses of the scenario's withdrawals until `done` holds. */
   async withStatuses(
     what: string,
-    done: (statuses: Array<WithdrawalStatus | undefined>) => boolean,
-  ): Promise<WithdrawalStatus[]> {
+    done: (statuses: WithdrawalStatus[]) => boolean,
+  ): Promise<Array<{ withdrawal: ScenarioWithdrawal; status: WithdrawalStatus }>> {
     const redis = new Redis(this.devnet.redis.url, { maxRetriesPerRequest: 1 });
     redis.on("error", () => {});
     try {
       return await this.waitFor(
         what,
         async () => {
-          const statuses = await Promise.all(
-            this.withdrawals.map((w) =>
-              getWithdrawalStatus(redis, this.devnet.queuePrefix, Number(this.devnet.l1.chainId), w.sequence),
-            ),
+          const tracked = await Promise.all(
+            this.withdrawals.map(async (withdrawal) => ({
+              withdrawal,
+              status: await getWithdrawalStatus(
+                redis,
+                this.devnet.queuePrefix,
+                Number(this.devnet.l1.chainId),
+                withdrawal.sequence,
+              ),
+            })),
           );
-          return done(statuses) ? (statuses as WithdrawalStatus[]) : undefined;
+          // Not done while the withdrawal-processor has not tracked every withdrawal yet.
+          const known = tracked.flatMap(({ withdrawal, status }) =>
+            status === undefined ? [] : [{ withdrawal, status }],
+          );
+          return known.length === tracked.length && done(known.map((k) => k.status)) ? known : undefined;
         },
         120_000,
       );
@@ -529,23 +540,25 @@ const STEPS: ScenarioStep[] = [
     title: "withdraw 2 ETH and 40 DEMO on L2 (L2Bridge.withdrawNative / withdrawERC20)",
     run: async (s) => {
       const l2Bridge = L2Bridge__factory.connect(L2Predeploys.bridge, s.aliceL2);
+      const ethReceipt = await s.l2Tx(
+        "L2Bridge.withdrawNative(alice) 2 ETH",
+        l2Bridge.withdrawNative(s.alice, { value: ETH_WITHDRAWAL }),
+      );
+      const tokenReceipt = await s.l2Tx(
+        "L2Bridge.withdrawERC20(DEMO, 40, alice)",
+        l2Bridge.withdrawERC20(s.wrapped!, TOKEN_WITHDRAWAL, s.alice),
+      );
+      s.withdrawalBlock = tokenReceipt.blockNumber;
       const receipts = [
-        await s.l2Tx(
-          "L2Bridge.withdrawNative(alice) 2 ETH",
-          l2Bridge.withdrawNative(s.alice, { value: ETH_WITHDRAWAL }),
-        ),
-        await s.l2Tx(
-          "L2Bridge.withdrawERC20(DEMO, 40, alice)",
-          l2Bridge.withdrawERC20(s.wrapped!, TOKEN_WITHDRAWAL, s.alice),
-        ),
-      ];
-      s.withdrawalBlock = receipts[1].blockNumber;
-      for (const [i, receipt] of receipts.entries()) {
+        ["ETH", ethReceipt],
+        ["token", tokenReceipt],
+      ] as const;
+      for (const [asset, receipt] of receipts) {
         for (const log of receipt.logs) {
           const parsed = l2Bridge.interface.parseLog(log);
           if (parsed?.name !== "WithdrawalInitiated") continue;
           s.withdrawals.push({
-            asset: i === 0 ? "ETH" : "token",
+            asset,
             l1Token: parsed.args.l1Token as string,
             amount: BigInt(parsed.args.amount),
             sequence: BigInt(parsed.args.sequence),
@@ -558,10 +571,10 @@ const STEPS: ScenarioStep[] = [
           });
         }
       }
-      if (s.withdrawals.length !== 2) {
+      const [eth, token, ...more] = s.withdrawals;
+      if (eth === undefined || token === undefined || more.length > 0) {
         throw new ScenarioCheckError(`expected 2 WithdrawalInitiated events, found ${s.withdrawals.length}`);
       }
-      const [eth, token] = s.withdrawals;
       if (eth.l1Token !== ZeroAddress || eth.amount !== ETH_WITHDRAWAL) {
         throw new ScenarioCheckError(`the ETH withdrawal was logged as ${eth.amount} of ${eth.l1Token}`);
       }
@@ -623,10 +636,10 @@ const STEPS: ScenarioStep[] = [
     title: "the rollup with the withdrawals lands on L1 (RollupAdded, tracked by the withdrawal-processor)",
     run: async (s) => {
       const statuses = await s.withStatuses("the withdrawal-processor to track both withdrawals", (st) =>
-        st.every((w) => w !== undefined && w.rollupHash !== ""),
+        st.every((w) => w.rollupHash !== ""),
       );
-      for (const [i, st] of statuses.entries()) {
-        s.withdrawals[i].rollupHash = st.rollupHash;
+      for (const { withdrawal, status: st } of statuses) {
+        withdrawal.rollupHash = st.rollupHash;
         s.detail(
           `withdrawal ${st.sequence}: rollup ${st.rollupHash}, ${st.status}, relayable from ${new Date(st.activatesAt * 1000).toISOString()}`,
         );
@@ -649,12 +662,11 @@ const STEPS: ScenarioStep[] = [
     title: "the withdrawal-processor relays the withdrawals (WithdrawalFinalized on L1)",
     run: async (s) => {
       const statuses = await s.withStatuses("both withdrawals relayed", (st) =>
-        st.every((w) => w?.status === "relayed"),
+        st.every((w) => w.status === "relayed"),
       );
       const messenger = CrossChainMessenger__factory.connect(s.devnet.addresses.CrossChainMessenger, s.l1);
       const fromBlock = s.devnet.deployment.deploymentBlock;
-      for (const [i, st] of statuses.entries()) {
-        const w = s.withdrawals[i];
+      for (const { withdrawal: w, status: st } of statuses) {
         w.relayTxHash = st.txHash ?? "";
         const relayed = await messenger.queryFilter(messenger.filters.MessageRelayed(undefined, w.sequence), fromBlock);
         const failed = await messenger.queryFilter(

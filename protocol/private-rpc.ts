@@ -257,8 +257,9 @@ function aad(direction: Direction, viewingKey: Uint8Array): Uint8Array {
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  // Lengths are equal, so b[i] is there; every byte is compared (no early exit).
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  for (const [i, byte] of a.entries()) diff |= byte ^ (b[i] ?? 0);
   return diff === 0;
 }
 
@@ -301,8 +302,9 @@ export function peekViewingKey(envelope: string): string | undefined {
 export function parsePrivateRequest(value: unknown): PrivateRequest {
   const parsed = requestSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PrivateRpcError(`malformed private request: ${issue.path.join(".") || "request"}: ${issue.message}`);
+    const [issue] = parsed.error.issues;
+    const where = issue?.path.join(".") || "request";
+    throw new PrivateRpcError(`malformed private request: ${where}: ${issue?.message ?? parsed.error.message}`);
   }
   return {
     method: parsed.data.method,

@@ -151,9 +151,9 @@ function rollupFromJson(r: RollupJson): RollupRef {
 function parse<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue.path.length === 0 ? "" : `${issue.path.join(".")}: `;
-    throw new WithdrawalAnswerError(`malformed ${what}: ${at}${issue.message}`);
+    const [issue] = parsed.error.issues;
+    const at = issue === undefined || issue.path.length === 0 ? "" : `${issue.path.join(".")}: `;
+    throw new WithdrawalAnswerError(`malformed ${what}: ${at}${issue?.message ?? parsed.error.message}`);
   }
   return parsed.data;
 }

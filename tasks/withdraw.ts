@@ -16,7 +16,7 @@ import {
   describeWithdrawResult,
   withdraw,
 } from "../platform/withdrawals/self-serve.js";
-import { VeilnetTaskError, connect, loadDeployment } from "./lib.js";
+import { VeilnetTaskError, connect, loadDeployment, taskSigner } from "./lib.js";
 
 export interface WithdrawTaskArguments {
   l2Rpc?: string;
@@ -43,7 +43,7 @@ export default async function withdrawTask(
     throw new VeilnetTaskError(`--poll-ms ${args.pollMs}: expected ms ≥ 10`);
   const connection = await connect(hre);
   const deployment = await loadDeployment(connection, args.deploymentsDir);
-  const [signer] = await connection.ethers.getSigners();
+  const signer = await taskSigner(connection);
   try {
     const url = await gatewayRpcUrl(args.l2Rpc, signer);
     const result = await withdraw({

@@ -107,7 +107,8 @@ interface OwedL1Fee {
 
 function errorText(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  return message.split("\n")[0];
+  const end = message.indexOf("\n");
+  return end === -1 ? message : message.slice(0, end);
 }
 
 export class L2Chain {

@@ -68,9 +68,9 @@ export function createRollupProducerService(
   });
   // A rollup a previous process left in flight is done once L1 has moved past its first batch.
   const alreadyDone = (record: IntentRecord) => {
-    const match = ROLLUP_INTENT_KEY.exec(record.key);
-    if (match === null || Number(match[1]) !== ctx.chainId) return undefined;
-    const first = BigInt(match[2]);
+    const [, chainId, firstSeq] = ROLLUP_INTENT_KEY.exec(record.key) ?? [];
+    if (chainId === undefined || firstSeq === undefined || Number(chainId) !== ctx.chainId) return undefined;
+    const first = BigInt(firstSeq);
     return async () => (await registry.nextBatchSeq()) > first;
   };
   return Promise.resolve({

@@ -136,9 +136,16 @@ function compressedAtMost(n: number): number {
   return n + 16 + 4 * Math.ceil(n / 65_536);
 }
 
+/** The first of `batches`: a rollup holds at least one batch, and the producer never builds an empty one. */
+function firstBatch(batches: readonly SealedBatch[]): SealedBatch {
+  const [first] = batches;
+  if (first === undefined) throw new Error("a rollup needs at least one batch, got none");
+  return first;
+}
+
 function contentOf(batches: readonly SealedBatch[]) {
   return {
-    firstSeq: batches[0].seq,
+    firstSeq: firstBatch(batches).seq,
     batches: batches.map((b) => ({
       timestamp: b.timestamp,
       l1BaseFee: b.l1BaseFee,
@@ -263,7 +270,7 @@ export class RollupProducer implements Service {
 
   /** How many of `batches` to roll up now, or how long until the time threshold. */
   private decide(batches: readonly SealedBatch[]): { take: number } | { waitMs: number } {
-    const first = batches[0];
+    const first = firstBatch(batches);
     const now = this.now();
     if (this.oldest?.seq !== first.seq) {
       this.oldest = { seq: first.seq, seenAt: now };
@@ -288,7 +295,7 @@ export class RollupProducer implements Service {
 
   /** The exact payload size of `batches` (the codec's compression; encryption adds a fixed overhead). */
   private payloadBytes(batches: readonly SealedBatch[]): number {
-    const key = `${batches[0].seq}-${batches.length}`;
+    const key = `${firstBatch(batches).seq}-${batches.length}`;
     let size = this.sizes.get(key);
     if (size === undefined) {
       size = compress(encodeRollupContent(contentOf(batches))).length + PAYLOAD_OVERHEAD;
@@ -311,7 +318,7 @@ export class RollupProducer implements Service {
     }
     if (lo === 0)
       this.log.warn(
-        { seq: batches[0].seq.toString(), maxRollupBytes: max },
+        { seq: firstBatch(batches).seq.toString(), maxRollupBytes: max },
         "a single batch exceeds maxRollupBytes: submitting it alone",
       );
     return Math.max(lo, 1);
@@ -330,7 +337,10 @@ export class RollupProducer implements Service {
       n = Math.max(PAYLOAD_OVERHEAD, Math.min(n - 1, allowed));
     }
     if (n < take) {
-      this.log.info({ seq: batches[0].seq.toString(), take, n }, "batches compress below a byte each: splitting");
+      this.log.info(
+        { seq: firstBatch(batches).seq.toString(), take, n },
+        "batches compress below a byte each: splitting",
+      );
     }
     return n;
   }

@@ -49,7 +49,8 @@ export function errorObject(e: unknown): JsonRpcErrorObject {
   const err = e as { code?: unknown; message?: unknown; data?: unknown } | null;
   const code = typeof err?.code === "number" ? err.code : RpcErrorCode.internal;
   const message = typeof err?.message === "string" ? err.message : String(e);
-  return errorObjectOf(code, message.split("\n")[0], err?.data);
+  const end = message.indexOf("\n");
+  return errorObjectOf(code, end === -1 ? message : message.slice(0, end), err?.data);
 }
 
 /** Answers one request object with `call`, turning whatever it throws into a JSON-RPC error. */

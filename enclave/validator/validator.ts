@@ -91,8 +91,8 @@ export class Validator {
         this.nextRollup = Math.max(this.nextRollup, lift.afterRollups);
         continue;
       }
-      if (this.nextRollup >= rollups.length) break;
       const rollup = rollups[this.nextRollup];
+      if (rollup === undefined) break; // every rollup read so far is replayed
       if (this.voided(this.nextRollup, rollup)) {
         this.nextRollup++;
         continue;
@@ -127,8 +127,11 @@ export class Validator {
   /** Applies the rejections read up to rollup `position`: rewinds the chain to the reopened batch. */
   private async applyReopenings(position: number): Promise<void> {
     const reopenings = this.deps.l1.reopeningsRead();
-    while (this.nextReopening < reopenings.length && reopenings[this.nextReopening].afterRollups <= position) {
-      const { nextBatchSeq } = reopenings[this.nextReopening++];
+    for (;;) {
+      const reopening = reopenings[this.nextReopening];
+      if (reopening === undefined || reopening.afterRollups > position) break;
+      this.nextReopening++;
+      const { nextBatchSeq } = reopening;
       if (this.refused_ !== undefined && this.refusedSeq !== undefined && nextBatchSeq <= this.refusedSeq) {
         this.deps.logger.warn(
           { rollup: this.refused_.hash, nextBatchSeq: nextBatchSeq.toString() },

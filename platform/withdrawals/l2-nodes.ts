@@ -114,7 +114,9 @@ export class L2Nodes {
       if (proof.rollup !== undefined) {
         const { proofs, messageRoot } = proof.rollup;
         for (const [i, m] of proof.messages.entries()) {
-          if (!verifyMessageProof(messageRoot, m, proofs[i])) {
+          const messageProof = proofs[i];
+          if (messageProof === undefined) throw new Error(`answered no proof of message ${m.sequence}`);
+          if (!verifyMessageProof(messageRoot, m, messageProof)) {
             throw new Error(`the proof of message ${m.sequence} does not verify against root ${messageRoot}`);
           }
         }

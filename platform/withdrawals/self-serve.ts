@@ -89,11 +89,17 @@ export async function withdraw(args: WithdrawArgs): Promise<WithdrawResult> {
       const relays: Array<{ sequence: bigint; result: RelayResult }> = [];
       for (const [i, m] of proof.messages.entries()) {
         if (m.topic !== Topic.Call) continue;
+        const messageProof = rollup.proofs[i];
+        if (messageProof === undefined) {
+          throw new WithdrawError(
+            `the withdrawal proof of ${args.txHash} has no Merkle proof of message ${m.sequence}`,
+          );
+        }
         const result = await relayMessage({
           messenger: args.messenger,
           signer: args.signer,
           message: m,
-          proof: rollup.proofs[i],
+          proof: messageProof,
           root: rollup.messageRoot,
         });
         relays.push({ sequence: m.sequence, result });

@@ -28,6 +28,7 @@ import {
   EpochKeyNotRevealedError,
   decryptRollup,
 } from "../../cli/decrypt/index.js";
+import { at, only, take } from "../../testing/defined.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import {
   REVELATION_PERIOD,
@@ -276,15 +277,17 @@ describe("veilnet decrypt", function () {
         [0n, 1_800_000_000n, 1_000_000_000n, 0n],
         [1n, 1_800_000_001n, 1_000_000_001n, 1n],
       ]);
-      const txs = d.batches[0].transactions as DecodedTransaction[];
+      const [batch0, batch1] = take(d.batches, 2, "decrypted batches");
+      const txs = batch0.transactions as DecodedTransaction[];
       expect(txs).to.have.length(3);
-      txs.forEach((tx, i) => expectSent(tx, sent[i]));
-      expect(txs[0]).to.include({ type: 2, maxFeePerGas: parseUnits("2", "gwei") });
-      expect(txs[1]).to.include({ type: 0, gasPrice: parseUnits("1", "gwei"), selector: "0xa9059cbb" });
-      expect(txs[2]).to.include({ to: null, dataLength: 300 });
-      expect(txs[2]).not.to.have.property("selector");
-      expect(d.batches[1].transactions).to.have.length(1);
-      expect(d.batches[1].transactions[0]).to.have.property("raw", "0xdeadbeef");
+      txs.forEach((tx, i) => expectSent(tx, at(sent, i, "sent transaction")));
+      const [tx0, tx1, tx2] = take(txs, 3, "transactions of batch 0");
+      expect(tx0).to.include({ type: 2, maxFeePerGas: parseUnits("2", "gwei") });
+      expect(tx1).to.include({ type: 0, gasPrice: parseUnits("1", "gwei"), selector: "0xa9059cbb" });
+      expect(tx2).to.include({ to: null, dataLength: 300 });
+      expect(tx2).not.to.have.property("selector");
+      expect(batch1.transactions).to.have.length(1);
+      expect(batch1.transactions[0]).to.have.property("raw", "0xdeadbeef");
     });
 
     it("prints them as text", async () => {
@@ -324,10 +327,12 @@ describe("veilnet decrypt", function () {
       expect(json.key).to.equal(key);
       expect(json.header.keyCommitment).to.equal(rollup.header.keyCommitment);
       expect(json.batches.map((b) => b.seq)).to.deep.equal(["0", "1"]);
-      expect(json.batches[0].transactions.map((t) => t.hash)).to.deep.equal(sent.map((s) => s.hash));
-      expect(json.batches[0].transactions[1]).to.deep.include({
-        from: sent[1].from,
-        to: sent[1].to,
+      const [batch0, batch1] = take(json.batches, 2, "batches in the JSON");
+      expect(batch0.transactions.map((t) => t.hash)).to.deep.equal(sent.map((s) => s.hash));
+      const sent1 = at(sent, 1, "sent transaction");
+      expect(batch0.transactions[1]).to.deep.include({
+        from: sent1.from,
+        to: sent1.to,
         value: "0",
         nonce: 7,
         gasLimit: "60000",
@@ -337,13 +342,13 @@ describe("veilnet decrypt", function () {
         chainId: L2_CHAIN_ID.toString(),
         type: 0,
       });
-      expect(json.batches[0].transactions[2]).to.include({ to: null });
-      expect(json.batches[1].transactions[0]).to.include({ raw: "0xdeadbeef" });
+      expect(batch0.transactions[2]).to.include({ to: null });
+      expect(batch1.transactions[0]).to.include({ raw: "0xdeadbeef" });
     });
 
     it("refuses a rollup posted as a blob: its payload is not in the calldata", async () => {
       const blobs = toBlobs(randomBytes(1000));
-      const [{ versionedHash }] = blobCommitments(blobs);
+      const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
       const { header } = await nextRollupHeader(v, { payload: "0x", payloadHash: versionedHash });
       const signature = await signRollup(v, genesis, header);
       const blobSender = new Wallet(Wallet.createRandom().privateKey, provider);

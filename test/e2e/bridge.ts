@@ -37,6 +37,7 @@ import {
   IMessageBus__factory,
   L2Bridge__factory,
 } from "../../types/ethers-contracts/index.js";
+import { defined, only, take } from "../../testing/defined.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -45,8 +46,10 @@ async function gatewayRequests(devnet: Devnet): Promise<Map<string, number>> {
   const text = await (await fetch(devnet.health.gateway.replace(/\/healthz$/, "/metrics"))).text();
   const counts = new Map<string, number>();
   for (const m of text.matchAll(/^veilnet_gateway_requests_total\{([^}]*)\} (\d+)/gm)) {
-    const method = /method="([^"]+)"/.exec(m[1])?.[1];
-    if (method !== undefined && /outcome="ok"/.test(m[1])) counts.set(method, (counts.get(method) ?? 0) + Number(m[2]));
+    const labels = defined(m[1], `the labels of metrics line ${m[0]}`);
+    const count = Number(defined(m[2], `the count of metrics line ${m[0]}`));
+    const method = /method="([^"]+)"/.exec(labels)?.[1];
+    if (method !== undefined && /outcome="ok"/.test(labels)) counts.set(method, (counts.get(method) ?? 0) + count);
   }
   return counts;
 }
@@ -155,7 +158,7 @@ describe("e2e: bridge through the devnet", function () {
     expect(r.privacy.aliceWithdrawalLogs).to.deep.equal(r.withdrawals.map((w) => w.l2TxHash));
     expect(r.privacy.bobWithdrawalLogs).to.deep.equal([]);
     // And again, with new gateway users of the test's own.
-    const [aliceKey, bobKey] = devAccounts(7).slice(5);
+    const [aliceKey, bobKey] = take(devAccounts(7).slice(5), 2, "dev accounts #5 and #6");
     const alice = gatewayProvider(
       devnet.gatewayUrl,
       await joinGateway(devnet.gatewayUrl, [new Wallet(aliceKey.privateKey)]),
@@ -241,16 +244,18 @@ describe("e2e: bridge through the devnet", function () {
       ["ETH", ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal],
       ["token", r.token, SCENARIO_AMOUNTS.tokenWithdrawal],
     ]);
-    expect(r.withdrawals[0].sequence).to.not.equal(r.withdrawals[1].sequence);
+    const [ethWithdrawal, tokenWithdrawal] = take(r.withdrawals, 2, "withdrawals of the scenario");
+    expect(ethWithdrawal.sequence).to.not.equal(tokenWithdrawal.sequence);
     for (const w of r.withdrawals) {
       expect(w.relayedEvents, `withdrawal ${w.sequence}`).to.equal(1);
       expect(w.relayFailedEvents, `withdrawal ${w.sequence}`).to.equal(0);
       const relayed = await messenger.queryFilter(messenger.filters.MessageRelayed(w.messageHash), fromBlock);
       expect(relayed, `MessageRelayed for ${w.messageHash}`).to.have.length(1);
-      const log = messenger.interface.parseLog(relayed[0])!;
+      const relay = only(relayed, `MessageRelayed for ${w.messageHash}`);
+      const log = messenger.interface.parseLog(relay)!;
       expect(BigInt(log.args.sequence)).to.equal(w.sequence);
       expect(log.args.target).to.equal(devnet.addresses.Bridge);
-      expect(relayed[0].transactionHash).to.equal(w.relayTxHash);
+      expect(relay.transactionHash).to.equal(w.relayTxHash);
       expect(
         await messenger.queryFilter(messenger.filters.MessageRelayFailed(undefined, w.sequence), fromBlock),
       ).to.have.length(0);
@@ -265,8 +270,8 @@ describe("e2e: bridge through the devnet", function () {
         return [log.args.token as string, BigInt(log.args.amount), e.transactionHash];
       }),
     ).to.have.deep.members([
-      [ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal, r.withdrawals[0].relayTxHash],
-      [r.token, SCENARIO_AMOUNTS.tokenWithdrawal, r.withdrawals[1].relayTxHash],
+      [ZeroAddress, SCENARIO_AMOUNTS.ethWithdrawal, ethWithdrawal.relayTxHash],
+      [r.token, SCENARIO_AMOUNTS.tokenWithdrawal, tokenWithdrawal.relayTxHash],
     ]);
   });
 

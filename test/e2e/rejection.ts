@@ -30,6 +30,7 @@ import {
   MessageBus__factory,
   RollupRegistry__factory,
 } from "../../types/ethers-contracts/index.js";
+import { take } from "../../testing/defined.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const CHALLENGE_PERIOD = 60;
@@ -94,7 +95,7 @@ describe("e2e: a rejected rollup's honest withdrawal is relayed after the re-pos
   it("withdraw → rollup → reject → re-post (same root) → challenge period → relayed and credited", async () => {
     if (devnet === undefined || l1 === undefined) throw new Error("the devnet did not start");
     const { addresses } = devnet;
-    const [guardianKey, , , , userKey] = devAccounts(5);
+    const [guardianKey, , , , userKey] = take(devAccounts(5), 5, "dev accounts #0 to #4");
     const guardian = new Wallet(guardianKey.privateKey, l1);
     const registry = RollupRegistry__factory.connect(addresses.RollupRegistry, guardian);
     const bus = MessageBus__factory.connect(addresses.MessageBus, l1);

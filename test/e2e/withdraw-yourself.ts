@@ -32,6 +32,7 @@ import { silentLogger } from "../../platform/logger.js";
 import { TxSender } from "../../platform/tx-sender/tx-sender.js";
 import { L2Nodes, gatewayRpcUrl, withdraw } from "../../platform/withdrawals/index.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
+import { at } from "../../testing/defined.js";
 import { type Stack, joinAndBind, rpc, startStack, until } from "../../testing/gateway-stack.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import { testL1Reader } from "../../testing/l2-sequencer.js";
@@ -182,7 +183,8 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     const receipt = await stack.v.connection.ethers.provider.getTransactionReceipt(l1Tx!);
     expect(receipt?.from).to.equal(alice.wallet.address);
     expect(await stack.v.connection.ethers.provider.getBalance(recipient)).to.equal(amount);
-    expect(await stack.v.messenger.isRelayed(proof.messages[0].sequence)).to.equal(true);
+    const message = at(proof.messages, 0, "message of the withdrawal");
+    expect(await stack.v.messenger.isRelayed(message.sequence)).to.equal(true);
 
     const again = cli(["--l2-rpc", gateway.url, "--tx", txHash], alice.wallet.privateKey);
     const againExit = await again.waitForExit(60_000);
@@ -350,7 +352,9 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     expect(byRoot).to.deep.equal(fromSequencer);
     // Read through the library from both, the validator first: the messages build the rollup's root.
     const answer = await new L2Nodes([url, stack.node.url]).rollupMessages(rollupHash);
-    expect(answer?.messages.map((m) => m.sequence)).to.include(proof.messages[0].sequence);
+    expect(answer?.messages.map((m) => m.sequence)).to.include(
+      at(proof.messages, 0, "message of the withdrawal").sequence,
+    );
     // A node that is down is skipped for the next one; when all fail, each is named.
     const down = "http://127.0.0.1:9";
     expect((await new L2Nodes([down, url]).rollupMessages(rollupHash))?.rollup.hash).to.equal(rollupHash);

@@ -44,6 +44,7 @@ import { TxRevertedError } from "../../platform/tx-sender/types.js";
 import { RollupIndex } from "../../enclave/rpc/rollup-index.js";
 import { WithdrawalMethods } from "../../enclave/rpc/withdrawals.js";
 import { parseRollupMessages } from "../../protocol/withdrawals.js";
+import { at, defined, only, take } from "../../testing/defined.js";
 import { deleteKeys, deploymentOf, sleep, waitFor } from "../../testing/worker-process.js";
 import { type Veilnet, deployVeilnet, initializeGenesis, withdrawalMessages } from "../../testing/veilnet.js";
 
@@ -268,7 +269,7 @@ describe("rollup-producer", function () {
     const key = epochKey(h.enclave, landed.header.revelationEpoch);
     expect(landed.header.keyCommitment).to.equal(epochKeyCommitment(key));
     const content = openRollupPayload(landed.payload, key);
-    expect(content.firstSeq).to.equal(batches[0].seq);
+    expect(content.firstSeq).to.equal(at(batches, 0, "batch of the rollup").seq);
     expect(content.batches).to.deep.equal(
       batches.map((b) => ({
         timestamp: b.timestamp,
@@ -295,12 +296,13 @@ describe("rollup-producer", function () {
     expect(Date.now() - startedAt).to.be.at.least(1500);
     await sleep(200);
 
-    const [rollup, ...more] = await h.landed();
+    const [first, ...more] = await h.landed();
     expect(more).to.have.length(0);
+    const rollup = defined(first, "a landed rollup");
     const { header } = rollup;
     expect(header.firstBatchSeq).to.equal(0n);
     expect(header.lastBatchSeq).to.equal(2n);
-    expect(header.lastBatchHash).to.equal(batches[2].hash);
+    expect(header.lastBatchHash).to.equal(at(batches, 2, "batch").hash);
     const root = new MessageTree(messages).root;
     expect(header.messageRoot).to.equal(root);
     expect(header.payloadHash).to.equal(keccak256(rollup.payload));
@@ -359,7 +361,8 @@ describe("rollup-producer", function () {
       const batches = h.source.batches.slice(Number(first), Number(lastSeq) + 1);
       expectPayloadOf(h, rollup, batches);
       const bytes = (rollup.payload.length - 2) / 2;
-      if (batches.length === 1 && batches[0].txs[0].length > 2 * max) {
+      const alone = batches.length === 1 ? only(batches, "batch of the rollup") : undefined;
+      if (alone !== undefined && at(alone.txs, 0, "transaction of the batch").length > 2 * max) {
         expect(bytes).to.be.greaterThan(max, "the oversized batch goes alone");
         continue;
       }
@@ -382,7 +385,7 @@ describe("rollup-producer", function () {
 
     // The tail goes once the interval has passed.
     now += 60_000;
-    const [tail, idle] = await drain(h.producer);
+    const [tail, idle] = take(await drain(h.producer), 2, "producer rounds");
     expect(tail.kind).to.equal("landed");
     expect(idle).to.deep.equal({ kind: "idle", nextBatchSeq: 25n });
     expect(await metricValue(h.metrics, "veilnet_rollups_submitted_total")).to.equal(landed.length + 1);
@@ -413,7 +416,7 @@ describe("rollup-producer", function () {
     const producer = h.restart();
     expect(await producer.round()).to.deep.equal({ kind: "idle", nextBatchSeq: 5n });
     const more = h.source.seal(4);
-    const [round, idle] = await drain(producer);
+    const [round, idle] = take(await drain(producer), 2, "producer rounds");
     expect(round.kind).to.equal("landed");
     expect(idle.kind).to.equal("idle");
 
@@ -422,7 +425,7 @@ describe("rollup-producer", function () {
       [0n, 4n],
       [5n, 8n],
     ]);
-    expectPayloadOf(h, landed[1], more);
+    expectPayloadOf(h, at(landed, 1, "landed rollup"), more);
     expect(await h.v.rollupRegistry.nextBatchSeq()).to.equal(9n);
   });
 
@@ -431,10 +434,11 @@ describe("rollup-producer", function () {
     const batches = h.source.seal(3);
     const beforeBinding = await networkHelpers.takeSnapshot();
     await networkHelpers.mine(2);
-    const [first] = await drain(h.producer);
+    const first = at(await drain(h.producer), 0, "producer round");
     if (first.kind !== "landed") throw new Error(`expected a landing, got ${first.kind}`);
     const oldBinding = first.rollup.binding;
-    const raw = (await h.sender.intent(first.rollup.key))!.txs[0].raw;
+    const intent = defined(await h.sender.intent(first.rollup.key), "the intent of the landed rollup");
+    const { raw } = at(intent.txs, 0, "transaction of the intent");
 
     // Reorg: back to before the binding block, then a different chain of blocks (other timestamps).
     await beforeBinding.restore();
@@ -447,16 +451,15 @@ describe("rollup-producer", function () {
     const receipt = (await provider.getTransactionReceipt(keccak256(raw))) as TransactionReceipt;
     expect(receipt.status).to.equal(0);
 
-    const [again, idle] = await drain(h.producer);
+    const [again, idle] = take(await drain(h.producer), 2, "producer rounds");
     if (again.kind !== "landed") throw new Error(`expected a landing, got ${again.kind}`);
     expect(again.rollup.binding.hash).to.not.equal(oldBinding.hash);
     expect(idle.kind).to.equal("idle");
     const landed = await h.landed();
     expect(landed).to.have.length(1);
-    expect(landed[0].header.l1BlockHash).to.equal(
-      (await provider.getBlock(Number(landed[0].header.l1BlockNumber)))!.hash,
-    );
-    expectPayloadOf(h, landed[0], batches);
+    const rollup = at(landed, 0, "landed rollup");
+    expect(rollup.header.l1BlockHash).to.equal((await provider.getBlock(Number(rollup.header.l1BlockNumber)))!.hash);
+    expectPayloadOf(h, rollup, batches);
     expect(await h.v.rollupRegistry.nextBatchSeq()).to.equal(3n);
     expect(await metricValue(h.metrics, "veilnet_rollup_resubmissions_total", { reason: "reorged-out" })).to.equal(1);
   });
@@ -484,7 +487,7 @@ describe("rollup-producer", function () {
     if (rebind.kind !== "rebind") throw new Error(`expected a rebind, got ${rebind.kind}`);
     expect(rebind.reason).to.match(/^BindingBlockHashMismatch/);
     expect(await h.v.rollupRegistry.nextBatchSeq()).to.equal(0n);
-    const [again, idle] = await drain(producer);
+    const [again, idle] = take(await drain(producer), 2, "producer rounds");
     if (again.kind !== "landed") throw new Error(`expected a landing, got ${again.kind}`);
     expect(again.rollup.binding.hash).to.not.equal(rebind.rollup.binding.hash);
     expect(again.rollup.key).to.not.equal(rebind.rollup.key);

@@ -20,6 +20,7 @@ import { queueSettings } from "../../platform/runtime.js";
 import { silentLogger } from "../../platform/logger.js";
 import { connectL1 } from "../../platform/chain.js";
 import { EnclaveRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { defined } from "../../testing/defined.js";
 import { type TestEnclaveHost, startEnclaveHost } from "../../testing/enclave-host.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import { type WithdrawalNode, startWithdrawalNode } from "../../testing/withdrawal-node.js";
@@ -208,7 +209,9 @@ describe("workers: real workers, crash and restart", function () {
 
       const health = await getHealth(port);
       expect(health.status).to.equal(200);
-      expect(health.body.services["withdrawal-processor"].ok).to.equal(true);
+      expect(defined(health.body.services["withdrawal-processor"], "the withdrawal-processor's health").ok).to.equal(
+        true,
+      );
 
       // Both stop gracefully.
       for (const p of [second, subscriber]) p.child.kill("SIGTERM");

@@ -50,6 +50,7 @@ import {
   relayRollupJobId,
   relayWithdrawalJobId,
 } from "../../workers/withdrawal-processor/index.js";
+import { at, only, take } from "../../testing/defined.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
 import { type WithdrawalNode, startWithdrawalNode } from "../../testing/withdrawal-node.js";
 import { deploymentOf, eventJobOf } from "../../testing/worker-process.js";
@@ -277,13 +278,13 @@ describe("withdrawal-processor", function () {
 
   /** The delivery of the RollupAdded log of `rollupHash`, as the event-subscriber enqueues it. */
   async function rollupAddedJob(v: Veilnet, rollupHash: string): Promise<EventJob<RollupAdded>> {
-    const [log] = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupAdded(rollupHash));
-    return eventJobOf(v, log, "RollupAdded");
+    const logs = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupAdded(rollupHash));
+    return eventJobOf(v, at(logs, 0, `RollupAdded log of ${rollupHash}`), "RollupAdded");
   }
 
   async function rollupRejectedJob(v: Veilnet, rollupHash: string): Promise<EventJob<RollupRejected>> {
-    const [log] = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupRejected(rollupHash));
-    return eventJobOf(v, log, "RollupRejected");
+    const logs = await v.rollupRegistry.queryFilter(v.rollupRegistry.filters.RollupRejected(rollupHash));
+    return eventJobOf(v, at(logs, 0, `RollupRejected log of ${rollupHash}`), "RollupRejected");
   }
 
   async function deliver(h: Harness, job: EventJob, jobId = eventJobId(job.ref, job.removed)): Promise<string> {
@@ -325,6 +326,7 @@ describe("withdrawal-processor", function () {
   }
 
   const recipients = (n: number) => Array.from({ length: n }, () => Wallet.createRandom().address);
+  const recipient = () => Wallet.createRandom().address;
 
   it("tracks a rollup's withdrawals, relays each exactly once after the challenge period, ignores re-deliveries", async function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
@@ -333,7 +335,7 @@ describe("withdrawal-processor", function () {
     const amounts = [parseEther("1"), parseEther("2"), parseEther("3")];
     const messages = await withdrawalMessages(
       v,
-      to.map((t, i) => ({ to: t, amount: amounts[i] })),
+      to.map((t, i) => ({ to: t, amount: at(amounts, i, "amount") })),
     );
     const rollup = await rollupWith(v, sequencer, h, messages);
     const added = await rollupAddedJob(v, rollup.hash);
@@ -343,10 +345,11 @@ describe("withdrawal-processor", function () {
     const registration = await v.messageBus.messageRoot(rollup.root);
     const bridge = await v.bridge.getAddress();
     for (const [i, s] of waiting.entries()) {
-      expect(s.sequence).to.equal(messages[i].sequence.toString());
+      const message = at(messages, i, "withdrawal message");
+      expect(s.sequence).to.equal(message.sequence.toString());
       expect(s.rollupHash).to.equal(rollup.hash.toLowerCase());
       expect(s.root).to.equal(rollup.root.toLowerCase());
-      expect(s.leaf).to.equal(messageLeaf(messages[i]).toLowerCase());
+      expect(s.leaf).to.equal(messageLeaf(message).toLowerCase());
       expect(s.target).to.equal(bridge);
       expect(s.activatesAt).to.equal(Number(registration.activatesAt));
       expect(s.attempts).to.equal(0);
@@ -363,14 +366,15 @@ describe("withdrawal-processor", function () {
     const relayed = await allInState(h, messages, "relayed");
 
     for (const [i, m] of messages.entries()) {
-      expect(await provider.getBalance(to[i])).to.equal(amounts[i]);
+      const status = at(relayed, i, "relayed status");
+      expect(await provider.getBalance(at(to, i, "recipient"))).to.equal(at(amounts, i, "amount"));
       expect(await v.messenger.isRelayed(m.sequence)).to.equal(true);
       expect(await v.messenger.failedMessages(messageLeaf(m))).to.equal(false);
-      const receipt = (await provider.getTransactionReceipt(relayed[i].txHash!))!;
+      const receipt = (await provider.getTransactionReceipt(status.txHash!))!;
       expect(receipt.from).to.equal(h.wallet.address);
       const logs = receipt.logs.map((l) => v.messenger.interface.parseLog(l)).filter((l) => l !== null);
       expect(logs.map((l) => [l.name, l.args.sequence])).to.deep.equal([["MessageRelayed", m.sequence]]);
-      expect(relayed[i].attempts).to.equal(1);
+      expect(status.attempts).to.equal(1);
       expect(h.history.get(m.sequence.toString())).to.deep.equal(["waiting", "relayed"]);
     }
     expect(await provider.getTransactionCount(h.wallet.address)).to.equal(3);
@@ -402,10 +406,10 @@ describe("withdrawal-processor", function () {
   it("skips a withdrawal someone else relayed first (no transaction from the processor's key)", async function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
     const h = await harness(v);
-    const to = recipients(2);
+    const [to0, to1] = take(recipients(2), 2, "recipients");
     const messages = await withdrawalMessages(v, [
-      { to: to[0], amount: parseEther("1") },
-      { to: to[1], amount: parseEther("2") },
+      { to: to0, amount: parseEther("1") },
+      { to: to1, amount: parseEther("2") },
     ]);
     const rollup = await rollupWith(v, sequencer, h, messages);
     await deliver(h, await rollupAddedJob(v, rollup.hash));
@@ -420,14 +424,14 @@ describe("withdrawal-processor", function () {
     await strangerTx.wait();
 
     await h.restart();
-    const [first, second] = await allInState(h, messages, "relayed");
+    const [first, second] = take(await allInState(h, messages, "relayed"), 2, "relayed statuses");
     expect(first.txHash).to.equal(strangerTx.hash.toLowerCase());
     expect(first.attempts).to.equal(0);
     expect(second.attempts).to.equal(1);
     expect((await provider.getTransactionReceipt(second.txHash!))!.from).to.equal(h.wallet.address);
     expect(await provider.getTransactionCount(h.wallet.address)).to.equal(1);
-    expect(await provider.getBalance(to[0])).to.equal(parseEther("1"));
-    expect(await provider.getBalance(to[1])).to.equal(parseEther("2"));
+    expect(await provider.getBalance(to0)).to.equal(parseEther("1"));
+    expect(await provider.getBalance(to1)).to.equal(parseEther("2"));
     expect(await metricValue(h.registry, "veilnet_withdrawals_relayed_total", { by: "other" })).to.equal(1);
     expect(await metricValue(h.registry, "veilnet_withdrawals_relayed_total", { by: "processor" })).to.equal(1);
   });
@@ -436,7 +440,7 @@ describe("withdrawal-processor", function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
     const h = await harness(v, { attempts: 3, backoffMs: 100 });
     const receiver = await connection.ethers.deployContract("RejectingReceiver");
-    const other = recipients(1)[0];
+    const other = recipient();
     const messages = await withdrawalMessages(v, [
       { to: await receiver.getAddress(), amount: parseEther("1") },
       { to: other, amount: parseEther("2") },
@@ -546,7 +550,7 @@ describe("withdrawal-processor", function () {
     });
     for (const [i, m] of messages.entries()) {
       expect(await v.messenger.isRelayed(m.sequence)).to.equal(false);
-      expect(await provider.getBalance(to[i])).to.equal(0n);
+      expect(await provider.getBalance(at(to, i, "recipient"))).to.equal(0n);
     }
     expect(await provider.getTransactionCount(h.wallet.address)).to.equal(0);
     expect(await metricValue(h.registry, "veilnet_withdrawals_rejected_total")).to.equal(4);
@@ -591,19 +595,19 @@ describe("withdrawal-processor", function () {
     expect(await h.processor.handleRollupEvent({ ...readded, removed: true })).to.equal(
       "rollup is on L1 again (re-included): nothing to undo",
     );
-    expect((await h.status(messages[0].sequence))?.status).to.equal("relayed");
+    expect((await h.status(at(messages, 0, "withdrawal message").sequence))?.status).to.equal("relayed");
   });
 
   it("dead-letters a rollup whose messages are unknown or do not match its root", async function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
     const lies = new Map<string, CrossChainMessage[]>();
     const h = await harness(v, { attempts: 3, backoffMs: 50, lies });
-    const messages = await withdrawalMessages(v, [{ to: recipients(1)[0], amount: parseEther("1") }]);
+    const messages = await withdrawalMessages(v, [{ to: recipient(), amount: parseEther("1") }]);
     // On L1, but no node holds its batches.
     const unknown = await submitRollup(v, sequencer, messages);
     const unknownJob = await deliver(h, await rollupAddedJob(v, unknown.hash));
 
-    const wrongMessages = await withdrawalMessages(v, [{ to: recipients(1)[0], amount: parseEther("1") }], 1n);
+    const wrongMessages = await withdrawalMessages(v, [{ to: recipient(), amount: parseEther("1") }], 1n);
     const mismatched = await submitRollup(v, sequencer, wrongMessages);
     lies.set(mismatched.tree!.root.toLowerCase(), messages); // not the rollup's messages
     const mismatchedJob = await deliver(h, await rollupAddedJob(v, mismatched.hash));
@@ -632,12 +636,12 @@ describe("withdrawal-processor", function () {
   it("reports a withdrawal's status and L1 state (veil:withdrawal-status), and says when an id is unknown", async function () {
     const { v, sequencer } = await connection.networkHelpers.loadFixture(fixture);
     const h = await harness(v);
-    const messages = await withdrawalMessages(v, [{ to: recipients(1)[0], amount: parseEther("1") }], 5n);
+    const messages = await withdrawalMessages(v, [{ to: recipient(), amount: parseEther("1") }], 5n);
     const rollup = await rollupWith(v, sequencer, h, messages);
     await deliver(h, await rollupAddedJob(v, rollup.hash));
     await allInState(h, messages, "waiting");
     await passChallengePeriod(v);
-    const [relayed] = await allInState(h, messages, "relayed");
+    const relayed = only(await allInState(h, messages, "relayed"), "relayed status");
 
     const contracts = {
       messenger: CrossChainMessenger__factory.connect(await v.messenger.getAddress(), provider),
@@ -748,7 +752,7 @@ describe("withdrawal-processor", function () {
     cleanups.push(() => service.stop());
     expect(await service.health()).to.deep.equal({ ok: true });
 
-    const to = recipients(1)[0];
+    const to = recipient();
     const messages = await withdrawalMessages(v, [{ to, amount: parseEther("1") }]);
     const rollup = await submitRollup(v, sequencer, messages);
     publish(l2, rollup.header, messages);
