@@ -276,7 +276,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .description(
       "Prove and finalize your own withdrawal on L1 with an L2 RPC (a gateway, signed in with your key) and an L1 key",
     )
-    .requiredOption("--l2-rpc <url>", "a Veilnet gateway's URL (the key's account must have sent the withdrawal)")
+    .requiredOption("--gateway <url>", "a Veilnet gateway's URL (the key's account must have sent the withdrawal)")
     .requiredOption("--tx <hash>", "the L2 transaction hash of the withdrawal")
     .option("--wait", "wait for the rollup and the end of its challenge period, then relay")
     .option("--poll-ms <ms>", "with --wait: ms between two looks", "2000")

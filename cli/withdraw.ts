@@ -1,5 +1,5 @@
 /**
- * `npx veilnet withdraw --l2-rpc <gateway URL> --tx <L2 tx hash> [--wait]`: a self-serve withdrawal
+ * `npx veilnet withdraw --gateway <gateway URL> --tx <L2 tx hash> [--wait]`: a self-serve withdrawal
  * (platform/withdrawals/self-serve.ts), the `veil:withdraw` Hardhat task's twin for operators without
  * the Hardhat project. The L1 key is SIGNER_PRIVATE_KEY or the file of --key-file (the hex key); the
  * same key is the L2 account that sent the withdrawal, signed in to the gateway with it.
@@ -28,7 +28,7 @@ export const withdrawCommandConfigSchema = z.object({
 });
 
 export interface WithdrawCommandOptions {
-  l2Rpc: string;
+  gateway: string;
   tx: string;
   wait?: boolean;
   pollMs?: string;
@@ -67,7 +67,7 @@ export async function runWithdraw(opts: WithdrawCommandOptions): Promise<void> {
   try {
     const deployment = loadDeployment(chainId, config.VEILNET_DEPLOYMENTS_DIR);
     const wallet = new Wallet(key, provider);
-    const url = await gatewayRpcUrl(opts.l2Rpc, wallet);
+    const url = await gatewayRpcUrl(opts.gateway, wallet);
     const result = await withdraw({
       nodes: new L2Nodes([url]),
       txHash: opts.tx,

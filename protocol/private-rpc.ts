@@ -46,8 +46,8 @@ export const PRIVATE_RPC_METHOD = "veil_private";
 /** The JSON-RPC method of the enclave that announces its RPC public key (`RpcKeyAnnouncement`). */
 export const RPC_KEY_METHOD = "veil_rpcKey";
 
-/** The methods a wallet uses, answered by the enclave inside `veil_private` under the privacy rules. */
-export const WALLET_METHODS: ReadonlySet<string> = new Set([
+/** The methods about the chain itself (its id, head, fees, sync state): the same answer for everyone. */
+export const CHAIN_INFO_METHODS = [
   "eth_chainId",
   "net_version",
   "web3_clientVersion",
@@ -56,6 +56,11 @@ export const WALLET_METHODS: ReadonlySet<string> = new Set([
   "eth_maxPriorityFeePerGas",
   "eth_feeHistory",
   "eth_syncing",
+] as const;
+
+/** The methods a wallet uses, answered by the enclave inside `veil_private` under the privacy rules. */
+export const WALLET_METHODS: ReadonlySet<string> = new Set([
+  ...CHAIN_INFO_METHODS,
   "eth_accounts",
   "eth_getBalance",
   "eth_getTransactionCount",

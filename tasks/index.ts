@@ -9,7 +9,7 @@
  *   npx hardhat veil:register-token --token <address> [--network X]
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
  *   npx hardhat veil:withdrawal-status <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
- *   npx hardhat veil:withdraw --l2-rpc <gateway URL> --tx <L2 tx hash> [--wait] [--network X]
+ *   npx hardhat veil:withdraw --gateway <gateway URL> --tx <L2 tx hash> [--wait] [--network X]
  *
  * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
  */
@@ -174,7 +174,7 @@ const withdrawTask = task(
   "Proves and finalizes your own withdrawal on L1 (no relayer needed): the proof from an L2 node through a gateway",
 )
   .addOption({
-    name: "l2Rpc",
+    name: "gateway",
     description: "A Veilnet gateway's URL: signed in there with this account, which must have sent the withdrawal",
     type: ArgumentType.STRING_WITHOUT_DEFAULT,
     defaultValue: undefined,

@@ -1,5 +1,5 @@
 /**
- * `npx hardhat veil:withdraw --network <l1> --l2-rpc <gateway url> --tx <l2 tx hash> [--wait]`: a
+ * `npx hardhat veil:withdraw --network <l1> --gateway <gateway url> --tx <l2 tx hash> [--wait]`: a
  * self-serve withdrawal (platform/withdrawals/self-serve.ts). Signs in to the gateway with the
  * network's first account (the L2 account that sent the withdrawal is the same key), fetches the
  * proof, and relays on L1 with that account once the root is active (with --wait, waits for it;
@@ -19,7 +19,7 @@ import {
 import { VeilnetTaskError, connect, loadDeployment, taskSigner } from "./lib.js";
 
 export interface WithdrawTaskArguments {
-  l2Rpc?: string;
+  gateway?: string;
   tx?: string;
   wait?: boolean;
   pollMs?: string;
@@ -30,8 +30,10 @@ export default async function withdrawTask(
   args: WithdrawTaskArguments,
   hre: HardhatRuntimeEnvironment,
 ): Promise<WithdrawResult> {
-  if (args.l2Rpc === undefined || args.l2Rpc === "") {
-    throw new VeilnetTaskError("Missing --l2-rpc: the URL of a Veilnet gateway (e.g. http://127.0.0.1:8646)");
+  if (args.gateway === undefined || args.gateway === "") {
+    throw new VeilnetTaskError(
+      "Missing --gateway: the URL of a Veilnet gateway (e.g. http://127.0.0.1:8745, the devnet gateway)",
+    );
   }
   if (args.tx === undefined || !isHexString(args.tx, 32)) {
     throw new VeilnetTaskError(
@@ -45,7 +47,7 @@ export default async function withdrawTask(
   const deployment = await loadDeployment(connection, args.deploymentsDir);
   const signer = await taskSigner(connection);
   try {
-    const url = await gatewayRpcUrl(args.l2Rpc, signer);
+    const url = await gatewayRpcUrl(args.gateway, signer);
     const result = await withdraw({
       nodes: new L2Nodes([url]),
       txHash: args.tx,

@@ -21,21 +21,11 @@ import { type ChainMethods, hashParam } from "./chain-methods.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
 import { Lru } from "./lru.js";
 import type { WithdrawalMethods } from "./withdrawals.js";
+import { CHAIN_INFO_METHODS } from "../../protocol/private-rpc.js";
 import { ROLLUP_MESSAGES_METHOD, WITHDRAWAL_PROOF_METHOD } from "../../protocol/withdrawals.js";
 
 /** Methods whose answer is the same for everyone: the chain's, unchanged. */
-const PUBLIC_AS_IS = new Set([
-  "eth_chainId",
-  "net_version",
-  "web3_clientVersion",
-  "eth_blockNumber",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-  "eth_syncing",
-  "eth_accounts",
-  "eth_getCode",
-]);
+const PUBLIC_AS_IS: ReadonlySet<string> = new Set([...CHAIN_INFO_METHODS, "eth_accounts", "eth_getCode"]);
 
 export interface PrivacyFilterOptions {
   /** Most blocks one eth_getLogs may span (default 10,000). */

@@ -8,11 +8,10 @@
  *   whole method set as it is (chain-methods.ts), for operators and debugging. It breaks privacy.
  * The transport is http.ts, the rules are applied by the privacy filter (filter.ts, enclave/privacy).
  */
-import { PRIVATE_RPC_METHOD, RPC_KEY_METHOD } from "../../protocol/private-rpc.js";
+import { CHAIN_INFO_METHODS, PRIVATE_RPC_METHOD, RPC_KEY_METHOD, WALLET_METHODS } from "../../protocol/private-rpc.js";
 import { ContractRules } from "../privacy/contract-rules.js";
 import { Viewer } from "../privacy/viewer.js";
 import { ChainMethods, type ChainMethodsDeps } from "./chain-methods.js";
-import { WALLET_METHODS } from "../../protocol/private-rpc.js";
 import { ROLLUP_MESSAGES_METHOD, WITHDRAWAL_PROOF_METHOD } from "../../protocol/withdrawals.js";
 import type { RollupIndex } from "./rollup-index.js";
 import { type BatchMessages, WithdrawalMethods } from "./withdrawals.js";
@@ -23,14 +22,7 @@ import { type PrivateChannelOptions, PrivateChannel, type RpcKeyHolder } from ".
 
 /** Methods served in plain to anyone (answered as for an anonymous viewer), besides the channel's two. */
 export const PUBLIC_METHODS: ReadonlySet<string> = new Set([
-  "eth_chainId",
-  "net_version",
-  "web3_clientVersion",
-  "eth_blockNumber",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-  "eth_syncing",
+  ...CHAIN_INFO_METHODS,
   "eth_getCode",
   "eth_getBlockByNumber",
   "eth_getBlockByHash",

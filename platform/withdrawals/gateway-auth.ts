@@ -43,7 +43,7 @@ export async function gatewayRpcUrl(url: string, wallet: Pick<Wallet, "address" 
     parsed = new URL(url);
   } catch {
     throw new Error(
-      `--l2-rpc ${JSON.stringify(url)} is not a URL (expected the gateway's, e.g. http://127.0.0.1:8646)`,
+      `gateway URL ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:8745, the devnet gateway)`,
     );
   }
   const base = parsed.origin;

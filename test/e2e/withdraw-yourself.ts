@@ -162,7 +162,7 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     expect(proof.rollup!.status).to.equal("pending");
     expect(proof.messages).to.have.length(1);
 
-    const early = cli(["--l2-rpc", gateway.url, "--tx", txHash], alice.wallet.privateKey);
+    const early = cli(["--gateway", gateway.url, "--tx", txHash], alice.wallet.privateKey);
     const earlyExit = await early.waitForExit(60_000);
     expect(earlyExit.code, early.describe()).to.equal(0);
     expect(early.stdout()).to.contain(`challenge period ends at L1 time ${proof.rollup!.activatesAt}`);
@@ -172,7 +172,7 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     // The key from a file this time (--key-file).
     const keyFile = path.join(stack.tempDir(), "key");
     writeFileSync(keyFile, `${alice.wallet.privateKey}\n`, { mode: 0o600 });
-    const relay = spawnVeilnet(["withdraw", "--l2-rpc", gateway.url, "--tx", txHash, "--key-file", keyFile], {
+    const relay = spawnVeilnet(["withdraw", "--gateway", gateway.url, "--tx", txHash, "--key-file", keyFile], {
       L1_RPC_URL: l1.url,
       VEILNET_DEPLOYMENTS_DIR: dir,
     });
@@ -186,7 +186,7 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     const message = at(proof.messages, 0, "message of the withdrawal");
     expect(await stack.v.messenger.isRelayed(message.sequence)).to.equal(true);
 
-    const again = cli(["--l2-rpc", gateway.url, "--tx", txHash], alice.wallet.privateKey);
+    const again = cli(["--gateway", gateway.url, "--tx", txHash], alice.wallet.privateKey);
     const againExit = await again.waitForExit(60_000);
     expect(againExit.code, again.describe()).to.equal(0);
     expect(again.stdout()).to.contain("was already relayed on L1");
@@ -243,7 +243,7 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
         "veil:withdraw",
         "--network",
         "localhost",
-        "--l2-rpc",
+        "--gateway",
         gateway.url,
         "--tx",
         txHash,
@@ -293,7 +293,7 @@ describe("e2e: withdraw yourself, every worker stopped", function () {
     expect(plain.error?.message).to.contain("is not served in plain");
 
     // Erin's `veilnet withdraw` of dave's transaction: exit 1, saying what is wrong.
-    const refused = cli(["--l2-rpc", gateway.url, "--tx", txHash], erin.wallet.privateKey);
+    const refused = cli(["--gateway", gateway.url, "--tx", txHash], erin.wallet.privateKey);
     const exit = await refused.waitForExit(60_000);
     expect(exit.code, refused.describe()).to.equal(1);
     expect(refused.stderr()).to.contain(`L2 transaction ${txHash} is unknown, or not yours`);
