@@ -14,6 +14,18 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-non-null-assertion": "off",
+      // One ABI source: contract ABIs come from TypeChain (types/ethers-contracts) or the artifacts.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[value=/^(function|event|error) [A-Za-z_$][\\w$]*\\(/]",
+          message: "A hand-written ABI fragment: take the ABI from TypeChain's factory (types/ethers-contracts).",
+        },
+        {
+          selector: "TemplateElement[value.raw=/^(function|event|error) [A-Za-z_$][\\w$]*\\(/]",
+          message: "A hand-written ABI fragment: take the ABI from TypeChain's factory (types/ethers-contracts).",
+        },
+      ],
     },
   },
   {

@@ -5,18 +5,13 @@
  * again, so a sequencer and a validator that replayed from L1 know the same rollups. Reads are
  * unconfirmed on purpose: a rollup reorged away shows as `unregistered` in its root's live state.
  */
-import { Interface, type Provider } from "ethers";
+import type { Provider } from "ethers";
 
 import type { RollupRef, RootState } from "../../protocol/withdrawals.js";
+import { MessageBus__factory, RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 
-const registryInterface = new Interface([
-  "event RollupAdded(bytes32 indexed rollupHash, uint64 firstSeq, uint64 lastSeq, bytes32 messageRoot, address indexed sequencer)",
-]);
-const ROLLUP_ADDED = registryInterface.getEvent("RollupAdded")!.topicHash;
-
-const messageBusInterface = new Interface([
-  "function messageRoot(bytes32 root) view returns ((uint64 activatesAt, bool rejected, bytes12 rollupTag))",
-]);
+const registryInterface = RollupRegistry__factory.createInterface();
+const ROLLUP_ADDED = registryInterface.getEvent("RollupAdded").topicHash;
 
 export interface RollupIndexOptions {
   provider: Provider;
@@ -70,17 +65,11 @@ export class RollupIndex {
   /** The L1 state of `rollup`'s message root at the L1 head. */
   async rootState(rollup: RollupRef): Promise<RootState> {
     const { provider, messageBus } = this.options;
-    const [data, head] = await Promise.all([
-      provider.call({
-        to: messageBus,
-        data: messageBusInterface.encodeFunctionData("messageRoot", [rollup.messageRoot]),
-      }),
+    const [info, head] = await Promise.all([
+      MessageBus__factory.connect(messageBus, provider).messageRoot(rollup.messageRoot),
       provider.getBlock("latest"),
     ]);
     if (head === null) throw new Error("the L1 returned no latest block");
-    const [info] = messageBusInterface.decodeFunctionResult("messageRoot", data) as unknown as [
-      { activatesAt: bigint; rejected: boolean; rollupTag: string },
-    ];
     const l1Time = BigInt(head.timestamp);
     if (info.activatesAt === 0n || info.rollupTag.toLowerCase() !== rollupTag(rollup.hash)) {
       return { status: "unregistered", activatesAt: 0n, l1Time };

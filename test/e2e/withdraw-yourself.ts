@@ -14,7 +14,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
-import { HDNodeWallet, Interface, JsonRpcProvider, Wallet, hexlify, parseEther, parseUnits, randomBytes } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, hexlify, parseEther, parseUnits, randomBytes } from "ethers";
 import pino from "pino";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
@@ -32,6 +32,7 @@ import { silentLogger } from "../../platform/logger.js";
 import { TxSender } from "../../platform/tx-sender/tx-sender.js";
 import { L2Nodes, gatewayRpcUrl, withdraw } from "../../platform/withdrawals/index.js";
 import { L2Predeploys } from "../../protocol/predeploys.js";
+import { L2Bridge__factory } from "../../types/ethers-contracts/index.js";
 import { at } from "../../testing/defined.js";
 import { type Stack, joinAndBind, rpc, startStack, until } from "../../testing/gateway-stack.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
@@ -46,7 +47,7 @@ import {
 } from "../../testing/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-const L2_BRIDGE = new Interface(["function withdrawNative(address l1Recipient) payable returns (uint64)"]);
+const L2_BRIDGE = L2Bridge__factory.createInterface();
 
 describe("e2e: withdraw yourself, every worker stopped", function () {
   this.timeout(240_000);
