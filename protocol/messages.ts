@@ -106,3 +106,28 @@ export function decodeDepositPayload(payload: string): { token: string; from: st
   ) as unknown as [string, string, string, bigint];
   return { token, from, to, amount };
 }
+
+/** A message as JSON (the integers as decimal strings): how stores and RPC answers carry it. */
+export interface MessageJson {
+  sender: string;
+  sequence: string;
+  nonce: string;
+  topic: number;
+  payload: string;
+  consistencyLevel: number;
+}
+
+export function messageToJson(m: CrossChainMessage): MessageJson {
+  return {
+    sender: m.sender,
+    sequence: m.sequence.toString(),
+    nonce: m.nonce.toString(),
+    topic: m.topic,
+    payload: m.payload,
+    consistencyLevel: m.consistencyLevel,
+  };
+}
+
+export function messageFromJson(m: MessageJson): CrossChainMessage {
+  return { ...m, sequence: BigInt(m.sequence), nonce: BigInt(m.nonce) };
+}

@@ -8,7 +8,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { z } from "zod";
 
-import { type CrossChainMessage, MESSAGE_LEAF_ENCODING } from "./messages.js";
+import { type CrossChainMessage, MESSAGE_LEAF_ENCODING, messageFromJson, messageToJson } from "./messages.js";
 
 /** Public: a rollup's messages, by rollup hash or message root. */
 export const ROLLUP_MESSAGES_METHOD = "veil_getRollupMessages";
@@ -105,7 +105,6 @@ const withdrawalProofSchema = z.object({
     .optional(),
 });
 
-type MessageJson = z.infer<typeof messageSchema>;
 type RollupJson = z.infer<typeof rollupSchema>;
 export type RollupMessagesJson = z.infer<typeof rollupMessagesSchema>;
 export type WithdrawalProofJson = z.infer<typeof withdrawalProofSchema>;
@@ -116,21 +115,6 @@ export class WithdrawalAnswerError extends Error {
     super(message);
     this.name = "WithdrawalAnswerError";
   }
-}
-
-export function messageToJson(m: CrossChainMessage): MessageJson {
-  return {
-    sender: m.sender,
-    sequence: m.sequence.toString(),
-    nonce: m.nonce.toString(),
-    topic: m.topic,
-    payload: m.payload,
-    consistencyLevel: m.consistencyLevel,
-  };
-}
-
-function messageFromJson(m: MessageJson): CrossChainMessage {
-  return { ...m, sequence: BigInt(m.sequence), nonce: BigInt(m.nonce) };
 }
 
 function rollupToJson(r: RollupRef): RollupJson {

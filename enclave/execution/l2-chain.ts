@@ -82,6 +82,20 @@ const GENESIS_TX_GAS = 15_000_000n;
 
 /** The L2MessageBus predeploy's interface: the system calls the chain makes to it and the event it reads. */
 export const l2MessageBusInterface = L2MessageBus__factory.createInterface();
+
+/** The L2→L1 message of an L2MessageBus `MessagePublished` log (its address and topic checked by the caller). */
+export function publishedMessage(log: { topics: readonly string[]; data: string }): CrossChainMessage {
+  const e = l2MessageBusInterface.parseLog(log);
+  if (e === null) throw new Error("not an L2MessageBus log");
+  return {
+    sender: getAddress(e.args.sender as string),
+    sequence: e.args.sequence as bigint,
+    nonce: e.args.nonce as bigint,
+    topic: Number(e.args.topic),
+    payload: e.args.payload as string,
+    consistencyLevel: Number(e.args.consistencyLevel),
+  };
+}
 const messagePublishedTopic = l2MessageBusInterface.getEvent("MessagePublished").topicHash;
 
 interface RpcBlock {
@@ -355,17 +369,7 @@ export class L2Chain {
     const logs = (await this.rpc("eth_getLogs", [
       { blockHash, address: L2Predeploys.messageBus, topics: [messagePublishedTopic] },
     ])) as RpcLog[];
-    return logs.map((log) => {
-      const e = l2MessageBusInterface.parseLog(log)!;
-      return {
-        sender: getAddress(e.args.sender as string),
-        sequence: e.args.sequence as bigint,
-        nonce: e.args.nonce as bigint,
-        topic: Number(e.args.topic),
-        payload: e.args.payload as string,
-        consistencyLevel: Number(e.args.consistencyLevel),
-      };
-    });
+    return logs.map(publishedMessage);
   }
 
   private async prepareBlock(timestamp: bigint, prevrandao: string): Promise<void> {

@@ -9,8 +9,6 @@
  * enclave work. Browsers are kept out: no CORS headers, and only `application/json` bodies (which a web
  * page can send cross-origin only after a preflight this endpoint never grants).
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 
 import {
   ANSWER_SECRET_REQUEST_METHOD,
@@ -18,8 +16,10 @@ import {
   type EnclaveStatus,
   secretRequestLocatorSchema,
 } from "../../protocol/enclave-host.js";
-import { JsonRpcErrorCodes, type JsonRpcResponse, RpcError, errorObjectOf } from "../../protocol/jsonrpc.js";
+import { JsonRpcErrorCodes, type JsonRpcResponse, RpcError } from "../../protocol/jsonrpc.js";
 import type { Logger } from "../../platform/logger.js";
+import { JsonRpcHttpServer } from "../rpc/http.js";
+import { type JsonRpcRequest, answer, invalidParams } from "../rpc/jsonrpc.js";
 import type { Enclave } from "../secret/enclave.js";
 import { type AnsweringEnclave, SecretAnswers, type SecretAnswersDeps } from "./secret-answers.js";
 
@@ -33,15 +33,16 @@ export interface EnclaveHostDeps extends Omit<SecretAnswersDeps, "enclave"> {
   enclave: HostedEnclave;
 }
 
-function invalidParams(message: string): RpcError {
-  return new RpcError(JsonRpcErrorCodes.invalidParams, `invalid params: ${message}`);
-}
-
 export class EnclaveHostServer {
   readonly #enclave: HostedEnclave;
   readonly #answers: SecretAnswers;
   readonly #log: Logger;
-  #server: Server | undefined;
+  readonly #http = new JsonRpcHttpServer((request) => this.handle(request), {
+    maxBodyBytes: MAX_BODY,
+    maxBatch: 0,
+    cors: false,
+    jsonOnly: true,
+  });
 
   constructor(deps: EnclaveHostDeps) {
     this.#enclave = deps.enclave;
@@ -50,45 +51,25 @@ export class EnclaveHostServer {
   }
 
   /** Listens on `host:port` (0: any free port) and returns the URL. */
-  async listen(port: number, host = "127.0.0.1"): Promise<string> {
-    const server = createServer((req, res) => void this.#serve(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.#server = server;
-    const { port: bound } = server.address() as AddressInfo;
-    return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+  listen(port: number, host = "127.0.0.1"): Promise<string> {
+    return this.#http.listen(port, host);
   }
 
-  async close(): Promise<void> {
-    const server = this.#server;
-    if (server === undefined) return;
-    this.#server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.#http.close();
   }
 
   /** Answers one JSON-RPC request object (any JSON value: it is checked here). */
-  async handle(request: unknown): Promise<JsonRpcResponse> {
-    const r = (typeof request === "object" && request !== null ? request : {}) as {
-      id?: unknown;
-      method?: unknown;
-      params?: unknown;
-    };
-    const id = typeof r.id === "string" || typeof r.id === "number" ? r.id : null;
-    try {
-      if (typeof r.method !== "string") {
-        throw new RpcError(JsonRpcErrorCodes.invalidRequest, "invalid request: method must be a string");
+  handle(request: unknown): Promise<JsonRpcResponse> {
+    const r = (typeof request === "object" && request !== null ? request : {}) as JsonRpcRequest;
+    return answer(r, async (method, params) => {
+      try {
+        return await this.#dispatch(method, params);
+      } catch (e) {
+        if (!(e instanceof RpcError)) this.#log.error({ err: e, method }, "enclave host request failed");
+        throw e;
       }
-      const params = r.params ?? [];
-      if (!Array.isArray(params)) throw invalidParams("expected an array");
-      return { jsonrpc: "2.0", id, result: await this.#dispatch(r.method, params as unknown[]) };
-    } catch (e) {
-      if (e instanceof RpcError) return { jsonrpc: "2.0", id, error: e.toObject() };
-      this.#log.error({ err: e, method: r.method }, "enclave host request failed");
-      return { jsonrpc: "2.0", id, error: errorObjectOf(JsonRpcErrorCodes.internal, (e as Error).message) };
-    }
+    });
   }
 
   async #dispatch(method: string, params: unknown[]): Promise<unknown> {
@@ -120,51 +101,5 @@ export class EnclaveHostServer {
       hasSecret: this.#enclave.hasSecret,
       secretCommitment: this.#enclave.secretCommitment ?? null,
     };
-  }
-
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== "POST") {
-      res.writeHead(405, { "content-type": "text/plain" }).end("POST JSON-RPC requests to this URL\n");
-      return;
-    }
-    const [mediaType = ""] = (req.headers["content-type"] ?? "").split(";");
-    if (mediaType.trim().toLowerCase() !== "application/json") {
-      res.writeHead(415, { "content-type": "text/plain" }).end("the body must be application/json\n");
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) {
-        res.writeHead(413, { "content-type": "text/plain" }).end(`the body exceeds ${MAX_BODY} bytes\n`);
-        return;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      this.#reply(res, {
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: JsonRpcErrorCodes.parse, message: "parse error: the body is not JSON" },
-      });
-      return;
-    }
-    if (Array.isArray(body)) {
-      this.#reply(res, {
-        jsonrpc: "2.0",
-        id: null,
-        error: { code: JsonRpcErrorCodes.invalidRequest, message: "invalid request: batches are not served here" },
-      });
-      return;
-    }
-    this.#reply(res, await this.handle(body));
-  }
-
-  #reply(res: ServerResponse, body: JsonRpcResponse): void {
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 }

@@ -3,7 +3,7 @@
  * holds what its block depends on and nothing derivable: the L1 messages are named by the sequence
  * they run to (validators read them from L1), the entropy is derived from the network secret.
  */
-import type { CrossChainMessage } from "../../protocol/messages.js";
+import { type CrossChainMessage, type MessageJson, messageFromJson, messageToJson } from "../../protocol/messages.js";
 
 export interface SealedBatch {
   /** Position in the batch sequence (0, 1, 2 …); L2 block number = seq + L2_GENESIS_BLOCKS. */
@@ -26,15 +26,6 @@ export interface SealedBatch {
   messages: CrossChainMessage[];
 }
 
-interface StoredMessage {
-  sender: string;
-  sequence: string;
-  nonce: string;
-  topic: number;
-  payload: string;
-  consistencyLevel: number;
-}
-
 /** JSON form of a batch (bigints as decimal strings). */
 export interface StoredBatch {
   seq: string;
@@ -44,7 +35,7 @@ export interface StoredBatch {
   l1MessagesTo: string;
   txs: string[];
   l1Block?: string;
-  messages: StoredMessage[];
+  messages: MessageJson[];
 }
 
 export function batchToJson(b: SealedBatch): StoredBatch {
@@ -56,14 +47,7 @@ export function batchToJson(b: SealedBatch): StoredBatch {
     l1MessagesTo: b.l1MessagesTo.toString(),
     txs: b.txs,
     l1Block: b.l1Block.toString(),
-    messages: b.messages.map((m) => ({
-      sender: m.sender,
-      sequence: m.sequence.toString(),
-      nonce: m.nonce.toString(),
-      topic: m.topic,
-      payload: m.payload,
-      consistencyLevel: m.consistencyLevel,
-    })),
+    messages: b.messages.map(messageToJson),
   };
 }
 
@@ -76,13 +60,6 @@ export function batchFromJson(j: StoredBatch): SealedBatch {
     l1MessagesTo: BigInt(j.l1MessagesTo),
     txs: j.txs,
     l1Block: BigInt(j.l1Block ?? "0"),
-    messages: j.messages.map((m) => ({
-      sender: m.sender,
-      sequence: BigInt(m.sequence),
-      nonce: BigInt(m.nonce),
-      topic: m.topic,
-      payload: m.payload,
-      consistencyLevel: m.consistencyLevel,
-    })),
+    messages: j.messages.map(messageFromJson),
   };
 }

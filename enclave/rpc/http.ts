@@ -11,15 +11,34 @@ import { type JsonRpcRequest, type JsonRpcResponse, RpcErrorCode } from "./jsonr
 
 export type JsonRpcHandler = (request: JsonRpcRequest) => Promise<JsonRpcResponse>;
 
-/** Largest body accepted (a rollup-sized transaction in hex, with room). */
-const MAX_BODY = 5 * 1024 * 1024;
-/** Most requests in one batch. */
-const MAX_BATCH = 1000;
+/** How an endpoint takes requests; the defaults are the L2 JSON-RPC's (wallets, browsers). */
+export interface JsonRpcHttpOptions {
+  /** Largest body accepted (default 5 MiB: a rollup-sized transaction in hex, with room). */
+  maxBodyBytes?: number;
+  /** Most requests in one batch (default 1,000); 0: batches are refused. */
+  maxBatch?: number;
+  /** Answer browsers' CORS preflight and allow any origin (default true). */
+  cors?: boolean;
+  /** Refuse a body not sent as application/json with 415 (default false). */
+  jsonOnly?: boolean;
+}
 
 export class JsonRpcHttpServer {
   private server: Server | undefined;
 
-  constructor(private readonly handler: JsonRpcHandler) {}
+  private readonly options: Required<JsonRpcHttpOptions>;
+
+  constructor(
+    private readonly handler: JsonRpcHandler,
+    options: JsonRpcHttpOptions = {},
+  ) {
+    this.options = {
+      maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024,
+      maxBatch: options.maxBatch ?? 1000,
+      cors: options.cors ?? true,
+      jsonOnly: options.jsonOnly ?? false,
+    };
+  }
 
   /** Listens on `host:port` (0: any free port) and returns the URL. */
   async listen(port: number, host = "127.0.0.1"): Promise<string> {
@@ -30,7 +49,7 @@ export class JsonRpcHttpServer {
       server.listen(port, host, () => resolve());
     });
     const address = server.address() as AddressInfo;
-    return `http://${host}:${address.port}`;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   }
 
   async close(): Promise<void> {
@@ -41,22 +60,30 @@ export class JsonRpcHttpServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader("access-control-allow-origin", "*");
-    res.setHeader("access-control-allow-headers", "content-type");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204).end();
-      return;
+    const { maxBodyBytes, cors, jsonOnly } = this.options;
+    if (cors) {
+      res.setHeader("access-control-allow-origin", "*");
+      res.setHeader("access-control-allow-headers", "content-type");
+      if (req.method === "OPTIONS") {
+        res.writeHead(204).end();
+        return;
+      }
     }
     if (req.method !== "POST") {
       res.writeHead(405, { "content-type": "text/plain" }).end("POST JSON-RPC requests to this URL\n");
+      return;
+    }
+    const [mediaType = ""] = (req.headers["content-type"] ?? "").split(";");
+    if (jsonOnly && mediaType.trim().toLowerCase() !== "application/json") {
+      res.writeHead(415, { "content-type": "text/plain" }).end("the body must be application/json\n");
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY) {
-        res.writeHead(413).end();
+      if (size > maxBodyBytes) {
+        res.writeHead(413, { "content-type": "text/plain" }).end(`the body exceeds ${maxBodyBytes} bytes\n`);
         return;
       }
       chunks.push(chunk as Buffer);
@@ -73,11 +100,20 @@ export class JsonRpcHttpServer {
       return;
     }
     if (Array.isArray(body)) {
-      if (body.length > MAX_BATCH) {
+      const { maxBatch } = this.options;
+      if (maxBatch === 0) {
         this.reply(res, {
           jsonrpc: "2.0",
           id: null,
-          error: { code: RpcErrorCode.limitExceeded, message: `a batch holds at most ${MAX_BATCH} requests` },
+          error: { code: RpcErrorCode.invalidRequest, message: "invalid request: batches are not served here" },
+        });
+        return;
+      }
+      if (body.length > maxBatch) {
+        this.reply(res, {
+          jsonrpc: "2.0",
+          id: null,
+          error: { code: RpcErrorCode.limitExceeded, message: `a batch holds at most ${maxBatch} requests` },
         });
         return;
       }

@@ -22,7 +22,7 @@ import {
   rollupMessagesToJson,
   withdrawalProofToJson,
 } from "../../protocol/withdrawals.js";
-import { type L2Provider, l2MessageBusInterface } from "../execution/l2-chain.js";
+import { type L2Provider, l2MessageBusInterface, publishedMessage } from "../execution/l2-chain.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
 import type { RollupIndex } from "./rollup-index.js";
 
@@ -51,15 +51,7 @@ export function publishedMessages(logs: readonly RpcLog[]): CrossChainMessage[] 
   const out: CrossChainMessage[] = [];
   for (const log of logs) {
     if (getAddress(log.address) !== L2Predeploys.messageBus || log.topics[0] !== MESSAGE_PUBLISHED) continue;
-    const e = l2MessageBusInterface.parseLog(log)!;
-    out.push({
-      sender: getAddress(e.args.sender as string),
-      sequence: e.args.sequence as bigint,
-      nonce: e.args.nonce as bigint,
-      topic: Number(e.args.topic),
-      payload: e.args.payload as string,
-      consistencyLevel: Number(e.args.consistencyLevel),
-    });
+    out.push(publishedMessage(log));
   }
   return out;
 }
