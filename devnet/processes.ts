@@ -11,6 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { type WriteStream, createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
+import { jsonRpcCall } from "../platform/json-rpc-client.js";
+
 /** Prefix of the lines the supervisor itself writes into a log (command, start, exit). */
 const MARK = "#devnet";
 
@@ -99,18 +101,9 @@ export interface SupervisorOptions {
   onUnexpectedExit?: (process: ManagedProcess, exit: ExitInfo) => void;
 }
 
-/** Sends a JSON-RPC request to `url` and returns its result; throws on transport or RPC errors. */
-export async function jsonRpc(url: string, method: string, params: unknown[] = [], timeoutMs = 5000): Promise<unknown> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
-  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message ?? JSON.stringify(body.error)}`);
-  if (!("result" in body)) throw new Error(`${method}: no result in the answer`);
-  return body.result;
+/** One JSON-RPC call (platform/json-rpc-client.ts), with the devnet's shorter default timeout. */
+export function jsonRpc(url: string, method: string, params: unknown[] = [], timeoutMs = 5000): Promise<unknown> {
+  return jsonRpcCall(url, method, params, timeoutMs);
 }
 
 /**

@@ -7,6 +7,7 @@
  * (here, and again by the messenger on relay).
  */
 import { MessageTree } from "../../protocol/messages.js";
+import { jsonRpcCall } from "../json-rpc-client.js";
 import {
   ROLLUP_MESSAGES_METHOD,
   type RollupMessages,
@@ -41,31 +42,6 @@ export function displayUrl(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** One JSON-RPC call over HTTP; the result, or an Error with the node's message. */
-export async function jsonRpcCall(
-  url: string,
-  method: string,
-  params: unknown[],
-  timeoutMs = 10_000,
-): Promise<unknown> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  let body: { result?: unknown; error?: { code?: number; message?: string } };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new Error(`HTTP ${response.status}, not JSON-RPC: ${text.slice(0, 200)}`);
-  }
-  if (body.error !== undefined) throw new Error(`${body.error.message ?? "error"} (code ${body.error.code})`);
-  if (!("result" in body)) throw new Error(`HTTP ${response.status}, an answer without result or error`);
-  return body.result;
 }
 
 export class L2Nodes {
