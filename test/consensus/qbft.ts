@@ -285,6 +285,33 @@ describe("enclave/consensus/qbft", function () {
       expect(proposal).to.deep.include({ round: 2, digest: DIGEST });
     });
 
+    it("a second, different COMMIT counts only once f+1 others committed its digest; a third never", function () {
+      const node = instance(11);
+      node.start();
+      const other = valueDigest(inputValue(12, HEIGHT));
+      expect(node.receive(commit(12, 1, other)).accepted).to.equal(true);
+      expectRejected(node, commit(12), "equivocation");
+      node.receive(commit(10));
+      node.receive(commit(13));
+      node.receive(prePrepare(1, VALUE));
+      const decided = node.receive(commit(12));
+      expect(decided.accepted && decided.actions.find((a) => a.kind === "decide")).to.deep.include({ digest: DIGEST });
+      expectRejected(node, commit(12, 1, valueDigest(inputValue(99, HEIGHT))), "equivocation");
+    });
+
+    it("a decided member answers a ROUND-CHANGE with its COMMIT certificate and the proposal", function () {
+      const node = instance(11);
+      node.start();
+      node.receive(prePrepare(1, VALUE));
+      for (const sender of [10, 12]) node.receive(prepare(sender));
+      for (const sender of [10, 12]) node.receive(commit(sender));
+      expect(node.decided).to.not.equal(undefined);
+      const answer = node.receive(roundChange(13, 2));
+      const types = broadcasts(answer.accepted ? answer.actions : []).map((m) => m.type);
+      expect(types).to.deep.equal(["commit", "commit", "commit", "pre-prepare"]);
+      expect(node.onTimeout(1)).to.deep.equal([]);
+    });
+
     it("a leader crash: the others change round and decide in round 2", function () {
       const leader = proposerOf([10, 11, 12, 13], 7, 1);
       const result = simulate({ seed: 1, n: 4, crashed: [leader], network: calm(), timer: TIMER, untilMs: 10_000 });
@@ -295,6 +322,16 @@ describe("enclave/consensus/qbft", function () {
 
   describe("properties over the simulated network", function () {
     this.timeout(120_000);
+    /** Summed over every run of a property: rejections by reason and decisions after round 1. */
+    const seen = { rejections: new Map<string, number>(), laterRounds: 0, byzantineRuns: 0 };
+    after(function () {
+      for (const reason of ["equivocation", "bad-signature", "unknown-sender", "wrong-height", "round-too-far"]) {
+        expect(seen.rejections.get(reason) ?? 0, `runs rejecting for ${reason}`).to.be.greaterThan(0);
+      }
+      expect(seen.rejections.get("invalid-justification") ?? 0).to.be.greaterThan(0);
+      expect(seen.laterRounds, "decisions after a round change").to.be.greaterThan(0);
+      expect(seen.byzantineRuns).to.be.greaterThan(0);
+    });
     for (const [n, runs] of [
       [4, 400],
       [7, 200],
@@ -316,6 +353,11 @@ describe("enclave/consensus/qbft", function () {
                 timer: TIMER,
                 untilMs: network.healAtMs + LIVENESS_BOUND_MS,
               });
+              for (const [reason, count] of result.rejections) {
+                seen.rejections.set(reason, (seen.rejections.get(reason) ?? 0) + count);
+              }
+              if ([...result.decisions.values()].some((d) => d.round > 1)) seen.laterRounds += 1;
+              if (result.byzantine.length > 0) seen.byzantineRuns += 1;
               const digests = new Set(
                 [...result.decisions.entries()].filter(([id]) => result.honest.includes(id)).map(([, d]) => d.digest),
               );
