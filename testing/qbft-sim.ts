@@ -396,19 +396,17 @@ export class QbftSim {
     const evil = inputValue(id + 2000, this.height);
     const rcs = this.seen.filter((s): s is Signed<RoundChange> => s.message.type === "round-change");
     const strip = this.rng.chance(0.5);
-    const justification = rcs
-      .slice(-quorumSize(this.committee.length))
-      .map((rc) =>
-        strip
-          ? signAs(id, {
-              ...rc.message,
-              preparedRound: null,
-              digest: null,
-              preparedValue: null,
-              prepareJustification: [],
-            })
-          : rc,
-      );
+    const justification = rcs.slice(-quorumSize(this.committee.length)).map((rc) =>
+      strip
+        ? signAs(id, {
+            ...rc.message,
+            preparedRound: null,
+            digest: null,
+            preparedValue: null,
+            prepareJustification: [],
+          })
+        : rc,
+    );
     const prepares = this.seen.filter((s): s is Signed<Prepare> => s.message.type === "prepare");
     const proposal: PrePrepare = {
       type: "pre-prepare",
