@@ -325,6 +325,27 @@ export class Mempool {
   }
 
   /**
+   * Settles a sealed batch's transactions, given whole: those pending here are marked included; for the
+   * others (a committee member's batch holds transactions this pool never saw) their senders' remembered
+   * nonces are forgotten, since those nonces have moved.
+   */
+  includedRaw(raws: readonly string[], batch: bigint): void {
+    const hashes: string[] = [];
+    for (const raw of raws) {
+      const hash = keccak256(raw);
+      if (this.byHash.has(hash)) hashes.push(hash);
+      else {
+        try {
+          this.accountNonces.delete(decodeSigned(raw).sender);
+        } catch {
+          // not decodable: it cannot be in the block (execution would have rejected it)
+        }
+      }
+    }
+    this.included(hashes, batch);
+  }
+
+  /**
    * Removes a transaction for good, with the reason its sender will see. The sender's nonce is read
    * from the state again next time: a drop is where a remembered nonce could have gone stale.
    */

@@ -15,6 +15,26 @@ import type { SealedBatch } from "../rollup/batch.js";
 import { Mempool, type MempoolOptions } from "./mempool.js";
 import { StoreError, type SequencerStore } from "./store.js";
 
+/**
+ * The next batch as a sequencer proposes it, before execution: what a committee agrees on (the QBFT
+ * value). Executing it on the parent named gives every member the same block.
+ */
+export interface BatchProposal {
+  /** The batch's sequence number. */
+  seq: bigint;
+  /** The L2 head the batch builds on. */
+  parentHash: string;
+  timestamp: bigint;
+  /** The L1 base fee the batch's L1 data fees are charged at. */
+  l1BaseFee: bigint;
+  /** L1 messages below this sequence are delivered after the batch. */
+  l1MessagesTo: bigint;
+  /** The newest L1 block the batch's L1 messages come from (0 without messages). */
+  l1Block: bigint;
+  /** Signed user transactions in order; one that cannot execute is left out of the block. */
+  txs: string[];
+}
+
 export interface SequencerSettings {
   batchIntervalMs: number;
   maxTxsPerBatch: number;
@@ -108,52 +128,128 @@ export class Sequencer {
   /**
    * Seals one batch and returns it. Without `empty`, only when there is something to put in it; the
    * loop seals one every interval regardless, as L1 and OP Stack chains make blocks: wallets wait for
-   * a new block before they look for their receipt again.
+   * a new block before they look for their receipt again. A sequencer of its own decides alone: this is
+   * `apply(propose())`; a committee member proposes, agrees through consensus, then applies.
    */
   async produceBatch(options: { empty?: boolean } = {}): Promise<SealedBatch | undefined> {
+    const proposal = await this.propose(options);
+    return proposal === undefined ? undefined : this.apply(proposal);
+  }
+
+  /**
+   * What this sequencer would put in the next batch: the L1 messages L1 has confirmed (in L1 order) and
+   * the best transactions of the mempool. Nothing is executed or changed. Without `empty`, undefined
+   * when there is nothing to put in it.
+   */
+  async propose(options: { empty?: boolean } = {}): Promise<BatchProposal | undefined> {
     const { chain, l1, settings, store } = this.deps;
     await l1.sync();
     this.l1BaseFeeNow = await this.deps.l1BaseFee();
     const from = await chain.nextL1Sequence();
     const fromL1 = l1.messagesFrom(from, settings.maxL1MessagesPerBatch);
-    const l1Messages = fromL1.map((m) => m.message);
     const l1Block = fromL1.reduce((max, m) => (BigInt(m.blockNumber) > max ? BigInt(m.blockNumber) : max), 0n);
-    const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, l1Messages.length));
+    const budget = BLOCK_GAS_LIMIT - SYSTEM_GAS_RESERVE * BigInt(Math.max(1, fromL1.length));
     const selected = await this.mempool.select(
       budget > 0n ? budget : 0n,
       settings.maxTxsPerBatch,
       settings.maxBatchBytes,
     );
-    if (l1Messages.length === 0 && selected.length === 0 && options.empty !== true) return undefined;
-
-    const seq = BigInt(store.sealed.length);
+    if (fromL1.length === 0 && selected.length === 0 && options.empty !== true) return undefined;
     const parent = await chain.head();
-    const now = (this.deps.clock ?? (() => BigInt(Math.floor(Date.now() / 1000))))();
-    const timestamp = now > parent.timestamp ? now : parent.timestamp + 1n;
-    const executed = await chain.executeBatch({
-      timestamp,
-      prevrandao: this.deps.entropy(seq),
+    const now = this.now();
+    return {
+      seq: BigInt(store.sealed.length),
+      parentHash: parent.hash,
+      timestamp: now > parent.timestamp ? now : parent.timestamp + 1n,
       l1BaseFee: this.l1BaseFeeNow,
-      l1Messages,
+      l1MessagesTo: from + BigInt(fromL1.length),
+      l1Block,
       txs: selected.map((t) => t.raw),
+    };
+  }
+
+  /**
+   * Why `proposal` cannot be the next batch, or undefined when it can: it must follow this sequencer's
+   * head, keep time moving forward (at most `maxDriftSeconds` ahead of this sequencer's clock), apply L1
+   * messages this sequencer's L1 reader has (syncing it if needed) from blocks no newer than it names, and
+   * stay within the batch limits. The transactions themselves are checked by execution: one that cannot
+   * execute is left out of the block on every member alike.
+   */
+  async checkProposal(proposal: BatchProposal, maxDriftSeconds: bigint): Promise<string | undefined> {
+    const { chain, l1, settings, store } = this.deps;
+    const seq = BigInt(store.sealed.length);
+    if (proposal.seq !== seq) return `proposal is for batch ${proposal.seq}, the next batch is ${seq}`;
+    const parent = await chain.head();
+    if (proposal.parentHash.toLowerCase() !== parent.hash.toLowerCase()) {
+      return `proposal builds on ${proposal.parentHash}, the head is ${parent.hash}`;
+    }
+    if (proposal.timestamp <= parent.timestamp) {
+      return `proposal timestamp ${proposal.timestamp} is not after the parent's ${parent.timestamp}`;
+    }
+    if (proposal.timestamp > this.now() + maxDriftSeconds) {
+      return `proposal timestamp ${proposal.timestamp} is more than ${maxDriftSeconds} s ahead of this clock`;
+    }
+    if (proposal.txs.length > settings.maxTxsPerBatch) {
+      return `proposal holds ${proposal.txs.length} transactions, more than ${settings.maxTxsPerBatch}`;
+    }
+    const bytes = proposal.txs.reduce((sum, raw) => sum + (raw.length - 2) / 2, 0);
+    if (bytes > settings.maxBatchBytes)
+      return `proposal holds ${bytes} bytes of transactions, more than ${settings.maxBatchBytes}`;
+    const from = await chain.nextL1Sequence();
+    if (proposal.l1MessagesTo < from)
+      return `proposal delivers L1 messages up to ${proposal.l1MessagesTo}, below ${from}`;
+    const count = Number(proposal.l1MessagesTo - from);
+    if (count > settings.maxL1MessagesPerBatch) {
+      return `proposal delivers ${count} L1 messages, more than ${settings.maxL1MessagesPerBatch}`;
+    }
+    if (count > 0 && l1.messagesFrom(from, count).length < count) await l1.sync();
+    const messages = l1.messagesFrom(from, count);
+    if (messages.length < count) {
+      return `proposal delivers L1 messages ${from}…${proposal.l1MessagesTo - 1n}; this node's L1 reader has ${messages.length} of them`;
+    }
+    const newest = messages.reduce((max, m) => (BigInt(m.blockNumber) > max ? BigInt(m.blockNumber) : max), 0n);
+    if (newest !== proposal.l1Block) {
+      return `proposal names L1 block ${proposal.l1Block}, its L1 messages come from up to block ${newest}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Executes `proposal` as the next batch and seals it durably before anything else sees it. Every
+   * member of a committee applies the decided proposal alike, so they reach the same block.
+   */
+  async apply(proposal: BatchProposal): Promise<SealedBatch> {
+    const { chain, l1, settings, store } = this.deps;
+    const seq = BigInt(store.sealed.length);
+    if (proposal.seq !== seq) throw new StoreError(`cannot apply batch ${proposal.seq}: the next batch is ${seq}`);
+    const from = await chain.nextL1Sequence();
+    const count = Number(proposal.l1MessagesTo - from);
+    const l1Messages = count > 0 ? l1.messagesFrom(from, count).map((m) => m.message) : [];
+    if (l1Messages.length !== Math.max(count, 0)) {
+      throw new StoreError(
+        `batch ${seq} delivers L1 messages up to ${proposal.l1MessagesTo}; L1 has ${l1Messages.length} of ${count}`,
+      );
+    }
+    const executed = await chain.executeBatch({
+      timestamp: proposal.timestamp,
+      prevrandao: this.deps.entropy(seq),
+      l1BaseFee: proposal.l1BaseFee,
+      l1Messages,
+      txs: proposal.txs,
     });
     const batch: SealedBatch = {
       seq,
       hash: executed.hash,
       timestamp: executed.timestamp,
-      l1BaseFee: this.l1BaseFeeNow,
+      l1BaseFee: proposal.l1BaseFee,
       l1MessagesTo: executed.l1MessagesTo,
       txs: executed.txs,
-      l1Block,
+      l1Block: proposal.l1Block,
       messages: executed.messages,
     };
     store.appendBatch(batch);
     for (const r of executed.rejected) this.mempool.drop(r.hash, r.reason);
-    const included = new Set(executed.txs);
-    this.mempool.included(
-      selected.filter((t) => included.has(t.raw)).map((t) => t.hash),
-      seq,
-    );
+    this.mempool.includedRaw(executed.txs, seq);
     await this.mempool.prune(settings.maxGapArrivals);
     this.deps.logger.debug(
       {
@@ -166,6 +262,10 @@ export class Sequencer {
       "batch sealed",
     );
     return batch;
+  }
+
+  private now(): bigint {
+    return (this.deps.clock ?? (() => BigInt(Math.floor(Date.now() / 1000))))();
   }
 
   private async restore(): Promise<void> {

@@ -6,9 +6,10 @@
  * The journal records admissions and drops, not inclusions: on recovery a transaction a sealed batch
  * holds is no longer pending (one fsync per batch, not one per included transaction).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 
+import { AppendFile, readJsonLines } from "../../platform/jsonl-file.js";
 import { type SealedBatch, type StoredBatch, batchFromJson, batchToJson } from "../rollup/batch.js";
 import type { MempoolJournal } from "./mempool.js";
 
@@ -21,52 +22,6 @@ export class StoreError extends Error {
   }
 }
 
-function readLines(file: string): unknown[] {
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, "utf8").split("\n");
-  const out: unknown[] = [];
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === "") continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      if (i >= lines.length - 2) break; // torn last line of a crash: everything before it counts
-      throw new StoreError(`${file}: line ${i + 1} is not JSON`);
-    }
-  }
-  return out;
-}
-
-class AppendFile {
-  private fd: number;
-
-  constructor(private readonly file: string) {
-    this.fd = openSync(file, "a", 0o600);
-  }
-
-  append(lines: readonly string[]): void {
-    if (lines.length === 0) return;
-    writeSync(this.fd, lines.join("\n") + "\n");
-    fsyncSync(this.fd);
-  }
-
-  /** Replaces the file's content atomically. */
-  rewrite(lines: readonly string[]): void {
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    writeSync(fd, lines.length === 0 ? "" : lines.join("\n") + "\n");
-    fsyncSync(fd);
-    closeSync(fd);
-    closeSync(this.fd);
-    renameSync(tmp, this.file);
-    this.fd = openSync(this.file, "a", 0o600);
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
 export class SequencerStore implements MempoolJournal {
   private readonly batchFile: AppendFile;
   private readonly journalFile: AppendFile;
@@ -75,7 +30,7 @@ export class SequencerStore implements MempoolJournal {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const batchPath = path.join(dir, "batches.jsonl");
-    this.batches = (readLines(batchPath) as StoredBatch[]).map(batchFromJson);
+    this.batches = (readJsonLines(batchPath) as StoredBatch[]).map(batchFromJson);
     for (const [i, b] of this.batches.entries()) {
       if (b.seq !== BigInt(i)) throw new StoreError(`${batchPath}: batch ${i} has sequence ${b.seq}`);
     }
@@ -116,7 +71,7 @@ export class SequencerStore implements MempoolJournal {
   recoverMempool(hashOf: (raw: string) => string): { pending: string[]; dropped: Map<string, string> } {
     const pending = new Map<string, string>();
     const dropped = new Map<string, string>();
-    for (const line of readLines(path.join(this.dir, "mempool.jsonl")) as JournalLine[]) {
+    for (const line of readJsonLines(path.join(this.dir, "mempool.jsonl")) as JournalLine[]) {
       if ("a" in line) pending.set(hashOf(line.a), line.a);
       else {
         pending.delete(line.r);
