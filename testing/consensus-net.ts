@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { SigningKey, Wallet } from "ethers";
+import { SigningKey, Wallet, computeAddress } from "ethers";
 import pino from "pino";
 
 import { type ConsensusApp, CommitteeDriver } from "../enclave/consensus/driver.js";
@@ -52,16 +52,18 @@ export function logApp(self: OperatorId, committee: readonly OperatorId[]): LogA
   return app;
 }
 
-export interface TestMember {
+export interface TestMember<A extends ConsensusApp> {
   readonly id: OperatorId;
   readonly dir: string;
-  readonly app: LogApp;
+  readonly app: A;
+  /** The values this member decided or synced, by height, in hex (kept across its restarts). */
+  readonly decided: string[];
   driver: CommitteeDriver | undefined;
   store: ConsensusStore | undefined;
 }
 
-export class TestCommittee {
-  readonly members = new Map<OperatorId, TestMember>();
+export class TestCommittee<A extends ConsensusApp = LogApp> {
+  readonly members = new Map<OperatorId, TestMember<A>>();
   readonly keys = new Map<OperatorId, SigningKey>();
   readonly addresses = new Map<OperatorId, string>();
   /** Every message sent, decoded from its wire bytes, with its sender. */
@@ -72,18 +74,25 @@ export class TestCommittee {
 
   constructor(
     readonly committee: readonly OperatorId[],
-    private readonly options: { batchIntervalMs: number; timer: RoundTimerConfig },
+    private readonly options: {
+      batchIntervalMs: number;
+      timer: RoundTimerConfig;
+      /** The application of each member (default: the replicated log of {@link logApp}). */
+      app?: (id: OperatorId, dir: string) => A;
+      keys?: ReadonlyMap<OperatorId, SigningKey>;
+    },
   ) {
     for (const id of committee) {
-      const wallet = Wallet.createRandom();
-      this.keys.set(id, new SigningKey(wallet.privateKey));
-      this.addresses.set(id, wallet.address);
+      const key = options.keys?.get(id) ?? new SigningKey(Wallet.createRandom().privateKey);
+      this.keys.set(id, key);
+      this.addresses.set(id, computeAddress(key.publicKey));
       const dir = mkdtempSync(path.join(tmpdir(), `veilnet-qbft-${id}-`));
-      this.members.set(id, { id, dir, app: logApp(id, committee), driver: undefined, store: undefined });
+      const app = options.app?.(id, dir) ?? (logApp(id, committee) as unknown as A);
+      this.members.set(id, { id, dir, app, decided: [], driver: undefined, store: undefined });
     }
   }
 
-  member(id: OperatorId): TestMember {
+  member(id: OperatorId): TestMember<A> {
     const m = this.members.get(id);
     if (m === undefined) throw new Error(`no member ${id}`);
     return m;
@@ -94,7 +103,8 @@ export class TestCommittee {
     const m = this.member(id);
     const key = this.keys.get(id);
     if (key === undefined) throw new Error(`no key for ${id}`);
-    if (process.env.MUTANT) (await import("node:fs")).rmSync(path.join(m.dir, "consensus"), { recursive: true, force: true });
+    if (process.env.MUTANT)
+      (await import("node:fs")).rmSync(path.join(m.dir, "consensus"), { recursive: true, force: true });
     const store = new ConsensusStore(path.join(m.dir, "consensus"));
     const driver = new CommitteeDriver({
       self: id,
@@ -104,9 +114,12 @@ export class TestCommittee {
       store,
       app: m.app,
       transport: { send: (message) => this.send(id, message) },
-      logger: pino({ level: "silent" }),
+      logger: pino({ level: process.env.CONSENSUS_TEST_LOG ?? "silent" }),
       batchIntervalMs: this.options.batchIntervalMs,
       timer: this.options.timer,
+    });
+    driver.onDecided((record) => {
+      m.decided[record.height] = Buffer.from(record.value).toString("hex");
     });
     m.driver = driver;
     m.store = store;
@@ -140,9 +153,9 @@ export class TestCommittee {
   /** Waits until every running member has applied `height` values, or throws after `timeoutMs`. */
   async waitForHeight(height: number, timeoutMs: number, ids: readonly OperatorId[] = this.running()): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (ids.some((id) => this.member(id).app.values.length < height)) {
+    while (ids.some((id) => this.member(id).app.nextHeight() < height)) {
       if (Date.now() > deadline) {
-        const at = ids.map((id) => `${id}:${this.member(id).app.values.length}`).join(" ");
+        const at = ids.map((id) => `${id}:${this.member(id).app.nextHeight()}`).join(" ");
         throw new Error(`members did not reach height ${height} in ${timeoutMs} ms (${at})`);
       }
       await new Promise((r) => setTimeout(r, 10));
@@ -155,10 +168,10 @@ export class TestCommittee {
 
   /** Throws if two members applied different values at one height, or a member voted twice differently. */
   checkSafety(): void {
-    const longest = Math.max(...this.committee.map((id) => this.member(id).app.values.length));
+    const longest = Math.max(...this.committee.map((id) => this.member(id).decided.length));
     for (let h = 0; h < longest; h++) {
       const seen = new Set(
-        this.committee.map((id) => this.member(id).app.values[h]).filter((v): v is string => v !== undefined),
+        this.committee.map((id) => this.member(id).decided[h]).filter((v): v is string => v !== undefined),
       );
       if (seen.size > 1) throw new Error(`height ${h} decided differently: ${[...seen].join(" / ")}`);
     }

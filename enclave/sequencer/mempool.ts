@@ -153,6 +153,7 @@ export class Mempool {
    */
   private readonly accountNonces = new Map<string, bigint>();
   private arrivals = 0;
+  private readonly admittedListeners: ((raw: string, hash: string) => void)[] = [];
   private readonly feeModel: L1FeeModel;
 
   constructor(
@@ -241,6 +242,13 @@ export class Mempool {
         `insufficient funds for gas * price + value + L1 data fee: have ${balance} want ${committed} (L1 data fee ${l1Fee})`,
       );
     }
+    // Checked again after the reads above: a batch may have included it meanwhile (a committee member
+    // applies batches holding transactions forwarded to it late).
+    const done = this.finished.get(hash);
+    if (done?.status === "included") {
+      throw new MempoolError("already-known", `already included in batch ${done.batch}: ${hash}`);
+    }
+    if (this.byHash.has(hash)) throw new MempoolError("already-known", `already known: ${hash}`);
     if (replaced !== undefined) this.remove(replaced.hash, { status: "dropped", reason: `replaced by ${hash}` });
     const pending: PendingTx = {
       hash,
@@ -258,7 +266,16 @@ export class Mempool {
     if (!this.accountNonces.has(sender)) this.accountNonces.set(sender, accountNonce);
     this.finished.delete(hash);
     this.journal?.accepted(raw);
+    for (const listener of this.admittedListeners) listener(raw, hash);
     return hash;
+  }
+
+  /**
+   * Calls `listener` with every transaction admitted from now on (after it is journaled): a committee
+   * node forwards them to the other members, so whoever proposes next can include them.
+   */
+  onAdmitted(listener: (raw: string, hash: string) => void): void {
+    this.admittedListeners.push(listener);
   }
 
   get(hash: string): PendingTx | undefined {
@@ -335,6 +352,8 @@ export class Mempool {
       const hash = keccak256(raw);
       if (this.byHash.has(hash)) hashes.push(hash);
       else {
+        // Its status for the sender, and a refusal if it arrives late (an admission in flight meanwhile).
+        this.remember(hash, { status: "included", batch });
         try {
           this.accountNonces.delete(decodeSigned(raw).sender);
         } catch {
@@ -402,9 +421,13 @@ export class Mempool {
       this.bySender.delete(tx.sender);
       this.accountNonces.delete(tx.sender);
     }
+    this.remember(hash, status);
+    if (status.status === "dropped") this.journal?.removed(hash, status.reason);
+  }
+
+  private remember(hash: string, status: TxStatus): void {
     this.finished.set(hash, status);
     const memory = this.options.statusMemory ?? 100_000;
     while (this.finished.size > memory) this.finished.delete(this.finished.keys().next().value!);
-    if (status.status === "dropped") this.journal?.removed(hash, status.reason);
   }
 }

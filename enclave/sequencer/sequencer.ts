@@ -186,8 +186,12 @@ export class Sequencer {
     if (proposal.timestamp <= parent.timestamp) {
       return `proposal timestamp ${proposal.timestamp} is not after the parent's ${parent.timestamp}`;
     }
-    if (proposal.timestamp > this.now() + maxDriftSeconds) {
-      return `proposal timestamp ${proposal.timestamp} is more than ${maxDriftSeconds} s ahead of this clock`;
+    // An honest proposer takes max(its clock, parent + 1): batches faster than one a second run ahead of
+    // the clock by one second each, which is not drift.
+    const now = this.now();
+    const honest = now > parent.timestamp ? now : parent.timestamp + 1n;
+    if (proposal.timestamp > honest + maxDriftSeconds) {
+      return `proposal timestamp ${proposal.timestamp} is more than ${maxDriftSeconds} s ahead of ${honest} (this clock, or the parent's + 1)`;
     }
     if (proposal.txs.length > settings.maxTxsPerBatch) {
       return `proposal holds ${proposal.txs.length} transactions, more than ${settings.maxTxsPerBatch}`;
