@@ -36,4 +36,8 @@ export const DerivationLabels = {
   rpc: "veilnet/rpc",
   /** Entropy of batch `batchSeq` (exposed to L2 contracts as `prevrandao`). */
   batchEntropy: (batchSeq: bigint | number): string => `veilnet/entropy/${BigInt(batchSeq).toString()}`,
+  /** AES-256-GCM key of the committee's batch proposals (the QBFT values in gossip). */
+  consensusValue: "veilnet/consensus/value",
+  /** AES-256-GCM key of users' transactions forwarded to the committee over gossip. */
+  txGossip: "veilnet/gossip/tx",
 } as const;

@@ -11,10 +11,11 @@ import { expect } from "chai";
 import { type BaseWallet, Wallet, parseEther } from "ethers";
 import hre from "hardhat";
 
-import { DerivationLabels, derive } from "../../enclave/crypto/derive.js";
+import { DerivationLabels, derive, deriveBytes } from "../../enclave/crypto/derive.js";
 import type { L2Chain } from "../../enclave/execution/l2-chain.js";
 import { proposerOf } from "../../enclave/consensus/qbft/index.js";
 import { sequencerApp } from "../../enclave/consensus/sequencer-app.js";
+import { encodeWire } from "../../enclave/consensus/wire.js";
 import type { ConsensusApp } from "../../enclave/consensus/driver.js";
 import type { Sequencer } from "../../enclave/sequencer/sequencer.js";
 import type { SequencerStore } from "../../enclave/sequencer/store.js";
@@ -86,7 +87,7 @@ describe("a committee of four sequencers", function () {
     };
     const inner = () => {
       if (app.node === undefined) throw new Error("member has no sequencer");
-      return sequencerApp(app.node.sequencer);
+      return sequencerApp(app.node.sequencer, { valueKey: deriveBytes(secret, DerivationLabels.consensusValue) });
     };
     return app;
   }
@@ -146,6 +147,14 @@ describe("a committee of four sequencers", function () {
     await sameHead(COMMITTEE, height);
     for (const id of COMMITTEE) expect(await nodes.get(id)!.chain.balance(bob)).to.equal(5n);
     expect(nodes.get(2)!.sequencer.mempool.size).to.equal(0);
+    // No L2 plaintext in the consensus traffic: neither party's address nor any transaction's bytes.
+    const wire = net.traffic.map((t) => Buffer.from(encodeWire(t.message)).toString("utf8")).join("\n");
+    expect(wire.length).to.be.greaterThan(10_000);
+    for (const secretText of [alice.address, bob, await transfer(alice, 0, bob, 1n)]) {
+      expect(wire.includes(secretText.slice(2).toLowerCase()), `${secretText.slice(0, 12)}… on the wire`).to.equal(
+        false,
+      );
+    }
   });
 
   it("a killed leader is replaced by a round change; restarted from its data, it replays and catches up", async () => {
