@@ -63,10 +63,6 @@ describe("exporter: duties from gossip", function () {
     expect(text).to.match(/veilnet_exporter_height [1-9]/);
 
     const record = { height: 10_000, round: 1, value: new Uint8Array([1]), certificate: [] };
-      ...(late[0] ? { height: 10_000, round: 1 } : { height: 0, round: 1 }),
-      value: new Uint8Array([1]),
-      certificate: [],
-    };
     expect(tracker.observeDecided(record)).to.match(/quorum/);
     expect(await registry.metrics()).to.match(/veilnet_exporter_refused_total\{reason=/);
   });
