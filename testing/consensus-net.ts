@@ -4,7 +4,7 @@
  * wire encoding (as the p2p layer would), with a tap on all traffic and switches to cut a member off.
  * The application is a tiny replicated log: a value is JSON {height, proposer, nonce}.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -148,6 +148,12 @@ export class TestCommittee<A extends ConsensusApp = LogApp> {
 
   async stopAll(): Promise<void> {
     for (const id of this.committee) await this.kill(id);
+  }
+
+  /** Stops every member and deletes their data directories. */
+  async dispose(): Promise<void> {
+    await this.stopAll();
+    for (const m of this.members.values()) rmSync(m.dir, { recursive: true, force: true });
   }
 
   /** Waits until every running member has applied `height` values, or throws after `timeoutMs`. */

@@ -27,7 +27,11 @@ describe("consensus driver", function () {
     net = undefined;
     if (committee === undefined) return;
     await committee.stopAll();
-    committee.checkSafety();
+    try {
+      committee.checkSafety();
+    } finally {
+      await committee.dispose();
+    }
   });
 
   it("a committee of one decides every height alone, through the same path", async () => {

@@ -4,7 +4,6 @@
  * tx topic does) land once, every member seals the same blocks, a killed leader is replaced, and a
  * member restarted from its data directory replays its sealed batches and catches up by sync.
  */
-import { rmSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -117,8 +116,11 @@ describe("a committee of four sequencers", function () {
 
   after(async () => {
     for (const id of COMMITTEE) await kill(id);
-    net.checkSafety();
-    for (const id of COMMITTEE) rmSync(net.member(id).dir, { recursive: true, force: true });
+    try {
+      net.checkSafety();
+    } finally {
+      await net.dispose();
+    }
   });
 
   async function sameHead(ids: readonly number[], height: number): Promise<void> {

@@ -38,7 +38,7 @@ describe("exporter: duties from gossip", function () {
       const from = net.member(1).app.nextHeight() + 1;
       await net.waitForHeight(from + 8, 15_000, [1, 2, 4]);
     } finally {
-      await net.stopAll();
+      await net.dispose();
     }
     const early = tracker.range(0, 3);
     expect(early.map((d) => d.height)).to.deep.equal([0, 1, 2]);
