@@ -24,7 +24,7 @@ import type { Registry } from "prom-client";
 
 import type { Logger } from "../logger.js";
 import type { Envelope } from "./envelope.js";
-import { type P2PMetrics, p2pMetrics } from "./metrics.js";
+import { p2pMetrics } from "./metrics.js";
 import type { EnvelopeValidator } from "./validation.js";
 
 export interface P2PNodeOptions {

@@ -16,6 +16,7 @@ export async function loadOrCreatePeerKey(dataDir: string): Promise<PrivateKey> 
     } catch (error) {
       throw new Error(
         `${file} is not a libp2p private key (${(error as Error).message}); move it away to make a new identity`,
+        { cause: error },
       );
     }
   }
