@@ -161,6 +161,9 @@ contract EnclaveRegistry is
     // Bit `id % 256` of word `id / 256` is set while measurement `id` is revoked (synced from the verifier).
     mapping(uint256 word => uint256 bits) private _revokedMeasurements;
 
+    /// @inheritdoc IEnclaveRegistry
+    uint64 public revocationGeneration;
+
     /// @param admin Receives DEFAULT_ADMIN_ROLE (transferred in two delayed steps) and ENCLAVE_ADMIN_ROLE.
     /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, in seconds.
     /// @param guardian Receives PAUSER_ROLE.
@@ -307,6 +310,7 @@ contract EnclaveRegistry is
         Enclave storage e = _enclaves[enclaveId];
         if (!e.sequencer) revert NotSequencer(enclaveId);
         e.sequencer = false;
+        ++revocationGeneration;
         emit SequencerRevoked(enclaveId);
     }
 
@@ -318,6 +322,7 @@ contract EnclaveRegistry is
         e.attested = false;
         e.sequencer = false;
         e.revoked = true;
+        ++revocationGeneration;
         emit EnclaveRevoked(enclaveId);
     }
 
@@ -556,6 +561,7 @@ contract EnclaveRegistry is
         bool allowed = verifier.isMeasurementAllowed(measurement);
         uint256 bit = uint256(1) << (id & 0xff);
         uint256 word = _revokedMeasurements[id >> 8];
+        if (!allowed && word & bit == 0) ++revocationGeneration;
         _revokedMeasurements[id >> 8] = allowed ? word & ~bit : word | bit;
         emit MeasurementSynced(measurement, id, allowed);
     }
