@@ -9,14 +9,14 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Registry } from "prom-client";
+import type { Registry } from "prom-client";
 
 import { consensusMetrics } from "../../enclave/consensus/metrics.js";
 import { epochRevealerMetrics } from "../../enclave/epoch-revealer/metrics.js";
 import { DutyTracker } from "../../enclave/exporter/duties.js";
 import { rollupProducerMetrics } from "../../enclave/rollup-producer/metrics.js";
 import { GatewayMetrics } from "../../gateway/metrics.js";
-import { createMetricsRegistry, registerHealthGauge } from "../../platform/http.js";
+import { type HealthReport, createMetricsRegistry, registerHealthGauge } from "../../platform/http.js";
 import { p2pMetrics } from "../../platform/p2p/metrics.js";
 import { txSenderMetrics } from "../../platform/tx-sender/metrics.js";
 import { subscriberMetrics } from "../../workers/event-subscriber/metrics.js";
@@ -39,10 +39,15 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /** Directories of production code whose sources are scanned for inline metric definitions. */
 const SOURCE_DIRS = ["platform", "enclave", "workers", "gateway"] as const;
 
-/** A fresh registry with every Veilnet metrics module registered, as the processes register them. */
-export function registryWithEveryModule(): Registry {
+/**
+ * A fresh registry with every Veilnet metrics module registered, as the processes register them;
+ * `veilnet_health` reports `health` (default: no services).
+ */
+export function registryWithEveryModule(
+  health: () => Promise<HealthReport> = () => Promise.resolve({ status: "ok", services: {}, dependencies: {} }),
+): Registry {
   const registry = createMetricsRegistry();
-  registerHealthGauge(registry, () => Promise.resolve({ status: "ok", services: {}, dependencies: {} }));
+  registerHealthGauge(registry, health);
   txSenderMetrics(registry);
   p2pMetrics(registry);
   consensusMetrics(registry);

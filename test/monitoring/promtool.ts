@@ -4,31 +4,23 @@
  * and is exercised by a unit test. Without promtool the tests are skipped with the install hint, except
  * under CI's REQUIRE_PROMETHEUS=1, where they fail (as the browser test does with REQUIRE_BROWSER).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 import { expect } from "chai";
 
 import { alertsFile, monitoringDir, readRules } from "../../devnet/monitoring/dashboards.js";
-import { PROMTOOL, installHint, promtool } from "../../devnet/monitoring/prometheus.js";
+import { promtool } from "../../devnet/monitoring/prometheus.js";
+import { requirePrometheus } from "../../testing/prometheus.js";
 
 const prometheusDir = path.join(monitoringDir, "prometheus");
 const testsFile = path.join(prometheusDir, "alerts.test.yml");
-
-/** Skips the suite (or fails it under REQUIRE_PROMETHEUS=1) when promtool is not installed. */
-export function requirePromtool(ctx: Mocha.Context, binary = PROMTOOL): void {
-  if (existsSync(binary)) return;
-  const hint = installHint(binary);
-  if (process.env.REQUIRE_PROMETHEUS === "1") throw new Error(hint);
-  console.log(`        ${hint}; skipped`);
-  ctx.skip();
-}
 
 describe("monitoring: promtool checks the Prometheus config, the alert rules and their unit tests", function () {
   this.timeout(120_000);
 
   before(function () {
-    requirePromtool(this);
+    requirePrometheus(this);
   });
 
   it("promtool check config accepts prometheus.yml (and the alerts.yml it loads)", async () => {
