@@ -73,12 +73,23 @@ function skipBlanks(expr: string, i: number): number {
   return j;
 }
 
+/** One vector selector of an expression: the metric name and the selector text (`name{matchers}`). */
+export interface Selector {
+  name: string;
+  selector: string;
+}
+
 /** The metric names `expr` selects (bare identifiers and `__name__="…"` matchers), in order of appearance. */
 export function selectedNames(expr: string): string[] {
   const names: string[] = [];
-  const add = (name: string) => {
-    if (!names.includes(name)) names.push(name);
-  };
+  for (const s of selectors(expr)) if (!names.includes(s.name)) names.push(s.name);
+  return names;
+}
+
+/** The vector selectors of `expr`, without their range (`rate(x{a="b"}[5m])` → `x{a="b"}`). */
+export function selectors(expr: string): Selector[] {
+  const found: Selector[] = [];
+  const add = (name: string, selector = name) => found.push({ name, selector });
   let i = 0;
   while (i < expr.length) {
     const c = expr[i]!;
@@ -90,7 +101,7 @@ export function selectedNames(expr: string): string[] {
     } else if (c === "{") {
       const end = skipGroup(expr, i, "{", "}");
       const name = /__name__\s*=\s*"([A-Za-z_:][A-Za-z0-9_:]*)"/.exec(expr.slice(i, end));
-      if (name !== null) add(name[1]!);
+      if (name !== null) add(name[1]!, expr.slice(i, end));
       i = end;
     } else if (c === "[") {
       i = skipGroup(expr, i, "[", "]");
@@ -111,13 +122,21 @@ export function selectedNames(expr: string): string[] {
         i = skipGroup(expr, next, "(", ")");
         continue;
       }
-      if (expr[next] !== "(" && !KEYWORDS.has(lower)) add(word);
+      if (expr[next] !== "(" && !KEYWORDS.has(lower)) {
+        if (expr[next] === "{") {
+          const end = skipGroup(expr, next, "{", "}");
+          add(word, word + expr.slice(next, end));
+          i = end;
+          continue;
+        }
+        add(word);
+      }
       i = j;
     } else {
       i++;
     }
   }
-  return names;
+  return found;
 }
 
 /** The series an expression of a Grafana template variable selects (`label_values(expr, label)` → expr). */

@@ -24,7 +24,7 @@ import {
   readDashboard,
   readRules,
 } from "../../devnet/monitoring/dashboards.js";
-import { selectedNames, variableQueryExpr } from "../../devnet/monitoring/promql.js";
+import { selectedNames, selectors, variableQueryExpr } from "../../devnet/monitoring/promql.js";
 
 /** Metrics the dashboards and rules may use before the code exports them (each listed in the README). */
 const NOT_BUILT_YET = ["veilnet_committee_balance_blocks"] as const;
@@ -71,6 +71,15 @@ describe("monitoring: the PromQL tokenizer", () => {
       "process_start_time_seconds",
     ]);
     expect(selectedNames("vector(2)")).to.deep.equal([]);
+  });
+
+  it("lists vector selectors with their matchers, without ranges", () => {
+    expect(
+      selectors('sum(rate(veilnet_tx_sent_total{job=~"$job"}[5m])) / on () group_left () veilnet_tx_pending'),
+    ).to.deep.equal([
+      { name: "veilnet_tx_sent_total", selector: 'veilnet_tx_sent_total{job=~"$job"}' },
+      { name: "veilnet_tx_pending", selector: "veilnet_tx_pending" },
+    ]);
   });
 
   it("reads the series selector of a template variable's query", () => {
