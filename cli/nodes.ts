@@ -35,6 +35,17 @@ export const NODE_ROLES: WorkerRegistry = {
       return describeSchema(operatorConfigSchema);
     },
   },
+  exporter: {
+    description:
+      "Exporter (read-only, no enclave): follows the committee's gossip and exports each height's proposer, round, " +
+      "signers and missed duties as metrics and a JSON API",
+    load: () => import("../enclave/exporter/service.js").then((m) => m.createExporterNode),
+    settings: async () => {
+      const { describeSchema } = await import("../platform/settings.js");
+      const { exporterConfigSchema } = await import("../enclave/exporter/service.js");
+      return describeSchema(exporterConfigSchema);
+    },
+  },
   validator: {
     description:
       "Validator enclave: replays every rollup from L1, refuses one that does not re-execute, serves read-only L2 JSON-RPC",

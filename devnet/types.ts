@@ -104,6 +104,8 @@ export interface DevnetInfo {
   health: { workers: string; sequencer: string; gateway: string; validator?: string };
   /** With `committee`: its members (operator 1 first). */
   committee?: CommitteeMemberInfo[];
+  /** With `committee`: the exporter's JSON API and /healthz. */
+  exporter?: { url: string; healthUrl: string };
   dataDir: string;
   logDir: string;
 }
