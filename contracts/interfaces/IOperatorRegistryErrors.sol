@@ -40,7 +40,7 @@ interface IOperatorRegistryErrors {
     /// @notice Committee `committeeId` is not liquidated.
     error CommitteeNotLiquidated(uint64 committeeId);
     /// @notice Committee `committeeId` would be (or is) liquidatable: its balance does not cover the minimum.
-    error InsufficientBalance(uint64 committeeId, uint256 balance);
+    error CommitteeBalanceTooLow(uint64 committeeId, uint256 balance);
     /// @notice Committee `committeeId` is not liquidatable.
     error CommitteeNotLiquidatable(uint64 committeeId);
     /// @notice Committee `committeeId` is the active committee already.

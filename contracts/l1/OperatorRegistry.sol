@@ -828,7 +828,7 @@ contract OperatorRegistry is
 
     /// @dev Reverts unless `c` (committee `committeeId`) with `balance` is not liquidatable.
     function _requireHealthy(uint64 committeeId, Committee storage c, uint256 balance) private view {
-        if (_isLiquidatable(c, balance)) revert InsufficientBalance(committeeId, balance);
+        if (_isLiquidatable(c, balance)) revert CommitteeBalanceTooLow(committeeId, balance);
     }
 
     function _burnRate(Committee storage c) private view returns (uint256 rate) {

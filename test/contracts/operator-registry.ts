@@ -19,6 +19,7 @@ const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 
 const GWEI = 10n ** 9n;
+const ONE_ETH = 10n ** 18n;
 /** The constructor's maximum operator fee, wei per block. */
 const MAX_FEE = 10n * GWEI;
 const DAY = 86_400n;
@@ -127,6 +128,28 @@ async function addCommittee(f: Fixture, ids: bigint[], value = 0n): Promise<bigi
 }
 
 /** keccak256(abi.encodePacked(address[] signers)): Solidity pads each element of a packed array to 32 bytes. */
+/** The latest block's number (views are evaluated there). */
+async function latest(): Promise<bigint> {
+  return BigInt(await ethers.provider.getBlockNumber());
+}
+
+/** An active committee of operators with `fees`, funded with `value`, activated by the genesis initializer. */
+async function activeCommitteeOf(
+  f: Fixture,
+  fees: bigint[],
+  value: bigint,
+): Promise<{ id: bigint; ops: { id: bigint; enclave: string }[]; activatedAt: bigint }> {
+  const ops: { id: bigint; enclave: string }[] = [];
+  for (const fee of fees) ops.push(await addOperator(f, fee));
+  const id = await addCommittee(
+    f,
+    ops.map((o) => o.id),
+    value,
+  );
+  const activatedAt = await mined(f.registry.connect(f.initializer).initializeActiveCommittee(id));
+  return { id, ops, activatedAt };
+}
+
 function signersHash(signers: string[]): string {
   return keccak256(solidityPacked(["address[]"], [signers]));
 }
@@ -702,6 +725,336 @@ describe("OperatorRegistry", () => {
         registry,
         "SafeCastOverflowedUintDowncast",
       );
+    });
+  });
+
+  describe("balances and earnings", () => {
+    it("charges only the active committee, per block, and pays its members their fees", async () => {
+      const f = await load();
+      const { registry, v } = f;
+      await (await govern(v, registry, "setNetworkFee", [GWEI])).wait();
+      const fees = [GWEI, 2n * GWEI, 3n * GWEI, 4n * GWEI];
+      const standbyOp = await addOperator(f, 5n * GWEI);
+      const standby = await addCommittee(f, [standbyOp.id], ONE_ETH);
+      const a = await activeCommitteeOf(f, fees, ONE_ETH);
+      expect(await registry.burnRate(a.id)).to.equal(11n * GWEI);
+      await networkHelpers.mine(10);
+      let blocks = (await latest()) - a.activatedAt;
+      expect(await registry.committeeBalance(a.id)).to.equal(ONE_ETH - blocks * 11n * GWEI);
+      for (const [i, op] of a.ops.entries()) {
+        expect(await registry.operatorEarnings(op.id)).to.equal(at(fees, i, "fee") * blocks);
+      }
+      expect(await registry.committeeBalance(standby)).to.equal(ONE_ETH);
+      expect(await registry.operatorEarnings(standbyOp.id)).to.equal(0n);
+      expect((await registry.accounting()).network).to.equal(blocks * GWEI);
+
+      // The admin switches to the standby committee: A stops paying, its members stop earning.
+      const switchedAt = await mined(govern(v, registry, "setActiveCommittee", [standby]));
+      blocks = switchedAt - a.activatedAt;
+      await networkHelpers.mine(5);
+      expect(await registry.committeeBalance(a.id)).to.equal(ONE_ETH - blocks * 11n * GWEI);
+      for (const [i, op] of a.ops.entries()) {
+        expect(await registry.operatorEarnings(op.id)).to.equal(at(fees, i, "fee") * blocks);
+      }
+      const since = (await latest()) - switchedAt;
+      expect(await registry.committeeBalance(standby)).to.equal(ONE_ETH - since * 6n * GWEI);
+      expect(await registry.operatorEarnings(standbyOp.id)).to.equal(since * 5n * GWEI);
+      expect((await registry.accounting()).network).to.equal((blocks + since) * GWEI);
+    });
+
+    it("stops charging when the balance runs out, and resumes from a deposit on", async () => {
+      const f = await load();
+      const { registry, v } = f;
+      await (await govern(v, registry, "setLiquidationThresholds", [0n, 0n])).wait();
+      const a = await activeCommitteeOf(f, [2n * GWEI], 11n * GWEI);
+      const op = at(a.ops, 0, "op");
+      await networkHelpers.mine(20);
+      // Five whole blocks were covered; the odd gwei stays in the balance, nothing is owed beyond it.
+      expect(await registry.operatorEarnings(op.id)).to.equal(10n * GWEI);
+      expect(await registry.committeeBalance(a.id)).to.equal(GWEI);
+      const depositedAt = await mined(registry.connect(v.stranger).deposit(a.id, { value: 9n * GWEI }));
+      await networkHelpers.mine(2);
+      const blocks = (await latest()) - depositedAt;
+      expect(await registry.operatorEarnings(op.id)).to.equal(10n * GWEI + blocks * 2n * GWEI);
+      expect(await registry.committeeBalance(a.id)).to.equal(10n * GWEI - blocks * 2n * GWEI);
+    });
+
+    it("keeps earnings exact across fee changes and removals of active members", async () => {
+      const f = await load();
+      const { registry, owner } = f;
+      const a = await activeCommitteeOf(f, [GWEI, GWEI, GWEI, 2n * GWEI], ONE_ETH);
+      const [op0, , , op3] = a.ops;
+      if (op0 === undefined || op3 === undefined) throw new Error("members");
+      const reducedAt = await mined(registry.connect(owner).reduceOperatorFee(op0.id, GWEI / 2n));
+      expect(await registry.burnRate(a.id)).to.equal(GWEI / 2n + 4n * GWEI);
+      const removedAt = await mined(registry.connect(owner).removeOperator(op3.id));
+      expect(await registry.burnRate(a.id)).to.equal(GWEI / 2n + 2n * GWEI);
+      await networkHelpers.mine(3);
+      const now = await latest();
+      expect(await registry.operatorEarnings(op0.id)).to.equal(
+        (reducedAt - a.activatedAt) * GWEI + ((now - reducedAt) * GWEI) / 2n,
+      );
+      expect(await registry.operatorEarnings(op3.id)).to.equal((removedAt - a.activatedAt) * 2n * GWEI);
+      const spent =
+        (reducedAt - a.activatedAt) * 5n * GWEI +
+        ((removedAt - reducedAt) * 9n * GWEI) / 2n +
+        ((now - removedAt) * 5n * GWEI) / 2n;
+      expect(await registry.committeeBalance(a.id)).to.equal(ONE_ETH - spent);
+    });
+
+    it("takes deposits from anyone, and not while paused", async () => {
+      const f = await load();
+      const { registry, v } = f;
+      const op = await addOperator(f);
+      const id = await addCommittee(f, [op.id], 1n);
+      await expect(registry.connect(v.stranger).deposit(id, { value: 2n }))
+        .to.emit(registry, "CommitteeDeposited")
+        .withArgs(id, v.stranger.address, 2n, 3n);
+      await expect(registry.deposit(id)).to.be.revertedWithCustomError(registry, "ZeroValue");
+      await expect(registry.deposit(5n, { value: 1n }))
+        .to.be.revertedWithCustomError(registry, "UnknownCommittee")
+        .withArgs(5n);
+      await (await registry.connect(v.guardian).setPaused(true)).wait();
+      await expect(registry.deposit(id, { value: 1n })).to.be.revertedWithCustomError(registry, "EnforcedPause");
+    });
+
+    it("pays withdrawals to the committee's owner, never below the liquidation threshold", async () => {
+      const f = await load();
+      const { registry, creator, v } = f;
+      await (await govern(v, registry, "setLiquidationThresholds", [100n, GWEI])).wait();
+      const a = await activeCommitteeOf(f, [GWEI], ONE_ETH);
+      await expect(registry.connect(v.stranger).withdraw(a.id, 1n))
+        .to.be.revertedWithCustomError(registry, "NotCommitteeOwner")
+        .withArgs(a.id, v.stranger.address);
+      await expect(registry.connect(creator).withdraw(9n, 1n))
+        .to.be.revertedWithCustomError(registry, "UnknownCommittee")
+        .withArgs(9n);
+      await expect(registry.connect(creator).withdraw(a.id, 0n)).to.be.revertedWithCustomError(registry, "ZeroValue");
+      await expect(registry.connect(creator).withdraw(a.id, ONE_ETH)).to.be.revertedWithCustomError(
+        registry,
+        "InsufficientFunds",
+      );
+      // 100 blocks of 1 gwei must stay (one more block is charged by the withdrawal itself).
+      const keep = 100n * GWEI;
+      const charged = ((await latest()) + 1n - a.activatedAt) * GWEI;
+      const max = ONE_ETH - charged - keep;
+      await expect(registry.connect(creator).withdraw(a.id, max + 1n))
+        .to.be.revertedWithCustomError(registry, "CommitteeBalanceTooLow")
+        .withArgs(a.id, keep - 1n);
+      const charged2 = ((await latest()) + 1n - a.activatedAt) * GWEI;
+      const tx = registry.connect(creator).withdraw(a.id, ONE_ETH - charged2 - keep);
+      await expect(tx)
+        .to.emit(registry, "CommitteeWithdrawn")
+        .withArgs(a.id, creator.address, ONE_ETH - charged2 - keep, keep);
+      await expect(tx).to.changeEtherBalances(
+        ethers,
+        [creator, await registry.getAddress()],
+        [ONE_ETH - charged2 - keep, -(ONE_ETH - charged2 - keep)],
+      );
+      // The minimum collateral applies too.
+      await (await govern(v, registry, "setLiquidationThresholds", [0n, GWEI])).wait();
+      const balance = await registry.committeeBalance(a.id);
+      await expect(registry.connect(creator).withdraw(a.id, balance - GWEI)).to.be.revertedWithCustomError(
+        registry,
+        "CommitteeBalanceTooLow",
+      );
+    });
+  });
+
+  describe("liquidation", () => {
+    it("refuses a healthy committee; anyone liquidates a liquidatable one and collects its balance", async () => {
+      const f = await load();
+      const { registry, owner, creator, v } = f;
+      const a = await activeCommitteeOf(f, [GWEI, GWEI, GWEI, GWEI], ONE_ETH);
+      expect(await registry.isLiquidatable(a.id)).to.equal(false);
+      await expect(registry.connect(v.stranger).liquidate(a.id))
+        .to.be.revertedWithCustomError(registry, "CommitteeNotLiquidatable")
+        .withArgs(a.id);
+      await expect(registry.liquidate(8n)).to.be.revertedWithCustomError(registry, "UnknownCommittee").withArgs(8n);
+
+      // The threshold rises above the balance: 10^9 blocks of 4 gwei.
+      await (await govern(v, registry, "setLiquidationThresholds", [10n ** 9n, 0n])).wait();
+      expect(await registry.isLiquidatable(a.id)).to.equal(true);
+      const balance = ONE_ETH - ((await latest()) + 1n - a.activatedAt) * 4n * GWEI;
+      const tx = registry.connect(v.stranger).liquidate(a.id);
+      await expect(tx).to.emit(registry, "CommitteeLiquidated").withArgs(a.id, v.stranger.address, balance);
+      await expect(tx).to.changeEtherBalances(ethers, [v.stranger, await registry.getAddress()], [balance, -balance]);
+      const liquidatedAt = await latest();
+      expect((await registry.activeCommittee()).liquidated).to.equal(true);
+      expect((await registry.committees(a.id)).liquidated).to.equal(true);
+      expect(await registry.committeeBalance(a.id)).to.equal(0n);
+      expect(await registry.isLiquidatable(a.id)).to.equal(false);
+
+      // Members stop earning.
+      const op = at(a.ops, 0, "op");
+      const earned = await registry.operatorEarnings(op.id);
+      expect(earned).to.equal((liquidatedAt - a.activatedAt) * GWEI);
+      await networkHelpers.mine(5);
+      expect(await registry.operatorEarnings(op.id)).to.equal(earned);
+
+      await expect(registry.liquidate(a.id)).to.be.revertedWithCustomError(registry, "CommitteeIsLiquidated");
+      await expect(registry.connect(creator).withdraw(a.id, 1n)).to.be.revertedWithCustomError(
+        registry,
+        "CommitteeIsLiquidated",
+      );
+      await expect(govern(v, registry, "setActiveCommittee", [a.id])).to.be.revertedWithCustomError(
+        registry,
+        "CommitteeIsLiquidated",
+      );
+      // Operators keep what they earned.
+      await expect(registry.connect(owner).operatorWithdraw(op.id, earned)).to.changeEtherBalance(
+        ethers,
+        owner,
+        earned,
+      );
+    });
+
+    it("liquidates below the minimum collateral, and a liquidated committee cannot become active", async () => {
+      const f = await load();
+      const { registry, v } = f;
+      const op = await addOperator(f);
+      const id = await addCommittee(f, [op.id], GWEI);
+      await (await govern(v, registry, "setLiquidationThresholds", [0n, GWEI + 1n])).wait();
+      await expect(registry.liquidate(id)).to.emit(registry, "CommitteeLiquidated").withArgs(id, v.admin.address, GWEI);
+      await expect(govern(v, registry, "setActiveCommittee", [id]))
+        .to.be.revertedWithCustomError(registry, "CommitteeIsLiquidated")
+        .withArgs(id);
+      await expect(registry.createCommittee([op.id], { value: GWEI })).to.be.revertedWithCustomError(
+        registry,
+        "CommitteeExists",
+      );
+      const other = await addOperator(f);
+      await expect(registry.createCommittee([other.id], { value: GWEI }))
+        .to.be.revertedWithCustomError(registry, "CommitteeBalanceTooLow")
+        .withArgs(2n, GWEI);
+    });
+
+    it("reactivates by its owner with a balance that is not liquidatable", async () => {
+      const f = await load();
+      const { registry, creator, v } = f;
+      await (await govern(v, registry, "setLiquidationThresholds", [100n, 0n])).wait();
+      const a = await activeCommitteeOf(f, [GWEI], 200n * GWEI);
+      await expect(registry.connect(creator).reactivate(a.id))
+        .to.be.revertedWithCustomError(registry, "CommitteeNotLiquidated")
+        .withArgs(a.id);
+      await networkHelpers.mine(150);
+      await (await registry.liquidate(a.id)).wait();
+      await expect(registry.connect(v.stranger).reactivate(a.id, { value: ONE_ETH }))
+        .to.be.revertedWithCustomError(registry, "NotCommitteeOwner")
+        .withArgs(a.id, v.stranger.address);
+      await expect(registry.connect(creator).reactivate(a.id, { value: 99n * GWEI }))
+        .to.be.revertedWithCustomError(registry, "CommitteeBalanceTooLow")
+        .withArgs(a.id, 99n * GWEI);
+      await (await registry.connect(v.guardian).setPaused(true)).wait();
+      await expect(registry.connect(creator).reactivate(a.id, { value: ONE_ETH })).to.be.revertedWithCustomError(
+        registry,
+        "EnforcedPause",
+      );
+      await (await registry.connect(v.guardian).setPaused(false)).wait();
+      const op = at(a.ops, 0, "op");
+      const earned = await registry.operatorEarnings(op.id);
+      const reactivatedAt = await mined(registry.connect(creator).reactivate(a.id, { value: 100n * GWEI }));
+      expect((await registry.activeCommittee()).liquidated).to.equal(false);
+      expect((await registry.committees(a.id)).liquidated).to.equal(false);
+      await networkHelpers.mine(3);
+      const blocks = (await latest()) - reactivatedAt;
+      expect(await registry.operatorEarnings(op.id)).to.equal(earned + blocks * GWEI);
+      expect(await registry.committeeBalance(a.id)).to.equal(100n * GWEI - blocks * GWEI);
+    });
+  });
+
+  describe("withdrawals of earnings", () => {
+    it("pays an operator's owner, removed or not, at most what it earned", async () => {
+      const f = await load();
+      const { registry, owner, v } = f;
+      const a = await activeCommitteeOf(f, [GWEI], ONE_ETH);
+      const op = at(a.ops, 0, "op");
+      await networkHelpers.mine(9);
+      await expect(registry.connect(v.stranger).operatorWithdraw(op.id, 1n))
+        .to.be.revertedWithCustomError(registry, "NotOperatorOwner")
+        .withArgs(op.id, v.stranger.address);
+      await expect(registry.connect(owner).operatorWithdraw(op.id, 0n)).to.be.revertedWithCustomError(
+        registry,
+        "ZeroValue",
+      );
+      const removedAt = await mined(registry.connect(owner).removeOperator(op.id));
+      const earned = (removedAt - a.activatedAt) * GWEI;
+      await expect(registry.connect(owner).operatorWithdraw(op.id, earned + 1n))
+        .to.be.revertedWithCustomError(registry, "InsufficientFunds")
+        .withArgs(earned + 1n, earned);
+      const tx = registry.connect(owner).operatorWithdraw(op.id, earned);
+      await expect(tx).to.emit(registry, "OperatorWithdrawn").withArgs(op.id, owner.address, earned);
+      await expect(tx).to.changeEtherBalances(ethers, [owner, await registry.getAddress()], [earned, -earned]);
+      expect(await registry.operatorEarnings(op.id)).to.equal(0n);
+    });
+
+    it("pays the network's earnings to the admin's treasury", async () => {
+      const f = await load();
+      const { registry, v } = f;
+      await expect(govern(v, registry, "setNetworkFee", [3n * GWEI]))
+        .to.emit(registry, "NetworkFeeSet")
+        .withArgs(3n * GWEI);
+      expect(await registry.networkFee()).to.equal(3n * GWEI);
+      const a = await activeCommitteeOf(f, [0n], ONE_ETH);
+      await networkHelpers.mine(4);
+      const treasury = v.users[5].address;
+      await expect(govern(v, registry, "withdrawNetworkEarnings", [ZeroAddress, 1n])).to.be.revertedWithCustomError(
+        registry,
+        "ZeroValue",
+      );
+      // `govern` schedules in one block and executes in the next.
+      const available = ((await latest()) + 2n - a.activatedAt) * 3n * GWEI;
+      await expect(govern(v, registry, "withdrawNetworkEarnings", [treasury, available + 1n]))
+        .to.be.revertedWithCustomError(registry, "InsufficientFunds")
+        .withArgs(available + 1n, available);
+      const tx = govern(v, registry, "withdrawNetworkEarnings", [treasury, 3n * GWEI]);
+      await expect(tx)
+        .to.emit(registry, "NetworkEarningsWithdrawn")
+        .withArgs(treasury, 3n * GWEI);
+      await expect(tx).to.changeEtherBalance(ethers, treasury, 3n * GWEI);
+      await expect(govern(v, registry, "setNetworkFee", [2n ** 64n])).to.be.revertedWithCustomError(
+        registry,
+        "SafeCastOverflowedUintDowncast",
+      );
+    });
+  });
+
+  describe("sequencing rewards", () => {
+    it("collects the registry's FeeVault rewards into the active committee's balance", async () => {
+      const f = await load();
+      const { registry, vault, rewarder, v } = f;
+      const registryAddress = await registry.getAddress();
+      await (await v.admin.sendTransaction({ to: await vault.getAddress(), value: ONE_ETH })).wait();
+      await expect(registry.collectRewards()).to.be.revertedWithCustomError(registry, "NoActiveCommittee");
+      const a = await activeCommitteeOf(f, [0n], 0n);
+      await expect(registry.collectRewards()).to.be.revertedWithCustomError(vault, "NothingToClaim");
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      await (await vault.connect(rewarder).rewardSequencer(registryAddress, 3n, now)).wait();
+      const reward = GWEI + 3n * GWEI;
+      expect(await vault.rewardsOf(registryAddress)).to.equal(reward);
+      const tx = registry.connect(v.stranger).collectRewards();
+      await expect(tx).to.emit(registry, "RewardsCollected").withArgs(a.id, reward);
+      await expect(tx).to.emit(vault, "RewardsClaimed").withArgs(registryAddress, reward);
+      await expect(tx).to.changeEtherBalances(ethers, [vault, registryAddress], [-reward, reward]);
+      expect(await registry.committeeBalance(a.id)).to.equal(reward);
+    });
+
+    it("accepts ETH from the FeeVault only", async () => {
+      const { registry, v } = await load();
+      await expect(v.stranger.sendTransaction({ to: await registry.getAddress(), value: 1n }))
+        .to.be.revertedWithCustomError(registry, "UnexpectedSender")
+        .withArgs(v.stranger.address);
+    });
+  });
+
+  describe("liquidation thresholds", () => {
+    it("are set by the admin, with an event", async () => {
+      const { registry, v } = await load();
+      await expect(govern(v, registry, "setLiquidationThresholds", [7n, 9n]))
+        .to.emit(registry, "LiquidationThresholdsSet")
+        .withArgs(7n, 9n);
+      const p = await registry.parameters();
+      expect([p.minimumBlocksBeforeLiquidation, p.minimumLiquidationCollateral]).to.deep.equal([7n, 9n]);
     });
   });
 });
