@@ -240,9 +240,7 @@ contract OperatorRegistry is
     mapping(uint64 operatorId => FeeDeclaration) public declaredFees;
     mapping(bytes32 publicKeyHash => uint64 operatorId) private _operatorIdOfKey;
     mapping(address enclave => uint64 operatorId) private _operatorIdOfEnclave;
-    /// @notice Committee `committeeId` as stored (`balance` as of the last settlement; `committeeBalance` gives it
-    /// as of now, `committeeMembers` its members).
-    mapping(uint64 committeeId => Committee) public committees;
+    mapping(uint64 committeeId => Committee) private _committees;
     mapping(bytes32 operatorIdsHash => uint64 committeeId) private _committeeIdOf;
 
     /// @notice Whether `account` may register operators while the whitelist is enabled.
@@ -440,7 +438,7 @@ contract OperatorRegistry is
         if (existing != 0) revert CommitteeExists(existing);
         committeeId = ++committeeCount;
         _committeeIdOf[key] = committeeId;
-        Committee storage c = committees[committeeId];
+        Committee storage c = _committees[committeeId];
         uint8 quorum = uint8(2 * ((n - 1) / 3) + 1);
         c.owner = msg.sender;
         c.size = uint8(n);
@@ -532,7 +530,7 @@ contract OperatorRegistry is
         if (committeeId == 0) revert NoActiveCommittee();
         _accrue();
         amount = feeVault.claimRewards();
-        Committee storage c = committees[committeeId];
+        Committee storage c = _committees[committeeId];
         c.balance += amount;
         _totals.committeeBalances += amount;
         emit RewardsCollected(committeeId, amount);
@@ -645,9 +643,10 @@ contract OperatorRegistry is
         return _operatorIdOfEnclave[enclave];
     }
 
-    /// @notice Committee `committeeId`'s members (strictly ascending).
-    function committeeMembers(uint64 committeeId) external view returns (uint64[] memory) {
-        return _committee(committeeId).operatorIds;
+    /// @notice Committee `committeeId`: its members, owner, signers and its balance as of now.
+    function committee(uint64 committeeId) external view returns (Committee memory c) {
+        c = _committee(committeeId);
+        c.balance = _balanceNow(committeeId, c.balance);
     }
 
     /// @notice Committee `committeeId`'s balance as of now, wei.
@@ -702,7 +701,7 @@ contract OperatorRegistry is
         uint256 blocks = block.number - a.lastBlock;
         uint256 rate = uint256(a.activeFees) + a.networkFee;
         if (rate != 0) {
-            uint256 affordable = committees[active.id].balance / rate;
+            uint256 affordable = _committees[active.id].balance / rate;
             if (blocks > affordable) blocks = affordable;
             cost = blocks * rate;
             toNetwork = blocks * a.networkFee;
@@ -719,7 +718,7 @@ contract OperatorRegistry is
         (clock, cost, toNetwork) = _accrued();
         (_accrual.lastBlock, _accrual.clock) = (block.number.toUint32(), clock);
         if (cost != 0) {
-            committees[_active.id].balance -= cost;
+            _committees[_active.id].balance -= cost;
             _totals.committeeBalances -= cost;
             _totals.networkEarnings += toNetwork;
             _totals.operatorEarnings += cost - toNetwork;
@@ -772,7 +771,7 @@ contract OperatorRegistry is
         (uint64 previous, bool previousLiquidated) = (_active.id, _active.liquidated);
         if (previous == committeeId) revert AlreadyActive(committeeId);
         uint32 clock = _accrue();
-        if (previous != 0 && !previousLiquidated) _stopEarning(committees[previous], clock);
+        if (previous != 0 && !previousLiquidated) _stopEarning(_committees[previous], clock);
         _active = ActiveCommittee({
             id: committeeId,
             signersGeneration: next.signersGeneration,
@@ -853,7 +852,7 @@ contract OperatorRegistry is
     }
 
     function _committee(uint64 committeeId) private view returns (Committee storage c) {
-        c = committees[committeeId];
+        c = _committees[committeeId];
         if (c.owner == address(0)) revert UnknownCommittee(committeeId);
     }
 
@@ -872,7 +871,7 @@ contract OperatorRegistry is
 
     /// @dev Committee `committeeId`, which the caller owns.
     function _ownCommittee(uint64 committeeId) private view returns (Committee storage c) {
-        c = committees[committeeId];
+        c = _committees[committeeId];
         if (c.owner == address(0)) revert UnknownCommittee(committeeId);
         if (c.owner != msg.sender) revert NotCommitteeOwner(committeeId, msg.sender);
     }

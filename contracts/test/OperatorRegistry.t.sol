@@ -89,8 +89,9 @@ contract OperatorRegistryFuzzTest is TestBase {
             return;
         }
         uint64 id = registry.createCommittee(ids);
-        (, , uint8 size, uint8 quorum, , , ) = registry.committees(id);
-        require(size == n && quorum == (n == 1 ? 1 : (2 * (n - 1)) / 3 + 1), "wrong size or quorum");
+        OperatorRegistry.Committee memory c = registry.committee(id);
+        require(c.size == n && c.quorum == (2 * (n - 1)) / 3 + 1, "wrong size or quorum");
+        require(c.operatorIds.length == n && c.quorum * 3 > n * 2, "members or quorum below two thirds");
     }
 }
 
@@ -143,15 +144,13 @@ contract OperatorRegistryInvariantTest is TestBase {
         (uint64 id, bytes32 hash, uint64 generation, uint8 size, uint8 quorum, bool liquidated) = registry
             .activeCommittee();
         if (id == 0) return;
-        (, uint64 cGeneration, uint8 cSize, uint8 cQuorum, bool cLiquidated, bytes32 cHash, ) = registry.committees(
-            id
-        );
+        OperatorRegistry.Committee memory c = registry.committee(id);
         require(
-            hash == cHash &&
-                generation == cGeneration &&
-                size == cSize &&
-                quorum == cQuorum &&
-                liquidated == cLiquidated,
+            hash == c.signersHash &&
+                generation == c.signersGeneration &&
+                size == c.size &&
+                quorum == c.quorum &&
+                liquidated == c.liquidated,
             "activeCommittee() differs from the committee"
         );
     }

@@ -380,13 +380,14 @@ describe("OperatorRegistry", () => {
         await expect(tx)
           .to.emit(registry, "CommitteeSignersUpdated")
           .withArgs(expectedId, signers, generation + (await enclaves.revocationGeneration()));
-        const c = await registry.committees(expectedId);
+        const c = await registry.committee(expectedId);
         expect(c.owner).to.equal(creator.address);
         expect(c.size).to.equal(BigInt(n));
         expect(c.quorum).to.equal(quorum);
         expect(c.liquidated).to.equal(false);
         expect(c.signersHash).to.equal(signersHash(signers));
-        expect(await registry.committeeMembers(expectedId)).to.deep.equal(ids);
+        expect(c.operatorIds).to.deep.equal(ids);
+        expect(c.balance).to.equal(5n);
         expect(await registry.committeeBalance(expectedId)).to.equal(5n);
       }
       expect(await registry.committeeCount()).to.equal(5n);
@@ -541,7 +542,7 @@ describe("OperatorRegistry", () => {
           1n,
         );
       expect((await registry.activeCommittee()).signersGeneration).to.equal(1n);
-      expect((await registry.committees(id)).signersGeneration).to.equal(1n);
+      expect((await registry.committee(id)).signersGeneration).to.equal(1n);
 
       // A member's enclave revoked: refresh fails until the operator binds a new one.
       const victim = at(ops, 2, "op");
@@ -560,7 +561,7 @@ describe("OperatorRegistry", () => {
       await expect(registry.connect(owner).removeOperator(victim.id))
         .to.emit(registry, "OperatorRemoved")
         .withArgs(victim.id);
-      expect(await registry.committeeMembers(id)).to.deep.equal(ops.map((o) => o.id));
+      expect((await registry.committee(id)).operatorIds).to.deep.equal(ops.map((o) => o.id));
       await expect(registry.refreshCommitteeSigners(id))
         .to.be.revertedWithCustomError(registry, "MissingEnclave")
         .withArgs(victim.id);
@@ -881,7 +882,7 @@ describe("OperatorRegistry", () => {
       await expect(tx).to.changeEtherBalances(ethers, [v.stranger, await registry.getAddress()], [balance, -balance]);
       const liquidatedAt = await latest();
       expect((await registry.activeCommittee()).liquidated).to.equal(true);
-      expect((await registry.committees(a.id)).liquidated).to.equal(true);
+      expect((await registry.committee(a.id)).liquidated).to.equal(true);
       expect(await registry.committeeBalance(a.id)).to.equal(0n);
       expect(await registry.isLiquidatable(a.id)).to.equal(false);
 
@@ -955,7 +956,7 @@ describe("OperatorRegistry", () => {
       const earned = await registry.operatorEarnings(op.id);
       const reactivatedAt = await mined(registry.connect(creator).reactivate(a.id, { value: 100n * GWEI }));
       expect((await registry.activeCommittee()).liquidated).to.equal(false);
-      expect((await registry.committees(a.id)).liquidated).to.equal(false);
+      expect((await registry.committee(a.id)).liquidated).to.equal(false);
       await networkHelpers.mine(3);
       const blocks = (await latest()) - reactivatedAt;
       expect(await registry.operatorEarnings(op.id)).to.equal(earned + blocks * GWEI);

@@ -120,9 +120,10 @@ contract OperatorRegistryHandler is TestBase {
     function withdraw(uint256 committeeSeed, uint256 amount) external {
         uint64 id = _committee(committeeSeed);
         if (id == 0) return;
-        (address owner, , , , bool liquidated, , ) = registry.committees(id);
-        uint256 balance = registry.committeeBalance(id);
-        if (liquidated || balance == 0) return;
+        OperatorRegistry.Committee memory c = registry.committee(id);
+        if (c.liquidated || c.balance == 0) return;
+        address owner = c.owner;
+        uint256 balance = c.balance;
         amount = _bound(amount, 1, balance);
         vm.prank(owner);
         try registry.withdraw(id, amount) {
@@ -156,8 +157,9 @@ contract OperatorRegistryHandler is TestBase {
     function reactivate(uint256 committeeSeed, uint256 value) external {
         uint64 id = _committee(committeeSeed);
         if (id == 0) return;
-        (address owner, , , , bool liquidated, , ) = registry.committees(id);
-        if (!liquidated) return;
+        OperatorRegistry.Committee memory c = registry.committee(id);
+        if (!c.liquidated) return;
+        address owner = c.owner;
         value = _bound(value, 0, MAX_VALUE);
         vm.deal(owner, value);
         vm.prank(owner);
@@ -178,8 +180,7 @@ contract OperatorRegistryHandler is TestBase {
         uint64 id = _committee(committeeSeed);
         if (id == 0) return;
         (uint64 active, , , , , ) = registry.activeCommittee();
-        (, , , , bool liquidated, , ) = registry.committees(id);
-        if (liquidated || active == id) return;
+        if (registry.committee(id).liquidated || active == id) return;
         if (active == 0) registry.initializeActiveCommittee(id);
         else registry.setActiveCommittee(id);
         ++activations;
