@@ -123,6 +123,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         sequencer: sequencer.healthUrl,
         gateway: gateway.healthUrl,
         ...(validator === undefined ? {} : { validator: validator.healthUrl }),
+        ...(committee === undefined
+          ? {}
+          : {
+              ...Object.fromEntries(committee.members.map((m) => [`committee-${m.operatorId}`, m.healthUrl])),
+              exporter: committee.exporter.healthUrl,
+            }),
       },
       ...(committee === undefined ? {} : { committee: committee.members, exporter: committee.exporter }),
       dataDir,

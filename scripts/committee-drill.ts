@@ -1,8 +1,10 @@
 /**
- * `npm run drill:committee [-- --committee <n>]`: starts a committee devnet (default n = 4) in a
+ * `npm run drill:committee [-- --committee <n>] [-- --check-dashboards]`: starts a committee devnet (default n = 4) in a
  * temporary directory on free ports, runs the failover drills of devnet/committee-drill.ts (kill -9
  * the leader, kill f+1, restart from data; same blocks everywhere, no conflicting vote, no rollup
- * gap), prints what happened and the failover time, and stops everything. Exit code 0 when every
+ * gap), prints what happened and the failover time, and stops everything. With --check-dashboards it
+ * first runs every Grafana dashboard query against the committee through a real Prometheus
+ * (scripts/check-dashboards.ts --strict). Exit code 0 when every
  * check passed, 1 otherwise. Takes about 3 minutes for n = 4 on a 2-core machine.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,6 +35,15 @@ const devnet = await startDevnet({
 });
 let code = 0;
 try {
+  if (args.includes("--check-dashboards")) {
+    // Every dashboard query against this committee devnet, through a real Prometheus (before any kill).
+    const { spawnSync } = await import("node:child_process");
+    out("checking the dashboards against the committee devnet (scripts/check-dashboards.ts --strict)");
+    const check = spawnSync("npx", ["tsx", "scripts/check-dashboards.ts", "--devnet", devnet.runFile, "--strict"], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (check.status !== 0) throw new Error(`check-dashboards failed (exit ${check.status ?? check.signal})`);
+  }
   const result = await runCommitteeDrill(devnet, (line) => out(`drill: ${line}`));
   out(JSON.stringify({ committee: size, ...result }, null, 2));
 } catch (error) {
