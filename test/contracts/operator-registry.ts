@@ -1044,6 +1044,36 @@ describe("OperatorRegistry", () => {
     });
   });
 
+  describe("pause", () => {
+    it("never stops withdrawals of what is owed, liquidations, removals or reward collection", async () => {
+      const f = await load();
+      const { registry, vault, rewarder, owner, creator, v } = f;
+      await (await v.admin.sendTransaction({ to: await vault.getAddress(), value: ONE_ETH })).wait();
+      const spare = await addOperator(f);
+      const standby = await addCommittee(f, [spare.id], GWEI);
+      await (await govern(v, registry, "setNetworkFee", [GWEI])).wait();
+      const a = await activeCommitteeOf(f, [GWEI, GWEI, GWEI, GWEI], ONE_ETH);
+      await networkHelpers.mine(3);
+      await (await registry.connect(v.guardian).setPaused(true)).wait();
+      expect((await registry.parameters()).paused).to.equal(true);
+
+      await (await registry.connect(creator).withdraw(a.id, GWEI)).wait();
+      const op = at(a.ops, 0, "op");
+      await (await registry.connect(owner).operatorWithdraw(op.id, GWEI)).wait();
+      await (await govern(v, registry, "withdrawNetworkEarnings", [v.users[5].address, GWEI])).wait();
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      await (await vault.connect(rewarder).rewardSequencer(await registry.getAddress(), 0n, now)).wait();
+      await (await registry.collectRewards()).wait();
+      await (await registry.connect(owner).removeOperator(at(a.ops, 1, "op").id)).wait();
+      await (await govern(v, registry, "setLiquidationThresholds", [0n, 2n * GWEI])).wait();
+      await (await registry.connect(v.stranger).liquidate(standby)).wait();
+      await expect(registry.connect(creator).reactivate(standby, { value: ONE_ETH })).to.be.revertedWithCustomError(
+        registry,
+        "EnforcedPause",
+      );
+    });
+  });
+
   describe("sequencing rewards", () => {
     it("collects the registry's FeeVault rewards into the active committee's balance", async () => {
       const f = await load();
