@@ -105,6 +105,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         ? await startValidator(run, launcher, accounts, dataDir, {
             port: ports.validatorL2Rpc,
             bountyEth: options.joinBountyEth,
+            ...(committee === undefined ? {} : { committee: committee.members }),
           })
         : undefined;
     const l2Balances = await fundDevAccounts(run, options, l1.url, sequencer.url, deployment, accounts);
