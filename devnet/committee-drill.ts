@@ -7,13 +7,20 @@
  *    member, and the killed member, restarted from its data directory, catches up;
  * 2. kill f+1 members: the rest decide nothing (no quorum) and nothing conflicting; when they return,
  *    the committee resumes;
- * 3. throughout: every member holds the same block at every height, the exporter (which follows every
+ * 3. throughout: a capture node in the gossip finds none of the test transactions' bytes, recipients or
+ *    calldata in anything it saw (no L2 plaintext on the wire); every member holds the same block at every height, the exporter (which follows every
  *    signed vote in gossip) saw no member vote twice differently for one (height, round), and the rollup
  *    chain on L1 has no gap.
  *
  * Each check throws a DrillError saying what was expected and what was found.
  */
-import { JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { JsonRpcProvider, Wallet, hexlify, parseEther, toUtf8Bytes } from "ethers";
+import { Registry } from "prom-client";
+
+import { CommitteeGossip } from "../enclave/committee/gossip.js";
+import { silentLogger } from "../platform/logger.js";
+import { createP2PNode, txTopic } from "../platform/p2p/index.js";
 
 import { L2_CHAIN_ID } from "../protocol/predeploys.js";
 import { RollupRegistry__factory } from "../types/ethers-contracts/index.js";
@@ -71,6 +78,8 @@ export async function runCommitteeDrill(devnet: Devnet, log: (line: string) => v
   const maxHeight = async (ms: readonly CommitteeMemberInfo[]) =>
     Math.max(...(await Promise.all(ms.map(async (m) => (await height(m)) ?? -1))));
 
+  const capture = await captureGossip(devnet);
+  const sentTxs: { raw: string; to: string }[] = [];
   const user = devnet.accounts[4];
   if (user === undefined) throw new DrillError("no dev account #4 to send transactions from");
   let transactions = 0;
@@ -81,13 +90,21 @@ export async function runCommitteeDrill(devnet: Devnet, log: (line: string) => v
     provider.pollingInterval = 100;
     try {
       const wallet = new Wallet(user.privateKey, provider);
-      const tx = await wallet.sendTransaction({
-        to: Wallet.createRandom().address,
-        value: parseEther("0.001"),
-        type: 2,
-        maxFeePerGas: 10n ** 9n,
-        maxPriorityFeePerGas: 10n ** 9n,
-      });
+      const to = Wallet.createRandom().address;
+      const raw = await wallet.signTransaction(
+        await wallet.populateTransaction({
+          to,
+          value: parseEther("0.001") + BigInt(transactions),
+          type: 2,
+          maxFeePerGas: 10n ** 9n,
+          maxPriorityFeePerGas: 10n ** 9n,
+          // Calldata a plaintext leak would show.
+          data: hexlify(toUtf8Bytes(`veilnet drill calldata ${transactions}`)),
+          gasLimit: 100_000n,
+        }),
+      );
+      sentTxs.push({ raw, to });
+      const tx = await provider.broadcastTransaction(raw);
       const receipt = await tx.wait(1, 30_000);
       if (receipt?.status !== 1) throw new DrillError(`transaction ${tx.hash} did not succeed through ${via.l2Url}`);
       transactions++;
@@ -156,10 +173,75 @@ export async function runCommitteeDrill(devnet: Devnet, log: (line: string) => v
   await checkSameBlocks(members, top);
   const votesChecked = await checkEquivocations(devnet);
   const rollups = await checkRollupChain(devnet);
+  const forwarded = capture.txMessages();
+  const captured = await capture.stop();
+  // The capture must have seen the forwarded transactions themselves (sealed), or the check proves nothing.
+  if (forwarded === 0) throw new DrillError("the capture node saw no message on the tx topic");
+  const leaks = plaintextIn(captured, sentTxs);
+  if (leaks.length > 0) throw new DrillError(`the gossip carried L2 plaintext: ${leaks.join("; ")}`);
+  log(
+    `${captured.length} gossip messages captured (${captured.reduce((n, m) => n + m.length, 0)} bytes), ${forwarded} of them forwarded transactions: none holds a test transaction's bytes, recipient or calldata`,
+  );
   log(
     `${top} heights identical at every member, ${votesChecked} votes followed by the exporter, none conflicting, ${rollups} rollups without a gap`,
   );
   return { failoverMs, transactions, heightsCompared: top, rollups, votesChecked };
+}
+
+/** A p2p node that joins the committee's gossip and keeps every raw message it sees (before validation). */
+async function captureGossip(devnet: Devnet): Promise<{ stop(): Promise<Uint8Array[]>; txMessages(): number }> {
+  const members = devnet.committee ?? [];
+  const chainId = devnet.l1.chainId;
+  const topics = CommitteeGossip.topics(chainId, 1n);
+  const node = await createP2PNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    bootstrap: members.map((m) => m.p2p),
+    dht: false,
+    scoredTopics: [],
+    logger: silentLogger(),
+    registry: new Registry(),
+  });
+  const seen: Uint8Array[] = [];
+  let txMessages = 0;
+  node.onRaw((topic, data) => {
+    seen.push(data);
+    if (topic === txTopic(chainId)) txMessages++;
+  });
+  // Subscribed so that the mesh delivers to it; it relays nothing ("ignore").
+  for (const topic of topics)
+    node.subscribe(
+      topic,
+      () => ({ result: "ignore", reason: "capture" }),
+      () => {},
+    );
+  return {
+    async stop() {
+      await node.stop();
+      return seen;
+    },
+    txMessages: () => txMessages,
+  };
+}
+
+/** What of `txs` (raw bytes, recipient, calldata) appears in the captured gossip. */
+function plaintextIn(captured: readonly Uint8Array[], txs: readonly { raw: string; to: string }[]): string[] {
+  const found: string[] = [];
+  const blobs = captured.map((c) => Buffer.from(c));
+  const hexBlobs = blobs.map((b) => b.toString("latin1").toLowerCase());
+  for (const { raw, to } of txs) {
+    const needles: [string, Buffer][] = [
+      ["raw transaction", Buffer.from(raw.slice(2), "hex").subarray(0, 48)],
+      ["recipient", Buffer.from(to.slice(2), "hex")],
+      ["calldata", Buffer.from("veilnet drill calldata")],
+    ];
+    for (const [what, needle] of needles) {
+      if (blobs.some((b) => b.includes(needle))) found.push(`${what} of ${raw.slice(0, 18)}…`);
+    }
+    // Also as hex text (a JSON encoding would carry it so).
+    if (hexBlobs.some((h) => h.includes(to.slice(2).toLowerCase()))) found.push(`recipient ${to} as hex text`);
+  }
+  return found;
 }
 
 /** Every member has the same block hash at every height below `top`. */

@@ -2,8 +2,9 @@
  * The committee's gossip (DESIGN §9.2) over platform/p2p: the consensus driver's messages on the
  * committee's consensus topic, decided batches with their certificates on the decided topic (members and
  * followers such as the exporter), users' transactions forwarded to the committee on the tx topic
- * (sealed under a key derived from the network secret), and the peer records binding each operator's
- * libp2p identity to its operator id.
+ * (sealed under a key derived from the network secret), rollup proposals and members' signatures of
+ * them on the partial-signatures topic, and the peer records binding each operator's libp2p identity to
+ * its operator id.
  *
  * Every message is a signed envelope checked by the topic's validator before anything reads it: chain,
  * topic, committee, signer (the member's enclave key, as L1 records it), clock skew, replay, per-peer
@@ -26,6 +27,7 @@ import {
   openPayload,
   peerRecordPayload,
   peerRecordProblem,
+  partialSigsTopic,
   peerRecordsTopic,
   sealEnvelope,
   sealPayload,
@@ -33,6 +35,7 @@ import {
 } from "../../platform/p2p/index.js";
 import type { OperatorId } from "../consensus/qbft/index.js";
 import { type WireMessage, WireFormatError, decodeWire, encodeWire } from "../consensus/wire.js";
+import { type RollupGossip, RollupWireError, decodeRollupGossip, encodeRollupGossip } from "./rollup-wire.js";
 
 export interface CommitteeGossipOptions {
   p2p: P2PNode;
@@ -90,6 +93,8 @@ export class CommitteeGossip {
   readonly peerRecordsTopic: string;
   private readonly consensusHandlers: ((message: WireMessage, from: OperatorId) => void)[] = [];
   private readonly txHandlers: ((raw: string) => void)[] = [];
+  private readonly rollupHandlers: ((message: RollupGossip, from: OperatorId) => void)[] = [];
+  readonly partialSigsTopic: string;
   private readonly now: () => number;
   private recordTimer: NodeJS.Timeout | undefined;
   /** Wire messages decoded by the validator, handed to the handler without decoding twice. */
@@ -101,12 +106,19 @@ export class CommitteeGossip {
     this.decidedTopic = decidedTopic(chainId);
     this.txTopic = txTopic(chainId);
     this.peerRecordsTopic = peerRecordsTopic(chainId);
+    this.partialSigsTopic = partialSigsTopic(chainId, committeeId);
     this.now = options.now ?? Date.now;
   }
 
   /** The topics this node's gossipsub scores (pass them to createP2PNode's scoredTopics). */
   static topics(chainId: bigint, committeeId: bigint): string[] {
-    return [consensusTopic(chainId, committeeId), decidedTopic(chainId), txTopic(chainId), peerRecordsTopic(chainId)];
+    return [
+      consensusTopic(chainId, committeeId),
+      decidedTopic(chainId),
+      txTopic(chainId),
+      peerRecordsTopic(chainId),
+      partialSigsTopic(chainId, committeeId),
+    ];
   }
 
   /** Called with every accepted consensus or decided message, and the member that signed its envelope. */
@@ -117,6 +129,16 @@ export class CommitteeGossip {
   /** Called with every transaction a member forwarded (members only). */
   onTransaction(handler: (raw: string) => void): void {
     this.txHandlers.push(handler);
+  }
+
+  /** Called with every rollup proposal or signature a member sent (members only). */
+  onRollupMessage(handler: (message: RollupGossip, from: OperatorId) => void): void {
+    this.rollupHandlers.push(handler);
+  }
+
+  /** Sends a rollup proposal or this member's signature to the committee (envelope height: the first batch). */
+  sendRollupMessage(message: RollupGossip, firstBatchSeq: bigint): void {
+    this.publish(this.partialSigsTopic, firstBatchSeq, encodeRollupGossip(message));
   }
 
   /** Subscribes to the topics and starts publishing this member's peer record. */
@@ -228,6 +250,30 @@ export class CommitteeGossip {
         },
       );
     }
+    if (this.rollupHandlersWanted()) {
+      const decodedRollup = new WeakMap<Envelope, RollupGossip>();
+      p2p.subscribe(
+        this.partialSigsTopic,
+        createEnvelopeValidator({
+          ...common,
+          topic: this.partialSigsTopic,
+          committeeId,
+          check: (envelope) => {
+            try {
+              decodedRollup.set(envelope, decodeRollupGossip(envelope.payload));
+              return undefined;
+            } catch (error) {
+              if (error instanceof RollupWireError) return "malformed-rollup-message";
+              throw error;
+            }
+          },
+        }),
+        (envelope) => {
+          const message = decodedRollup.get(envelope) ?? decodeRollupGossip(envelope.payload);
+          for (const handler of this.rollupHandlers) handler(message, Number(envelope.operatorId));
+        },
+      );
+    }
     if (this.options.signer !== undefined && this.options.signer.operatorId !== OPEN_SENDER) {
       this.publishPeerRecord();
       this.recordTimer = setInterval(() => this.publishPeerRecord(), this.options.peerRecordIntervalMs ?? 5_000);
@@ -237,6 +283,12 @@ export class CommitteeGossip {
 
   stop(): void {
     clearInterval(this.recordTimer);
+  }
+
+  /** Members (a signer that is an operator) take part in signing rollups. */
+  private rollupHandlersWanted(): boolean {
+    const signer = this.options.signer;
+    return signer !== undefined && signer.operatorId !== OPEN_SENDER;
   }
 
   /** The driver's transport: decided records go to the decided topic, everything else to the committee. */
