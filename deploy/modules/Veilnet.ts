@@ -58,11 +58,15 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   ]);
   const feeVault = m.contract("FeeVault", [admin, adminDelay, guardian, baseReward, perBatchReward, treasuryShareBps]);
   const messageBus = m.contract("MessageBus", [admin, adminDelay, guardian, feeVault, messageFee]);
+  // INTERIM: the test double stands in for the OperatorRegistry until contracts/l1/OperatorRegistry.sol
+  // lands (platform/committee.ts forms the genesis committee on it). Not for a real deployment.
+  const operatorRegistry = m.contract("TestOperatorRegistry", [], { id: "OperatorRegistry" });
   const rollupRegistry = m.contract("RollupRegistry", [
     admin,
     adminDelay,
     guardian,
     enclaveRegistry,
+    operatorRegistry,
     messageBus,
     feeVault,
     challengePeriod,
@@ -104,6 +108,7 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     enclaveRegistry,
     feeVault,
     messageBus,
+    operatorRegistry,
     rollupRegistry,
     messenger,
     bridge,
