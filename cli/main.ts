@@ -83,6 +83,10 @@ async function nodeHelp(): Promise<string> {
     formatSettings(
       "Validator (joining also reads SIGNER_PRIVATE_KEY and ATTESTATION_SERVICE_KEY)",
       await nodeRole(NODE_ROLES, "validator").settings(),
+    ) +
+    formatSettings(
+      "Committee operator (--operator: the sequencer's settings and these; joining as a validator's)",
+      await nodeRole(NODE_ROLES, "operator").settings(),
     )
   );
 }
@@ -296,32 +300,46 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
   program
     .command("node")
     .description(
-      "Run an enclave node: the sequencer (L2 EVM, batches, L2 JSON-RPC, rollup-producer) or, with --validator, " +
-        "a validator that replays every rollup from L1",
+      "Run an enclave node: the sequencer (L2 EVM, batches, L2 JSON-RPC, rollup-producer); with --operator, a " +
+        "member of a sequencing committee (batches decided by QBFT over p2p); with --validator, a validator that " +
+        "replays every rollup from L1",
     )
     .option("--validator", "run a validator; an enclave without the network secret first joins (as `enclave join`)")
+    .option(
+      "--operator",
+      "run a committee member (OPERATOR_ID, COMMITTEE_MEMBERS, P2P_*); an enclave without the secret first joins",
+    )
     .option("--bounty <ether>", "validator joining: bounty paid to the responding enclave's operator, in ether", "0")
     .option("--timeout <seconds>", "validator joining: how long to wait for the secret", "300")
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
     .addHelpText("after", () => helpFor.get("node") ?? "")
-    .action(async (opts: { validator?: boolean; bounty?: string; timeout?: string; config?: string }) => {
-      const { NODE_ROLES } = await import("./nodes.js");
-      if (opts.validator === true) {
-        const stateFile = process.env.ENCLAVE_STATE_FILE;
-        if (stateFile === undefined || stateFile === "") throw new ConfigError("config: ENCLAVE_STATE_FILE: Required");
-        const { Enclave } = await import("../enclave/secret/enclave.js");
-        const { existsSync } = await import("node:fs");
-        if (!existsSync(stateFile) || !Enclave.load(stateFile).hasSecret) {
-          await runEnclaveJoin({ stateFile, config: opts.config, bounty: opts.bounty, timeout: opts.timeout });
+    .action(
+      async (opts: { validator?: boolean; operator?: boolean; bounty?: string; timeout?: string; config?: string }) => {
+        const { NODE_ROLES } = await import("./nodes.js");
+        if (opts.validator === true && opts.operator === true) {
+          usageError("error: --validator and --operator are two different roles: choose one");
         }
-      }
-      process.exit(
-        await runWorkers([opts.validator === true ? "validator" : "sequencer"], {
-          registry: NODE_ROLES,
-          configFile: opts.config,
-        }),
-      );
-    });
+        if (opts.validator === true || opts.operator === true) {
+          const stateFile = process.env.ENCLAVE_STATE_FILE;
+          if (stateFile === undefined || stateFile === "")
+            throw new ConfigError("config: ENCLAVE_STATE_FILE: Required");
+          const { Enclave } = await import("../enclave/secret/enclave.js");
+          const { existsSync } = await import("node:fs");
+          if (!existsSync(stateFile) || !Enclave.load(stateFile).hasSecret) {
+            await runEnclaveJoin({ stateFile, config: opts.config, bounty: opts.bounty, timeout: opts.timeout });
+          }
+        }
+        process.exit(
+          await runWorkers(
+            [opts.validator === true ? "validator" : opts.operator === true ? "operator" : "sequencer"],
+            {
+              registry: NODE_ROLES,
+              configFile: opts.config,
+            },
+          ),
+        );
+      },
+    );
 
   program
     .command("gateway")

@@ -24,6 +24,17 @@ export const NODE_ROLES: WorkerRegistry = {
       ];
     },
   },
+  operator: {
+    description:
+      "Committee member: the sequencer's L2 EVM, mempool, L2 JSON-RPC, rollup-producer and epoch-revealer, with " +
+      "batches decided by the committee through QBFT over p2p (transactions forwarded to the other members)",
+    load: () => import("../enclave/node/operator.js").then((m) => m.createOperatorNode),
+    settings: async () => {
+      const { describeSchema } = await import("../platform/settings.js");
+      const { operatorConfigSchema } = await import("../enclave/committee/config.js");
+      return describeSchema(operatorConfigSchema);
+    },
+  },
   validator: {
     description:
       "Validator enclave: replays every rollup from L1, refuses one that does not re-execute, serves read-only L2 JSON-RPC",

@@ -3,7 +3,7 @@
  *
  *   L1 (`hardhat node`, or L1_RPC_URL) → deploy the suite → Redis → genesis enclave (`veilnet enclave
  *   init`) → workers (`veilnet workers`: event-subscriber, secret-responder, withdrawal-processor) →
- *   sequencer (`veilnet node`, L2 JSON-RPC) → gateway (`veilnet gateway`: JSON-RPC for wallets, with
+ *   sequencer (`veilnet node`, L2 JSON-RPC; or a committee of `veilnet node --operator`s) → gateway (`veilnet gateway`: JSON-RPC for wallets, with
  *   viewing keys) → optional validator (`veilnet node --validator`, which joins through an on-chain
  *   secret request) → dev accounts funded on L2 by L1 deposits.
  *
@@ -20,6 +20,7 @@ import { DevnetRun } from "./run.js";
 import { checkPrerequisites, connectL1, deploySuite } from "./steps/chain.js";
 import { devnetEnv, provideRedis, veilnetLauncher } from "./steps/environment.js";
 import { awaitValidator, fundDevAccounts, recordRun } from "./steps/ready.js";
+import { startCommittee } from "./steps/committee.js";
 import { initEnclave, startGateway, startSequencer, startValidator, startWorkers } from "./steps/services.js";
 import type { DevnetCrash, DevnetInfo, DevnetOptions } from "./types.js";
 
@@ -77,11 +78,25 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const launcher = veilnetLauncher(run.supervisor, env, options.readyTimeoutMs ?? 120_000);
     const enclave = await initEnclave(run, launcher, l1.url, deployment, dataDir, accounts);
     const workersHealth = await startWorkers(run, launcher, accounts, enclave, ports.l2Rpc);
-    const sequencer = await startSequencer(run, launcher, accounts, enclave, dataDir, {
-      port: ports.l2Rpc,
-      batchIntervalMs: options.batchIntervalMs,
-      rollupIntervalMs: options.rollupIntervalMs,
-    });
+    const committee =
+      (options.committee ?? 1) > 1
+        ? await startCommittee(run, launcher, accounts, enclave, dataDir, {
+            size: options.committee ?? 1,
+            port: ports.l2Rpc,
+            l1Url: l1.url,
+            external: l1.external,
+            deployment,
+            batchIntervalMs: options.batchIntervalMs,
+            rollupIntervalMs: options.rollupIntervalMs,
+          })
+        : undefined;
+    const sequencer =
+      committee ??
+      (await startSequencer(run, launcher, accounts, enclave, dataDir, {
+        port: ports.l2Rpc,
+        batchIntervalMs: options.batchIntervalMs,
+        rollupIntervalMs: options.rollupIntervalMs,
+      }));
     const gateway = await startGateway(run, launcher, ports.gateway, sequencer.url, dataDir);
     const validator =
       options.validator === true
@@ -107,6 +122,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         gateway: gateway.healthUrl,
         ...(validator === undefined ? {} : { validator: validator.healthUrl }),
       },
+      ...(committee === undefined ? {} : { committee: committee.members }),
       dataDir,
       logDir: run.logDir,
     };

@@ -20,7 +20,7 @@ export interface DevnetSettings {
   options: DevnetOptions;
 }
 
-export const DEVNET_HELP = `Usage: npm run devnet [-- --validator] [-- --verbose]
+export const DEVNET_HELP = `Usage: npm run devnet [-- --validator] [-- --committee <n>] [-- --verbose]
 
 Starts a whole local Veilnet and keeps it up until Ctrl-C:
   1. L1: a Hardhat node on L1_PORT (a block every second), or the L1 at L1_RPC_URL
@@ -30,7 +30,10 @@ Starts a whole local Veilnet and keeps it up until Ctrl-C:
   4. the sequencer enclave and the network secret (\`veilnet enclave init\`)
   5. the workers (\`veilnet workers\`: event-subscriber, secret-responder, withdrawal-processor); the
      secret-responder asks the sequencer's enclave host interface (a free loopback port)
-  6. the sequencer enclave node (\`veilnet node\`) with a plain L2 JSON-RPC (chain 4417) on L2_RPC_PORT
+  6. the sequencer enclave node (\`veilnet node\`) with a plain L2 JSON-RPC (chain 4417) on L2_RPC_PORT;
+     with --committee n: n operator nodes (\`veilnet node --operator\`) deciding every batch with QBFT
+     over libp2p on loopback, operator 1 on L2_RPC_PORT (operators 2…n join by secret requests and are
+     granted the sequencer role through the timelock)
   7. the gateway (\`veilnet gateway\`) on GATEWAY_PORT: wallets join at http://127.0.0.1:<GATEWAY_PORT>/
      and use the RPC URL with their token (viewing keys, private events, subscriptions)
   8. with --validator: a validator enclave node (\`veilnet node --validator\`) that joins through an
@@ -40,6 +43,9 @@ Then it prints the URLs, contract addresses and dev accounts. Ctrl-C stops every
 
 Options:
   --validator   also run a validator enclave node (same as DEVNET_VALIDATOR=1)
+  --committee <n>
+                sequence with a committee of n operators: 4, 7, 10 or 13 (same as DEVNET_COMMITTEE=n;
+                default 1: one sequencer)
   --verbose     echo the output of every process, prefixed with its name
   -h, --help    this help
 
@@ -50,6 +56,7 @@ Environment:
   GATEWAY_PORT      port of the gateway: web page, /v1 API, JSON-RPC over HTTP and WebSocket (default 8745)
   REDIS_URL         Redis to use (default redis://127.0.0.1:6379)
   DEVNET_VALIDATOR  1 to also run a validator enclave node
+  DEVNET_COMMITTEE  committee size (4, 7, 10 or 13; default 1)
   DEVNET_DIR        directory of the logs and data (default .devnet): logs in <DEVNET_DIR>/logs/<name>.log
 
 The dev accounts are Hardhat's public test accounts: never use their keys on a real network.
@@ -89,16 +96,35 @@ function url(env: NodeJS.ProcessEnv, name: string, protocols: readonly string[])
   return value;
 }
 
+/** A committee size: 1 (one sequencer), 4, 7, 10 or 13. */
+function committeeSize(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return name === "--committee" ? invalidSize(name, value) : undefined;
+  const n = Number(value);
+  if (![1, 4, 7, 10, 13].includes(n)) return invalidSize(name, value);
+  return n;
+}
+
+function invalidSize(name: string, value: string | undefined): never {
+  throw new DevnetSettingError(
+    `${name} must be a committee size, 1, 4, 7, 10 or 13 (n = 3f + 1), got "${value ?? ""}"`,
+  );
+}
+
 /** Parses the command-line arguments (after the script name) and the environment. */
 export function parseDevnetSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DevnetSettings {
   let help = false;
   let verbose = false;
   let validator = flag(env, "DEVNET_VALIDATOR");
-  for (const arg of argv) {
+  let committee = committeeSize("DEVNET_COMMITTEE", env.DEVNET_COMMITTEE);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
     if (arg === "-h" || arg === "--help") help = true;
     else if (arg === "--verbose") verbose = true;
     else if (arg === "--validator") validator = true;
-    else throw new DevnetSettingError(`unknown option "${arg}" (see --help)`);
+    else if (arg === "--committee" || arg.startsWith("--committee=")) {
+      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      committee = committeeSize("--committee", value ?? "");
+    } else throw new DevnetSettingError(`unknown option "${arg}" (see --help)`);
   }
   const l1RpcUrl = url(env, "L1_RPC_URL", ["http", "https"]);
   const l1Port = port(env, "L1_PORT");
@@ -113,6 +139,7 @@ export function parseDevnetSettings(argv: readonly string[], env: NodeJS.Process
     validator,
     dir: env.DEVNET_DIR === "" ? undefined : env.DEVNET_DIR,
   };
+  if (committee !== undefined && committee > 1) options.committee = committee;
   const gatewayPort = port(env, "GATEWAY_PORT");
   if (gatewayPort !== undefined) options.gatewayPort = gatewayPort;
   return { help, verbose, options };

@@ -21,6 +21,20 @@ export interface DevnetCrash {
   lastLines: string[];
 }
 
+/** A member of the devnet's committee (`--committee n`). */
+export interface CommitteeMemberInfo {
+  operatorId: number;
+  enclave: string;
+  peerId: string;
+  /** Its p2p multiaddr, with /p2p/<peer id>. */
+  p2p: string;
+  l2Url: string;
+  healthUrl: string;
+  metricsUrl: string;
+  stateFile: string;
+  dataDir: string;
+}
+
 export interface DevnetOptions {
   /** Use this L1 instead of starting one (env L1_RPC_URL). */
   l1RpcUrl?: string;
@@ -36,6 +50,8 @@ export interface DevnetOptions {
   redisUrl?: string;
   /** Also run a validator enclave (default false). */
   validator?: boolean;
+  /** Sequence with a committee of this many operators (4, 7, 10 or 13; default 1: one sequencer). */
+  committee?: number;
   /** The devnet directory (default $DEVNET_DIR or <repo>/.devnet): logs and data. */
   dir?: string;
   /** Directory of deployments/<chainId>.json (default: the deploy task's, ./deployments). */
@@ -84,8 +100,10 @@ export interface DevnetInfo {
   deployment: Deployment;
   /** Address of the sequencer (genesis) enclave. */
   sequencerEnclave: string;
-  /** /healthz URL of each long-running veilnet process. */
+  /** /healthz URL of each long-running veilnet process (with a committee, `sequencer` is operator 1's). */
   health: { workers: string; sequencer: string; gateway: string; validator?: string };
+  /** With `committee`: its members (operator 1 first). */
+  committee?: CommitteeMemberInfo[];
   dataDir: string;
   logDir: string;
 }

@@ -20,6 +20,7 @@ import {
   startDevnet,
 } from "../devnet/index.js";
 import { DEVNET_HELP, DevnetSettingError, parseDevnetSettings } from "../devnet/settings.js";
+import { committeeStatus } from "../devnet/steps/committee.js";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -45,7 +46,11 @@ async function printSummary(devnet: Devnet): Promise<void> {
         ? " (L1_RPC_URL, not started by the devnet)"
         : `, Hardhat node, a block every ${(l1.blockIntervalMs ?? 0) / 1000} s`),
   );
-  out(`L2 JSON-RPC  ${l2.url}   chain ${l2.chainId}, sequencer`);
+  const committee = devnet.committee;
+  out(
+    `L2 JSON-RPC  ${l2.url}   chain ${l2.chainId}, ` +
+      (committee === undefined ? "sequencer" : `operator 1 of the committee of ${committee.length}`),
+  );
   if (l2.validatorUrl !== undefined) out(`             ${l2.validatorUrl}   validator (read-only)`);
   out(`Wallets      ${devnet.gateway.url}/   the gateway: join there, then use the RPC URL with your token`);
   out(`Redis        ${devnet.redis.url}${devnet.redis.started ? " (started by the devnet, in memory)" : ""}`);
@@ -54,6 +59,12 @@ async function printSummary(devnet: Devnet): Promise<void> {
   out(`             sequencer ${devnet.health.sequencer}`);
   out(`             gateway ${devnet.health.gateway}`);
   if (devnet.health.validator !== undefined) out(`             validator ${devnet.health.validator}`);
+  if (committee !== undefined) {
+    out();
+    out(`Committee of ${committee.length} (QBFT over libp2p on loopback; each operator's L2 JSON-RPC and /healthz):`);
+    for (const line of await committeeStatus(committee)) out(line);
+    for (const m of committee) out(`  operator ${m.operatorId}  ${m.l2Url}  ${m.healthUrl}  ${m.p2p}`);
+  }
   out();
   out(
     `Contracts on L1 (challenge period ${deployment.parameters.challengePeriod} s, deployed in block ${deployment.deploymentBlock}):`,

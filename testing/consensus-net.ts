@@ -103,8 +103,6 @@ export class TestCommittee<A extends ConsensusApp = LogApp> {
     const m = this.member(id);
     const key = this.keys.get(id);
     if (key === undefined) throw new Error(`no key for ${id}`);
-    if (process.env.MUTANT)
-      (await import("node:fs")).rmSync(path.join(m.dir, "consensus"), { recursive: true, force: true });
     const store = new ConsensusStore(path.join(m.dir, "consensus"));
     const driver = new CommitteeDriver({
       self: id,

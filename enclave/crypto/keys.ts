@@ -62,6 +62,16 @@ export class EnclaveKey {
     return signRollupHeader(this.#wallet, rollupDomain, header);
   }
 
+  /**
+   * A 65-byte signature (r, s, v; RFC 6979) of a gossip digest: a QBFT message's
+   * (keccak256 of "veilnet-qbft-v1"-prefixed JSON) or a p2p envelope's (keccak256 of a
+   * "veilnet-p2p-envelope-v1"-prefixed RLP). Both preimages carry their own domain prefix, so neither
+   * can be taken for the other or for an EIP-712 digest (which starts 0x1901).
+   */
+  signGossipDigest(digest: string): Uint8Array {
+    return getBytes(this.#wallet.signingKey.sign(digest).serialized);
+  }
+
   /** EIP-712 announcement of the RPC public key `rpcPublicKey` (veil_rpcKey; protocol/private-rpc.ts). */
   signRpcKey(rpcPublicKey: string): Promise<RpcKeyAnnouncement> {
     return announceRpcKey(this.#wallet, rpcPublicKey);

@@ -6,71 +6,20 @@
  * and serves read-only L2 JSON-RPC. Both serve the rollups' messages and withdrawal proofs from their
  * own chain (rpc/withdrawals.ts), so withdrawing needs no particular node.
  */
-import { ZeroHash } from "ethers";
-
-import { DerivationLabels } from "../crypto/derive.js";
-import { L2Chain } from "../execution/l2-chain.js";
-import type { EntropySource } from "../execution/replay.js";
-import { L1Reader } from "../l1/reader.js";
 import { rollupHeads } from "../l1/safe-heads.js";
 import { epochKey } from "../rollup/builder.js";
-import { RollupIndex } from "../rpc/rollup-index.js";
 import { L2RpcServer } from "../rpc/server.js";
-import type { Enclave } from "../secret/enclave.js";
-import { Sequencer } from "../sequencer/sequencer.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { Validator } from "../validator/validator.js";
 import { parseConfig } from "../../platform/config.js";
-import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
+import type { ServiceFactory } from "../../platform/context.js";
 import { gauge } from "../../platform/metrics.js";
 import type { Service } from "../../platform/service.js";
 import { createRollupProducerService } from "../rollup-producer/index.js";
 import { createEpochRevealerService } from "../epoch-revealer/index.js";
-import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
 import { nodeEnclaveHost } from "../host/index.js";
-import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
-
-const CLIENT_VERSION = "veilnet-enclave/0.1.0";
-
-async function checkSecret(ctx: WorkerContext, enclave: Enclave): Promise<void> {
-  const onChain = await ctx.contracts.enclaveRegistry.secretCommitment();
-  if (onChain === ZeroHash)
-    throw new Error("the network secret is not initialized on L1 yet (run `veilnet enclave init`)");
-  if (enclave.secretCommitment?.toLowerCase() !== onChain.toLowerCase()) {
-    throw new Error(
-      `the enclave holds a secret committed as ${enclave.secretCommitment}, but L1 commits to ${onChain} (another network's enclave?)`,
-    );
-  }
-}
-
-async function openChain(ctx: WorkerContext, settings: NodeConfig): Promise<{ chain: L2Chain; l1: L1Reader }> {
-  const chain = await L2Chain.create(
-    { l1Bridge: ctx.deployment.addresses.Bridge, l1FeeRecipient: ctx.deployment.addresses.FeeVault },
-    { ...DEFAULT_L1_FEE_MODEL, scalarPercent: settings.L1_FEE_SCALAR_PERCENT },
-  );
-  const l1 = new L1Reader({
-    provider: ctx.provider,
-    messageBus: ctx.deployment.addresses.MessageBus,
-    rollupRegistry: ctx.deployment.addresses.RollupRegistry,
-    fromBlock: ctx.deployment.deploymentBlock,
-    confirmations: settings.L1_CONFIRMATIONS,
-  });
-  return { chain, l1 };
-}
-
-/** The rollups on L1 for the withdrawal methods (veil_getRollupMessages, veil_getWithdrawalProof). */
-function rollupIndexOf(ctx: WorkerContext): RollupIndex {
-  return new RollupIndex({
-    provider: ctx.provider,
-    rollupRegistry: ctx.deployment.addresses.RollupRegistry,
-    messageBus: ctx.deployment.addresses.MessageBus,
-    fromBlock: ctx.deployment.deploymentBlock,
-  });
-}
-
-function entropyOf(enclave: Enclave): EntropySource {
-  return (seq) => enclave.derive(DerivationLabels.batchEntropy(seq));
-}
+import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
+import { CLIENT_VERSION, checkSecret, entropyOf, openChain, openSequencer, rollupIndexOf } from "./parts.js";
 
 export const createSequencerNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(nodeConfigSchema, ctx.source);
@@ -81,25 +30,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   }
   const { chain, l1 } = await openChain(ctx, settings);
   const store = new SequencerStore(dataDirOf(settings));
-  const sequencer = await Sequencer.open({
-    chain,
-    store,
-    l1,
-    entropy: entropyOf(enclave),
-    l1BaseFee: async () => (await ctx.provider.getBlock("latest"))?.baseFeePerGas ?? 0n,
-    mempool: {
-      minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
-      feeModel: { ...DEFAULT_L1_FEE_MODEL, scalarPercent: settings.L1_FEE_SCALAR_PERCENT },
-    },
-    settings: {
-      batchIntervalMs: settings.BATCH_INTERVAL_MS,
-      maxTxsPerBatch: settings.MAX_TXS_PER_BATCH,
-      maxBatchBytes: settings.MAX_BATCH_BYTES,
-      maxL1MessagesPerBatch: 256,
-      maxGapArrivals: 10_000,
-    },
-    logger: ctx.logger,
-  });
+  const sequencer = await openSequencer(ctx, settings, { enclave, chain, l1, store });
   const rpc = new L2RpcServer({
     provider: chain.provider,
     l1Fees: chain,

@@ -44,7 +44,12 @@ export type RollupProducerConfig = z.infer<typeof rollupProducerConfigSchema>;
  */
 export function createRollupProducerService(
   ctx: WorkerContext,
-  deps: { source: SealedBatchSource; enclave: RollupSigningEnclave },
+  deps: {
+    source: SealedBatchSource;
+    enclave: RollupSigningEnclave;
+    /** A committee member's turn to post (RollupProducerSettings.turnDelayMs); default: always its turn. */
+    turnDelayMs?: (firstBatchSeq: bigint) => number;
+  },
 ): Promise<Service> {
   const settings = parseConfig(rollupProducerConfigSchema, ctx.source);
   const registry = ctx.contracts.rollupRegistry;
@@ -64,6 +69,7 @@ export function createRollupProducerService(
       maxRollupBytes: settings.ROLLUP_MAX_BYTES,
       bindingDepth: settings.ROLLUP_BINDING_DEPTH,
       pollMs: settings.ROLLUP_POLL_MS,
+      ...(deps.turnDelayMs === undefined ? {} : { turnDelayMs: deps.turnDelayMs }),
     },
   });
   // A rollup a previous process left in flight is done once L1 has moved past its first batch.

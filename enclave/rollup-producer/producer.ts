@@ -67,6 +67,12 @@ export interface RollupProducerSettings {
   maxBackoffMs?: number;
   /** health() reports a failure once this many rounds in a row failed. Default 5. */
   unhealthyAfter?: number;
+  /**
+   * A committee member's turn: how much longer than the thresholds this producer waits before it
+   * submits the rollup starting at `firstBatchSeq` (0 for the member whose turn it is, a multiple of
+   * the failover delay for the others, so they post only when it does not). Default: no wait.
+   */
+  turnDelayMs?: (firstBatchSeq: bigint) => number;
 }
 
 export interface RollupProducerDeps {
@@ -178,7 +184,13 @@ export class RollupProducer implements Service {
   constructor(private readonly deps: RollupProducerDeps) {
     this.log = deps.logger.child({ service: this.name });
     this.metrics = rollupProducerMetrics(deps.metrics);
-    this.settings = { maxBatchesPerRollup: 1000, maxBackoffMs: 30_000, unhealthyAfter: 5, ...deps.settings };
+    this.settings = {
+      maxBatchesPerRollup: 1000,
+      maxBackoffMs: 30_000,
+      unhealthyAfter: 5,
+      turnDelayMs: () => 0,
+      ...deps.settings,
+    };
     this.now = deps.clock ?? Date.now;
     if (this.settings.maxRollupBytes <= PAYLOAD_OVERHEAD) {
       throw new Error(`maxRollupBytes ${this.settings.maxRollupBytes} is too small to hold a rollup`);
@@ -278,15 +290,16 @@ export class RollupProducer implements Service {
       this.sizes.clear();
     }
     const max = this.settings.maxRollupBytes;
+    const turn = this.settings.turnDelayMs(first.seq);
     const sizeReached =
       batches.length >= this.settings.maxBatchesPerRollup ||
       (!this.surelyBelow(batches, max) && this.payloadBytes(batches) >= max);
-    if (sizeReached) return { take: this.longestFitting(batches, max) };
     // The batch's own timestamp counts too: after a restart, batches sealed long ago go out at once.
     const since = Math.min(this.oldest.seenAt, Number(first.timestamp) * 1000);
     const waited = now - since;
-    if (waited >= this.settings.rollupIntervalMs) return { take: batches.length };
-    return { waitMs: this.settings.rollupIntervalMs - waited };
+    if (sizeReached && waited >= turn) return { take: this.longestFitting(batches, max) };
+    if (waited >= this.settings.rollupIntervalMs + turn) return { take: batches.length };
+    return { waitMs: (sizeReached ? turn : this.settings.rollupIntervalMs + turn) - waited };
   }
 
   /** Whether the payload of `batches` is certainly below `max` bytes (without compressing). */

@@ -300,6 +300,11 @@ export class Enclave {
     return this.#key.signRollupHeader(rollupDomain, header);
   }
 
+  /** This enclave's signature of a QBFT message or p2p envelope digest (EnclaveKey.signGossipDigest). */
+  signGossipDigest(digest: string): Uint8Array {
+    return this.#key.signGossipDigest(digest);
+  }
+
   /**
    * The RPC public key (derived from the network secret: the same on every enclave holding it) signed
    * by this enclave's key, as `veil_rpcKey` answers it. Needs the secret.

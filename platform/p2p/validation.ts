@@ -81,7 +81,9 @@ export function createEnvelopeValidator(options: EnvelopeValidatorOptions): Enve
     if (Number(envelope.sentAtMs) < t - skew) return { result: "ignore", reason: "stale" };
     if (options.window !== undefined) {
       const current = options.window.current();
-      if (envelope.height > current + options.window.ahead) return { result: "reject", reason: "height-too-far-ahead" };
+      // Ignored, not rejected: a node that lags sees honest peers' messages as far ahead, and must not
+      // lower their score for it (floods of future heights are bounded by the rate limit).
+      if (envelope.height > current + options.window.ahead) return { result: "ignore", reason: "height-too-far-ahead" };
       if (envelope.height + options.window.behind < current) return { result: "ignore", reason: "height-too-old" };
     }
     if (options.peerRecords !== undefined) {

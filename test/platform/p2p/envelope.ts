@@ -88,7 +88,7 @@ describe("p2p envelopes and validators", () => {
     expect(verdict(envelope({}, new Uint8Array([9]), outsider))).to.equal("reject:bad-signature");
     const unknown = secp256k1EnvelopeSigner(key, 4n);
     expect(verdict(envelope({}, new Uint8Array([9]), unknown))).to.equal("reject:unknown-operator");
-    expect(verdict(envelope({ height: 14n }))).to.equal("reject:height-too-far-ahead");
+    expect(verdict(envelope({ height: 14n }))).to.equal("ignore:height-too-far-ahead");
     expect(verdict(envelope({ height: 7n, sentAtMs: BigInt(NOW + 8_000) }))).to.equal("ignore:height-too-old");
     expect(verdict(envelope({ sentAtMs: BigInt(NOW + 120_000) }))).to.equal("reject:from-the-future");
     expect(verdict(envelope({ sentAtMs: BigInt(NOW - 120_000) }))).to.equal("ignore:stale");

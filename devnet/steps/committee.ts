@@ -1,0 +1,219 @@
+/**
+ * The devnet with a sequencing committee (`npm run devnet -- --committee <n>`, n = 4, 7, 10 or 13):
+ * instead of one sequencer, n operator processes (`veilnet node --operator`) that decide every batch
+ * with QBFT over libp2p on loopback.
+ *
+ * Operator 1 runs the genesis enclave and serves the enclave host interface the workers' secret-
+ * responder asks; operators 2…n each get a new enclave that joins through an on-chain secret request,
+ * paid by a dev account of their own. Their enclave keys and libp2p identities are made before any of
+ * them starts, so every member knows the committee and a bootstrap list of the others. Once they have
+ * joined, the governor grants their enclaves the sequencer role through the timelock (on the devnet's
+ * own L1 the timelock delay is skipped with evm_increaseTime), so that any member can post rollups.
+ */
+import path from "node:path";
+
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { JsonRpcProvider, NonceManager, Wallet, ZeroHash, hexlify, parseEther, randomBytes } from "ethers";
+
+import type { Deployment } from "../../deploy/deployment-file.js";
+import { Enclave } from "../../enclave/secret/enclave.js";
+import { loadOrCreatePeerKey } from "../../platform/p2p/index.js";
+import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { EnclaveRegistry__factory, TimelockController__factory } from "../../types/ethers-contracts/index.js";
+import { type DevAccount, devAccounts, roleAccount } from "../accounts.js";
+import { freePort } from "../ports.js";
+import type { DevnetRun } from "../run.js";
+import type { CommitteeMemberInfo } from "../types.js";
+import type { SequencerEnclave } from "./services.js";
+import type { VeilnetChild, VeilnetLauncher } from "./environment.js";
+
+/** Committee sizes the devnet runs (n = 3f + 1, f ≥ 1). */
+export const DEVNET_COMMITTEE_SIZES: readonly number[] = [4, 7, 10, 13];
+/** Dev account index of operator 2; operator i pays with account OPERATOR_ACCOUNT_BASE + i - 2. */
+export const OPERATOR_ACCOUNT_BASE = 8;
+
+export interface StartedCommittee {
+  members: CommitteeMemberInfo[];
+  /** Operator 1's L2 JSON-RPC (the gateway and the workers use it). */
+  url: string;
+  healthUrl: string;
+}
+
+/** The L1 account operator `id` pays with (operator 1: the sequencer operator, the genesis initializer). */
+function operatorAccount(accounts: readonly DevAccount[], id: number): DevAccount {
+  if (id === 1) return roleAccount(accounts, "sequencer");
+  const index = OPERATOR_ACCOUNT_BASE + id - 2;
+  const account = devAccounts(index + 1)[index];
+  if (account === undefined) throw new Error(`no dev account #${index} for operator ${id}`);
+  return account;
+}
+
+/** The governor schedules `calls` on the timelock, lets the delay pass and executes them. */
+async function governNow(
+  provider: JsonRpcProvider,
+  deployment: Deployment,
+  wallet: NonceManager,
+  calls: { target: string; data: string }[],
+  skipDelay: boolean,
+): Promise<void> {
+  const timelock = TimelockController__factory.connect(deployment.addresses.Timelock, wallet);
+  const targets = calls.map((c) => c.target);
+  const datas = calls.map((c) => c.data);
+  const values = calls.map(() => 0n);
+  const salt = hexlify(randomBytes(32));
+  const delay = await timelock.getMinDelay();
+  await (await timelock.scheduleBatch(targets, values, datas, ZeroHash, salt, delay)).wait();
+  if (skipDelay) {
+    await provider.send("evm_increaseTime", [Number(delay) + 1]);
+    await provider.send("evm_mine", []);
+  } else {
+    await new Promise((r) => setTimeout(r, (Number(delay) + 2) * 1000));
+  }
+  await (await timelock.executeBatch(targets, values, datas, ZeroHash, salt)).wait();
+}
+
+/** Step 6 with `--committee n`: n operator nodes; resolves once every one is healthy (deciding batches). */
+export async function startCommittee(
+  run: DevnetRun,
+  launcher: VeilnetLauncher,
+  accounts: readonly DevAccount[],
+  genesis: SequencerEnclave,
+  dataDir: string,
+  settings: {
+    size: number;
+    port: number;
+    l1Url: string;
+    external: boolean;
+    deployment: Deployment;
+    batchIntervalMs?: number;
+    rollupIntervalMs?: number;
+  },
+): Promise<StartedCommittee> {
+  const { size, deployment } = settings;
+  run.step(
+    `starting a committee of ${size} operators (QBFT over libp2p; L2 JSON-RPC of operator 1 on ${settings.port})`,
+  );
+  const provider = new JsonRpcProvider(settings.l1Url, undefined, { staticNetwork: true, polling: true });
+  try {
+    const admin = roleAccount(accounts, "admin");
+    // The admin funds the operators' accounts and, as the governor, schedules the grants: one nonce sequence.
+    const funder = new NonceManager(new Wallet(admin.privateKey, provider));
+    const members: CommitteeMemberInfo[] = [];
+    for (let id = 1; id <= size; id++) {
+      const stateFile = id === 1 ? genesis.stateFile : path.join(dataDir, `operator-${id}-enclave.json`);
+      const enclave =
+        id === 1
+          ? genesis.address
+          : Enclave.loadOrCreate(stateFile, { measurement: deployment.parameters.measurement }).address;
+      const memberDir = path.join(dataDir, `operator-${id}-l2`);
+      const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(path.join(memberDir, "p2p"))).toString();
+      const p2pPort = await freePort();
+      const l2Port = id === 1 ? settings.port : await freePort();
+      members.push({
+        operatorId: id,
+        enclave,
+        peerId,
+        p2p: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
+        l2Url: `http://127.0.0.1:${l2Port}`,
+        healthUrl: "",
+        metricsUrl: "",
+        stateFile,
+        dataDir: memberDir,
+      });
+      // Operators 2…n pay for their secret request and rollups with their own account.
+      const payer = operatorAccount(accounts, id);
+      if (id > 1 && (await provider.getBalance(payer.address)) < parseEther("1")) {
+        await (await funder.sendTransaction({ to: payer.address, value: parseEther("10") })).wait();
+      }
+    }
+    const committee = members.map((m) => `${m.operatorId}=${m.enclave}`).join(",");
+    const registry = EnclaveRegistry__factory.connect(deployment.addresses.EnclaveRegistry, provider);
+    const { supervisor, readyMs } = launcher;
+    const children = new Map<number, VeilnetChild["child"]>();
+    for (const m of members) {
+      const payer = operatorAccount(accounts, m.operatorId);
+      const listen = m.p2p.replace(/\/p2p\/.*$/, "");
+      const { child, healthUrl } = await launcher.spawn(`operator-${m.operatorId}`, ["node", "--operator"], {
+        SIGNER_PRIVATE_KEY: payer.privateKey,
+        ATTESTATION_SERVICE_KEY: admin.privateKey,
+        ENCLAVE_STATE_FILE: m.stateFile,
+        ...(m.operatorId === 1 ? genesis.host.node : {}),
+        NODE_DATA_DIR: m.dataDir,
+        L2_RPC_PORT: new URL(m.l2Url).port,
+        OPERATOR_ID: String(m.operatorId),
+        COMMITTEE_MEMBERS: committee,
+        P2P_LISTEN: listen,
+        P2P_BOOTSTRAP: members
+          .filter((o) => o.operatorId !== m.operatorId)
+          .map((o) => o.p2p)
+          .join(","),
+        P2P_DHT: "false",
+        BATCH_INTERVAL_MS: String(settings.batchIntervalMs ?? 1000),
+        ROLLUP_INTERVAL_MS: String(settings.rollupIntervalMs ?? 5000),
+      });
+      m.healthUrl = healthUrl;
+      m.metricsUrl = healthUrl.replace(/\/healthz$/, "/metrics");
+      children.set(m.operatorId, child);
+      // Operator 1 serves at once (its enclave answers the others' secret requests); the others join first.
+      if (m.operatorId === 1) {
+        await supervisor.waitHealthy(child, { kind: "json-rpc", url: m.l2Url, chainId: L2_CHAIN_ID }, readyMs);
+      }
+    }
+    const childOf = (m: CommitteeMemberInfo): VeilnetChild["child"] => {
+      const child = children.get(m.operatorId);
+      if (child === undefined) throw new Error(`operator ${m.operatorId} was not started`);
+      return child;
+    };
+    await Promise.all(
+      members.map((m) =>
+        supervisor.waitHealthy(childOf(m), { kind: "json-rpc", url: m.l2Url, chainId: L2_CHAIN_ID }, readyMs * 2),
+      ),
+    );
+    run.checkCrash();
+    for (const m of members) {
+      run.log(`operator ${m.operatorId}: enclave ${m.enclave}, peer ${m.peerId}, L2 JSON-RPC ${m.l2Url}`);
+    }
+    const grants = [];
+    for (const m of members) {
+      if (!(await registry.isSequencer(m.enclave))) {
+        grants.push({
+          target: deployment.addresses.EnclaveRegistry,
+          data: registry.interface.encodeFunctionData("grantSequencer", [m.enclave]),
+        });
+      }
+    }
+    if (grants.length > 0) {
+      run.log(`granting the sequencer role to ${grants.length} operator enclaves through the timelock`);
+      await governNow(provider, deployment, funder, grants, !settings.external);
+    }
+    for (const m of members) {
+      await supervisor.waitHealthy(childOf(m), { kind: "http", url: m.healthUrl }, readyMs);
+    }
+    run.checkCrash();
+    const first = members[0];
+    if (first === undefined) throw new Error("a committee has at least one member");
+    return { members, url: first.l2Url, healthUrl: first.healthUrl };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** One line per member: its id, enclave, peers, whether it leads the height being decided, and its height. */
+export async function committeeStatus(members: readonly CommitteeMemberInfo[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const m of members) {
+    let text = "";
+    try {
+      text = await (await fetch(m.metricsUrl)).text();
+    } catch {
+      lines.push(`  operator ${m.operatorId}  ${m.enclave}  (metrics unreachable)`);
+      continue;
+    }
+    const value = (name: string): string => new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? "?";
+    const leader = value("veilnet_qbft_is_leader") === "1" ? "  leader" : "";
+    lines.push(
+      `  operator ${m.operatorId}  ${m.enclave}  peers ${value("veilnet_p2p_peers")}  height ${value("veilnet_qbft_height")}${leader}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,76 @@
+/**
+ * Settings of `npx veilnet node --operator` (a committee member), besides the sequencer node's: who this
+ * operator is, its committee, and its p2p endpoint.
+ */
+import { getAddress } from "ethers";
+import { z } from "zod";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** The committee sizes L1 allows: n = 3f + 1 for f = 0…4. */
+export const COMMITTEE_SIZES: readonly number[] = [1, 4, 7, 10, 13];
+
+/** Parses COMMITTEE_MEMBERS: `id=enclaveAddress` pairs, comma-separated, ids ascending. */
+function members(text: string, ctx: z.RefinementCtx): Map<number, string> {
+  const out = new Map<number, string>();
+  const entries = text
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  for (const entry of entries) {
+    const match = /^(\d+)=(0x[0-9a-fA-F]{40})$/.exec(entry);
+    if (match === null) {
+      ctx.addIssue({ code: "custom", message: `"${entry}" is not <operator id>=<enclave address>` });
+      return out;
+    }
+    const id = Number(match[1]);
+    if (id < 1 || out.has(id) || (out.size > 0 && id <= Math.max(...out.keys()))) {
+      ctx.addIssue({ code: "custom", message: `operator ids must be ≥ 1, distinct and ascending (at ${id})` });
+      return out;
+    }
+    out.set(id, getAddress(match[2] ?? ""));
+  }
+  if (!COMMITTEE_SIZES.includes(out.size)) {
+    ctx.addIssue({ code: "custom", message: `a committee has 1, 4, 7, 10 or 13 members, not ${out.size}` });
+  }
+  return out;
+}
+
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter((e) => e !== ""),
+    );
+
+export const operatorConfigSchema = z.object({
+  OPERATOR_ID: z.coerce.number().int().min(1).describe("This operator's id in the OperatorRegistry"),
+  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee this operator sequences in"),
+  COMMITTEE_MEMBERS: z
+    .string()
+    .min(1)
+    .transform(members)
+    .describe(
+      "The committee: <operator id>=<enclave address> pairs, comma-separated, ids ascending (1, 4, 7, 10 or 13 members)",
+    ),
+  P2P_LISTEN: list("/ip4/127.0.0.1/tcp/9100").describe(
+    "Multiaddrs the p2p node listens on, comma-separated (e.g. /ip4/0.0.0.0/tcp/9100)",
+  ),
+  P2P_BOOTSTRAP: list("").describe("Multiaddrs with /p2p/<peer id> of peers to dial first, comma-separated"),
+  P2P_DHT: bool.default("true").describe("Find further peers through kad-dht (true/false)"),
+  P2P_MDNS: bool.default("false").describe("Find peers on the LAN through mdns (true/false)"),
+  ROLLUP_FAILOVER_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe(
+      "A member posts a rollup this long (times its distance from the rollup's leader) after the leader should have",
+    ),
+});
+
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;

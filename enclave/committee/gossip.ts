@@ -1,0 +1,261 @@
+/**
+ * The committee's gossip (DESIGN §9.2) over platform/p2p: the consensus driver's messages on the
+ * committee's consensus topic, decided batches with their certificates on the decided topic (members and
+ * followers such as the exporter), users' transactions forwarded to the committee on the tx topic
+ * (sealed under a key derived from the network secret), and the peer records binding each operator's
+ * libp2p identity to its operator id.
+ *
+ * Every message is a signed envelope checked by the topic's validator before anything reads it: chain,
+ * topic, committee, signer (the member's enclave key, as L1 records it), clock skew, replay, per-peer
+ * rate and the peer-record binding; on the consensus topic also the height window and that the QBFT
+ * message's own sender is the envelope's signer. A refused message lowers the sender's gossipsub score.
+ */
+import { getBytes, hexlify } from "ethers";
+
+import type { Logger } from "../../platform/logger.js";
+import {
+  type Envelope,
+  type EnvelopeSigner,
+  type EnvelopeValidator,
+  type P2PNode,
+  PeerRecordBook,
+  SealedPayloadError,
+  consensusTopic,
+  createEnvelopeValidator,
+  decidedTopic,
+  openPayload,
+  peerRecordPayload,
+  peerRecordProblem,
+  peerRecordsTopic,
+  sealEnvelope,
+  sealPayload,
+  txTopic,
+} from "../../platform/p2p/index.js";
+import type { OperatorId } from "../consensus/qbft/index.js";
+import { type WireMessage, WireFormatError, decodeWire, encodeWire } from "../consensus/wire.js";
+
+export interface CommitteeGossipOptions {
+  p2p: P2PNode;
+  chainId: bigint;
+  committeeId: bigint;
+  /** The members' enclave (signing) addresses by operator id. */
+  members: ReadonlyMap<OperatorId, string>;
+  /** This member's envelope signer; a follower (the exporter) has none and publishes nothing. */
+  signer?: EnvelopeSigner;
+  /** The key transactions are sealed under on the tx topic (members only: it comes from the network secret). */
+  txKey?: Uint8Array;
+  /** This node's consensus height (the consensus topic's window is counted from it). */
+  currentHeight: () => number;
+  logger: Logger;
+  /** Heights ahead of `currentHeight` accepted on the consensus topic (default 8, the driver's buffer). */
+  heightsAhead?: number;
+  /** How often the peer record is published again, ms (default 5 s: peers that join later learn it). */
+  peerRecordIntervalMs?: number;
+  now?: () => number;
+}
+
+/** The height an envelope carrying `message` names (the window and the exporter read it). */
+export function wireHeight(message: WireMessage): number {
+  switch (message.kind) {
+    case "qbft":
+      return message.signed.message.height;
+    case "decided":
+      return message.decided.height;
+    case "sync-request":
+      return message.fromHeight;
+  }
+}
+
+/** The operator a wire message says sent it (a decided record is anyone's to forward: undefined). */
+function wireSender(message: WireMessage): OperatorId | undefined {
+  if (message.kind === "qbft") return message.signed.message.sender;
+  if (message.kind === "sync-request") return message.sender;
+  return undefined;
+}
+
+export class CommitteeGossip {
+  readonly peerRecords = new PeerRecordBook();
+  readonly consensusTopic: string;
+  readonly decidedTopic: string;
+  readonly txTopic: string;
+  readonly peerRecordsTopic: string;
+  private readonly consensusHandlers: ((message: WireMessage, from: OperatorId) => void)[] = [];
+  private readonly txHandlers: ((raw: string) => void)[] = [];
+  private readonly now: () => number;
+  private recordTimer: NodeJS.Timeout | undefined;
+  /** Wire messages decoded by the validator, handed to the handler without decoding twice. */
+  private readonly decoded = new WeakMap<Envelope, WireMessage>();
+
+  constructor(private readonly options: CommitteeGossipOptions) {
+    const { chainId, committeeId } = options;
+    this.consensusTopic = consensusTopic(chainId, committeeId);
+    this.decidedTopic = decidedTopic(chainId);
+    this.txTopic = txTopic(chainId);
+    this.peerRecordsTopic = peerRecordsTopic(chainId);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The topics this node's gossipsub scores (pass them to createP2PNode's scoredTopics). */
+  static topics(chainId: bigint, committeeId: bigint): string[] {
+    return [consensusTopic(chainId, committeeId), decidedTopic(chainId), txTopic(chainId), peerRecordsTopic(chainId)];
+  }
+
+  /** Called with every accepted consensus or decided message, and the member that signed its envelope. */
+  onConsensus(handler: (message: WireMessage, from: OperatorId) => void): void {
+    this.consensusHandlers.push(handler);
+  }
+
+  /** Called with every transaction a member forwarded (members only). */
+  onTransaction(handler: (raw: string) => void): void {
+    this.txHandlers.push(handler);
+  }
+
+  /** Subscribes to the topics and starts publishing this member's peer record. */
+  start(): void {
+    const { chainId, committeeId } = this.options;
+    const p2p = {
+      subscribe: (topic: string, validator: EnvelopeValidator, handler: (e: Envelope, origin: string) => void) =>
+        this.options.p2p.subscribe(
+          topic,
+          (origin, data) => {
+            const verdict = validator(origin, data);
+            if (verdict.result !== "accept") {
+              this.options.logger.debug({ topic, peer: origin, verdict }, "gossip message refused");
+            }
+            return verdict;
+          },
+          handler,
+        ),
+    };
+    const addressOf = (id: bigint): string | undefined => this.options.members.get(Number(id));
+    const common = { chainId, addressOf, peerRecords: this.peerRecords, now: this.now };
+    const wireCheck =
+      (requireSender: boolean) =>
+      (envelope: Envelope): string | undefined => {
+        let message: WireMessage;
+        try {
+          message = decodeWire(envelope.payload);
+        } catch (error) {
+          if (error instanceof WireFormatError) return "malformed-consensus-message";
+          throw error;
+        }
+        if (BigInt(wireHeight(message)) !== envelope.height) return "height-mismatch";
+        const sender = wireSender(message);
+        if (requireSender && sender !== undefined && BigInt(sender) !== envelope.operatorId) return "sender-mismatch";
+        if (requireSender && message.kind === "decided") return "decided-on-consensus-topic";
+        this.decoded.set(envelope, message);
+        return undefined;
+      };
+    const deliver = (envelope: Envelope): void => {
+      const message = this.decoded.get(envelope) ?? decodeWire(envelope.payload);
+      for (const handler of this.consensusHandlers) handler(message, Number(envelope.operatorId));
+    };
+    p2p.subscribe(
+      this.peerRecordsTopic,
+      createEnvelopeValidator({
+        ...common,
+        peerRecords: undefined,
+        topic: this.peerRecordsTopic,
+        committeeId: 0n,
+        check: (envelope, origin) => peerRecordProblem(envelope, origin),
+      }),
+      (envelope, origin) => {
+        if (this.peerRecords.bind(envelope.operatorId, origin, envelope.height)) {
+          this.options.logger.debug({ operator: Number(envelope.operatorId), peer: origin }, "peer record");
+        }
+      },
+    );
+    p2p.subscribe(
+      this.consensusTopic,
+      createEnvelopeValidator({
+        ...common,
+        topic: this.consensusTopic,
+        committeeId,
+        window: {
+          current: () => BigInt(this.options.currentHeight()),
+          behind: BigInt(Number.MAX_SAFE_INTEGER),
+          ahead: BigInt(this.options.heightsAhead ?? 8),
+        },
+        check: wireCheck(true),
+      }),
+      deliver,
+    );
+    p2p.subscribe(
+      this.decidedTopic,
+      createEnvelopeValidator({
+        ...common,
+        topic: this.decidedTopic,
+        committeeId,
+        check: (envelope) => {
+          const problem = wireCheck(false)(envelope);
+          if (problem !== undefined) return problem;
+          return this.decoded.get(envelope)?.kind === "decided" ? undefined : "not-a-decided-record";
+        },
+      }),
+      deliver,
+    );
+    const txKey = this.options.txKey;
+    if (txKey !== undefined) {
+      p2p.subscribe(
+        this.txTopic,
+        createEnvelopeValidator({
+          ...common,
+          topic: this.txTopic,
+          committeeId,
+          check: (envelope) => {
+            try {
+              openPayload(txKey, this.txTopic, envelope.payload);
+              return undefined;
+            } catch (error) {
+              if (error instanceof SealedPayloadError) return "tx-does-not-open";
+              throw error;
+            }
+          },
+        }),
+        (envelope) => {
+          const raw = hexlify(openPayload(txKey, this.txTopic, envelope.payload));
+          for (const handler of this.txHandlers) handler(raw);
+        },
+      );
+    }
+    if (this.options.signer !== undefined) {
+      this.publishPeerRecord();
+      this.recordTimer = setInterval(() => this.publishPeerRecord(), this.options.peerRecordIntervalMs ?? 5_000);
+      this.recordTimer.unref();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.recordTimer);
+  }
+
+  /** The driver's transport: decided records go to the decided topic, everything else to the committee. */
+  send(message: WireMessage): void {
+    const topic = message.kind === "decided" ? this.decidedTopic : this.consensusTopic;
+    this.publish(topic, BigInt(wireHeight(message)), encodeWire(message));
+  }
+
+  /** Forwards a user's transaction (signed, 0x-hex) to the committee, sealed. */
+  forwardTransaction(raw: string): void {
+    const key = this.options.txKey;
+    if (key === undefined) throw new Error("CommitteeGossip: no tx key (only members forward transactions)");
+    this.publish(this.txTopic, BigInt(this.options.currentHeight()), sealPayload(key, this.txTopic, getBytes(raw)));
+  }
+
+  private publishPeerRecord(): void {
+    this.publish(this.peerRecordsTopic, BigInt(this.now()), peerRecordPayload(this.options.p2p.peerId), 0n);
+  }
+
+  private publish(topic: string, height: bigint, payload: Uint8Array, committeeId = this.options.committeeId): void {
+    const signer = this.options.signer;
+    if (signer === undefined) return;
+    const bytes = sealEnvelope(
+      signer,
+      { chainId: this.options.chainId, topic, committeeId, height, sentAtMs: BigInt(this.now()) },
+      payload,
+    );
+    this.options.p2p.publish(topic, bytes).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, topic }, "gossip publish failed");
+    });
+  }
+}

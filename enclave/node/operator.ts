@@ -1,0 +1,219 @@
+/**
+ * `npx veilnet node --operator`: a committee member (DESIGN §9). It runs what a sequencer runs — the L2
+ * chain, the mempool, the L2 JSON-RPC, the rollup-producer and the epoch-revealer — but its batches are
+ * decided by the committee: the consensus driver (enclave/consensus) runs QBFT over the p2p network
+ * (enclave/committee/gossip.ts), and every member executes and seals each decided batch. Transactions
+ * a member admits are forwarded to the others, so whoever proposes next can include them. The member
+ * whose turn it is posts each rollup; the others post only after ROLLUP_FAILOVER_MS per step of
+ * distance, if it has not landed. A committee of one goes through the same path.
+ */
+import path from "node:path";
+
+import { getBytes } from "ethers";
+
+import { CommitteeGossip } from "../committee/gossip.js";
+import { type OperatorConfig, operatorConfigSchema } from "../committee/config.js";
+import { CommitteeDriver } from "../consensus/driver.js";
+import { ecdsaVerifier, messageDigest } from "../consensus/keys.js";
+import { consensusMetrics } from "../consensus/metrics.js";
+import { type OperatorId, proposerOf } from "../consensus/qbft/index.js";
+import { sequencerApp } from "../consensus/sequencer-app.js";
+import { ConsensusStore } from "../consensus/store.js";
+import { DerivationLabels } from "../crypto/derive.js";
+import { createEpochRevealerService } from "../epoch-revealer/index.js";
+import { nodeEnclaveHost } from "../host/index.js";
+import { rollupHeads } from "../l1/safe-heads.js";
+import { createRollupProducerService } from "../rollup-producer/index.js";
+import { L2RpcServer } from "../rpc/server.js";
+import type { Enclave } from "../secret/enclave.js";
+import { SequencerStore } from "../sequencer/store.js";
+import { ConfigError, parseConfig } from "../../platform/config.js";
+import type { ServiceFactory } from "../../platform/context.js";
+import { gauge } from "../../platform/metrics.js";
+import { createP2PNode, loadOrCreatePeerKey } from "../../platform/p2p/index.js";
+import type { Service } from "../../platform/service.js";
+import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
+import { CLIENT_VERSION, checkSecret, openChain, openSequencer, rollupIndexOf } from "./parts.js";
+
+/** The committee as this operator knows it; throws ConfigError when it does not include this enclave. */
+function committeeOf(settings: OperatorConfig, enclave: Enclave): OperatorId[] {
+  const own = settings.COMMITTEE_MEMBERS.get(settings.OPERATOR_ID);
+  if (own === undefined) {
+    throw new ConfigError(
+      `config: COMMITTEE_MEMBERS does not include OPERATOR_ID ${settings.OPERATOR_ID} (members: ${[...settings.COMMITTEE_MEMBERS.keys()].join(", ")})`,
+    );
+  }
+  if (own.toLowerCase() !== enclave.address.toLowerCase()) {
+    throw new ConfigError(
+      `config: COMMITTEE_MEMBERS names ${own} for operator ${settings.OPERATOR_ID}, but this node's enclave is ${enclave.address}`,
+    );
+  }
+  return [...settings.COMMITTEE_MEMBERS.keys()];
+}
+
+/** How many failover steps member `self` is from the member whose turn it is to post a rollup from `seq`. */
+export function postingDistance(committee: readonly OperatorId[], self: OperatorId, seq: bigint): number {
+  const sorted = [...committee].sort((a, b) => a - b);
+  const leader = sorted.indexOf(proposerOf(sorted, Number(seq % BigInt(Number.MAX_SAFE_INTEGER)), 1));
+  return (sorted.indexOf(self) - leader + sorted.length) % sorted.length;
+}
+
+export const createOperatorNode: ServiceFactory = async (ctx) => {
+  const settings = parseConfig(nodeConfigSchema, ctx.source);
+  const operator = parseConfig(operatorConfigSchema, ctx.source);
+  const enclave = loadNodeEnclave(settings.ENCLAVE_STATE_FILE);
+  const committee = committeeOf(operator, enclave);
+  const self = operator.OPERATOR_ID;
+  await checkSecret(ctx, enclave);
+  if (!(await ctx.contracts.enclaveRegistry.isSequencer(enclave.address))) {
+    ctx.logger.warn({ enclave: enclave.address }, "the enclave is not a sequencer on L1: its rollups will be refused");
+  }
+  const dataDir = dataDirOf(settings);
+  const { chain, l1 } = await openChain(ctx, settings);
+  const store = new SequencerStore(dataDir);
+  const sequencer = await openSequencer(ctx, settings, { enclave, chain, l1, store });
+  const chainId = BigInt(ctx.chainId);
+  const p2p = await createP2PNode({
+    privateKey: await loadOrCreatePeerKey(path.join(dataDir, "p2p")),
+    listen: operator.P2P_LISTEN,
+    bootstrap: operator.P2P_BOOTSTRAP,
+    dht: operator.P2P_DHT,
+    mdns: operator.P2P_MDNS,
+    scoredTopics: CommitteeGossip.topics(chainId, operator.COMMITTEE_ID),
+    logger: ctx.logger,
+    registry: ctx.metrics,
+  });
+  const consensusStore = new ConsensusStore(path.join(dataDir, "consensus"));
+  const ref: { driver?: CommitteeDriver } = {};
+  const gossip = new CommitteeGossip({
+    p2p,
+    chainId,
+    committeeId: operator.COMMITTEE_ID,
+    members: operator.COMMITTEE_MEMBERS,
+    signer: { operatorId: BigInt(self), sign: (digest) => enclave.signGossipDigest(digest) },
+    txKey: getBytes(enclave.derive(DerivationLabels.txGossip)),
+    currentHeight: () => ref.driver?.status().height ?? sequencer.batchCount,
+    logger: ctx.logger,
+  });
+  const consensus = new CommitteeDriver({
+    self,
+    committee,
+    signer: { sign: (message) => enclave.signGossipDigest(messageDigest(message)) },
+    verifier: ecdsaVerifier((id) => operator.COMMITTEE_MEMBERS.get(id)),
+    store: consensusStore,
+    app: sequencerApp(sequencer, { valueKey: getBytes(enclave.derive(DerivationLabels.consensusValue)) }),
+    transport: gossip,
+    logger: ctx.logger.child({ service: "consensus" }),
+    batchIntervalMs: settings.BATCH_INTERVAL_MS,
+    metrics: consensusMetrics(ctx.metrics),
+  });
+  ref.driver = consensus;
+  gossip.onConsensus((message) => consensus.deliver(message));
+  // Forward what this member admits; not what it admitted from the tx topic (its sender forwarded it).
+  const fromGossip = new Set<string>();
+  gossip.onTransaction((raw) => {
+    fromGossip.add(raw);
+    sequencer.mempool
+      .add(raw)
+      .catch(() => undefined)
+      .finally(() => fromGossip.delete(raw));
+  });
+  sequencer.mempool.onAdmitted((raw) => {
+    if (!fromGossip.has(raw) && committee.length > 1) gossip.forwardTransaction(raw);
+  });
+
+  const rpc = new L2RpcServer({
+    provider: chain.provider,
+    l1Fees: chain,
+    heads: rollupHeads(
+      () => l1.rollupsRead(),
+      () => l1.l1Timestamp,
+    ),
+    mempool: sequencer.mempool,
+    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
+    clientVersion: CLIENT_VERSION,
+    enclave,
+    unfiltered: settings.L2_RPC_UNFILTERED,
+    rollups: rollupIndexOf(ctx),
+  });
+  const producer = await createRollupProducerService(ctx, {
+    source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
+    enclave,
+    turnDelayMs: (seq) => postingDistance(committee, self, seq) * operator.ROLLUP_FAILOVER_MS,
+  });
+  const revealer = await createEpochRevealerService(ctx, { enclave });
+  const host = nodeEnclaveHost(ctx, enclave, settings);
+  const batches = gauge(ctx.metrics, { name: "veilnet_sequencer_batches", help: "Batches sealed by this sequencer" });
+  const pool = gauge(ctx.metrics, {
+    name: "veilnet_mempool_transactions",
+    help: "Transactions waiting in the mempool",
+  });
+  const members = gauge(ctx.metrics, {
+    name: "veilnet_committee_size",
+    help: "Members of this operator's committee (n; a quorum is 2f+1 with n = 3f+1)",
+  });
+  members.set(committee.length);
+  batches.set(sequencer.batchCount);
+  const stale = Math.max(10_000, settings.BATCH_INTERVAL_MS * 20);
+  return {
+    name: "operator",
+    async start() {
+      await host.start();
+      const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
+      gossip.start();
+      await consensus.start();
+      const s = consensus.status();
+      ctx.logger.info(
+        {
+          url,
+          operator: self,
+          committee,
+          enclave: enclave.address,
+          peerId: p2p.peerId,
+          p2p: p2p.multiaddrs(),
+          height: s.height,
+          leader: s.leader,
+        },
+        "committee member started (L2 JSON-RPC listening)",
+      );
+      await producer.start();
+      await revealer.start();
+    },
+    async stop() {
+      await host.stop();
+      await revealer.stop();
+      await producer.stop();
+      gossip.stop();
+      await consensus.stop();
+      await p2p.stop();
+      consensusStore.close();
+      await sequencer.stop();
+      await rpc.close();
+      store.close();
+      await chain.close();
+    },
+    async health() {
+      batches.set(sequencer.batchCount);
+      pool.set(sequencer.mempool.size);
+      const s = consensus.status();
+      const problems: string[] = [];
+      const last = s.lastDecidedAtMs;
+      if (committee.length > 1 && last !== undefined && Date.now() - last > stale) {
+        problems.push(
+          `no batch decided for ${Math.round((Date.now() - last) / 1000)} s (height ${s.height}, round ${s.round})`,
+        );
+      }
+      const quorum = committee.length - Math.floor((committee.length - 1) / 3);
+      const peers = p2p.subscribers(gossip.consensusTopic).length;
+      if (peers + 1 < quorum)
+        problems.push(`${peers} committee peers: fewer than a quorum (${quorum}) with this member`);
+      const own = sequencer.health();
+      if (!own.ok && own.detail !== undefined) problems.push(own.detail);
+      const rollups = await producer.health();
+      if (!rollups.ok && rollups.detail !== undefined) problems.push(rollups.detail);
+      const reveals = await revealer.health();
+      if (!reveals.ok && reveals.detail !== undefined) problems.push(reveals.detail);
+      return problems.length === 0 ? { ok: true } : { ok: false, detail: problems.join("; ") };
+    },
+  } satisfies Service;
+};
