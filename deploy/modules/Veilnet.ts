@@ -59,8 +59,9 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   const feeVault = m.contract("FeeVault", [admin, adminDelay, guardian, baseReward, perBatchReward, treasuryShareBps]);
   const messageBus = m.contract("MessageBus", [admin, adminDelay, guardian, feeVault, messageFee]);
   // INTERIM: the test double stands in for the OperatorRegistry until contracts/l1/OperatorRegistry.sol
-  // lands (platform/committee.ts forms the genesis committee on it). Not for a real deployment.
-  const operatorRegistry = m.contract("TestOperatorRegistry", [], { id: "OperatorRegistry" });
+  // lands (platform/committee.ts forms the genesis committee on it). Not for a real deployment. Not in the
+  // module's results, so not in the address book (read it from RollupRegistry.operatorRegistry()).
+  const operatorRegistry = m.contract("TestOperatorRegistry", [], { id: "OperatorRegistry", after: [enclaveRegistry] });
   const rollupRegistry = m.contract("RollupRegistry", [
     admin,
     adminDelay,
@@ -108,7 +109,6 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     enclaveRegistry,
     feeVault,
     messageBus,
-    operatorRegistry,
     rollupRegistry,
     messenger,
     bridge,
