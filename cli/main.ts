@@ -87,7 +87,8 @@ async function nodeHelp(): Promise<string> {
     formatSettings(
       "Committee operator (--operator: the sequencer's settings and these; joining as a validator's)",
       await nodeRole(NODE_ROLES, "operator").settings(),
-    )
+    ) +
+    formatSettings("Exporter (--exporter: read-only, no enclave)", await nodeRole(NODE_ROLES, "exporter").settings())
   );
 }
 
@@ -305,6 +306,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
         "replays every rollup from L1",
     )
     .option("--validator", "run a validator; an enclave without the network secret first joins (as `enclave join`)")
+    .option("--exporter", "run the exporter: follow the committee's gossip read-only (metrics and a JSON API)")
     .option(
       "--operator",
       "run a committee member (OPERATOR_ID, COMMITTEE_MEMBERS, P2P_*); an enclave without the secret first joins",
@@ -314,10 +316,18 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
     .addHelpText("after", () => helpFor.get("node") ?? "")
     .action(
-      async (opts: { validator?: boolean; operator?: boolean; bounty?: string; timeout?: string; config?: string }) => {
+      async (opts: {
+        validator?: boolean;
+        operator?: boolean;
+        exporter?: boolean;
+        bounty?: string;
+        timeout?: string;
+        config?: string;
+      }) => {
         const { NODE_ROLES } = await import("./nodes.js");
-        if (opts.validator === true && opts.operator === true) {
-          usageError("error: --validator and --operator are two different roles: choose one");
+        const roles = (["validator", "operator", "exporter"] as const).filter((r) => opts[r] === true);
+        if (roles.length > 1) {
+          usageError(`error: --${roles.join(" and --")} are different roles: choose one`);
         }
         if (opts.validator === true || opts.operator === true) {
           const stateFile = process.env.ENCLAVE_STATE_FILE;
@@ -330,13 +340,10 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
           }
         }
         process.exit(
-          await runWorkers(
-            [opts.validator === true ? "validator" : opts.operator === true ? "operator" : "sequencer"],
-            {
-              registry: NODE_ROLES,
-              configFile: opts.config,
-            },
-          ),
+          await runWorkers([roles[0] ?? "sequencer"], {
+            registry: NODE_ROLES,
+            configFile: opts.config,
+          }),
         );
       },
     );

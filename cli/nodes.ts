@@ -2,7 +2,7 @@
 import type { WorkerRegistry } from "../platform/settings.js";
 
 const VALIDATOR_ONLY = new Set(["VALIDATOR_POLL_MS"]);
-const SEQUENCER_ONLY = new Set(["NODE_DATA_DIR", "BATCH_INTERVAL_MS", "MAX_TXS_PER_BATCH", "MAX_BATCH_BYTES"]);
+const SEQUENCER_ONLY = new Set(["BATCH_INTERVAL_MS", "MAX_TXS_PER_BATCH", "MAX_BATCH_BYTES"]);
 
 export const NODE_ROLES: WorkerRegistry = {
   sequencer: {
@@ -35,14 +35,30 @@ export const NODE_ROLES: WorkerRegistry = {
       return describeSchema(operatorConfigSchema);
     },
   },
+  exporter: {
+    description:
+      "Exporter (read-only, no enclave): follows the committee's gossip and exports each height's proposer, round, " +
+      "signers and missed duties as metrics and a JSON API",
+    load: () => import("../enclave/exporter/service.js").then((m) => m.createExporterNode),
+    settings: async () => {
+      const { describeSchema } = await import("../platform/settings.js");
+      const { exporterConfigSchema } = await import("../enclave/exporter/service.js");
+      return describeSchema(exporterConfigSchema);
+    },
+  },
   validator: {
     description:
-      "Validator enclave: replays every rollup from L1, refuses one that does not re-execute, serves read-only L2 JSON-RPC",
+      "Validator enclave: replays every rollup from L1, refuses one that does not re-execute, serves L2 JSON-RPC " +
+      "(read-only; with COMMITTEE_MEMBERS it forwards users' transactions to the committee over p2p)",
     load: () => import("../enclave/node/services.js").then((m) => m.createValidatorNode),
     settings: async () => {
       const { describeSchema } = await import("../platform/settings.js");
       const { nodeConfigSchema } = await import("../enclave/node/config.js");
-      return describeSchema(nodeConfigSchema).filter((d) => !SEQUENCER_ONLY.has(d.name));
+      const { followerConfigSchema } = await import("../enclave/committee/config.js");
+      return [
+        ...describeSchema(nodeConfigSchema).filter((d) => !SEQUENCER_ONLY.has(d.name)),
+        ...describeSchema(followerConfigSchema),
+      ];
     },
   },
 };

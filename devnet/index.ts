@@ -20,7 +20,7 @@ import { DevnetRun } from "./run.js";
 import { checkPrerequisites, connectL1, deploySuite } from "./steps/chain.js";
 import { devnetEnv, provideRedis, veilnetLauncher } from "./steps/environment.js";
 import { awaitValidator, fundDevAccounts, recordRun } from "./steps/ready.js";
-import { startCommittee } from "./steps/committee.js";
+import { type CommitteeControl, startCommittee } from "./steps/committee.js";
 import { initEnclave, startGateway, startSequencer, startValidator, startWorkers } from "./steps/services.js";
 import type { DevnetCrash, DevnetInfo, DevnetOptions } from "./types.js";
 
@@ -60,6 +60,8 @@ export interface Devnet extends DevnetInfo {
   crashes: DevnetCrash[];
   /** The supervisor of the child processes (their logs, state). */
   supervisor: Supervisor;
+  /** With `committee`: kills and restarts its operators (failover drills; an exit is reported to `onCrash`). */
+  operators?: CommitteeControl;
   /** Stops every child in reverse start order (idempotent). */
   stop(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         ? await startValidator(run, launcher, accounts, dataDir, {
             port: ports.validatorL2Rpc,
             bountyEth: options.joinBountyEth,
+            ...(committee === undefined ? {} : { committee: committee.members }),
           })
         : undefined;
     const l2Balances = await fundDevAccounts(run, options, l1.url, sequencer.url, deployment, accounts);
@@ -121,8 +124,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         sequencer: sequencer.healthUrl,
         gateway: gateway.healthUrl,
         ...(validator === undefined ? {} : { validator: validator.healthUrl }),
+        ...(committee === undefined
+          ? {}
+          : {
+              ...Object.fromEntries(committee.members.map((m) => [`committee-${m.operatorId}`, m.healthUrl])),
+              exporter: committee.exporter.healthUrl,
+            }),
       },
-      ...(committee === undefined ? {} : { committee: committee.members }),
+      ...(committee === undefined ? {} : { committee: committee.members, exporter: committee.exporter }),
       dataDir,
       logDir: run.logDir,
     };
@@ -140,6 +149,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       runFile,
       crashes: run.crashes,
       supervisor: run.supervisor,
+      ...(committee === undefined ? {} : { operators: committee.control }),
       stop: () => run.stop(),
     };
   } catch (e) {

@@ -101,9 +101,14 @@ export interface DevnetInfo {
   /** Address of the sequencer (genesis) enclave. */
   sequencerEnclave: string;
   /** /healthz URL of each long-running veilnet process (with a committee, `sequencer` is operator 1's). */
-  health: { workers: string; sequencer: string; gateway: string; validator?: string };
+  health: { workers: string; sequencer: string; gateway: string; validator?: string; exporter?: string } & {
+    /** With a committee: `committee-<operator id>`. */
+    [member: `committee-${number}`]: string;
+  };
   /** With `committee`: its members (operator 1 first). */
   committee?: CommitteeMemberInfo[];
+  /** With `committee`: the exporter's JSON API and /healthz. */
+  exporter?: { url: string; healthUrl: string };
   dataDir: string;
   logDir: string;
 }

@@ -7,7 +7,11 @@
  * whose selectors all match returns nothing, or when a target cannot be scraped.
  *
  *   npx tsx scripts/check-dashboards.ts [--devnet <devnet.json>] [--target <job>=<host:port> …]
- *                                       [--scrapes N] [--write-targets <dir>]
+ *                                       [--scrapes N] [--write-targets <dir>] [--strict]
+ *
+ * --strict also fails when a query is not served because a metric without labels is missing (those are
+ * exported at 0 from the start, so it was renamed or its process does not run); the committee drill
+ * (`npm run drill:committee -- --check-dashboards`) runs it against a committee devnet.
  *
  * Targets: `--target` options, else the /healthz URLs of the devnet's devnet.json (the newest under
  * $DEVNET_DIR or .devnet/): `health.<name>` → job `veilnet-<name>` (a trailing member number dropped,
@@ -17,6 +21,7 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+import { registryWithEveryModule } from "../devnet/monitoring/catalog.js";
 import { alertsFile, allDashboardQueries, expandVariables } from "../devnet/monitoring/dashboards.js";
 import { type ScrapeTargets, startPrometheus } from "../devnet/monitoring/prometheus.js";
 import { selectors } from "../devnet/monitoring/promql.js";
@@ -24,6 +29,8 @@ import { devnetDir } from "../devnet/workspace.js";
 
 interface Options {
   devnet?: string;
+  /** Fail on a query "not served" because of a metric without labels (one every process exports from start). */
+  strict: boolean;
   targets: Record<string, string[]>;
   scrapes: number;
   writeTargets?: string;
@@ -32,18 +39,19 @@ interface Options {
 function usage(message: string): never {
   console.error(`check-dashboards: ${message}`);
   console.error(
-    "usage: npx tsx scripts/check-dashboards.ts [--devnet <devnet.json>] [--target <job>=<host:port> …] [--scrapes N] [--write-targets <dir>]",
+    "usage: npx tsx scripts/check-dashboards.ts [--devnet <devnet.json>] [--target <job>=<host:port> …] [--scrapes N] [--write-targets <dir>] [--strict]",
   );
   process.exit(2);
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { targets: {}, scrapes: 3 };
+  const options: Options = { targets: {}, scrapes: 3, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => argv[++i] ?? usage(`${arg} needs a value`);
     if (arg === "--devnet") options.devnet = value();
     else if (arg === "--write-targets") options.writeTargets = value();
+    else if (arg === "--strict") options.strict = true;
     else if (arg === "--scrapes") options.scrapes = Number(value());
     else if (arg === "--target") {
       const m = /^([A-Za-z0-9_-]+)=([^\s=]+:\d+)$/.exec(value());
@@ -117,7 +125,15 @@ async function main(): Promise<number> {
       if (!ok) failed = true;
       console.log(`${ok ? "up        " : "DOWN      "} ${t.job} ${t.scrapeUrl}${ok ? "" : ` (${t.lastError})`}`);
     }
-    const counts = { ok: 0, empty: 0, notServed: 0 };
+    const counts = { ok: 0, empty: 0, notServed: 0, missing: 0 };
+    // Metrics without labels are exported (at 0) from the start: with --strict, one that is missing is a
+    // failure (a renamed metric, or a process that does not run). Labelled ones appear once they count.
+    const registry = registryWithEveryModule();
+    const unlabelled = (name: string): boolean => {
+      const base = name.replace(/_(bucket|sum|count)$/, "");
+      const metric = registry.getSingleMetric(base) as { labelNames?: readonly string[] } | undefined;
+      return metric !== undefined && (metric.labelNames ?? []).length === 0;
+    };
     for (const q of allDashboardQueries().filter((x) => !x.variable)) {
       const label = `${q.dashboard} / ${q.panel} / ${q.refId}`;
       const missing: string[] = [];
@@ -126,8 +142,17 @@ async function main(): Promise<number> {
         if (found.length === 0) missing.push(s.selector);
       }
       if (missing.length > 0) {
-        counts.notServed++;
-        console.log(`not served  ${label}: ${missing.join(", ")}`);
+        const required = missing.filter((sel) => options.strict && unlabelled(sel.replace(/\{.*$/s, "")));
+        if (required.length > 0) {
+          counts.missing++;
+          failed = true;
+          console.log(
+            `MISSING     ${label}: ${required.join(", ")} (exported from the start: renamed, or not running?)`,
+          );
+        } else {
+          counts.notServed++;
+          console.log(`not served  ${label}: ${missing.join(", ")}`);
+        }
         continue;
       }
       const result = await prometheus.query(expandVariables(q.expr));
@@ -141,7 +166,8 @@ async function main(): Promise<number> {
       }
     }
     console.log(
-      `check-dashboards: ${counts.ok} queries with series, ${counts.empty} empty, ${counts.notServed} not served`,
+      `check-dashboards: ${counts.ok} queries with series, ${counts.empty} empty, ${counts.notServed} not served` +
+        (options.strict ? `, ${counts.missing} missing a metric exported from the start` : ""),
     );
     return failed ? 1 : 0;
   } finally {

@@ -18,7 +18,9 @@
  * by what the demo does; bob is #6. Exit code 0 when every check holds, 1 otherwise (2 for a bad
  * setting, 130 when interrupted).
  *
- * Environment: as `npm run devnet` (L1_RPC_URL, L1_PORT, L2_RPC_PORT, REDIS_URL, DEVNET_VALIDATOR, DEVNET_DIR).
+ * Options and environment: as `npm run devnet` (`--validator`, `--committee <n>`; L1_RPC_URL, L1_PORT,
+ * L2_RPC_PORT, REDIS_URL, DEVNET_VALIDATOR, DEVNET_COMMITTEE, DEVNET_DIR). With `--committee 4` the
+ * whole scenario runs on a committee of four operators deciding every batch with QBFT.
  */
 import { type Devnet, DevnetAbortedError, startDevnet } from "../devnet/index.js";
 import { runBridgeScenario } from "../devnet/scenario.js";
@@ -30,7 +32,7 @@ const detail = (line: string) => out(`        ${line}`);
 async function main(): Promise<number> {
   let options;
   try {
-    ({ options } = parseDevnetSettings([], process.env));
+    ({ options } = parseDevnetSettings(process.argv.slice(2), process.env));
   } catch (e) {
     if (e instanceof DevnetSettingError) {
       process.stderr.write(`demo: ${e.message}\n`);

@@ -64,6 +64,8 @@ async function printSummary(devnet: Devnet): Promise<void> {
     out(`Committee of ${committee.length} (QBFT over libp2p on loopback; each operator's L2 JSON-RPC and /healthz):`);
     for (const line of await committeeStatus(committee)) out(line);
     for (const m of committee) out(`  operator ${m.operatorId}  ${m.l2Url}  ${m.healthUrl}  ${m.p2p}`);
+    if (devnet.exporter !== undefined)
+      out(`  exporter    ${devnet.exporter.url}/v1/status  ${devnet.exporter.healthUrl}`);
   }
   out();
   out(

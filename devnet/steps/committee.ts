@@ -34,9 +34,23 @@ export const OPERATOR_ACCOUNT_BASE = 8;
 
 export interface StartedCommittee {
   members: CommitteeMemberInfo[];
+  /** Kills and restarts members, for failover drills and tests. */
+  control: CommitteeControl;
   /** Operator 1's L2 JSON-RPC (the gateway and the workers use it). */
   url: string;
+  /** The exporter's JSON API (`/v1/status`, `/v1/heights`, `/v1/operators`, `/v1/equivocations`) and /healthz. */
+  exporter: { url: string; healthUrl: string };
   healthUrl: string;
+}
+
+/** Failover drills on a running committee devnet. */
+export interface CommitteeControl {
+  /** Sends `signal` (default SIGKILL, as a crash) to operator `id` and waits for it to exit. */
+  kill(id: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts operator `id` again from its data directory (same ports); resolves once its L2 JSON-RPC answers. */
+  restart(id: number): Promise<void>;
+  /** Whether operator `id`'s process runs. */
+  running(id: number): boolean;
 }
 
 /** The L1 account operator `id` pays with (operator 1: the sequencer operator, the genesis initializer). */
@@ -130,10 +144,11 @@ export async function startCommittee(
     const registry = EnclaveRegistry__factory.connect(deployment.addresses.EnclaveRegistry, provider);
     const { supervisor, readyMs } = launcher;
     const children = new Map<number, VeilnetChild["child"]>();
+    const envs = new Map<number, NodeJS.ProcessEnv>();
     for (const m of members) {
       const payer = operatorAccount(accounts, m.operatorId);
       const listen = m.p2p.replace(/\/p2p\/.*$/, "");
-      const { child, healthUrl } = await launcher.spawn(`operator-${m.operatorId}`, ["node", "--operator"], {
+      const env: NodeJS.ProcessEnv = {
         SIGNER_PRIVATE_KEY: payer.privateKey,
         ATTESTATION_SERVICE_KEY: admin.privateKey,
         ENCLAVE_STATE_FILE: m.stateFile,
@@ -150,7 +165,10 @@ export async function startCommittee(
         P2P_DHT: "false",
         BATCH_INTERVAL_MS: String(settings.batchIntervalMs ?? 1000),
         ROLLUP_INTERVAL_MS: String(settings.rollupIntervalMs ?? 5000),
-      });
+      };
+      const { child, healthUrl } = await launcher.spawn(`operator-${m.operatorId}`, ["node", "--operator"], env);
+      // A restart keeps the metrics port, so the member's /healthz URL stays the same.
+      envs.set(m.operatorId, { ...env, METRICS_PORT: new URL(healthUrl).port });
       m.healthUrl = healthUrl;
       m.metricsUrl = healthUrl.replace(/\/healthz$/, "/metrics");
       children.set(m.operatorId, child);
@@ -189,10 +207,51 @@ export async function startCommittee(
     for (const m of members) {
       await supervisor.waitHealthy(childOf(m), { kind: "http", url: m.healthUrl }, readyMs);
     }
+    // The exporter follows the gossip read-only (no enclave): duties, and equivocations if any.
+    const apiPort = await freePort();
+    const exporterChild = await launcher.spawn("exporter", ["node", "--exporter"], {
+      COMMITTEE_MEMBERS: committee,
+      P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      P2P_BOOTSTRAP: members.map((o) => o.p2p).join(","),
+      P2P_DHT: "false",
+      EXPORTER_DATA_DIR: path.join(dataDir, "exporter"),
+      EXPORTER_API_PORT: String(apiPort),
+    });
+    const exporter = { url: `http://127.0.0.1:${apiPort}`, healthUrl: exporterChild.healthUrl };
+    await supervisor.waitHealthy(exporterChild.child, { kind: "http", url: exporter.healthUrl }, readyMs);
+    run.log(`exporter: ${exporter.url}/v1/status`);
     run.checkCrash();
     const first = members[0];
     if (first === undefined) throw new Error("a committee has at least one member");
-    return { members, url: first.l2Url, healthUrl: first.healthUrl };
+    const restarts = new Map<number, number>();
+    const memberOf = (id: number): CommitteeMemberInfo => {
+      const m = members.find((x) => x.operatorId === id);
+      if (m === undefined) throw new Error(`no operator ${id} in the committee`);
+      return m;
+    };
+    const control: CommitteeControl = {
+      async kill(id, signal = "SIGKILL") {
+        const child = childOf(memberOf(id));
+        if (!child.running()) return;
+        if (child.child.pid !== undefined) process.kill(-child.child.pid, signal);
+        await child.exited;
+      },
+      async restart(id) {
+        const m = memberOf(id);
+        if (childOf(m).running()) throw new Error(`operator ${id} is running`);
+        const n = (restarts.get(id) ?? 0) + 1;
+        restarts.set(id, n);
+        const { child } = await launcher.spawn(
+          `operator-${id}-restart-${n}`,
+          ["node", "--operator"],
+          envs.get(id) ?? {},
+        );
+        children.set(id, child);
+        await supervisor.waitHealthy(child, { kind: "json-rpc", url: m.l2Url, chainId: L2_CHAIN_ID }, readyMs);
+      },
+      running: (id) => childOf(memberOf(id)).running(),
+    };
+    return { members, control, exporter, url: first.l2Url, healthUrl: first.healthUrl };
   } finally {
     provider.destroy();
   }

@@ -147,7 +147,12 @@ export async function startValidator(
   launcher: VeilnetLauncher,
   accounts: readonly DevAccount[],
   dataDir: string,
-  settings: { port: number; bountyEth?: string },
+  settings: {
+    port: number;
+    bountyEth?: string;
+    /** With a committee: forward users' transactions to it (COMMITTEE_MEMBERS, bootstrap on its members). */
+    committee?: readonly { operatorId: number; enclave: string; p2p: string }[];
+  },
 ): Promise<JoiningValidator> {
   run.step(
     `starting a validator enclave node (joins by an on-chain secret request; L2 JSON-RPC on port ${settings.port})`,
@@ -162,6 +167,13 @@ export async function startValidator(
       ENCLAVE_STATE_FILE: path.join(dataDir, "validator-enclave.json"),
       NODE_DATA_DIR: path.join(dataDir, "validator-l2"),
       L2_RPC_PORT: String(settings.port),
+      ...(settings.committee === undefined
+        ? {}
+        : {
+            COMMITTEE_MEMBERS: settings.committee.map((m) => `${m.operatorId}=${m.enclave}`).join(","),
+            P2P_BOOTSTRAP: settings.committee.map((m) => m.p2p).join(","),
+            P2P_DHT: "false",
+          }),
     },
   );
   const { supervisor, readyMs } = launcher;

@@ -47,22 +47,38 @@ const list = (fallback: string) =>
         .filter((e) => e !== ""),
     );
 
-export const operatorConfigSchema = z.object({
-  OPERATOR_ID: z.coerce.number().int().min(1).describe("This operator's id in the OperatorRegistry"),
-  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee this operator sequences in"),
-  COMMITTEE_MEMBERS: z
-    .string()
-    .min(1)
-    .transform(members)
-    .describe(
-      "The committee: <operator id>=<enclave address> pairs, comma-separated, ids ascending (1, 4, 7, 10 or 13 members)",
-    ),
-  P2P_LISTEN: list("/ip4/127.0.0.1/tcp/9100").describe(
-    "Multiaddrs the p2p node listens on, comma-separated (e.g. /ip4/0.0.0.0/tcp/9100)",
-  ),
+const committeeMembers = z
+  .string()
+  .min(1)
+  .transform(members)
+  .describe(
+    "The committee: <operator id>=<enclave address> pairs, comma-separated, ids ascending (1, 4, 7, 10 or 13 members)",
+  );
+
+const p2pFields = (listen: string) => ({
+  P2P_LISTEN: list(listen).describe("Multiaddrs the p2p node listens on, comma-separated (e.g. /ip4/0.0.0.0/tcp/9100)"),
   P2P_BOOTSTRAP: list("").describe("Multiaddrs with /p2p/<peer id> of peers to dial first, comma-separated"),
   P2P_DHT: bool.default("true").describe("Find further peers through kad-dht (true/false)"),
   P2P_MDNS: bool.default("false").describe("Find peers on the LAN through mdns (true/false)"),
+});
+
+/**
+ * A validator's (optional) link to the committee: with COMMITTEE_MEMBERS set it joins the gossip and
+ * forwards the transactions its users send to the committee; unset, it stays read-only.
+ */
+export const followerConfigSchema = z.object({
+  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee whose gossip this node follows"),
+  COMMITTEE_MEMBERS: committeeMembers
+    .optional()
+    .describe("The committee to forward users' transactions to (as an operator's); unset: read-only validator"),
+  ...p2pFields("/ip4/127.0.0.1/tcp/0"),
+});
+
+export const operatorConfigSchema = z.object({
+  OPERATOR_ID: z.coerce.number().int().min(1).describe("This operator's id in the OperatorRegistry"),
+  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee this operator sequences in"),
+  COMMITTEE_MEMBERS: committeeMembers,
+  ...p2pFields("/ip4/127.0.0.1/tcp/9100"),
   ROLLUP_FAILOVER_MS: z.coerce
     .number()
     .int()

@@ -40,7 +40,10 @@ export interface CommitteeGossipOptions {
   committeeId: bigint;
   /** The members' enclave (signing) addresses by operator id. */
   members: ReadonlyMap<OperatorId, string>;
-  /** This member's envelope signer; a follower (the exporter) has none and publishes nothing. */
+  /**
+   * This node's envelope signer: a member's (its operator id), or a validator's (operator id
+   * {@link OPEN_SENDER}: it only forwards transactions); the exporter has none and publishes nothing.
+   */
   signer?: EnvelopeSigner;
   /** The key transactions are sealed under on the tx topic (members only: it comes from the network secret). */
   txKey?: Uint8Array;
@@ -53,6 +56,12 @@ export interface CommitteeGossipOptions {
   peerRecordIntervalMs?: number;
   now?: () => number;
 }
+
+/**
+ * The operator id of a node that is not a committee member (a validator) on the tx topic: any enclave
+ * key may sign under it, since the sealed payload proves the sender holds the network secret.
+ */
+export const OPEN_SENDER = 0n;
 
 /** The height an envelope carrying `message` names (the window and the exporter read it). */
 export function wireHeight(message: WireMessage): number {
@@ -202,6 +211,7 @@ export class CommitteeGossip {
           ...common,
           topic: this.txTopic,
           committeeId,
+          openSenderId: OPEN_SENDER,
           check: (envelope) => {
             try {
               openPayload(txKey, this.txTopic, envelope.payload);
@@ -218,7 +228,7 @@ export class CommitteeGossip {
         },
       );
     }
-    if (this.options.signer !== undefined) {
+    if (this.options.signer !== undefined && this.options.signer.operatorId !== OPEN_SENDER) {
       this.publishPeerRecord();
       this.recordTimer = setInterval(() => this.publishPeerRecord(), this.options.peerRecordIntervalMs ?? 5_000);
       this.recordTimer.unref();

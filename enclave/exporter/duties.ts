@@ -24,6 +24,16 @@ export interface HeightDuties {
   decidedAtMs: number;
 }
 
+/** Two different votes one operator signed for one (height, round): proof it broke the protocol. */
+export interface Equivocation {
+  operatorId: OperatorId;
+  height: number;
+  round: number;
+  type: "prepare" | "commit";
+  digests: [string, string];
+  seenAtMs: number;
+}
+
 /** Per operator, since the exporter started. */
 export interface OperatorDuties {
   operatorId: OperatorId;
@@ -41,6 +51,7 @@ interface ExporterMetrics {
   duties: Counter<"operator" | "result">;
   proposals: Counter<"operator">;
   refused: Counter<"reason">;
+  equivocations: Counter<"operator">;
 }
 
 function exporterMetrics(registry: Registry): ExporterMetrics {
@@ -70,6 +81,11 @@ function exporterMetrics(registry: Registry): ExporterMetrics {
       help: "Decided records refused (an invalid certificate)",
       labelNames: ["reason"],
     }),
+    equivocations: counter(registry, {
+      name: "veilnet_exporter_equivocations_total",
+      help: "Pairs of different signed votes by one operator for one (height, round, type), per operator",
+      labelNames: ["operator"],
+    }),
   };
 }
 
@@ -87,6 +103,9 @@ export class DutyTracker {
   /** Commits seen in gossip per height, by sender (digest), for heights not decided yet or recent. */
   private readonly commits = new Map<number, Map<OperatorId, string>>();
   private readonly operators = new Map<OperatorId, OperatorDuties>();
+  /** Signed prepare/commit digests by `<height>/<round>/<type>/<sender>`, for equivocation detection. */
+  private readonly votes = new Map<string, string>();
+  private readonly equivocationList: Equivocation[] = [];
   private readonly metrics: ExporterMetrics;
   private readonly history: number;
   private highest = -1;
@@ -99,12 +118,32 @@ export class DutyTracker {
     }
   }
 
-  /** A QBFT message seen in gossip: a valid COMMIT counts its sender as having done its duty. */
+  /**
+   * A QBFT message seen in gossip: a valid COMMIT counts its sender as having done its duty; two valid
+   * votes of one type by one sender for one (height, round) with different digests are an equivocation.
+   */
   observeMessage(signed: Signed): void {
     const m = signed.message;
-    if (m.type !== "commit" || !this.operators.has(m.sender)) return;
-    if (this.heights.has(m.height) || m.height < this.highest - this.history) return;
+    if ((m.type !== "commit" && m.type !== "prepare") || !this.operators.has(m.sender)) return;
+    if (m.height < this.highest - this.history) return;
+    const key = `${m.height}/${m.round}/${m.type}/${m.sender}`;
+    const held = this.votes.get(key);
+    if (held === m.digest) return;
     if (!this.options.verifier.verify(signed, m.sender)) return;
+    if (held !== undefined) {
+      this.equivocationList.push({
+        operatorId: m.sender,
+        height: m.height,
+        round: m.round,
+        type: m.type,
+        digests: [held, m.digest],
+        seenAtMs: (this.options.now ?? Date.now)(),
+      });
+      this.metrics.equivocations.inc({ operator: String(m.sender) });
+      return;
+    }
+    this.votes.set(key, m.digest);
+    if (m.type !== "commit" || this.heights.has(m.height)) return;
     const seen = this.commits.get(m.height) ?? new Map<OperatorId, string>();
     seen.set(m.sender, m.digest);
     this.commits.set(m.height, seen);
@@ -152,6 +191,16 @@ export class DutyTracker {
       .slice(0, limit);
   }
 
+  /** Every equivocation seen, oldest first. */
+  equivocations(): readonly Equivocation[] {
+    return this.equivocationList;
+  }
+
+  /** Signed votes remembered for equivocation detection. */
+  get votesSeen(): number {
+    return this.votes.size;
+  }
+
   operatorDuties(): OperatorDuties[] {
     return [...this.operators.values()].sort((a, b) => a.operatorId - b.operatorId);
   }
@@ -191,5 +240,7 @@ export class DutyTracker {
     const floor = this.highest - this.history;
     for (const h of this.heights.keys()) if (h < floor) this.heights.delete(h);
     for (const h of this.commits.keys()) if (h < floor) this.commits.delete(h);
+    if (this.highest % 64 !== 0) return; // the vote map is pruned every 64 heights
+    for (const key of this.votes.keys()) if (Number(key.slice(0, key.indexOf("/"))) < floor) this.votes.delete(key);
   }
 }

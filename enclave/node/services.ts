@@ -12,13 +12,22 @@ import { L2RpcServer } from "../rpc/server.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { Validator } from "../validator/validator.js";
 import { parseConfig } from "../../platform/config.js";
-import type { ServiceFactory } from "../../platform/context.js";
+import path from "node:path";
+
+import { getBytes } from "ethers";
+
+import { CommitteeGossip, OPEN_SENDER } from "../committee/gossip.js";
+import { followerConfigSchema } from "../committee/config.js";
+import { DerivationLabels } from "../crypto/derive.js";
+import type { Enclave } from "../secret/enclave.js";
+import { type P2PNode, createP2PNode, loadOrCreatePeerKey } from "../../platform/p2p/index.js";
+import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
 import { gauge } from "../../platform/metrics.js";
 import type { Service } from "../../platform/service.js";
 import { createRollupProducerService } from "../rollup-producer/index.js";
 import { createEpochRevealerService } from "../epoch-revealer/index.js";
 import { nodeEnclaveHost } from "../host/index.js";
-import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
+import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
 import { CLIENT_VERSION, checkSecret, entropyOf, openChain, openSequencer, rollupIndexOf } from "./parts.js";
 
 export const createSequencerNode: ServiceFactory = async (ctx) => {
@@ -91,6 +100,42 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   } satisfies Service;
 };
 
+/**
+ * A validator's link to the committee's gossip when COMMITTEE_MEMBERS is set: it forwards its users'
+ * transactions on the sealed tx topic, signed by its enclave under the open sender id.
+ */
+async function committeeLink(
+  ctx: WorkerContext,
+  enclave: Enclave,
+  settings: NodeConfig,
+): Promise<{ p2p: P2PNode; gossip: CommitteeGossip; committee: number[] } | undefined> {
+  const follow = parseConfig(followerConfigSchema, ctx.source);
+  const members = follow.COMMITTEE_MEMBERS;
+  if (members === undefined) return undefined;
+  const chainId = BigInt(ctx.chainId);
+  const p2p = await createP2PNode({
+    privateKey: await loadOrCreatePeerKey(path.join(dataDirOf(settings), "p2p")),
+    listen: follow.P2P_LISTEN,
+    bootstrap: follow.P2P_BOOTSTRAP,
+    dht: follow.P2P_DHT,
+    mdns: follow.P2P_MDNS,
+    scoredTopics: CommitteeGossip.topics(chainId, follow.COMMITTEE_ID),
+    logger: ctx.logger,
+    registry: ctx.metrics,
+  });
+  const gossip = new CommitteeGossip({
+    p2p,
+    chainId,
+    committeeId: follow.COMMITTEE_ID,
+    members,
+    signer: { operatorId: OPEN_SENDER, sign: (digest) => enclave.signGossipDigest(digest) },
+    txKey: getBytes(enclave.derive(DerivationLabels.txGossip)),
+    currentHeight: () => 0,
+    logger: ctx.logger,
+  });
+  return { p2p, gossip, committee: [...members.keys()] };
+}
+
 export const createValidatorNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(nodeConfigSchema, ctx.source);
   const enclave = loadNodeEnclave(settings.ENCLAVE_STATE_FILE);
@@ -104,7 +149,9 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     epochKey: (epoch) => epochKey(enclave, epoch),
     logger,
   });
+  const link = await committeeLink(ctx, enclave, settings);
   const rpc = new L2RpcServer({
+    ...(link === undefined ? {} : { forward: (raw: string) => link.gossip.forwardTransaction(raw) }),
     provider: chain.provider,
     l1Fees: chain,
     // A validator's safe blocks are those it has replayed from L1.
@@ -153,14 +200,22 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     async start() {
       await host.start();
       const url = await rpc.listen(settings.L2_RPC_PORT, settings.L2_RPC_HOST);
+      link?.gossip.start();
       tick();
-      logger.info({ url, enclave: enclave.address }, "L2 JSON-RPC listening (read-only validator)");
+      logger.info(
+        { url, enclave: enclave.address, forwardsTo: link?.committee },
+        link === undefined
+          ? "L2 JSON-RPC listening (read-only validator)"
+          : "L2 JSON-RPC listening (validator; forwards users' transactions to the committee)",
+      );
     },
     async stop() {
       await host.stop();
       stopped = true;
       clearTimeout(timer);
       await running;
+      link?.gossip.stop();
+      await link?.p2p.stop();
       await rpc.close();
       await chain.close();
     },

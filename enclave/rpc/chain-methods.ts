@@ -5,12 +5,12 @@
  * rewrite state) never are. The node serves these as they are only with L2_RPC_UNFILTERED (operators,
  * debugging); otherwise the privacy filter (filter.ts) answers on top of them.
  */
-import { Transaction, getAddress, isHexString, toQuantity } from "ethers";
+import { Transaction, getAddress, isHexString, keccak256, toQuantity } from "ethers";
 
 import { L2_CHAIN_ID, L2_GENESIS_BLOCKS } from "../../protocol/predeploys.js";
 import type { L1FeeCharge } from "../execution/l1-fee.js";
 import type { L2Provider } from "../execution/l2-chain.js";
-import type { Mempool, TxStatus } from "../sequencer/mempool.js";
+import { type Mempool, MempoolError, type TxStatus, decodeSigned } from "../sequencer/mempool.js";
 import { type OpcodeTrace, blockAnswer, readsPrevrandao, receiptAnswer, transactionAnswer } from "./answers.js";
 import { type SafeHeads, resolveSafeTags } from "./block-tags.js";
 import { RpcError, RpcErrorCode, invalidParams } from "./jsonrpc.js";
@@ -72,6 +72,11 @@ export interface ChainMethodsDeps {
   heads?: SafeHeads;
   /** The sequencer's mempool; absent on a validator (it accepts no transactions). */
   mempool?: Mempool;
+  /**
+   * A validator without a mempool that follows the committee's gossip: forwards a signed transaction
+   * (checked for form, signature and chain first) to the committee, sealed (enclave/committee/gossip.ts).
+   */
+  forward?: (raw: string) => void;
   /** Minimum priority fee the mempool takes (answered by eth_gasPrice / eth_maxPriorityFeePerGas). */
   minPriorityFee: bigint;
   clientVersion: string;
@@ -137,12 +142,18 @@ export class ChainMethods {
       case "eth_maxPriorityFeePerGas":
         return toQuantity(this.deps.minPriorityFee);
       case "eth_sendRawTransaction": {
-        if (mempool === undefined) {
+        const raw = params[0];
+        if (mempool === undefined && this.deps.forward === undefined) {
           throw new RpcError(RpcErrorCode.server, "this node is a validator: send transactions to the sequencer");
         }
-        const raw = params[0];
         if (typeof raw !== "string") throw invalidParams("expected the signed transaction as 0x hex");
-        return mempool.add(raw);
+        if (mempool !== undefined) return mempool.add(raw);
+        const { tx } = decodeSigned(raw);
+        if (tx.chainId !== L2_CHAIN_ID) {
+          throw new MempoolError("wrong-chain", `transaction is for chain ${tx.chainId}, this is chain ${L2_CHAIN_ID}`);
+        }
+        this.deps.forward?.(raw);
+        return keccak256(raw);
       }
       case "eth_getTransactionCount": {
         const [address, tag] = params;

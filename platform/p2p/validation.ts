@@ -21,6 +21,12 @@ export interface EnvelopeValidatorOptions {
   committeeId: bigint;
   /** The L1 address of operator `id` when it may send on this topic, undefined otherwise. */
   addressOf: (operatorId: bigint) => string | undefined;
+  /**
+   * An operator id (0 in practice) under which anyone may send, with any key that recovers: for topics
+   * whose payload authenticates itself (the tx topic: sealed under a key only attested enclaves hold,
+   * checked by `check`). Not bound to a peer record.
+   */
+  openSenderId?: bigint;
   /** The height window: heights above current + ahead are refused, below current − behind ignored. */
   window?: { current: () => bigint; behind: bigint; ahead: bigint };
   /** Default 30 s: a message sent further ahead of this clock is refused, further behind ignored. */
@@ -70,10 +76,11 @@ export function createEnvelopeValidator(options: EnvelopeValidatorOptions): Enve
     if (envelope.chainId !== options.chainId) return { result: "reject", reason: "wrong-chain" };
     if (envelope.topic !== options.topic) return { result: "reject", reason: "wrong-topic" };
     if (envelope.committeeId !== options.committeeId) return { result: "reject", reason: "wrong-committee" };
-    const expected = options.addressOf(envelope.operatorId);
-    if (expected === undefined) return { result: "reject", reason: "unknown-operator" };
+    const open = options.openSenderId !== undefined && envelope.operatorId === options.openSenderId;
+    const expected = open ? undefined : options.addressOf(envelope.operatorId);
+    if (!open && expected === undefined) return { result: "reject", reason: "unknown-operator" };
     const signer = envelopeSigner(envelope);
-    if (signer === undefined || signer.toLowerCase() !== expected.toLowerCase()) {
+    if (signer === undefined || (expected !== undefined && signer.toLowerCase() !== expected.toLowerCase())) {
       return { result: "reject", reason: "bad-signature" };
     }
     const t = now();
@@ -86,7 +93,7 @@ export function createEnvelopeValidator(options: EnvelopeValidatorOptions): Enve
       if (envelope.height > current + options.window.ahead) return { result: "ignore", reason: "height-too-far-ahead" };
       if (envelope.height + options.window.behind < current) return { result: "ignore", reason: "height-too-old" };
     }
-    if (options.peerRecords !== undefined) {
+    if (options.peerRecords !== undefined && !open) {
       const bound = options.peerRecords.peerOf(envelope.operatorId);
       if (bound === undefined) return { result: "ignore", reason: "operator-not-bound" };
       if (bound !== origin) return { result: "reject", reason: "peer-not-bound-to-operator" };

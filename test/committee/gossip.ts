@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { SigningKey, Wallet, hexlify, randomBytes } from "ethers";
 import pino from "pino";
 
-import { CommitteeGossip } from "../../enclave/committee/gossip.js";
+import { CommitteeGossip, OPEN_SENDER } from "../../enclave/committee/gossip.js";
 import { CommitteeDriver } from "../../enclave/consensus/driver.js";
 import { ecdsaSigner, ecdsaVerifier } from "../../enclave/consensus/keys.js";
 import { ConsensusStore } from "../../enclave/consensus/store.js";
@@ -156,6 +156,49 @@ describe("committee gossip over libp2p", function () {
     expect(member(1).txs).to.not.include(tx);
     const needle = Buffer.from(tx.slice(2), "hex").subarray(0, 24);
     expect(raw.some((data) => Buffer.from(data).includes(needle))).to.equal(false);
+  });
+
+  it("takes a transaction a non-member (a validator) forwards under the open sender id, sealed; refuses one that does not open", async () => {
+    const validatorKey = new SigningKey(Wallet.createRandom().privateKey);
+    const p2p = await startTestNode({
+      topics: CommitteeGossip.topics(CHAIN, COMMITTEE_ID),
+      bootstrap: [member(2).p2p!.multiaddrs()[0]!],
+    });
+    try {
+      const follower = new CommitteeGossip({
+        p2p,
+        chainId: CHAIN,
+        committeeId: COMMITTEE_ID,
+        members: addresses,
+        signer: secp256k1EnvelopeSigner(validatorKey, OPEN_SENDER),
+        txKey,
+        currentHeight: () => 0,
+        logger,
+      });
+      follower.start();
+      const outsider = new CommitteeGossip({
+        p2p,
+        chainId: CHAIN,
+        committeeId: COMMITTEE_ID,
+        members: addresses,
+        signer: secp256k1EnvelopeSigner(validatorKey, OPEN_SENDER),
+        txKey: randomBytes(32), // not the network's: its payload does not open
+        currentHeight: () => 0,
+        logger,
+      });
+      await waitForSubscribers([p2p], follower.txTopic, 1);
+      const good = hexlify(randomBytes(100));
+      const bad = hexlify(randomBytes(100));
+      outsider.forwardTransaction(bad);
+      follower.forwardTransaction(good);
+      await until("the validator's transaction at every member", () =>
+        [1, 2, 3, 4].every((id) => member(id).txs.includes(good)),
+      );
+      expect([1, 2, 3, 4].some((id) => member(id).txs.includes(bad))).to.equal(false);
+      follower.stop();
+    } finally {
+      await p2p.stop();
+    }
   });
 
   it("drops envelopes from outsiders, with a forged QBFT sender, or malformed, before any driver", async () => {
