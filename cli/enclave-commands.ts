@@ -52,7 +52,7 @@ async function withOperator<T>(
   run: (deps: {
     wallet: Wallet;
     enclaveRegistry: string;
-    rollupRegistry: string;
+    operatorRegistry: string;
     attestation: DevAttestationService;
     measurement: string;
     fromBlock: number;
@@ -79,7 +79,7 @@ async function withOperator<T>(
     return await run({
       wallet: new Wallet(config.SIGNER_PRIVATE_KEY, provider),
       enclaveRegistry: deployment.addresses.EnclaveRegistry,
-      rollupRegistry: deployment.addresses.RollupRegistry,
+      operatorRegistry: deployment.addresses.OperatorRegistry,
       attestation,
       measurement,
       fromBlock: deployment.deploymentBlock,

@@ -12,14 +12,21 @@
  */
 import { existsSync } from "node:fs";
 
-import { type ContractTransactionResponse, type Interface, type Signer, ZeroHash, isHexString } from "ethers";
+import {
+  BaseWallet,
+  type ContractTransactionResponse,
+  type Interface,
+  type Signer,
+  ZeroHash,
+  isHexString,
+} from "ethers";
 
 import { decodeRevertError, isRevert, veilnetErrorInterfaces } from "../platform/revert.js";
 import { formGenesisCommittee } from "../platform/committee.js";
 import {
   type EnclaveRegistry,
   EnclaveRegistry__factory,
-  RollupRegistry__factory,
+  OperatorRegistry__factory,
 } from "../types/ethers-contracts/index.js";
 import type { AttestationProvider } from "./secret/attestation-service.js";
 import { Enclave } from "./secret/enclave.js";
@@ -84,11 +91,13 @@ export interface InitGenesisOptions extends OperatorDeps {
   /** Measurement of a new enclave (an existing state file keeps its own; a different one is refused). */
   measurement: string;
   /**
-   * Address of the RollupRegistry: once the secret is initialized, the wallet (the deployment's
-   * initializer) forms the genesis committee of one around the enclave (platform/committee.ts). Omitted:
-   * no committee is formed.
+   * Address of the OperatorRegistry: once the secret is initialized, the wallet (the deployment's
+   * initializer) forms the genesis committee of one around the enclave and makes it the active committee
+   * (platform/committee.ts). Omitted: no committee is formed.
    */
-  rollupRegistry?: string;
+  operatorRegistry?: string;
+  /** The genesis operator's secp256k1 public key (default: the wallet's, when it is a key). */
+  operatorKey?: string;
 }
 
 export interface InitGenesisResult {
@@ -191,7 +200,7 @@ export async function initGenesisEnclave(options: InitGenesisOptions): Promise<I
     if (enclave.secretCommitment?.toLowerCase() === onChain.toLowerCase()) {
       options.print(`the network secret is already initialized with this enclave's commitment ${onChain}`);
       options.print(`enclave ${enclave.address}: attested=${await registry.isAttested(enclave.address)}`);
-      const committeeFormed = await genesisCommittee(options, registry, enclave.address);
+      const committeeFormed = await genesisCommittee(options, enclave.address);
       return { enclave: enclave.address, commitment: onChain, initialized: false, committeeFormed };
     }
     throw new OperatorError(
@@ -214,17 +223,20 @@ export async function initGenesisEnclave(options: InitGenesisOptions): Promise<I
   options.print(`initialized the network secret in block ${receipt.blockNumber}`);
   options.print(`enclave:    ${enclave.address}`);
   options.print(`commitment: ${commitment}`);
-  const committeeFormed = await genesisCommittee(options, registry, enclave.address);
+  const committeeFormed = await genesisCommittee(options, enclave.address);
   return { enclave: enclave.address, commitment, initialized: true, txHash: receipt.hash, committeeFormed };
 }
 
-/** Forms the genesis committee of one around `enclave` when `options.rollupRegistry` is set (idempotent). */
-async function genesisCommittee(options: InitGenesisOptions, registry: EnclaveRegistry, enclave: string) {
-  if (options.rollupRegistry === undefined) return false;
-  const rollupRegistry = RollupRegistry__factory.connect(options.rollupRegistry, options.wallet);
-  const formed = await formGenesisCommittee({ rollupRegistry, enclaveRegistry: registry }, options.wallet, {
-    address: enclave,
-  });
+/** Forms the genesis committee of one around `enclave` when `options.operatorRegistry` is set (idempotent). */
+async function genesisCommittee(options: InitGenesisOptions, enclave: string) {
+  if (options.operatorRegistry === undefined) return false;
+  const operatorKey =
+    options.operatorKey ?? (options.wallet instanceof BaseWallet ? options.wallet.signingKey.publicKey : undefined);
+  if (operatorKey === undefined) {
+    throw new OperatorError("the genesis committee needs the operator's public key (operatorKey)");
+  }
+  const operatorRegistry = OperatorRegistry__factory.connect(options.operatorRegistry, options.wallet);
+  const formed = await formGenesisCommittee({ operatorRegistry }, options.wallet, { address: enclave, operatorKey });
   options.print(
     formed
       ? `formed the genesis committee of one: enclave ${enclave} signs rollups alone`

@@ -1,35 +1,50 @@
 /**
  * The genesis committee (DESIGN §9.1): after the network secret is initialized, the deployment's
- * initializer makes the genesis enclave's operator a committee of one and the OperatorRegistry's active
- * committee, so that RollupRegistry accepts the rollups that enclave signs alone.
- *
- * INTERIM: until contracts/l1/OperatorRegistry.sol lands, the deployment's OperatorRegistry is the
- * test double TestOperatorRegistry (deploy/modules/Veilnet.ts), which anyone may set. Once it lands this
- * becomes registerOperator, setOperatorEnclave, createCommittee and initializeActiveCommittee.
+ * initializer (who holds the OperatorRegistry's GENESIS_ROLE) registers the genesis operator, binds the
+ * genesis enclave to it, creates the committee of one and makes it the active committee
+ * (`initializeActiveCommittee`, once: the call renounces the role). From then on RollupRegistry accepts
+ * the rollups that enclave signs alone, and only the timelock can set another active committee.
  */
 import type { ContractRunner } from "ethers";
 
-import { type RollupRegistry, TestOperatorRegistry__factory } from "../types/ethers-contracts/index.js";
+import type { OperatorRegistry } from "../types/ethers-contracts/index.js";
 
 /** The genesis committee's id (the first committee the OperatorRegistry creates). */
 export const GENESIS_COMMITTEE_ID = 1n;
 
+/** What the genesis committee is made of. */
+export interface GenesisCommitteeMember {
+  /** The genesis enclave (an attested sequencer): the committee's only signer. */
+  address: string;
+  /** The genesis operator's secp256k1 public key (33 or 65 bytes, hex). */
+  operatorKey: string;
+}
+
 /**
- * Makes the committee of one of `enclave` (an attested sequencer) the active committee, sent by
- * `initializer`; does nothing when it already is. Returns whether a transaction was sent.
+ * Forms the genesis committee of one around `member`, sent by `initializer`, and makes it the active
+ * committee. Idempotent: does nothing when an active committee exists, and reuses an operator already
+ * registered with the key (and its enclave binding). Returns whether it activated the committee.
+ * `deposit`: the committee's initial balance, wei (its fee is zero; the deposit only keeps it funded).
  */
 export async function formGenesisCommittee(
-  contracts: { rollupRegistry: RollupRegistry; enclaveRegistry: { revocationGeneration(): Promise<bigint> } },
+  contracts: { operatorRegistry: OperatorRegistry },
   initializer: ContractRunner,
-  enclave: { address: string },
+  member: GenesisCommitteeMember,
+  deposit = 10n ** 15n,
 ): Promise<boolean> {
-  const operators = TestOperatorRegistry__factory.connect(
-    await contracts.rollupRegistry.operatorRegistry(),
-    initializer,
-  );
-  const generation = await contracts.enclaveRegistry.revocationGeneration();
-  const [id, , signersGeneration] = await operators.activeCommittee();
-  if (id !== 0n && signersGeneration === generation) return false;
-  await (await operators.setCommittee(GENESIS_COMMITTEE_ID, [enclave.address], 1, generation)).wait();
+  const registry = contracts.operatorRegistry.connect(initializer);
+  const [active] = await registry.activeCommittee();
+  if (active !== 0n) return false;
+  let operatorId = await registry.operatorIdOf(member.operatorKey);
+  if (operatorId === 0n) {
+    operatorId = await registry.registerOperator.staticCall(member.operatorKey, 0n);
+    await (await registry.registerOperator(member.operatorKey, 0n)).wait();
+  }
+  if ((await registry.operatorIdOfEnclave(member.address)) !== operatorId) {
+    await (await registry.setOperatorEnclave(operatorId, member.address)).wait();
+  }
+  const committeeId = await registry.createCommittee.staticCall([operatorId], { value: deposit });
+  await (await registry.createCommittee([operatorId], { value: deposit })).wait();
+  await (await registry.initializeActiveCommittee(committeeId)).wait();
   return true;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { type BaseWallet, parseEther } from "ethers";
+import { type BaseWallet, Wallet, parseEther } from "ethers";
 import hre from "hardhat";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -90,7 +90,10 @@ export async function startStack(connection?: Connection): Promise<Stack> {
   const enclave = Enclave.create({ measurement: MEASUREMENT, attestation });
   const commitment = enclave.initializeSecret();
   await (await v.enclaveRegistry.initializeNetworkSecret(await enclave.attestationReport(), commitment)).wait();
-  await formGenesisCommittee(v, v.initializer, enclave);
+  await formGenesisCommittee(v, v.initializer, {
+    address: enclave.address,
+    operatorKey: Wallet.createRandom().signingKey.publicKey,
+  });
 
   const dirs: string[] = [];
   const tempDir = () => {

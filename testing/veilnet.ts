@@ -172,6 +172,7 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     EnclaveRegistry: await at(deployed.enclaveRegistry),
     FeeVault: await at(deployed.feeVault),
     MessageBus: await at(deployed.messageBus),
+    OperatorRegistry: await at(deployed.operatorRegistry),
     RollupRegistry: await at(deployed.rollupRegistry),
     CrossChainMessenger: await at(deployed.messenger),
     Bridge: await at(deployed.bridge),
@@ -224,7 +225,10 @@ export async function initializeGenesis(v: Veilnet): Promise<EnclaveIdentity & {
   const secret = hexlify(randomBytes(32));
   const registry = v.enclaveRegistry.connect(v.initializer);
   await (await registry.initializeNetworkSecret(genesis.report, secretCommitment(secret))).wait();
-  await formGenesisCommittee(v, v.initializer, genesis);
+  await formGenesisCommittee(v, v.initializer, {
+    address: genesis.address,
+    operatorKey: Wallet.createRandom().signingKey.publicKey,
+  });
   return { ...genesis, secret };
 }
 

@@ -106,10 +106,13 @@ describe("RollupRegistry", () => {
   });
 
   describe("deployment", () => {
-    it("wires the registry to the enclave registry, message bus and fee vault", async () => {
-      const { v } = await load();
+    it("wires the registry to the enclave, operator registries, message bus and fee vault; genesis committee", async () => {
+      const { v, genesis } = await load();
       expect(await v.rollupRegistry.enclaveRegistry()).to.equal(await v.enclaveRegistry.getAddress());
-      expect(await v.rollupRegistry.operatorRegistry()).to.not.equal(ethers.ZeroAddress);
+      expect(await v.rollupRegistry.operatorRegistry()).to.equal(await v.operatorRegistry.getAddress());
+      const [active, signersHash, , size, quorum, liquidated] = await v.operatorRegistry.activeCommittee();
+      expect([active, size, quorum, liquidated]).to.deep.equal([GENESIS_COMMITTEE_ID, 1n, 1n, false]);
+      expect(signersHash).to.equal(committeeSignersHash([genesis.address]));
       expect(await v.rollupRegistry.lastBatchHash()).to.equal(ZeroHash);
       expect(await v.rollupRegistry.messageBus()).to.equal(await v.messageBus.getAddress());
       expect(await v.rollupRegistry.feeVault()).to.equal(await v.feeVault.getAddress());
