@@ -18,6 +18,7 @@ import { blobCommitments, kzg, toBlobs } from "../protocol/blobs.js";
 import { MessageTree } from "../protocol/messages.js";
 import { secretRequestFields } from "../protocol/secret.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
+import { deployCommitteeRig, nextRigHeader, signRigBits } from "../testing/committee.js";
 import { at, only } from "../testing/defined.js";
 import {
   deployVeilnet,
@@ -29,6 +30,7 @@ import {
   signRollup,
   testEpochKey,
   withdrawalMessages,
+  rollupArgs,
 } from "../testing/veilnet.js";
 
 interface Row {
@@ -103,7 +105,7 @@ const tree = new MessageTree(withdrawals);
   const signature = await signRollup(v, genesis, header);
   await measure(
     "addRollup (header + 10 kB calldata payload, 10 batches)",
-    v.rollupRegistry.addRollup(header, payload, signature),
+    v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)),
     {
       note: "10 kB of incompressible calldata is priced at the EIP-7623 floor (10 gas per token)",
     },
@@ -118,7 +120,7 @@ async function addRollupWithBlob(operation: string, messageRoot: string, target?
   const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
   const { header } = await nextRollupHeader(v, { payload: "0x", payloadHash: versionedHash, messageRoot });
   const signature = await signRollup(v, genesis, header);
-  const data = v.rollupRegistry.interface.encodeFunctionData("addRollup", [header, "0x", signature]);
+  const data = v.rollupRegistry.interface.encodeFunctionData("addRollup", rollupArgs(header, "0x", signature));
   const send = blobSender.sendTransaction({
     to: await v.rollupRegistry.getAddress(),
     data,
@@ -136,6 +138,43 @@ async function addRollupWithBlob(operation: string, messageRoot: string, target?
 const headerOnlyTree = new MessageTree(await withdrawalMessages(v, [{ to: alice.address, amount: 1n }], 5000n));
 await addRollupWithBlob("addRollup (header alone, with message root)", headerOnlyTree.root, 100_000);
 await addRollupWithBlob("addRollup (header alone, no messages)", ZeroHash);
+
+// Committees of n = 3f + 1 signing with their quorum 2f + 1: a RollupRegistry of its own whose
+// OperatorRegistry is the test double (testing/committee.ts), rewards funded as above. The second rollup
+// of each is measured (the first pays for the first write of lastBatchHash and the epoch's commitment).
+for (const size of [1, 4, 7, 10, 13]) {
+  const quorum = 2 * ((size - 1) / 3) + 1;
+  const rig = await deployCommitteeRig(v, size, quorum, { base: 10n ** 15n, perBatch: 10n ** 14n });
+  await (await v.admin.sendTransaction({ to: await rig.vault.getAddress(), value: 10n ** 18n })).wait();
+  const bits = Array.from({ length: quorum }, (_, i) => i);
+  for (const measured of [false, true]) {
+    const blobs = toBlobs(randomBytes(10_240));
+    const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
+    const { header } = await nextRigHeader(v, rig, { payload: "0x", payloadHash: versionedHash });
+    const signed = await signRigBits(v, rig, header, bits);
+    const send = blobSender.sendTransaction({
+      to: await rig.registry.getAddress(),
+      data: rig.registry.interface.encodeFunctionData("addRollup", rollupArgs(header, "0x", signed)),
+      type: 3,
+      blobs,
+      kzg: kzg(),
+      maxFeePerBlobGas: 10n ** 10n,
+      gasLimit: 400_000n,
+    });
+    if (!measured) {
+      await (await send).wait();
+      continue;
+    }
+    await measure(
+      `addRollup (header alone, no messages, committee of ${size})`,
+      send as Promise<ContractTransactionResponse>,
+      {
+        target: size === 13 ? 150_000 : undefined,
+        note: `${quorum} of ${size} signatures; payload in one blob`,
+      },
+    );
+  }
+}
 
 // --- withdrawals ------------------------------------------------------------------------------
 await passChallengePeriod(v);
@@ -178,7 +217,10 @@ await measure(
 );
 
 // --- rewards ----------------------------------------------------------------------------------
-await measure("claimRewards", v.feeVault.connect(v.admin).claimRewards());
+// Rewards accrue to the OperatorRegistry; collectRewards claims them into the active committee's balance.
+await measure("collectRewards (OperatorRegistry, FeeVault.claimRewards inside)", v.operatorRegistry.collectRewards(), {
+  note: "anyone may call it",
+});
 
 // --- rejection --------------------------------------------------------------------------------
 // The guardian rejects a rollup inside its challenge period (the bench's blob sender posts it).
@@ -186,7 +228,7 @@ await measure("claimRewards", v.feeVault.connect(v.admin).claimRewards());
   const rejectTree = new MessageTree(await withdrawalMessages(v, [{ to: alice.address, amount: 2n }], 9000n));
   const { header, payload } = await nextRollupHeader(v, { messageRoot: rejectTree.root });
   const signature = await signRollup(v, genesis, header);
-  await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
+  await (await v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).wait();
   await measure("rejectRollup", v.rollupRegistry.connect(v.admin).rejectRollup(header));
 }
 

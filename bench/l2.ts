@@ -39,7 +39,7 @@ import { SequencerStore } from "../enclave/sequencer/store.js";
 import { Validator } from "../enclave/validator/validator.js";
 import { rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
 import { at, defined, take } from "../testing/defined.js";
-import { type Veilnet, deployVeilnet, initializeGenesis } from "../testing/veilnet.js";
+import { type Veilnet, deployVeilnet, initializeGenesis, rollupArgs } from "../testing/veilnet.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../platform/logger.js";
 import { BENCH_FEE, L2Account } from "./l2-account.js";
@@ -104,6 +104,7 @@ async function openHarness(): Promise<Harness> {
   const genesis = await initializeGenesis(v);
   const enclave: RollupSigningEnclave = {
     derive: (label) => derive(genesis.secret, label),
+    address: genesis.address,
     signRollupHeader: (domain, header) => signRollupHeader(genesis.wallet, domain, header),
   };
   const chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
@@ -238,8 +239,9 @@ async function submitRollup(h: Harness, batches: readonly SealedBatch[]): Promis
     batches,
     binding: { number: BigInt(block.number), hash: block.hash! },
     domain: h.domain,
+    previousBatchHash: await h.v.rollupRegistry.lastBatchHash(),
   });
-  const sent = await h.v.rollupRegistry.addRollup(rollup.header, rollup.payload, rollup.signature);
+  const sent = await h.v.rollupRegistry.addRollup(...rollupArgs(rollup.header, rollup.payload, rollup.committee));
   const receipt = await sent.wait();
   if (receipt === null || receipt.status !== 1)
     throw new Error(`addRollup of batches ${rollup.header.firstBatchSeq}… failed`);
@@ -513,8 +515,9 @@ try {
         batches,
         binding: { number: BigInt(block.number), hash: block.hash! },
         domain: h.domain,
+        previousBatchHash: await h.v.rollupRegistry.lastBatchHash(),
       });
-      const sent = await h.v.rollupRegistry.addRollup(rollup.header, rollup.payload, rollup.signature);
+      const sent = await h.v.rollupRegistry.addRollup(...rollupArgs(rollup.header, rollup.payload, rollup.committee));
       for (;;) {
         const receipt = await provider.getTransactionReceipt(sent.hash);
         if (receipt !== null) {

@@ -52,6 +52,7 @@ async function withOperator<T>(
   run: (deps: {
     wallet: Wallet;
     enclaveRegistry: string;
+    operatorRegistry: string;
     attestation: DevAttestationService;
     measurement: string;
     fromBlock: number;
@@ -78,6 +79,7 @@ async function withOperator<T>(
     return await run({
       wallet: new Wallet(config.SIGNER_PRIVATE_KEY, provider),
       enclaveRegistry: deployment.addresses.EnclaveRegistry,
+      operatorRegistry: deployment.addresses.OperatorRegistry,
       attestation,
       measurement,
       fromBlock: deployment.deploymentBlock,

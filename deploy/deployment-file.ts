@@ -30,6 +30,7 @@ export const CONTRACT_NAMES = [
   "EnclaveRegistry",
   "FeeVault",
   "MessageBus",
+  "OperatorRegistry",
   "RollupRegistry",
   "CrossChainMessenger",
   "Bridge",

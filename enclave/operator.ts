@@ -12,10 +12,22 @@
  */
 import { existsSync } from "node:fs";
 
-import { type ContractTransactionResponse, type Interface, type Signer, ZeroHash, isHexString } from "ethers";
+import {
+  BaseWallet,
+  type ContractTransactionResponse,
+  type Interface,
+  type Signer,
+  ZeroHash,
+  isHexString,
+} from "ethers";
 
 import { decodeRevertError, isRevert, veilnetErrorInterfaces } from "../platform/revert.js";
-import { type EnclaveRegistry, EnclaveRegistry__factory } from "../types/ethers-contracts/index.js";
+import { formGenesisCommittee } from "../platform/committee.js";
+import {
+  type EnclaveRegistry,
+  EnclaveRegistry__factory,
+  OperatorRegistry__factory,
+} from "../types/ethers-contracts/index.js";
 import type { AttestationProvider } from "./secret/attestation-service.js";
 import { Enclave } from "./secret/enclave.js";
 
@@ -78,6 +90,14 @@ export interface OperatorDeps {
 export interface InitGenesisOptions extends OperatorDeps {
   /** Measurement of a new enclave (an existing state file keeps its own; a different one is refused). */
   measurement: string;
+  /**
+   * Address of the OperatorRegistry: once the secret is initialized, the wallet (the deployment's
+   * initializer) forms the genesis committee of one around the enclave and makes it the active committee
+   * (platform/committee.ts). Omitted: no committee is formed.
+   */
+  operatorRegistry?: string;
+  /** The genesis operator's secp256k1 public key (default: the wallet's, when it is a key). */
+  operatorKey?: string;
 }
 
 export interface InitGenesisResult {
@@ -86,6 +106,8 @@ export interface InitGenesisResult {
   /** False when the registry already held this enclave's commitment (nothing was sent). */
   initialized: boolean;
   txHash?: string;
+  /** True when this run formed the genesis committee (false: it existed already, or no rollupRegistry). */
+  committeeFormed?: boolean;
 }
 
 export interface JoinNetworkOptions extends OperatorDeps {
@@ -178,7 +200,8 @@ export async function initGenesisEnclave(options: InitGenesisOptions): Promise<I
     if (enclave.secretCommitment?.toLowerCase() === onChain.toLowerCase()) {
       options.print(`the network secret is already initialized with this enclave's commitment ${onChain}`);
       options.print(`enclave ${enclave.address}: attested=${await registry.isAttested(enclave.address)}`);
-      return { enclave: enclave.address, commitment: onChain, initialized: false };
+      const committeeFormed = await genesisCommittee(options, enclave.address);
+      return { enclave: enclave.address, commitment: onChain, initialized: false, committeeFormed };
     }
     throw new OperatorError(
       `the network secret is already initialized with another commitment (${onChain}); the enclave in ` +
@@ -200,7 +223,26 @@ export async function initGenesisEnclave(options: InitGenesisOptions): Promise<I
   options.print(`initialized the network secret in block ${receipt.blockNumber}`);
   options.print(`enclave:    ${enclave.address}`);
   options.print(`commitment: ${commitment}`);
-  return { enclave: enclave.address, commitment, initialized: true, txHash: receipt.hash };
+  const committeeFormed = await genesisCommittee(options, enclave.address);
+  return { enclave: enclave.address, commitment, initialized: true, txHash: receipt.hash, committeeFormed };
+}
+
+/** Forms the genesis committee of one around `enclave` when `options.operatorRegistry` is set (idempotent). */
+async function genesisCommittee(options: InitGenesisOptions, enclave: string) {
+  if (options.operatorRegistry === undefined) return false;
+  const operatorKey =
+    options.operatorKey ?? (options.wallet instanceof BaseWallet ? options.wallet.signingKey.publicKey : undefined);
+  if (operatorKey === undefined) {
+    throw new OperatorError("the genesis committee needs the operator's public key (operatorKey)");
+  }
+  const operatorRegistry = OperatorRegistry__factory.connect(options.operatorRegistry, options.wallet);
+  const formed = await formGenesisCommittee({ operatorRegistry }, options.wallet, { address: enclave, operatorKey });
+  options.print(
+    formed
+      ? `formed the genesis committee of one: enclave ${enclave} signs rollups alone`
+      : "the genesis committee is already active",
+  );
+  return formed;
 }
 
 /** The latest NetworkSecretResponded for `requester` (optionally for `requestId`) since `fromBlock`. */

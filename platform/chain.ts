@@ -23,6 +23,8 @@ import {
   MessageBus__factory,
   type NetworkConfig,
   NetworkConfig__factory,
+  type OperatorRegistry,
+  OperatorRegistry__factory,
   type RollupRegistry,
   RollupRegistry__factory,
   type SignedReportVerifier,
@@ -91,6 +93,8 @@ export interface VeilnetContracts {
   enclaveRegistry: EnclaveRegistry;
   feeVault: FeeVault;
   messageBus: MessageBus;
+  /** The operators and committees; its active committee signs rollups. */
+  operatorRegistry: OperatorRegistry;
   rollupRegistry: RollupRegistry;
   messenger: CrossChainMessenger;
   bridge: Bridge;
@@ -104,6 +108,7 @@ export function bindContracts(a: DeploymentAddresses, runner: ContractRunner): V
     enclaveRegistry: EnclaveRegistry__factory.connect(a.EnclaveRegistry, runner),
     feeVault: FeeVault__factory.connect(a.FeeVault, runner),
     messageBus: MessageBus__factory.connect(a.MessageBus, runner),
+    operatorRegistry: OperatorRegistry__factory.connect(a.OperatorRegistry, runner),
     rollupRegistry: RollupRegistry__factory.connect(a.RollupRegistry, runner),
     messenger: CrossChainMessenger__factory.connect(a.CrossChainMessenger, runner),
     bridge: Bridge__factory.connect(a.Bridge, runner),
@@ -119,6 +124,7 @@ export function contractsByName(c: VeilnetContracts): Record<ContractName, BaseC
     EnclaveRegistry: c.enclaveRegistry,
     FeeVault: c.feeVault,
     MessageBus: c.messageBus,
+    OperatorRegistry: c.operatorRegistry,
     RollupRegistry: c.rollupRegistry,
     CrossChainMessenger: c.messenger,
     Bridge: c.bridge,

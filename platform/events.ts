@@ -43,7 +43,10 @@ export interface RollupAdded {
   firstSeq: string;
   lastSeq: string;
   messageRoot: string;
-  sequencer: string;
+  /** The OperatorRegistry committee that signed the rollup (decimal). */
+  committeeId: string;
+  /** Which of its members signed (bit i: member i), decimal. */
+  signerBitmap: string;
 }
 export interface RollupRejected {
   type: "RollupRejected";

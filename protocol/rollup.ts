@@ -5,15 +5,20 @@ import {
   type Signer,
   type TypedDataDomain,
   TypedDataEncoder,
+  concat,
   dataSlice,
+  getAddress,
   id,
   isHexString,
+  solidityPackedKeccak256,
 } from "ethers";
 
 export interface RollupHeader {
   firstBatchSeq: bigint;
   lastBatchSeq: bigint;
   lastBatchHash: string;
+  /** `lastBatchHash` of the previous accepted rollup (ZeroHash for the first): RollupRegistry.lastBatchHash(). */
+  previousBatchHash: string;
   l1BlockNumber: bigint;
   l1BlockHash: string;
   messageRoot: string;
@@ -55,6 +60,7 @@ export const ROLLUP_HEADER_TYPES = {
     { name: "firstBatchSeq", type: "uint64" },
     { name: "lastBatchSeq", type: "uint64" },
     { name: "lastBatchHash", type: "bytes32" },
+    { name: "previousBatchHash", type: "bytes32" },
     { name: "l1BlockNumber", type: "uint64" },
     { name: "l1BlockHash", type: "bytes32" },
     { name: "messageRoot", type: "bytes32" },
@@ -73,7 +79,7 @@ export function rollupHash(header: RollupHeader): string {
   return TypedDataEncoder.hashStruct("RollupHeader", ROLLUP_HEADER_TYPES, header);
 }
 
-/** The sequencer enclave's signature of `header`. */
+/** A committee member's (its sequencer enclave's) signature of `header`. */
 export async function signRollupHeader(
   sequencer: Signer,
   domain: TypedDataDomain,
@@ -83,24 +89,88 @@ export async function signRollupHeader(
 }
 
 /**
- * The calldata format of RollupRegistry.addRollup(RollupHeader header, bytes payload, bytes signature), from
- * which nodes read rollups: its selector and its arguments' ABI types, the header a tuple of the fields of
- * ROLLUP_HEADER_TYPES in order (the Solidity struct). A format, not the contract's ABI: protocol/ imports
- * no TypeChain output (test/protocol/abi-formats.ts checks it against the compiled RollupRegistry).
+ * The committee's signatures of a rollup as RollupRegistry.addRollup takes them: the members' enclave
+ * addresses in member order (the OperatorRegistry's signer set), a bitmap of who signed (bit i: member i)
+ * and their 65-byte signatures concatenated in ascending bit order.
+ */
+export interface CommitteeSignatures {
+  members: string[];
+  signerBitmap: bigint;
+  signatures: string;
+}
+
+/**
+ * Packs the signatures of `signed` (member index → 65-byte signature) for `members` (in member order):
+ * the bitmap of their indices and the signatures in ascending index order.
+ */
+export function packCommitteeSignatures(
+  members: readonly string[],
+  signed: ReadonlyMap<number, string>,
+): CommitteeSignatures {
+  let signerBitmap = 0n;
+  const ordered: string[] = [];
+  for (const index of [...signed.keys()].sort((a, b) => a - b)) {
+    if (!Number.isInteger(index) || index < 0 || index >= members.length) {
+      throw new Error(`member index ${index} is outside the committee of ${members.length}`);
+    }
+    const signature = signed.get(index)!;
+    if (!isHexString(signature, 65)) throw new Error(`the signature of member ${index} is not 65 bytes`);
+    signerBitmap |= 1n << BigInt(index);
+    ordered.push(signature);
+  }
+  return { members: [...members], signerBitmap, signatures: ordered.length === 0 ? "0x" : concat(ordered) };
+}
+
+/** keccak256(abi.encodePacked(address[] members)): OperatorRegistry's `signersHash` of a signer set. */
+export function committeeSignersHash(members: readonly string[]): string {
+  return solidityPackedKeccak256(["address[]"], [members]);
+}
+
+/**
+ * The calldata format of RollupRegistry.addRollup(RollupHeader header, bytes payload, address[] members,
+ * uint256 signerBitmap, bytes signatures), from which nodes read rollups: its selector and its arguments'
+ * ABI types, the header a tuple of the fields of ROLLUP_HEADER_TYPES in order (the Solidity struct). A
+ * format, not the contract's ABI: protocol/ imports no TypeChain output (test/protocol/abi-formats.ts
+ * checks it against the compiled RollupRegistry).
  */
 const HEADER_TUPLE = `tuple(${ROLLUP_HEADER_TYPES.RollupHeader.map((f) => `${f.type} ${f.name}`).join(", ")})`;
-export const ADD_ROLLUP_ARGUMENTS: readonly string[] = [`${HEADER_TUPLE} header`, "bytes payload", "bytes signature"];
+export const ADD_ROLLUP_ARGUMENTS: readonly string[] = [
+  `${HEADER_TUPLE} header`,
+  "bytes payload",
+  "address[] members",
+  "uint256 signerBitmap",
+  "bytes signatures",
+];
 export const ADD_ROLLUP_SELECTOR = dataSlice(
   id(`addRollup(${ADD_ROLLUP_ARGUMENTS.map((a) => ParamType.from(a).format("sighash")).join(",")})`),
   0,
   4,
 );
 
-/** The header and payload of a RollupRegistry.addRollup call. */
+/** The header, payload and committee signatures of a RollupRegistry.addRollup call. */
 export interface AddRollupCall {
   header: RollupHeader;
   /** The calldata payload ("0x" when the rollup was posted as a blob). */
   payload: string;
+  /** Who signed it (as sent: RollupRegistry checked them if the call succeeded). */
+  committee: CommitteeSignatures;
+}
+
+/** The arguments of RollupRegistry.addRollup for `header`, `payload` and `committee`, in order. */
+export function addRollupArguments(
+  header: RollupHeader,
+  payload: string,
+  committee: CommitteeSignatures,
+): [RollupHeader, string, string[], bigint, string] {
+  return [header, payload, committee.members, committee.signerBitmap, committee.signatures];
+}
+
+/** Encodes a RollupRegistry.addRollup call (selector and arguments). */
+export function encodeAddRollup(header: RollupHeader, payload: string, committee: CommitteeSignatures): string {
+  return concat([
+    ADD_ROLLUP_SELECTOR,
+    AbiCoder.defaultAbiCoder().encode(ADD_ROLLUP_ARGUMENTS, addRollupArguments(header, payload, committee)),
+  ]);
 }
 
 /**
@@ -116,6 +186,7 @@ export function decodeAddRollup(data: string): AddRollupCall | null {
       firstBatchSeq: h.firstBatchSeq,
       lastBatchSeq: h.lastBatchSeq,
       lastBatchHash: h.lastBatchHash,
+      previousBatchHash: h.previousBatchHash,
       l1BlockNumber: h.l1BlockNumber,
       l1BlockHash: h.l1BlockHash,
       messageRoot: h.messageRoot,
@@ -124,5 +195,21 @@ export function decodeAddRollup(data: string): AddRollupCall | null {
       keyCommitment: h.keyCommitment,
     },
     payload: args.payload as string,
+    committee: {
+      members: [...(args.members as string[])],
+      signerBitmap: args.signerBitmap as bigint,
+      signatures: args.signatures as string,
+    },
   };
+}
+
+/**
+ * Who signed a rollup: the member at each set bit of its bitmap, in ascending bit order (the order of its
+ * signatures). RollupRegistry checked each signature against that member when it accepted the rollup.
+ * Throws when the bitmap has bits beyond the committee.
+ */
+export function committeeSigners(call: AddRollupCall): string[] {
+  const { members, signerBitmap } = call.committee;
+  if (signerBitmap >> BigInt(members.length) !== 0n) throw new Error("the signer bitmap has bits beyond the committee");
+  return members.filter((_, index) => ((signerBitmap >> BigInt(index)) & 1n) === 1n).map((m) => getAddress(m));
 }

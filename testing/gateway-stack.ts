@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { type BaseWallet, parseEther } from "ethers";
+import { type BaseWallet, Wallet, parseEther } from "ethers";
 import hre from "hardhat";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -26,6 +26,7 @@ import { type Gateway, startGateway } from "../gateway/gateway.js";
 import type { ViewingKeyTypedData } from "../gateway/users/typed-data.js";
 import { enclaveRegistryDomain } from "../protocol/secret.js";
 import { type Connection, MEASUREMENT, type Veilnet, deployVeilnet } from "./veilnet.js";
+import { formGenesisCommittee } from "../platform/committee.js";
 import { waitFor } from "./worker-process.js";
 import { openTestSequencer } from "./l2-sequencer.js";
 import { requestFields, requestReport } from "./secret-requests.js";
@@ -89,6 +90,10 @@ export async function startStack(connection?: Connection): Promise<Stack> {
   const enclave = Enclave.create({ measurement: MEASUREMENT, attestation });
   const commitment = enclave.initializeSecret();
   await (await v.enclaveRegistry.initializeNetworkSecret(await enclave.attestationReport(), commitment)).wait();
+  await formGenesisCommittee(v, v.initializer, {
+    address: enclave.address,
+    operatorKey: Wallet.createRandom().signingKey.publicKey,
+  });
 
   const dirs: string[] = [];
   const tempDir = () => {

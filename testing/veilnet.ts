@@ -22,9 +22,19 @@ import {
 } from "../protocol/attestation.js";
 import { type CrossChainMessage, MessageTree, withdrawalMessage } from "../protocol/messages.js";
 import { L2Predeploys } from "../protocol/predeploys.js";
-import { type RollupHeader, epochOf, rollupHash, rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
+import {
+  type CommitteeSignatures,
+  type RollupHeader,
+  addRollupArguments,
+  epochOf,
+  packCommitteeSignatures,
+  rollupHash,
+  rollupRegistryDomain,
+  signRollupHeader,
+} from "../protocol/rollup.js";
 import { enclaveRegistryDomain, encryptSecret, secretCommitment, signSecretResponse } from "../protocol/secret.js";
 import { type VeilnetContracts, bindContracts } from "../platform/chain.js";
+import { formGenesisCommittee } from "../platform/committee.js";
 
 export const MEASUREMENT = id("veilnet-enclave-v1");
 export const CHALLENGE_PERIOD = 3600n;
@@ -162,6 +172,7 @@ export async function deployVeilnet(connection: Connection, options: VeilnetOpti
     EnclaveRegistry: await at(deployed.enclaveRegistry),
     FeeVault: await at(deployed.feeVault),
     MessageBus: await at(deployed.messageBus),
+    OperatorRegistry: await at(deployed.operatorRegistry),
     RollupRegistry: await at(deployed.rollupRegistry),
     CrossChainMessenger: await at(deployed.messenger),
     Bridge: await at(deployed.bridge),
@@ -206,13 +217,18 @@ export async function makeEnclave(
 
 /**
  * The genesis enclave with the network secret initialized by the initializer (attested, sequencer, operator
- * = the initializer, by default the admin).
+ * = the initializer, by default the admin), and the genesis committee of one formed around it (the
+ * OperatorRegistry's active committee: rollups signed by this enclave alone are accepted).
  */
 export async function initializeGenesis(v: Veilnet): Promise<EnclaveIdentity & { report: string; secret: string }> {
   const genesis = await makeEnclave(v);
   const secret = hexlify(randomBytes(32));
   const registry = v.enclaveRegistry.connect(v.initializer);
   await (await registry.initializeNetworkSecret(genesis.report, secretCommitment(secret))).wait();
+  await formGenesisCommittee(v, v.initializer, {
+    address: genesis.address,
+    operatorKey: Wallet.createRandom().signingKey.publicKey,
+  });
   return { ...genesis, secret };
 }
 
@@ -240,7 +256,7 @@ export function testEpochKey(epoch: bigint): string {
 }
 
 /**
- * A header for the next rollup, bound to the latest L1 block (in that block's revelation epoch, committing
+ * A header for the next rollup, chained to the last accepted one (`previousBatchHash`), bound to the latest L1 block (in that block's revelation epoch, committing
  * to {@link testEpochKey}), with sensible defaults.
  */
 export async function nextRollupHeader(
@@ -255,6 +271,7 @@ export async function nextRollupHeader(
     firstBatchSeq: first,
     lastBatchSeq: first,
     lastBatchHash: hexlify(randomBytes(32)),
+    previousBatchHash: await v.rollupRegistry.lastBatchHash(),
     l1BlockNumber: BigInt(block.number),
     l1BlockHash: block.hash!,
     messageRoot: ZeroHash,
@@ -266,14 +283,37 @@ export async function nextRollupHeader(
   return { header, payload };
 }
 
-/** Signs `header` with `sequencer`'s enclave key. */
-export async function signRollup(v: Veilnet, sequencer: EnclaveIdentity, header: RollupHeader): Promise<string> {
-  return signRollupHeader(
-    sequencer.wallet,
-    rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
-    header,
-  );
+/** `signer`'s EIP-712 signature of `header` (one committee member's). */
+export async function signRollupAs(v: Veilnet, signer: EnclaveIdentity, header: RollupHeader): Promise<string> {
+  return signRollupHeader(signer.wallet, rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()), header);
 }
+
+/**
+ * `header` signed by a committee: every one of `signers` (member index → enclave) signs it; `members`
+ * (default: the signers' addresses in index order) is the committee's signer set.
+ */
+export async function signRollupByCommittee(
+  v: Veilnet,
+  header: RollupHeader,
+  signers: ReadonlyMap<number, EnclaveIdentity>,
+  members: readonly string[] = [...signers.entries()].sort(([a], [b]) => a - b).map(([, e]) => e.address),
+): Promise<CommitteeSignatures> {
+  const signed = new Map<number, string>();
+  for (const [index, enclave] of signers) signed.set(index, await signRollupAs(v, enclave, header));
+  return packCommitteeSignatures(members, signed);
+}
+
+/** Signs `header` by the committee of one made of `sequencer` (the genesis committee). */
+export async function signRollup(
+  v: Veilnet,
+  sequencer: EnclaveIdentity,
+  header: RollupHeader,
+): Promise<CommitteeSignatures> {
+  return signRollupByCommittee(v, header, new Map([[0, sequencer]]));
+}
+
+/** The arguments of RollupRegistry.addRollup (re-exported for tests: `addRollup(...rollupArgs(…))`). */
+export const rollupArgs = addRollupArguments;
 
 /** Builds, signs and submits the next rollup carrying `messages` (if any). */
 export async function submitRollup(
@@ -285,7 +325,7 @@ export async function submitRollup(
   const tree = messages.length > 0 ? new MessageTree(messages) : undefined;
   const { header, payload } = await nextRollupHeader(v, { messageRoot: tree?.root ?? ZeroHash, ...overrides });
   const signature = await signRollup(v, sequencer, header);
-  await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
+  await (await v.rollupRegistry.addRollup(...addRollupArguments(header, payload, signature))).wait();
   return { header, hash: rollupHash(header), tree };
 }
 

@@ -7,7 +7,13 @@
 import { type Provider, Transaction, ZeroHash, getAddress, getBytes, hexlify, keccak256 } from "ethers";
 
 import { RollupPayloadError, openRollupPayload } from "../../enclave/rollup/codec.js";
-import { type AddRollupCall, type RollupHeader, decodeAddRollup, rollupHash as hashOf } from "../../protocol/rollup.js";
+import {
+  type AddRollupCall,
+  type RollupHeader,
+  committeeSigners,
+  decodeAddRollup,
+  rollupHash as hashOf,
+} from "../../protocol/rollup.js";
 import type { RollupRegistry } from "../../types/ethers-contracts/index.js";
 
 /** Why a rollup cannot be decrypted (unknown, not revealed yet, unreadable): one line for the user. */
@@ -49,7 +55,10 @@ export interface L1RollupRecord {
   hash: string;
   blockNumber: number;
   transactionHash: string;
-  sequencer: string;
+  /** The OperatorRegistry committee that signed it. */
+  committeeId: bigint;
+  /** Who of it signed (the members at the set bits of its signer bitmap). */
+  signers: string[];
   header: RollupHeader;
   /** The calldata payload ("0x" when the rollup was posted as a blob). */
   payload: string;
@@ -143,7 +152,8 @@ export async function findRollup(deps: DecryptDeps, rollupHash: string): Promise
       hash,
       blockNumber: log.blockNumber,
       transactionHash: log.transactionHash,
-      sequencer: getAddress(event.args.sequencer as string),
+      committeeId: event.args.committeeId as bigint,
+      signers: committeeSigners(call),
       header,
       payload: call.payload,
     };
@@ -242,7 +252,7 @@ export function formatDecryptedRollup(d: DecryptedRollup): string[] {
   const txCount = d.batches.reduce((n, b) => n + b.transactions.length, 0);
   const lines = [
     `rollup ${rollup.hash}`,
-    `  on L1:        block ${rollup.blockNumber}, transaction ${rollup.transactionHash}, sequencer ${rollup.sequencer}`,
+    `  on L1:        block ${rollup.blockNumber}, transaction ${rollup.transactionHash}, committee ${rollup.committeeId} (signed by ${rollup.signers.join(", ")})`,
     `  batches:      ${h.firstBatchSeq} to ${h.lastBatchSeq}, last batch hash ${h.lastBatchHash}`,
     `  binding:      L1 block ${h.l1BlockNumber} (${h.l1BlockHash})`,
     `  message root: ${h.messageRoot === ZeroHash ? "none (no L2→L1 messages)" : h.messageRoot}`,
@@ -288,7 +298,8 @@ export function decryptedRollupJson(d: DecryptedRollup): unknown {
     l1: {
       blockNumber: d.rollup.blockNumber,
       transactionHash: d.rollup.transactionHash,
-      sequencer: d.rollup.sequencer,
+      committeeId: d.rollup.committeeId.toString(),
+      signers: d.rollup.signers,
     },
     header: {
       firstBatchSeq: str(h.firstBatchSeq),

@@ -5,8 +5,30 @@ pragma solidity ^0.8.28;
 /// @notice The custom errors of RollupRegistry, the rollup registry. Declared apart from the contract, which
 /// inherits them, so that callers decode its reverts from this interface alone.
 interface IRollupRegistryErrors {
-    /// @notice The signature is malformed.
+    /// @notice A committee signature is malformed (not 65 bytes of r, s, v with a low s).
     error InvalidSignature();
+    /// @notice The OperatorRegistry has no active committee yet: no rollup is accepted.
+    error NoActiveCommittee();
+    /// @notice The active committee `committeeId` is liquidated: its rollups are refused until reactivated.
+    error CommitteeLiquidated(uint64 committeeId);
+    /// @notice `given` members were sent; the active committee `committeeId` has `size`.
+    error CommitteeSizeMismatch(uint64 committeeId, uint8 size, uint256 given);
+    /// @notice The members sent hash to `given`, not to the active committee's recorded `signersHash`.
+    error WrongCommitteeMembers(uint64 committeeId, bytes32 signersHash, bytes32 given);
+    /// @notice The committee's signers were recorded at revocation generation `signersGeneration`; the
+    /// EnclaveRegistry is at `current` (an enclave was revoked since): someone must call the
+    /// OperatorRegistry's `refreshCommitteeSigners`.
+    error StaleCommitteeSigners(uint64 committeeId, uint64 signersGeneration, uint64 current);
+    /// @notice `signerBitmap` has a bit at or above the committee's `size`.
+    error SignerBitmapOutOfRange(uint256 signerBitmap, uint8 size);
+    /// @notice `signers` members signed; the committee needs `quorum` (and never fewer than one).
+    error QuorumNotReached(uint64 committeeId, uint256 signers, uint8 quorum);
+    /// @notice `signatures` is `length` bytes long; the bitmap's signers need `expected` (65 each).
+    error SignaturesLengthMismatch(uint256 length, uint256 expected);
+    /// @notice The signature for member `memberIndex` (`member`) recovers to `recovered`.
+    error SignerMismatch(uint256 memberIndex, address member, address recovered);
+    /// @notice The rollup's `previousBatchHash` is `given`; the last accepted rollup ended at `expected`.
+    error PreviousBatchHashMismatch(bytes32 expected, bytes32 given);
     /// @notice The binding block `blockNumber` is not yet mined (it must be before the current block).
     error BindingBlockNotMined(uint64 blockNumber);
     /// @notice The binding block `blockNumber` is more than 256 blocks old.

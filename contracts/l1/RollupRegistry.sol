@@ -9,21 +9,25 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IRollupRegistryErrors} from "../interfaces/IRollupRegistryErrors.sol";
 import {MessageBus} from "./MessageBus.sol";
 
 /// @title RollupRegistry
-/// @notice Accepts rollups signed by an attested sequencer enclave. Each rollup is bound to a recent L1
-/// block (so a reorg of that block invalidates it), continues the batch sequence without gaps, and
-/// commits to its data (calldata or blob), and spans at most as many batches as its payload can carry.
+/// @notice Accepts rollups signed by a quorum of the OperatorRegistry's active committee (DESIGN §9.1):
+/// at least `quorum` of its `size` members' attested sequencer enclaves. Each rollup is bound to a recent L1
+/// block (so a reorg of that block invalidates it), continues the batch sequence without gaps and the
+/// chain of batch hashes (`previousBatchHash`), commits to its data (calldata or blob), and spans at most
+/// as many batches as its payload can carry.
 /// Its L2→L1 message root becomes usable in the MessageBus after the challenge period, during which a
 /// guardian may reject it.
 ///
 /// A rejection invalidates the rejected rollup and every rollup after it (they were built on its state),
 /// in O(1) (see MessageBus), and reopens the batch sequence at the rejected rollup's first batch, so the
-/// sequencer can post a corrected rollup (possibly carrying the same withdrawals, which then become
-/// relayable after its own challenge period). Rewards vest at the end of the challenge period and a
-/// rejection forfeits those not vested yet (FeeVault).
+/// committee can post a corrected rollup (possibly carrying the same withdrawals, which then become
+/// relayable after its own challenge period) chained to the same parent. Rewards are credited to the
+/// OperatorRegistry (which pays the committee), vest at the end of the challenge period, and a rejection
+/// forfeits those not vested yet (FeeVault).
 ///
 /// Challenge periods: the admin may change the period within `[minChallengePeriod, MAX_CHALLENGE_PERIOD]`
 /// (`minChallengePeriod` is fixed at deployment, never below `MIN_CHALLENGE_PERIOD`); a change applies to
@@ -34,13 +38,17 @@ import {MessageBus} from "./MessageBus.sol";
 /// `revealEpochKey` once `revelationPeriod` L1 blocks have passed after the epoch's end; from then on
 /// anyone can decrypt that epoch's rollups (`npx veilnet decrypt`).
 /// @dev Trust model: there are no fraud or validity proofs. Safety of withdrawals rests on the enclave
-/// attestation (only attested code holds a sequencer key) and on the guardian, who can reject a rollup's
-/// messages during the challenge period. See docs/trust-model.md.
+/// attestation (only attested code holds a sequencer key, and the committee's signer set is checked
+/// attested by the OperatorRegistry at the EnclaveRegistry's current revocation generation), on the
+/// committee's quorum, and on the guardian, who can reject a rollup's messages during the challenge
+/// period. See docs/trust-model.md.
 contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAdminRules {
-    /// @notice What a sequencer signs (EIP-712 struct `RollupHeader`).
+    /// @notice What the committee members sign (EIP-712 struct `RollupHeader`).
     /// @param firstBatchSeq Sequence number of the first batch in the rollup.
     /// @param lastBatchSeq Sequence number of the last batch in the rollup.
     /// @param lastBatchHash Hash of the last batch (the L2 head the rollup commits to).
+    /// @param previousBatchHash `lastBatchHash` of the previous accepted rollup (zero for the first one):
+    /// the rollup extends the L2 chain L1 holds.
     /// @param l1BlockNumber L1 block the rollup was built against (reorg anchor).
     /// @param l1BlockHash Hash of that block.
     /// @param messageRoot Root of the rollup's L2→L1 message tree (zero when it has none).
@@ -51,6 +59,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         uint64 firstBatchSeq;
         uint64 lastBatchSeq;
         bytes32 lastBatchHash;
+        bytes32 previousBatchHash;
         uint64 l1BlockNumber;
         bytes32 l1BlockHash;
         bytes32 messageRoot;
@@ -66,8 +75,9 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     /// @notice EIP-712 type hash of `RollupHeader`.
     bytes32 public constant ROLLUP_HEADER_TYPEHASH =
         keccak256(
-            "RollupHeader(uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,uint64 l1BlockNumber,"
-            "bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,bytes32 keyCommitment)"
+            "RollupHeader(uint64 firstBatchSeq,uint64 lastBatchSeq,bytes32 lastBatchHash,bytes32 previousBatchHash,"
+            "uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,"
+            "bytes32 keyCommitment)"
         );
     /// @notice How far back the binding block may be (the EVM's `blockhash` window).
     uint256 public constant MAX_BINDING_AGE = 256;
@@ -87,13 +97,15 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     /// bound keeps `nextBatchSeq` far from overflowing (2^64 / 1,024 rollups) and caps a rollup's reward.
     uint64 public constant MAX_BATCHES_PER_ROLLUP = 1024;
 
-    /// @notice Emitted for every accepted rollup.
+    /// @notice Emitted for every accepted rollup: `committeeId` is the active committee that signed it,
+    /// `signerBitmap` which of its members did (bit `i`: the member at index `i`, in member order).
     event RollupAdded(
         bytes32 indexed rollupHash,
         uint64 firstSeq,
         uint64 lastSeq,
         bytes32 messageRoot,
-        address indexed sequencer
+        uint64 indexed committeeId,
+        uint256 signerBitmap
     );
     /// @notice Emitted when the guardian rejects a rollup (it and every later rollup are invalid).
     event RollupRejected(bytes32 indexed rollupHash, bytes32 messageRoot, address indexed guardian);
@@ -112,7 +124,10 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     /// @notice Emitted when rollup submission resumes (as OpenZeppelin's Pausable).
     event Unpaused(address account);
 
+    /// @notice The EnclaveRegistry whose `revocationGeneration` tells whether the committee's signers are current.
     IEnclaveRegistry public immutable enclaveRegistry;
+    /// @notice The OperatorRegistry naming the active committee (and receiving its rewards).
+    IOperatorRegistry public immutable operatorRegistry;
     MessageBus public immutable messageBus;
     IFeeVault public immutable feeVault;
 
@@ -136,6 +151,10 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     /// @notice L1 blocks after the end of an epoch before its key may be revealed (`revealableAt`).
     uint64 public revelationPeriod;
 
+    /// @notice `lastBatchHash` of the last accepted rollup (zero before the first one, and after the
+    /// rejection of the first one): the next rollup's `previousBatchHash` must equal it.
+    bytes32 public lastBatchHash;
+
     /// @notice keccak256 of each epoch's key, committed by the epoch's first rollup (zero: no rollup).
     mapping(uint64 epoch => bytes32 keyCommitment) public epochKeyCommitment;
     /// @notice Each revealed epoch's key (zero: not revealed).
@@ -145,7 +164,8 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     /// revelation periods.
     /// @param adminDelay Delay of a DEFAULT_ADMIN_ROLE transfer, seconds.
     /// @param guardian Receives GUARDIAN_ROLE and PAUSER_ROLE.
-    /// @param enclaves The EnclaveRegistry deciding who may sign rollups.
+    /// @param enclaves The EnclaveRegistry (its revocation generation keeps the committee's signers current).
+    /// @param operators The OperatorRegistry whose active committee signs rollups.
     /// @param bus The MessageBus where message roots are registered (it must bind this contract).
     /// @param vault The FeeVault crediting sequencer rewards (it must bind this contract as rewarder).
     /// @param challengePeriod_ Seconds from acceptance until a rollup's messages may be consumed.
@@ -158,6 +178,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         uint48 adminDelay,
         address guardian,
         IEnclaveRegistry enclaves,
+        IOperatorRegistry operators,
         MessageBus bus,
         IFeeVault vault,
         uint32 challengePeriod_,
@@ -167,6 +188,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         if (
             guardian == address(0) ||
             address(enclaves) == address(0) ||
+            address(operators) == address(0) ||
             address(bus) == address(0) ||
             address(vault) == address(0)
         ) revert ZeroValue();
@@ -176,6 +198,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(PAUSER_ROLE, guardian);
         enclaveRegistry = enclaves;
+        operatorRegistry = operators;
         messageBus = bus;
         feeVault = vault;
         minChallengePeriod = minChallengePeriod_;
@@ -183,43 +206,43 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         _setRevelationPeriod(revelationPeriod_);
     }
 
-    /// @notice Submits a rollup. `signature` is the sequencer enclave's EIP-712 signature of `header`.
+    /// @notice Submits a rollup signed by the active committee of the OperatorRegistry. `members` are the
+    /// committee's enclave signing addresses in member order (they must hash to its `signersHash`, recorded
+    /// at the EnclaveRegistry's current `revocationGeneration`); bit `i` of `signerBitmap` says member `i`
+    /// signed, and `signatures` holds their 65-byte EIP-712 signatures (r, s, v) of `header`, in ascending
+    /// bit order. At least `quorum` members must sign.
     /// Data availability: with a non-empty `payload`, `header.payloadHash` must be its keccak256; with an
     /// empty `payload`, the transaction must carry a blob whose versioned hash is `header.payloadHash`.
+    /// `header.previousBatchHash` must be the `lastBatchHash` of the previous accepted rollup.
     /// `header.revelationEpoch` must be the epoch of the binding block, so a sequencer cannot push a
     /// rollup into a later epoch to delay its reveal. The rollup spans at most `MAX_BATCHES_PER_ROLLUP`
     /// batches, and with a calldata payload at most one per payload byte (an honest payload takes more:
     /// about 1.24 bytes for an empty batch, compressed). Its messages activate at
-    /// `now + challengePeriod`, or at the previous rollup's activation if that is later.
+    /// `now + challengePeriod`, or at the previous rollup's activation if that is later. The reward is
+    /// credited to the OperatorRegistry, for the committee.
     /// @return rollupHash The EIP-712 struct hash of `header`, the rollup's identifier.
     function addRollup(
         RollupHeader calldata header,
         bytes calldata payload,
-        bytes calldata signature
+        address[] calldata members,
+        uint256 signerBitmap,
+        bytes calldata signatures
     ) external returns (bytes32 rollupHash) {
         uint256 state = _state;
         if (state & 1 != 0) revert EnforcedPause();
-        address signer;
-        address operator;
-        (rollupHash, signer, operator) = _authenticate(header, signature);
-        _checkBinding(header.l1BlockNumber, header.l1BlockHash);
-        _checkPayload(header.payloadHash, payload);
-        (uint256 batches, uint64 activatesAt) = _accept(state, header, payload.length);
-
-        if (header.messageRoot != bytes32(0)) {
-            messageBus.addMessageRoot(header.messageRoot, rollupHash, activatesAt, header.firstBatchSeq);
-        }
-        emit RollupAdded(rollupHash, header.firstBatchSeq, header.lastBatchSeq, header.messageRoot, signer);
-        feeVault.rewardSequencer(operator, batches, activatesAt);
+        rollupHash = hashRollupHeader(header);
+        uint64 committeeId = _authenticate(_hashTypedDataV4(rollupHash), members, signerBitmap, signatures);
+        _record(state, header, payload, rollupHash, committeeId, signerBitmap);
     }
 
     /// @notice Rejects an accepted rollup during its challenge period. Its message root, and those of every
     /// later rollup (built on its state), never activate; the batch sequence reopens at its first batch,
     /// so a corrected rollup can take its place (with the same message root if its withdrawals were
-    /// honest); rewards not vested yet are forfeited. Works while paused: the guardian may pause first,
-    /// then reject. Only rollups that carry messages can be rejected (others move no value to L1).
-    /// Constant gas, unless the guardian rejects a rollup older than its own earlier rejections (see
-    /// MessageBus.rejectMessageRoot).
+    /// honest), and `lastBatchHash` goes back to the rejected header's `previousBatchHash` (the corrected
+    /// rollup chains to the same parent); rewards not vested yet are forfeited. Works while paused: the
+    /// guardian may pause first, then reject. Only rollups that carry messages can be rejected (others
+    /// move no value to L1). Constant gas, unless the guardian rejects a rollup older than its own earlier
+    /// rejections (see MessageBus.rejectMessageRoot).
     function rejectRollup(RollupHeader calldata header) external onlyRole(GUARDIAN_ROLE) {
         bytes32 rollupHash = hashRollupHeader(header);
         MessageBus.MessageRootInfo memory r = messageBus.messageRoot(header.messageRoot);
@@ -229,6 +252,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         if (block.timestamp >= r.activatesAt) revert ChallengePeriodOver(rollupHash, r.activatesAt);
         messageBus.rejectMessageRoot(header.messageRoot);
         _state = (_state & ~(_MASK64 << _NEXT_BATCH_SEQ)) | (uint256(r.firstBatchSeq) << _NEXT_BATCH_SEQ);
+        lastBatchHash = header.previousBatchHash;
         feeVault.forfeitUnvestedRewards();
         emit RollupRejected(rollupHash, header.messageRoot, msg.sender);
         emit BatchSequenceReopened(r.firstBatchSeq);
@@ -316,7 +340,7 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         return keccak256(abi.encode(ROLLUP_HEADER_TYPEHASH, header));
     }
 
-    /// @notice The EIP-712 digest a sequencer signs for `header`.
+    /// @notice The EIP-712 digest each committee member signs for `header`.
     function rollupDigest(RollupHeader calldata header) external view returns (bytes32) {
         return _hashTypedDataV4(hashRollupHeader(header));
     }
@@ -339,20 +363,104 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         if (actual != expected) revert PayloadHashMismatch(expected, actual);
     }
 
-    /// @dev The rollup's hash, its signer (an attested sequencer) and the signer's operator.
-    function _authenticate(
+    /// @dev Checks and records an authenticated rollup: its binding, payload, batch range, parent and epoch;
+    /// registers its message root, emits RollupAdded and credits the committee's reward.
+    function _record(
+        uint256 state,
         RollupHeader calldata header,
-        bytes calldata signature
-    ) private view returns (bytes32 rollupHash, address signer, address operator) {
-        rollupHash = hashRollupHeader(header);
-        ECDSA.RecoverError err;
-        (signer, err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(rollupHash), signature);
-        if (err != ECDSA.RecoverError.NoError) revert InvalidSignature();
-        // Reverts NotSequencer for unattested, revoked and non-sequencer signers alike.
-        operator = enclaveRegistry.sequencerOperator(signer);
+        bytes calldata payload,
+        bytes32 rollupHash,
+        uint64 committeeId,
+        uint256 signerBitmap
+    ) private {
+        _checkBinding(header.l1BlockNumber, header.l1BlockHash);
+        _checkPayload(header.payloadHash, payload);
+        (uint256 batches, uint64 activatesAt) = _accept(state, header, payload.length);
+
+        if (header.messageRoot != bytes32(0)) {
+            messageBus.addMessageRoot(header.messageRoot, rollupHash, activatesAt, header.firstBatchSeq);
+        }
+        emit RollupAdded(
+            rollupHash,
+            header.firstBatchSeq,
+            header.lastBatchSeq,
+            header.messageRoot,
+            committeeId,
+            signerBitmap
+        );
+        feeVault.rewardSequencer(address(operatorRegistry), batches, activatesAt);
     }
 
-    /// @dev Checks the header's batch range and epoch against `state` and records the rollup.
+    /// @dev Checks that a quorum of the active committee signed `digest`; returns the committee's id.
+    function _authenticate(
+        bytes32 digest,
+        address[] calldata members,
+        uint256 signerBitmap,
+        bytes calldata signatures
+    ) private view returns (uint64 committeeId) {
+        uint256 count;
+        (committeeId, count) = _checkCommittee(members, signerBitmap);
+        if (signatures.length != 65 * count) revert SignaturesLengthMismatch(signatures.length, 65 * count);
+        _checkSignatures(digest, members, signerBitmap, signatures);
+    }
+
+    /// @dev Checks `members` are the active committee's current signers and `signerBitmap` a quorum of
+    /// them; returns the committee's id and the number of signers.
+    function _checkCommittee(
+        address[] calldata members,
+        uint256 signerBitmap
+    ) private view returns (uint64 id, uint256 count) {
+        bytes32 signersHash;
+        uint64 generation;
+        uint8 size;
+        uint8 quorum;
+        bool liquidated;
+        (id, signersHash, generation, size, quorum, liquidated) = operatorRegistry.activeCommittee();
+        if (id == 0) revert NoActiveCommittee();
+        if (liquidated) revert CommitteeLiquidated(id);
+        if (members.length != size) revert CommitteeSizeMismatch(id, size, members.length);
+        bytes32 given = keccak256(abi.encodePacked(members));
+        if (given != signersHash) revert WrongCommitteeMembers(id, signersHash, given);
+        uint64 current = enclaveRegistry.revocationGeneration();
+        if (generation != current) revert StaleCommitteeSigners(id, generation, current);
+        if (signerBitmap >> size != 0) revert SignerBitmapOutOfRange(signerBitmap, size);
+        count = _popCount(signerBitmap);
+        // A committee always has a quorum of at least one; refuse an unsigned rollup even if it had not.
+        if (count < quorum || count == 0) revert QuorumNotReached(id, count, quorum);
+    }
+
+    /// @dev Checks the k-th 65-byte signature recovers to the member at the k-th set bit of `signerBitmap`
+    /// (one signature per member: distinct signers follow from the bitmap).
+    function _checkSignatures(
+        bytes32 digest,
+        address[] calldata members,
+        uint256 signerBitmap,
+        bytes calldata signatures
+    ) private pure {
+        uint256 offset;
+        for (uint256 i; signerBitmap != 0; ++i) {
+            if (signerBitmap & 1 != 0) {
+                (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(
+                    digest,
+                    signatures[offset:offset + 65]
+                );
+                if (err != ECDSA.RecoverError.NoError) revert InvalidSignature();
+                if (signer != members[i]) revert SignerMismatch(i, members[i], signer);
+                offset += 65;
+            }
+            signerBitmap >>= 1;
+        }
+    }
+
+    /// @dev The number of set bits of `bits`.
+    function _popCount(uint256 bits) private pure returns (uint256 count) {
+        while (bits != 0) {
+            bits &= bits - 1;
+            ++count;
+        }
+    }
+
+    /// @dev Checks the header's batch range, parent and epoch against `state` and records the rollup.
     function _accept(
         uint256 state,
         RollupHeader calldata header,
@@ -364,6 +472,9 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
             header.lastBatchSeq,
             payloadLength
         );
+        bytes32 parent = lastBatchHash;
+        if (header.previousBatchHash != parent) revert PreviousBatchHashMismatch(parent, header.previousBatchHash);
+        lastBatchHash = header.lastBatchHash;
         uint256 epoch = _checkEpoch(
             (state >> _CURRENT_EPOCH) & _MASK32,
             header.l1BlockNumber,

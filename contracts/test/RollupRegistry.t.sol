@@ -11,6 +11,7 @@ import {MessageBus} from "../l1/MessageBus.sol";
 import {RollupRegistry} from "../l1/RollupRegistry.sol";
 import {TestBase} from "./utils/TestBase.t.sol";
 import {IRollupRegistryErrors} from "../interfaces/IRollupRegistryErrors.sol";
+import {TestOperatorRegistry} from "./mocks/TestOperatorRegistry.sol";
 
 /// @notice The cheatcodes these tests need beyond TestBase's `Vm` (same cheatcode address).
 interface BlockAndSignVm {
@@ -20,7 +21,8 @@ interface BlockAndSignVm {
     function assume(bool condition) external pure;
 }
 
-/// @notice Stands in for the EnclaveRegistry: one sequencer enclave, whose operator is itself.
+/// @notice Stands in for the EnclaveRegistry: one sequencer enclave, whose operator is itself, and a
+/// revocation generation of zero.
 contract OneSequencerRegistry is IEnclaveRegistry {
     address public immutable sequencer;
 
@@ -53,17 +55,23 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
     uint256 internal constant SEQUENCER_KEY = 0x5EC0E4CE;
 
     RollupRegistry internal registry;
+    TestOperatorRegistry internal operators;
     uint64 internal epochLength;
 
     function setUp() public {
         address sequencer = CHEATS.addr(SEQUENCER_KEY);
         FeeVault vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
         MessageBus bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), 0);
+        operators = new TestOperatorRegistry();
+        address[] memory members = new address[](1);
+        members[0] = sequencer;
+        operators.setCommittee(1, members, 1, 0);
         registry = new RollupRegistry(
             address(this),
             0,
             address(this),
             new OneSequencerRegistry(sequencer),
+            operators,
             bus,
             vault,
             3600,
@@ -85,7 +93,8 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
         header = RollupRegistry.RollupHeader({
             firstBatchSeq: next,
             lastBatchSeq: next,
-            lastBatchHash: keccak256(abi.encode(binding)),
+            lastBatchHash: keccak256(abi.encode(binding, next)),
+            previousBatchHash: registry.lastBatchHash(),
             l1BlockNumber: binding,
             l1BlockHash: blockhash(binding),
             messageRoot: bytes32(0),
@@ -95,6 +104,13 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
         });
         (uint8 v, bytes32 r, bytes32 s) = CHEATS.sign(SEQUENCER_KEY, registry.rollupDigest(header));
         signature = abi.encodePacked(r, s, v);
+    }
+
+    /// @dev Submits a rollup signed by the committee of one.
+    function _add(RollupRegistry.RollupHeader memory header, bytes memory payload, bytes memory signature) internal {
+        address[] memory members = new address[](1);
+        members[0] = CHEATS.addr(SEQUENCER_KEY);
+        registry.addRollup(header, payload, members, 1, signature);
     }
 
     /// @notice A rollup is accepted in its binding block's epoch and refused in any other.
@@ -123,10 +139,10 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
                     claimed
                 )
             );
-            registry.addRollup(header, payload, signature);
+            _add(header, payload, signature);
             require(registry.rollupCount() == 0, "a rollup in another epoch was accepted");
         } else {
-            registry.addRollup(header, payload, signature);
+            _add(header, payload, signature);
             require(registry.epochKeyCommitment(expected) == header.keyCommitment, "epoch not committed");
         }
     }
@@ -141,7 +157,7 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
             epoch,
             commitment
         );
-        registry.addRollup(header, payload, signature);
+        _add(header, payload, signature);
     }
 
     /// @dev Expects revealing `wrong` for `epoch` to be refused with the right error.
@@ -208,7 +224,7 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
                 abi.encodeWithSelector(IRollupRegistryErrors.TooManyBatches.selector, uint256(last) + 1, maximum)
             );
         }
-        registry.addRollup(header, payload, abi.encodePacked(r, s, v));
+        _add(header, payload, abi.encodePacked(r, s, v));
         uint64 next = registry.nextBatchSeq();
         require(next <= 1024, "a rollup spanned more than MAX_BATCHES_PER_ROLLUP batches");
         (RollupRegistry.RollupHeader memory after_, bytes memory p2, bytes memory sig2) = _rollup(
@@ -216,7 +232,96 @@ contract RollupRegistryRevelationFuzzTest is TestBase {
             0,
             keccak256(abi.encode("key", 0))
         );
-        registry.addRollup(after_, p2, sig2);
+        _add(after_, p2, sig2);
         require(registry.nextBatchSeq() == next + 1, "the registry no longer accepts rollups");
+    }
+}
+
+/// @notice Fuzz tests of committee signatures: a rollup is accepted exactly when at least `quorum` members
+/// of the active committee signed it, each at its own bit.
+contract RollupRegistryCommitteeFuzzTest is TestBase {
+    BlockAndSignVm internal constant CHEATS = BlockAndSignVm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+    uint8 internal constant SIZE = 13;
+    uint8 internal constant QUORUM = 9;
+
+    RollupRegistry internal registry;
+    address[] internal members;
+
+    function setUp() public {
+        FeeVault vault = new FeeVault(address(this), 0, address(this), 0, 0, 0);
+        MessageBus bus = new MessageBus(address(this), 0, address(this), payable(address(vault)), 0);
+        TestOperatorRegistry operators = new TestOperatorRegistry();
+        for (uint256 i; i < SIZE; ++i) members.push(CHEATS.addr(_key(i)));
+        operators.setCommittee(7, members, QUORUM, 0);
+        registry = new RollupRegistry(
+            address(this),
+            0,
+            address(this),
+            new OneSequencerRegistry(members[0]),
+            operators,
+            bus,
+            vault,
+            3600,
+            60,
+            256
+        );
+        bus.bindRollupRegistry(address(registry));
+        vault.bindRewarder(address(registry));
+    }
+
+    function _key(uint256 member) internal pure returns (uint256) {
+        return 0xC0FFEE00 + member;
+    }
+
+    /// @notice Any bitmap within the committee is accepted iff it has at least `QUORUM` bits, and one
+    /// wrong signature (a non-member's, or another member's) among them makes it fail.
+    function testFuzz_QuorumOfMembersAtTheirBits(uint16 bitmapSeed, uint8 corruptSeed, bool corrupt) public {
+        CHEATS.roll(10);
+        uint256 bitmap = uint256(bitmapSeed) & ((1 << SIZE) - 1);
+        bytes memory payload = "payload";
+        RollupRegistry.RollupHeader memory header = RollupRegistry.RollupHeader({
+            firstBatchSeq: 0,
+            lastBatchSeq: 0,
+            lastBatchHash: keccak256("batch 0"),
+            previousBatchHash: bytes32(0),
+            l1BlockNumber: 9,
+            l1BlockHash: blockhash(9),
+            messageRoot: bytes32(0),
+            payloadHash: keccak256(payload),
+            revelationEpoch: 0,
+            keyCommitment: keccak256("key")
+        });
+        bytes32 digest = registry.rollupDigest(header);
+        uint256 count;
+        for (uint256 i; i < SIZE; ++i) if ((bitmap >> i) & 1 != 0) ++count;
+        uint256 corrupted = count == 0 ? 0 : uint256(corruptSeed) % count;
+        bytes memory signatures;
+        bytes memory mismatch;
+        uint256 k;
+        for (uint256 i; i < SIZE; ++i) {
+            if ((bitmap >> i) & 1 == 0) continue;
+            // The corrupted one is signed by the next member (or, for the last, by a non-member).
+            uint256 key = corrupt && k == corrupted ? _key(i + 1) : _key(i);
+            if (key != _key(i)) {
+                mismatch = abi.encodeWithSelector(
+                    IRollupRegistryErrors.SignerMismatch.selector,
+                    i,
+                    members[i],
+                    CHEATS.addr(key)
+                );
+            }
+            (uint8 v, bytes32 r, bytes32 s) = CHEATS.sign(key, digest);
+            signatures = abi.encodePacked(signatures, r, s, v);
+            ++k;
+        }
+        if (count < QUORUM) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IRollupRegistryErrors.QuorumNotReached.selector, uint64(7), count, QUORUM)
+            );
+        } else if (mismatch.length != 0) {
+            vm.expectRevert(mismatch);
+        }
+        registry.addRollup(header, payload, members, bitmap, signatures);
+        require(registry.rollupCount() == (count >= QUORUM && mismatch.length == 0 ? 1 : 0), "wrong acceptance");
     }
 }

@@ -6,7 +6,7 @@
  *    proposes, cancels and executes; the timelock administers itself.
  * 2. The contracts, each with the timelock as `admin` (DEFAULT_ADMIN_ROLE with a two-step transfer
  *    delayed by `adminDelay`, and every power role), the guardian holding the emergency roles and the
- *    initializer EnclaveRegistry's GENESIS_ROLE.
+ *    initializer EnclaveRegistry's and OperatorRegistry's GENESIS_ROLE (the genesis committee, platform/committee.ts).
  * 3. The one-shot bindings, from the deployer: MessageBus.bindRollupRegistry and FeeVault.bindRewarder.
  * 4. NetworkConfig last, with the address book in its constructor.
  *
@@ -27,6 +27,9 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   // devnet runs at. Not yet a validated parameter of deploy/parameters.ts (a parameters file cannot set it).
   const minChallengePeriod = m.getParameter("minChallengePeriod", 60n);
   const revelationPeriod = m.getParameter("revelationPeriod", d.revelationPeriod);
+  // OperatorRegistry's highest operator fee, wei per L1 block (1,000 gwei). Not yet a validated parameter
+  // of deploy/parameters.ts either.
+  const maxOperatorFee = m.getParameter("maxOperatorFee", 10n ** 12n);
   const secretRequestTimeout = m.getParameter("secretRequestTimeout", d.secretRequestTimeout);
   const messageFee = m.getParameter("messageFee", d.messageFee);
   const baseReward = m.getParameter("baseReward", d.baseReward);
@@ -58,11 +61,23 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
   ]);
   const feeVault = m.contract("FeeVault", [admin, adminDelay, guardian, baseReward, perBatchReward, treasuryShareBps]);
   const messageBus = m.contract("MessageBus", [admin, adminDelay, guardian, feeVault, messageFee]);
+  // The initializer forms the genesis committee after initializeNetworkSecret and makes it active
+  // (initializeActiveCommittee, once; platform/committee.ts); after that only the timelock sets it.
+  const operatorRegistry = m.contract("OperatorRegistry", [
+    admin,
+    adminDelay,
+    guardian,
+    initializer,
+    enclaveRegistry,
+    feeVault,
+    maxOperatorFee,
+  ]);
   const rollupRegistry = m.contract("RollupRegistry", [
     admin,
     adminDelay,
     guardian,
     enclaveRegistry,
+    operatorRegistry,
     messageBus,
     feeVault,
     challengePeriod,
@@ -90,6 +105,7 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     EnclaveRegistry: enclaveRegistry,
     FeeVault: feeVault,
     MessageBus: messageBus,
+    OperatorRegistry: operatorRegistry,
     RollupRegistry: rollupRegistry,
     CrossChainMessenger: messenger,
     Bridge: bridge,
@@ -104,6 +120,7 @@ export default buildModule(VEILNET_MODULE_ID, (m) => {
     enclaveRegistry,
     feeVault,
     messageBus,
+    operatorRegistry,
     rollupRegistry,
     messenger,
     bridge,

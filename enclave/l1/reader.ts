@@ -10,7 +10,7 @@
 import { type Log, type Provider, getAddress } from "ethers";
 
 import type { L1Message } from "../../protocol/messages.js";
-import { type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
+import { type RollupHeader, committeeSigners, decodeAddRollup } from "../../protocol/rollup.js";
 import { IMessageBus__factory, RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 
 export interface L1MessageRead {
@@ -25,7 +25,10 @@ export interface L1Rollup {
   header: RollupHeader;
   /** The payload from the transaction's calldata (empty when it was posted as a blob). */
   payload: string;
-  sequencer: string;
+  /** The OperatorRegistry committee that signed it (RollupAdded). */
+  committeeId: bigint;
+  /** Who of it signed: the members at the set bits of its signer bitmap, in bit order. */
+  signers: string[];
   /** When its messages activate on L1: its L1 block's timestamp plus the challenge period then (seconds). */
   challengeEndsAt: bigint;
 }
@@ -178,7 +181,8 @@ export class L1Reader {
         blockNumber: log.blockNumber,
         header: call.header,
         payload: call.payload,
-        sequencer: getAddress(event.args.sequencer as string),
+        committeeId: event.args.committeeId as bigint,
+        signers: committeeSigners(call),
         challengeEndsAt: await this.challengeEndOf(log),
       });
     }

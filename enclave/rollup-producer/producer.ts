@@ -11,8 +11,9 @@
  *    has waited `rollupIntervalMs` (→ all of them); otherwise it waits. Either way the rollup stays
  *    within RollupRegistry's batch bounds (at most MAX_BATCHES_PER_ROLLUP = 1,024 batches, and at most
  *    one per payload byte: a run of empty batches that compresses below that is split);
- * 3. binds the rollup to L1 block head − `bindingDepth` (number and hash) and has the enclave build it
- *    (compressed, encrypted under the epoch key, signed);
+ * 3. binds the rollup to L1 block head − `bindingDepth` (number and hash), chains it to L1's
+ *    lastBatchHash, and has the enclave build it (compressed, encrypted under the epoch key, signed by
+ *    the enclave as a committee of one: members = [its address], bitmap = 1);
  * 4. sends addRollup through the TxSender under the key `rollup-<chainId>-<first>-<last>-<bindingHash>`, done as soon as L1's nextBatchSeq has
  *    passed the first batch (whoever landed it). Its L2→L1 messages need no copy: every node serves
  *    them from its own chain (enclave/rpc/withdrawals.ts).
@@ -22,8 +23,8 @@
  *
  * One rollup is in flight at a time (a round awaits its transaction). A binding block reorged away or
  * grown too old (BindingBlockHashMismatch / BindingBlockTooOld / BindingBlockNotMined) makes the next
- * round build the rollup again on a new binding; BatchSequenceGap means another rollup landed first
- * (the next round re-reads L1). Any other failure is logged and the round retried with backoff: batches
+ * round build the rollup again on a new binding; BatchSequenceGap or PreviousBatchHashMismatch means
+ * another rollup landed first (the next round re-reads L1). Any other failure is logged and the round retried with backoff: batches
  * are never dropped, since the next round starts from L1 again.
  */
 import type { Provider, TypedDataDomain } from "ethers";
@@ -32,7 +33,7 @@ import type { Registry } from "prom-client";
 import type { SealedBatch } from "../rollup/batch.js";
 import { type L1Binding, type RollupSigningEnclave, buildRollup } from "../rollup/builder.js";
 import { compress, encodeRollupContent } from "../rollup/codec.js";
-import { MAX_BATCHES_PER_ROLLUP, maxBatchesFor, rollupRegistryDomain } from "../../protocol/rollup.js";
+import { MAX_BATCHES_PER_ROLLUP, encodeAddRollup, maxBatchesFor, rollupRegistryDomain } from "../../protocol/rollup.js";
 import type { VeilnetContracts } from "../../platform/chain.js";
 import type { Logger } from "../../platform/logger.js";
 import { RoundLoop } from "../../platform/rounds.js";
@@ -385,6 +386,7 @@ export class RollupProducer implements Service {
       batches,
       binding,
       domain: this.domain,
+      previousBatchHash: await registry.lastBatchHash(),
     });
     const { header } = built;
     const rollup: SentRollup = {
@@ -412,7 +414,7 @@ export class RollupProducer implements Service {
       outcome = await writer.send({
         key: rollup.key,
         to: await registry.getAddress(),
-        data: registry.interface.encodeFunctionData("addRollup", [header, built.payload, built.signature]),
+        data: encodeAddRollup(header, built.payload, built.committee),
         alreadyDone: async () => (await registry.nextBatchSeq()) > header.firstBatchSeq,
       });
     } catch (e) {
@@ -425,7 +427,7 @@ export class RollupProducer implements Service {
         );
         return { kind: "rebind", rollup, reason: e.reason };
       }
-      if (e.errorName === "BatchSequenceGap") {
+      if (e.errorName === "BatchSequenceGap" || e.errorName === "PreviousBatchHashMismatch") {
         this.log.info({ ...fields, reason: e.reason }, "another rollup landed first: reading L1 again");
         return { kind: "superseded", rollup, reason: e.reason };
       }

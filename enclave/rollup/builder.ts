@@ -1,12 +1,18 @@
 /**
  * Building a rollup from sealed batches, inside the enclave: the payload sealed under the revelation
- * epoch's key, the header naming the L1 binding block, the message root of the batches' L2→L1
- * messages, and the enclave's signature.
+ * epoch's key, the header naming the L1 binding block and the previous rollup's last batch, the message
+ * root of the batches' L2→L1 messages, and the enclave's signature (as a committee of one).
  */
 import { type TypedDataDomain, ZeroHash, keccak256 } from "ethers";
 
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
-import { type RollupHeader, epochOf, rollupHash } from "../../protocol/rollup.js";
+import {
+  type CommitteeSignatures,
+  type RollupHeader,
+  epochOf,
+  packCommitteeSignatures,
+  rollupHash,
+} from "../../protocol/rollup.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import type { SealedBatch } from "./batch.js";
 import { sealRollupPayload } from "./codec.js";
@@ -14,8 +20,10 @@ import { sealRollupPayload } from "./codec.js";
 // One key per revelation epoch (DESIGN §6); the epoch length is the protocol's (protocol/rollup.ts).
 export { EPOCH_LENGTH, epochOf } from "../../protocol/rollup.js";
 
-/** What the builder needs of the enclave: key derivation and its signing key. */
+/** What the builder needs of the enclave: key derivation and its signing key (and its address). */
 export interface RollupSigningEnclave {
+  /** The enclave's signing address (its member address in the committee). */
+  readonly address: string;
   derive(label: string): string;
   signRollupHeader(domain: TypedDataDomain, header: RollupHeader): Promise<string>;
 }
@@ -29,7 +37,10 @@ export interface BuiltRollup {
   hash: string;
   header: RollupHeader;
   payload: string;
+  /** This enclave's signature of the header. */
   signature: string;
+  /** The signatures as RollupRegistry.addRollup takes them: this enclave as a committee of one. */
+  committee: CommitteeSignatures;
   /** The L2→L1 messages under `header.messageRoot`, in order. */
   messages: CrossChainMessage[];
 }
@@ -49,6 +60,8 @@ export async function buildRollup(args: {
   batches: readonly SealedBatch[];
   binding: L1Binding;
   domain: TypedDataDomain;
+  /** `lastBatchHash` of the previous accepted rollup (RollupRegistry.lastBatchHash(); ZeroHash at first). */
+  previousBatchHash: string;
 }): Promise<BuiltRollup> {
   const { batches } = args;
   const first = batches.at(0);
@@ -80,6 +93,7 @@ export async function buildRollup(args: {
     firstBatchSeq: first.seq,
     lastBatchSeq: last.seq,
     lastBatchHash: last.hash,
+    previousBatchHash: args.previousBatchHash,
     l1BlockNumber: args.binding.number,
     l1BlockHash: args.binding.hash,
     messageRoot: messages.length === 0 ? ZeroHash : new MessageTree(messages).root,
@@ -88,5 +102,6 @@ export async function buildRollup(args: {
     keyCommitment: epochKeyCommitment(key),
   };
   const signature = await args.enclave.signRollupHeader(args.domain, header);
-  return { hash: rollupHash(header), header, payload, signature, messages };
+  const committee = packCommitteeSignatures([args.enclave.address], new Map([[0, signature]]));
+  return { hash: rollupHash(header), header, payload, signature, committee, messages };
 }

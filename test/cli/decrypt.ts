@@ -30,6 +30,7 @@ import {
 } from "../../cli/decrypt/index.js";
 import { at, only, take } from "../../testing/defined.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
+import { GENESIS_COMMITTEE_ID } from "../../platform/committee.js";
 import {
   REVELATION_PERIOD,
   type Veilnet,
@@ -37,6 +38,7 @@ import {
   initializeGenesis,
   nextRollupHeader,
   signRollup,
+  rollupArgs,
 } from "../../testing/veilnet.js";
 import { type VeilnetProcess, deploymentOf, deploymentsDir, spawnVeilnet } from "../../testing/worker-process.js";
 
@@ -176,6 +178,7 @@ describe("veilnet decrypt", function () {
     rollup = await buildRollup({
       enclave: {
         derive: (label) => derive(genesis.secret, label),
+        address: genesis.address,
         signRollupHeader: (domain, header) => signRollupHeader(genesis.wallet, domain, header),
       },
       batches: [
@@ -187,8 +190,9 @@ describe("veilnet decrypt", function () {
       ],
       binding: { number: BigInt(latest.number), hash: latest.hash! },
       domain: rollupRegistryDomain(v.chainId, v.addresses.RollupRegistry),
+      previousBatchHash: await v.rollupRegistry.lastBatchHash(),
     });
-    await (await v.rollupRegistry.addRollup(rollup.header, rollup.payload, rollup.signature)).wait();
+    await (await v.rollupRegistry.addRollup(...rollupArgs(rollup.header, rollup.payload, rollup.committee))).wait();
     expect(rollup.header.revelationEpoch).to.equal(0n);
   });
 
@@ -272,7 +276,8 @@ describe("veilnet decrypt", function () {
       expect(d.epoch).to.equal(0n);
       expect(d.key).to.equal(key);
       expect(d.rollup.header).to.deep.equal(rollup.header);
-      expect(d.rollup.sequencer).to.equal(genesis.address);
+      expect(d.rollup.committeeId).to.equal(GENESIS_COMMITTEE_ID);
+      expect(d.rollup.signers).to.deep.equal([genesis.address]);
       expect(d.batches.map((b) => [b.seq, b.timestamp, b.l1BaseFee, b.l1MessagesTo])).to.deep.equal([
         [0n, 1_800_000_000n, 1_000_000_000n, 0n],
         [1n, 1_800_000_001n, 1_000_000_001n, 1n],
@@ -355,7 +360,7 @@ describe("veilnet decrypt", function () {
       await (await v.admin.sendTransaction({ to: blobSender.address, value: parseEther("1") })).wait();
       const tx = await blobSender.sendTransaction({
         to: v.addresses.RollupRegistry,
-        data: v.rollupRegistry.interface.encodeFunctionData("addRollup", [header, "0x", signature]),
+        data: v.rollupRegistry.interface.encodeFunctionData("addRollup", rollupArgs(header, "0x", signature)),
         type: 3,
         blobs,
         kzg: kzg(),

@@ -29,6 +29,7 @@ import {
   signSecretResponse,
 } from "../../protocol/secret.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
+import { GENESIS_COMMITTEE_ID } from "../../platform/committee.js";
 import {
   MEASUREMENT,
   SECRET_REQUEST_TIMEOUT,
@@ -1420,9 +1421,11 @@ describe("EnclaveRegistry", () => {
       await submitRollup(v, genesis); // signs fine before
       await (await govern(v, v.verifier, "setMeasurement", [MEASUREMENT, false])).wait();
       await (await v.enclaveRegistry.connect(v.stranger).syncMeasurement(MEASUREMENT)).wait();
+      // The sync revoked the genesis enclave: the committee's signer set is stale (RollupRegistry).
+      const generation = await v.enclaveRegistry.revocationGeneration();
       await expect(submitRollup(v, genesis))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
-        .withArgs(genesis.address);
+        .to.be.revertedWithCustomError(v.rollupRegistry, "StaleCommitteeSigners")
+        .withArgs(GENESIS_COMMITTEE_ID, generation - 1n, generation);
       const r = await secretResponse(v, genesis, requestId, requester.publicKey, genesis.secret);
       await expect(
         v.enclaveRegistry.respondNetworkSecret(

@@ -18,6 +18,7 @@ import {
   signRollup,
   submitRollup,
   withdrawalMessages,
+  rollupArgs,
 } from "../../testing/veilnet.js";
 import { govern } from "../../testing/governance.js";
 
@@ -36,32 +37,36 @@ type Genesis = Awaited<ReturnType<typeof initializeGenesis>>;
 interface Fixture {
   v: Veilnet;
   genesis: Genesis;
-  /** The genesis enclave's operator (reassigned from the admin so that rewards are easy to follow). */
+  /**
+   * Where rollup rewards accrue: the OperatorRegistry (it claims them for the committee). Impersonated,
+   * so that the tests claim as it does.
+   */
   operator: HardhatEthersSigner;
 }
 
-async function setUp(v: Veilnet): Promise<Fixture> {
+async function setUp(v: Veilnet): Promise<Omit<Fixture, "operator">> {
   const genesis = await initializeGenesis(v);
-  const operator = v.users[0];
-  await (await govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator.address])).wait();
-  return { v, genesis, operator };
+  return { v, genesis };
 }
 
-async function fixture(): Promise<Fixture> {
+async function fixture(): Promise<Omit<Fixture, "operator">> {
   return setUp(await deployVeilnet(connection));
 }
 
-async function messageFeeFixture(): Promise<Fixture> {
+async function messageFeeFixture(): Promise<Omit<Fixture, "operator">> {
   return setUp(await deployVeilnet(connection, { messageFee: MESSAGE_FEE }));
 }
 
 /** The fixture of the running test, checked by the FeeVault invariant after each test. */
 let current: Veilnet | undefined;
 
-async function load(f: () => Promise<Fixture> = fixture): Promise<Fixture> {
+async function load(f: () => Promise<Omit<Fixture, "operator">> = fixture): Promise<Fixture> {
   const loaded = await networkHelpers.loadFixture(f);
   current = loaded.v;
-  return loaded;
+  const address = await loaded.v.rollupRegistry.operatorRegistry();
+  await networkHelpers.impersonateAccount(address);
+  await networkHelpers.setBalance(address, 10n ** 18n);
+  return { ...loaded, operator: await ethers.getSigner(address) };
 }
 
 async function vaultAddress(v: Veilnet): Promise<string> {
@@ -238,7 +243,7 @@ describe("FeeVault", () => {
       const before = await v.feeVault.unallocated();
       const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 9n });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.feeVault, "RewardAccrued")
         .withArgs(operator.address, rollupReward(10n), 10n);
       await submitRollup(v, genesis); // one batch
@@ -253,7 +258,7 @@ describe("FeeVault", () => {
       await fund(v, 10_000n * GWEI + 7n); // 1,000 gwei to the treasury, 9,000 gwei + 7 wei unallocated
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.feeVault, "RewardAccrued")
         .withArgs(operator.address, 9_000n * GWEI, 1n);
       expect(await v.feeVault.unallocated()).to.equal(7n);
@@ -262,7 +267,7 @@ describe("FeeVault", () => {
       // Less than a gwei left: the next rollup is accepted and earns nothing.
       const next = await nextRollupHeader(v);
       await expect(
-        v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)),
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
       ).not.to.emit(v.feeVault, "RewardAccrued");
       expect(await accrued(v, operator.address)).to.equal(9_000n * GWEI);
       expect(await v.feeVault.totalUnclaimed()).to.equal(9_000n * GWEI);
@@ -272,7 +277,10 @@ describe("FeeVault", () => {
       const { v, genesis, operator } = await load();
       const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 4n });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.feeVault, "RewardAccrued");
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).not.to.emit(
+        v.feeVault,
+        "RewardAccrued",
+      );
       expect(await accrued(v, operator.address)).to.equal(0n);
       await expect(v.feeVault.connect(operator).claimRewards()).to.be.revertedWithCustomError(
         v.feeVault,
@@ -351,7 +359,7 @@ describe("FeeVault", () => {
       // The review's attack: a rollup claiming 2^40 batches took the whole budget (now refused outright).
       const huge = await nextRollupHeader(v, { lastBatchSeq: 2n ** 40n - 1n });
       await expect(
-        v.rollupRegistry.addRollup(huge.header, huge.payload, await signRollup(v, genesis, huge.header)),
+        v.rollupRegistry.addRollup(...rollupArgs(huge.header, huge.payload, await signRollup(v, genesis, huge.header))),
       ).to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches");
       // An honest rollup that vests, then a bad one with messages, rejected by the guardian.
       await submitRollup(v, genesis);
@@ -387,7 +395,9 @@ describe("FeeVault", () => {
       await (await v.rollupRegistry.rejectRollup(b.header)).wait();
       // The second reward was unvested at the second rejection: the next credit settles it first.
       const next = await nextRollupHeader(v);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.emit(v.feeVault, "RewardsForfeited")
         .withArgs(operator.address, rollupReward(1n));
       expect(await accrued(v, operator.address)).to.equal(rollupReward(1n));
@@ -423,28 +433,28 @@ describe("FeeVault", () => {
     });
 
     it("pays each operator only its own rewards", async () => {
-      const { v, genesis, operator } = await load();
-      await fund(v, ONE_ETH);
-      await submitRollup(v, genesis);
-      await (await govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, v.users[1].address])).wait();
-      await submitRollup(v, genesis, [], { lastBatchSeq: (await v.rollupRegistry.nextBatchSeq()) + 2n });
-      await passChallengePeriod(v);
-      await expect(v.feeVault.connect(v.stranger).claimRewards()).to.be.revertedWithCustomError(
-        v.feeVault,
-        "NothingToClaim",
+      // A vault of its own whose rewarder is an account, crediting two operators directly.
+      const { v } = await load();
+      const [rewarder, first, second] = [v.users[5], v.users[6], v.users[7]];
+      const vault = await new FeeVault__factory(v.admin).deploy(
+        v.admin.address,
+        0,
+        v.admin.address,
+        BASE_REWARD,
+        PER_BATCH_REWARD,
+        TREASURY_BPS,
       );
-      await expect(v.feeVault.connect(v.users[1]).claimRewards()).to.changeEtherBalance(
-        ethers,
-        v.users[1],
-        rollupReward(3n),
-      );
-      expect(await v.feeVault.rewardsOf(operator.address)).to.equal(rollupReward(1n));
-      expect(await v.feeVault.totalUnclaimed()).to.equal(rollupReward(1n));
-      await expect(v.feeVault.connect(operator).claimRewards()).to.changeEtherBalance(
-        ethers,
-        operator,
-        rollupReward(1n),
-      );
+      await (await vault.bindRewarder(rewarder.address)).wait();
+      await (await v.admin.sendTransaction({ to: await vault.getAddress(), value: ONE_ETH })).wait();
+      const vestsAt = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 10n;
+      await (await vault.connect(rewarder).rewardSequencer(first.address, 1n, vestsAt)).wait();
+      await (await vault.connect(rewarder).rewardSequencer(second.address, 3n, vestsAt)).wait();
+      await networkHelpers.time.increase(11n);
+      await expect(vault.connect(v.stranger).claimRewards()).to.be.revertedWithCustomError(vault, "NothingToClaim");
+      await expect(vault.connect(second).claimRewards()).to.changeEtherBalance(ethers, second, rollupReward(3n));
+      expect(await vault.rewardsOf(first.address)).to.equal(rollupReward(1n));
+      expect(await vault.totalUnclaimed()).to.equal(rollupReward(1n));
+      await expect(vault.connect(first).claimRewards()).to.changeEtherBalance(ethers, first, rollupReward(1n));
     });
   });
 

@@ -50,6 +50,7 @@ function contractsOf(v: Veilnet): Record<ContractName, BaseContract> {
     EnclaveRegistry: v.enclaveRegistry,
     FeeVault: v.feeVault,
     MessageBus: v.messageBus,
+    OperatorRegistry: v.operatorRegistry,
     RollupRegistry: v.rollupRegistry,
     CrossChainMessenger: v.messenger,
     Bridge: v.bridge,

@@ -17,6 +17,7 @@ import {
   signRollup,
   submitRollup,
   withdrawalMessages,
+  rollupArgs,
 } from "../../testing/veilnet.js";
 import { govern } from "../../testing/governance.js";
 
@@ -339,7 +340,7 @@ describe("MessageBus", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).not.to.emit(
         v.messageBus,
         "MessageRootAdded",
       );
@@ -439,7 +440,7 @@ describe("MessageBus", () => {
       const first = await submitRollup(v, genesis, msgs);
       const { header, payload } = await nextRollupHeader(v, { messageRoot: first.tree!.root });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.messageBus, "InvalidMessageRoot")
         .withArgs(first.tree!.root);
       // The root still belongs to the first rollup.

@@ -20,6 +20,7 @@ const DEPLOYED_NAMES = [
   "EnclaveRegistry",
   "FeeVault",
   "MessageBus",
+  "OperatorRegistry",
   "RollupRegistry",
   "CrossChainMessenger",
   "Bridge",
@@ -34,6 +35,7 @@ describe("NetworkConfig", () => {
       expect(await getAddress("EnclaveRegistry")).to.equal(await v.enclaveRegistry.getAddress());
       expect(await getAddress("SignedReportVerifier")).to.equal(await v.verifier.getAddress());
       expect(await getAddress("RollupRegistry")).to.equal(await v.rollupRegistry.getAddress());
+      expect(await getAddress("OperatorRegistry")).to.equal(await v.operatorRegistry.getAddress());
       expect(await getAddress("Timelock")).to.equal(await v.timelock.getAddress());
       expect(await v.networkConfig.names()).to.deep.equal(DEPLOYED_NAMES);
     });

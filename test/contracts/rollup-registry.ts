@@ -1,18 +1,31 @@
 import { expect } from "chai";
-import { Signature, TypedDataEncoder, ZeroHash, concat, hexlify, id, keccak256, randomBytes, toBeHex } from "ethers";
+import {
+  Signature,
+  TypedDataEncoder,
+  ZeroHash,
+  concat,
+  dataSlice,
+  hexlify,
+  id,
+  keccak256,
+  randomBytes,
+  toBeHex,
+} from "ethers";
 import { network } from "hardhat";
 
-import { type EnclaveIdentity, enclaveIdentity } from "../../protocol/attestation.js";
+import { enclaveIdentity } from "../../protocol/attestation.js";
 import { type CrossChainMessage, MessageTree } from "../../protocol/messages.js";
 import {
   EPOCH_LENGTH,
   ROLLUP_HEADER_TYPES,
+  committeeSignersHash,
   type RollupHeader,
   revealableAt,
   rollupHash,
   rollupRegistryDomain,
   signRollupHeader,
 } from "../../protocol/rollup.js";
+import { GENESIS_COMMITTEE_ID } from "../../platform/committee.js";
 import { RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 import {
   BASE_REWARD,
@@ -23,16 +36,22 @@ import {
   deployVeilnet,
   feeVaultInvariant,
   initializeGenesis,
-  makeEnclave,
   nextRollupHeader,
   passChallengePeriod,
-  secretResponse,
   signRollup,
   submitRollup,
   testEpochKey,
   withdrawalMessages,
+  rollupArgs,
+  signRollupByCommittee,
 } from "../../testing/veilnet.js";
-import { requestFields, requestReport } from "../../testing/secret-requests.js";
+import {
+  RIG_COMMITTEE_ID,
+  deployCommitteeRig,
+  nextRigHeader,
+  signForRig,
+  signRigBits,
+} from "../../testing/committee.js";
 import { govern } from "../../testing/governance.js";
 
 const connection = await network.create();
@@ -69,32 +88,6 @@ async function latestBlock(): Promise<{ number: bigint; hash: string; timestamp:
   return { number: BigInt(block.number), hash: block.hash!, timestamp: BigInt(block.timestamp) };
 }
 
-/** An enclave attested through request/respond (not a sequencer); `operator` requested its secret. */
-async function attestedNonSequencer(v: Veilnet, genesis: Genesis, operator = v.users[0]): Promise<EnclaveIdentity> {
-  const newcomer = await makeEnclave(v);
-  await (await v.enclaveRegistry.connect(operator).requestNetworkSecret(newcomer.report)).wait();
-  const requestId = await v.enclaveRegistry.requestCount();
-  const { encryptedSecret, signature } = await secretResponse(
-    v,
-    genesis,
-    requestId,
-    newcomer.publicKey,
-    genesis.secret,
-  );
-  await (
-    await v.enclaveRegistry.respondNetworkSecret(
-      requestId,
-      await requestFields(v, requestId),
-      await requestReport(v, requestId),
-      encryptedSecret,
-      signature,
-    )
-  ).wait();
-  expect(await v.enclaveRegistry.isAttested(newcomer.address)).to.equal(true);
-  expect(await v.enclaveRegistry.isSequencer(newcomer.address)).to.equal(false);
-  return newcomer;
-}
-
 /** Everything credited to `operator` and not claimed: vested (claimable) plus not yet vested. */
 async function accrued(v: Veilnet, operator: string): Promise<bigint> {
   const [unvested] = await v.feeVault.unvestedRewardsOf(operator);
@@ -113,9 +106,14 @@ describe("RollupRegistry", () => {
   });
 
   describe("deployment", () => {
-    it("wires the registry to the enclave registry, message bus and fee vault", async () => {
-      const { v } = await load();
+    it("wires the registry to the enclave, operator registries, message bus and fee vault; genesis committee", async () => {
+      const { v, genesis } = await load();
       expect(await v.rollupRegistry.enclaveRegistry()).to.equal(await v.enclaveRegistry.getAddress());
+      expect(await v.rollupRegistry.operatorRegistry()).to.equal(await v.operatorRegistry.getAddress());
+      const [active, signersHash, , size, quorum, liquidated] = await v.operatorRegistry.activeCommittee();
+      expect([active, size, quorum, liquidated]).to.deep.equal([GENESIS_COMMITTEE_ID, 1n, 1n, false]);
+      expect(signersHash).to.equal(committeeSignersHash([genesis.address]));
+      expect(await v.rollupRegistry.lastBatchHash()).to.equal(ZeroHash);
       expect(await v.rollupRegistry.messageBus()).to.equal(await v.messageBus.getAddress());
       expect(await v.rollupRegistry.feeVault()).to.equal(await v.feeVault.getAddress());
       expect(await v.rollupRegistry.challengePeriod()).to.equal(CHALLENGE_PERIOD);
@@ -138,6 +136,7 @@ describe("RollupRegistry", () => {
         0,
         v.admin.address,
         await v.enclaveRegistry.getAddress(),
+        await v.rollupRegistry.operatorRegistry(),
         await v.messageBus.getAddress(),
         await v.feeVault.getAddress(),
         60,
@@ -159,22 +158,24 @@ describe("RollupRegistry", () => {
     it("refuses zero addresses in the constructor", async () => {
       const { v } = await load();
       const factory = new RollupRegistry__factory(v.admin);
-      const [enclaves, bus, vault] = await Promise.all([
+      const [enclaves, operators, bus, vault] = await Promise.all([
         v.enclaveRegistry.getAddress(),
+        v.rollupRegistry.operatorRegistry(),
         v.messageBus.getAddress(),
         v.feeVault.getAddress(),
       ]);
       const zero = ethers.ZeroAddress;
       const a = v.admin.address;
       for (const args of [
-        [zero, a, enclaves, bus, vault],
-        [a, zero, enclaves, bus, vault],
-        [a, a, zero, bus, vault],
-        [a, a, enclaves, zero, vault],
-        [a, a, enclaves, bus, zero],
+        [zero, a, enclaves, operators, bus, vault],
+        [a, zero, enclaves, operators, bus, vault],
+        [a, a, zero, operators, bus, vault],
+        [a, a, enclaves, zero, bus, vault],
+        [a, a, enclaves, operators, zero, vault],
+        [a, a, enclaves, operators, bus, zero],
       ] as const) {
         await expect(
-          factory.deploy(args[0], 0, args[1], args[2], args[3], args[4], 60, 60, 256),
+          factory.deploy(args[0], 0, args[1], args[2], args[3], args[4], args[5], 60, 60, 256),
         ).to.be.revertedWithCustomError(factory, "ZeroValue");
       }
     });
@@ -196,34 +197,35 @@ describe("RollupRegistry", () => {
       );
       // eth_call runs in the context of the latest block, where the binding block is not yet in the past.
       await networkHelpers.mine(1);
-      expect(await v.rollupRegistry.addRollup.staticCall(header, payload, signature)).to.equal(hash);
+      expect(await v.rollupRegistry.addRollup.staticCall(...rollupArgs(header, payload, signature))).to.equal(hash);
 
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.rollupRegistry, "RollupAdded")
-        .withArgs(hash, 0n, 2n, ZeroHash, genesis.address);
+        .withArgs(hash, 0n, 2n, ZeroHash, GENESIS_COMMITTEE_ID, 1n);
       expect(await v.rollupRegistry.nextBatchSeq()).to.equal(3n);
       expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+      expect(await v.rollupRegistry.lastBatchHash()).to.equal(header.lastBatchHash);
 
       const second = await submitRollup(v, genesis, [], { lastBatchSeq: 3n });
       expect(second.header.firstBatchSeq).to.equal(3n);
+      expect(second.header.previousBatchHash).to.equal(header.lastBatchHash);
       expect(await v.rollupRegistry.nextBatchSeq()).to.equal(4n);
       expect(await v.rollupRegistry.rollupCount()).to.equal(2n);
     });
 
-    it("names the signing enclave, not its operator, as the sequencer in RollupAdded", async () => {
+    it("credits the reward to the OperatorRegistry (for the committee), not to the enclave's operator", async () => {
       const { v, genesis } = await load();
-      const operator = v.users[3];
-      await (await govern(v, v.enclaveRegistry, "setEnclaveOperator", [genesis.address, operator.address])).wait();
       await fundVault(v, ONE_ETH);
+      const operators = await v.rollupRegistry.operatorRegistry();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.rollupRegistry, "RollupAdded")
-        .withArgs(rollupHash(header), 0n, 0n, ZeroHash, genesis.address)
+        .withArgs(rollupHash(header), 0n, 0n, ZeroHash, GENESIS_COMMITTEE_ID, 1n)
         .and.to.emit(v.feeVault, "RewardAccrued")
-        .withArgs(operator.address, BASE_REWARD + PER_BATCH_REWARD, 1n);
-      expect(await accrued(v, operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
-      expect(await accrued(v, v.admin.address)).to.equal(0n);
+        .withArgs(operators, BASE_REWARD + PER_BATCH_REWARD, 1n);
+      expect(await accrued(v, operators)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
+      expect(await accrued(v, v.initializer.address)).to.equal(0n);
     });
 
     it("registers the message root with activation at the end of the challenge period", async () => {
@@ -251,7 +253,7 @@ describe("RollupRegistry", () => {
       const signature = await signRollup(v, genesis, header);
       const at = (await latestBlock()).timestamp + 10n;
       await networkHelpers.time.setNextBlockTimestamp(at);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.messageBus, "MessageRootAdded")
         .withArgs(tree.root, rollupHash(header), at + CHALLENGE_PERIOD);
     });
@@ -261,7 +263,7 @@ describe("RollupRegistry", () => {
       const { header, payload } = await nextRollupHeader(v);
       expect(header.messageRoot).to.equal(ZeroHash);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).not.to.emit(
         v.messageBus,
         "MessageRootAdded",
       );
@@ -270,109 +272,277 @@ describe("RollupRegistry", () => {
         .to.be.revertedWithCustomError(v.rollupRegistry, "UnknownRollup")
         .withArgs(rollupHash(header));
     });
-
-    it("accepts rollups from a sequencer granted after attestation through request/respond", async () => {
-      const { v, genesis } = await load();
-      const operator = v.users[0];
-      const newcomer = await attestedNonSequencer(v, genesis, operator);
-      await (await govern(v, v.enclaveRegistry, "grantSequencer", [newcomer.address])).wait();
-      await fundVault(v, ONE_ETH);
-      const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollup(v, newcomer, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
-        .to.emit(v.rollupRegistry, "RollupAdded")
-        .withArgs(rollupHash(header), 0n, 0n, ZeroHash, newcomer.address);
-      expect(await accrued(v, operator.address)).to.equal(BASE_REWARD + PER_BATCH_REWARD);
-    });
   });
 
-  describe("addRollup: signer checks", () => {
-    it("rejects a signature by an unattested (fresh) key with NotSequencer", async () => {
+  describe("addRollup: committee signatures", () => {
+    const COMMITTEE_ID = RIG_COMMITTEE_ID;
+    const rig = (v: Veilnet, size: number, quorum: number) => deployCommitteeRig(v, size, quorum);
+    const header = nextRigHeader;
+    const sign = signForRig;
+    const signBits = signRigBits;
+
+    /** The last `count` member indices of a committee of `size` (spread away from bit 0). */
+    const lastBits = (size: number, count: number) => Array.from({ length: count }, (_, k) => size - count + k);
+
+    for (const [size, quorum] of [
+      [1, 1],
+      [4, 3],
+      [7, 5],
+      [13, 9],
+    ] as const) {
+      describe(`a committee of ${size} (quorum ${quorum})`, () => {
+        it("accepts exactly a quorum of members' signatures and names the committee and signers", async () => {
+          const { v } = await load();
+          const r = await rig(v, size, quorum);
+          const { header: h, payload } = await header(v, r);
+          const signed = await signBits(v, r, h, lastBits(size, quorum));
+          await expect(r.registry.addRollup(...rollupArgs(h, payload, signed)))
+            .to.emit(r.registry, "RollupAdded")
+            .withArgs(rollupHash(h), h.firstBatchSeq, h.lastBatchSeq, ZeroHash, COMMITTEE_ID, signed.signerBitmap);
+          expect(await r.registry.rollupCount()).to.equal(1n);
+          expect(await r.registry.lastBatchHash()).to.equal(h.lastBatchHash);
+          // Every member signing is more than enough.
+          const next = await header(v, r);
+          const all = await signBits(v, r, next.header, lastBits(size, size));
+          await expect(r.registry.addRollup(...rollupArgs(next.header, next.payload, all))).to.emit(
+            r.registry,
+            "RollupAdded",
+          );
+        });
+
+        it("refuses quorum − 1 signatures with QuorumNotReached", async () => {
+          const { v } = await load();
+          const r = await rig(v, size, quorum);
+          const { header: h, payload } = await header(v, r);
+          const signed = await signBits(v, r, h, lastBits(size, quorum - 1));
+          await expect(r.registry.addRollup(...rollupArgs(h, payload, signed)))
+            .to.be.revertedWithCustomError(r.registry, "QuorumNotReached")
+            .withArgs(COMMITTEE_ID, BigInt(quorum - 1), BigInt(quorum));
+        });
+
+        it("refuses a non-member's signature at a member's bit with SignerMismatch", async () => {
+          const { v } = await load();
+          const r = await rig(v, size, quorum);
+          const { header: h, payload } = await header(v, r);
+          const bits = lastBits(size, quorum);
+          const outsider = enclaveIdentity();
+          const target = bits[0]!;
+          const signed = await signBits(v, r, h, bits, (i) => (i === target ? outsider : r.members[i]!));
+          await expect(r.registry.addRollup(...rollupArgs(h, payload, signed)))
+            .to.be.revertedWithCustomError(r.registry, "SignerMismatch")
+            .withArgs(BigInt(target), r.addresses[target]!, outsider.address);
+        });
+
+        it("refuses a bitmap bit at or beyond the committee's size (no signer twice, no one outside)", async () => {
+          const { v } = await load();
+          const r = await rig(v, size, quorum);
+          const { header: h, payload } = await header(v, r);
+          const signed = await signBits(v, r, h, lastBits(size, quorum));
+          // The extra bit would let a member's signature count twice: refused before any signature is read.
+          const bitmap = signed.signerBitmap | (1n << BigInt(size));
+          const sigs = concat([signed.signatures, dataSlice(signed.signatures, 0, 65)]);
+          await expect(r.registry.addRollup(h, payload, r.addresses, bitmap, sigs))
+            .to.be.revertedWithCustomError(r.registry, "SignerBitmapOutOfRange")
+            .withArgs(bitmap, BigInt(size));
+        });
+
+        if (quorum >= 2) {
+          it("refuses a member's signature at another member's bit (swapped or repeated) with SignerMismatch", async () => {
+            const { v } = await load();
+            const r = await rig(v, size, quorum);
+            const { header: h, payload } = await header(v, r);
+            const bits = lastBits(size, quorum);
+            const [a, b] = [bits[0]!, bits[1]!];
+            const swapped = await signBits(v, r, h, bits, (i) => r.members[i === a ? b : i === b ? a : i]!);
+            await expect(r.registry.addRollup(...rollupArgs(h, payload, swapped)))
+              .to.be.revertedWithCustomError(r.registry, "SignerMismatch")
+              .withArgs(BigInt(a), r.addresses[a]!, r.addresses[b]!);
+            const repeated = await signBits(v, r, h, bits, (i) => r.members[i === a ? b : i]!);
+            await expect(r.registry.addRollup(...rollupArgs(h, payload, repeated)))
+              .to.be.revertedWithCustomError(r.registry, "SignerMismatch")
+              .withArgs(BigInt(a), r.addresses[a]!, r.addresses[b]!);
+          });
+        }
+      });
+    }
+
+    it("refuses every rollup while there is no active committee (id 0)", async () => {
       const { v } = await load();
-      const fresh = enclaveIdentity();
-      const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollup(v, fresh, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
-        .withArgs(fresh.address);
-      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(0n);
+      const r = await rig(v, 1, 1);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [0]);
+      await (await r.operators.setRaw(0, ZeroHash, 0, 0, 0, false)).wait();
+      await expect(r.registry.addRollup(...rollupArgs(h, payload, signed))).to.be.revertedWithCustomError(
+        r.registry,
+        "NoActiveCommittee",
+      );
     });
 
-    it("rejects a sequencer revoked with revokeEnclave", async () => {
-      const { v, genesis } = await load();
-      await submitRollup(v, genesis);
-      await (await govern(v, v.enclaveRegistry, "revokeEnclave", [genesis.address])).wait();
-      const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
-        .withArgs(genesis.address);
-      expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
+    it("refuses rollups of a liquidated committee until it is reactivated", async () => {
+      const { v } = await load();
+      const r = await rig(v, 4, 3);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [0, 1, 2]);
+      await (await r.operators.setLiquidated(true)).wait();
+      await expect(r.registry.addRollup(...rollupArgs(h, payload, signed)))
+        .to.be.revertedWithCustomError(r.registry, "CommitteeLiquidated")
+        .withArgs(COMMITTEE_ID);
+      await (await r.operators.setLiquidated(false)).wait();
+      await expect(r.registry.addRollup(...rollupArgs(h, payload, signed))).to.emit(r.registry, "RollupAdded");
     });
 
-    it("rejects a sequencer whose sequencer right was revoked (revokeSequencer)", async () => {
+    it("refuses a member list of the wrong size, order or content", async () => {
+      const { v } = await load();
+      const r = await rig(v, 4, 3);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [0, 1, 2]);
+      const send = (members: string[]) =>
+        r.registry.addRollup(h, payload, members, signed.signerBitmap, signed.signatures);
+      await expect(send(r.addresses.slice(0, 3)))
+        .to.be.revertedWithCustomError(r.registry, "CommitteeSizeMismatch")
+        .withArgs(COMMITTEE_ID, 4n, 3n);
+      await expect(send([...r.addresses, enclaveIdentity().address]))
+        .to.be.revertedWithCustomError(r.registry, "CommitteeSizeMismatch")
+        .withArgs(COMMITTEE_ID, 4n, 5n);
+      const signersHash = committeeSignersHash(r.addresses);
+      for (const members of [
+        [r.addresses[1]!, r.addresses[0]!, r.addresses[2]!, r.addresses[3]!],
+        [...r.addresses.slice(0, 3), enclaveIdentity().address],
+      ]) {
+        await expect(send(members))
+          .to.be.revertedWithCustomError(r.registry, "WrongCommitteeMembers")
+          .withArgs(COMMITTEE_ID, signersHash, committeeSignersHash(members));
+      }
+      await expect(send(r.addresses)).to.emit(r.registry, "RollupAdded");
+    });
+
+    it("refuses stale signers after a revocation until the signer set is refreshed", async () => {
       const { v, genesis } = await load();
+      const r = await rig(v, 4, 3);
+      const before = await v.enclaveRegistry.revocationGeneration();
       await (await govern(v, v.enclaveRegistry, "revokeSequencer", [genesis.address])).wait();
-      const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
-        .withArgs(genesis.address);
+      const now = await v.enclaveRegistry.revocationGeneration();
+      expect(now).to.equal(before + 1n);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [1, 2, 3]);
+      await expect(r.registry.addRollup(...rollupArgs(h, payload, signed)))
+        .to.be.revertedWithCustomError(r.registry, "StaleCommitteeSigners")
+        .withArgs(COMMITTEE_ID, before, now);
+      // What refreshCommitteeSigners does once it has checked the set again.
+      await (await r.operators.setSignersGeneration(now)).wait();
+      await expect(r.registry.addRollup(...rollupArgs(h, payload, signed))).to.emit(r.registry, "RollupAdded");
     });
 
-    it("rejects an enclave attested through request/respond that is not a sequencer", async () => {
-      const { v, genesis } = await load();
-      const newcomer = await attestedNonSequencer(v, genesis);
-      const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollup(v, newcomer, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
-        .to.be.revertedWithCustomError(v.enclaveRegistry, "NotSequencer")
-        .withArgs(newcomer.address);
+    it("refuses signatures whose length is not 65 bytes per set bit", async () => {
+      const { v } = await load();
+      const r = await rig(v, 4, 3);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [0, 1, 2]);
+      for (const sigs of ["0x", dataSlice(signed.signatures, 0, 130), concat([signed.signatures, "0x00"])]) {
+        await expect(r.registry.addRollup(h, payload, r.addresses, signed.signerBitmap, sigs))
+          .to.be.revertedWithCustomError(r.registry, "SignaturesLengthMismatch")
+          .withArgs(BigInt((sigs.length - 2) / 2), 195n);
+      }
     });
 
-    it("rejects malformed signatures with InvalidSignature", async () => {
-      const { v, genesis } = await load();
-      const { header, payload } = await nextRollupHeader(v);
-      const valid = await signRollup(v, genesis, header);
+    it("refuses malformed signatures (high s, bad v, zero r and s) with InvalidSignature", async () => {
+      const { v } = await load();
+      const r = await rig(v, 1, 1);
+      const { header: h, payload } = await header(v, r);
+      const valid = await sign(v, r, h, r.members[0]!);
       const sig = Signature.from(valid);
       const highS = concat([sig.r, toBeHex(SECP256K1_N - BigInt(sig.s), 32), sig.v === 27 ? "0x1c" : "0x1b"]);
       const badV = concat([sig.r, sig.s, "0x00"]);
       const zeroRS = concat([ZeroHash, ZeroHash, "0x1b"]);
-      for (const bad of ["0x", hexlify(randomBytes(64)), valid.slice(0, -2), valid + "00", highS, badV, zeroRS]) {
-        await expect(v.rollupRegistry.addRollup(header, payload, bad)).to.be.revertedWithCustomError(
-          v.rollupRegistry,
+      for (const bad of [highS, badV, zeroRS]) {
+        await expect(r.registry.addRollup(h, payload, r.addresses, 1n, bad)).to.be.revertedWithCustomError(
+          r.registry,
           "InvalidSignature",
         );
       }
-      // The well-formed signature still goes through.
-      await expect(v.rollupRegistry.addRollup(header, payload, valid)).to.emit(v.rollupRegistry, "RollupAdded");
+      await expect(r.registry.addRollup(h, payload, r.addresses, 1n, valid)).to.emit(r.registry, "RollupAdded");
     });
 
-    it("rejects a header altered after signing (it recovers another signer)", async () => {
-      const { v, genesis } = await load();
-      const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 1n });
-      const signature = await signRollup(v, genesis, header);
-      const altered: RollupHeader = { ...header, lastBatchSeq: 5n };
-      await expect(v.rollupRegistry.addRollup(altered, payload, signature)).to.be.revertedWithCustomError(
-        v.enclaveRegistry,
-        "NotSequencer",
+    it("refuses a header altered after signing and a signature for another domain (another signer recovers)", async () => {
+      const { v } = await load();
+      const r = await rig(v, 1, 1);
+      const { header: h, payload } = await header(v, r);
+      const signed = await signBits(v, r, h, [0]);
+      const altered: RollupHeader = { ...h, lastBatchHash: hexlify(randomBytes(32)) };
+      await expect(r.registry.addRollup(...rollupArgs(altered, payload, signed))).to.be.revertedWithCustomError(
+        r.registry,
+        "SignerMismatch",
       );
-    });
-
-    it("rejects a signature for another chain's or contract's domain", async () => {
-      const { v, genesis } = await load();
-      const { header, payload } = await nextRollupHeader(v);
-      const registry = await v.rollupRegistry.getAddress();
+      const registry = await r.registry.getAddress();
       for (const domain of [
         rollupRegistryDomain(v.chainId + 1n, registry),
-        rollupRegistryDomain(v.chainId, await v.messageBus.getAddress()),
+        rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
       ]) {
-        const signature = await signRollupHeader(genesis.wallet, domain, header);
-        await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
-          v.enclaveRegistry,
-          "NotSequencer",
+        const other = await signRollupHeader(r.members[0]!.wallet, domain, h);
+        await expect(r.registry.addRollup(h, payload, r.addresses, 1n, other)).to.be.revertedWithCustomError(
+          r.registry,
+          "SignerMismatch",
         );
       }
+    });
+
+    it("rollups of the deployment's genesis committee of one are accepted; a stranger's are not", async () => {
+      const { v, genesis } = await load();
+      const { header: h, payload } = await nextRollupHeader(v);
+      const stranger = enclaveIdentity();
+      const forged = await signRollupByCommittee(v, h, new Map([[0, stranger]]), [genesis.address]);
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(h, payload, forged)))
+        .to.be.revertedWithCustomError(v.rollupRegistry, "SignerMismatch")
+        .withArgs(0n, genesis.address, stranger.address);
+      const own = await signRollupByCommittee(v, h, new Map([[0, stranger]]));
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(h, payload, own))).to.be.revertedWithCustomError(
+        v.rollupRegistry,
+        "WrongCommitteeMembers",
+      );
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(h, payload, await signRollup(v, genesis, h)))).to.emit(
+        v.rollupRegistry,
+        "RollupAdded",
+      );
+    });
+  });
+
+  describe("addRollup: chain of batch hashes", () => {
+    it("requires the first rollup to chain to ZeroHash and every next one to the last accepted", async () => {
+      const { v, genesis } = await load();
+      const wrong = hexlify(randomBytes(32));
+      const first = await nextRollupHeader(v, { previousBatchHash: wrong });
+      await expect(
+        v.rollupRegistry.addRollup(
+          ...rollupArgs(first.header, first.payload, await signRollup(v, genesis, first.header)),
+        ),
+      )
+        .to.be.revertedWithCustomError(v.rollupRegistry, "PreviousBatchHashMismatch")
+        .withArgs(ZeroHash, wrong);
+      const accepted = await submitRollup(v, genesis);
+      expect(accepted.header.previousBatchHash).to.equal(ZeroHash);
+      const next = await nextRollupHeader(v, { previousBatchHash: ZeroHash });
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
+        .to.be.revertedWithCustomError(v.rollupRegistry, "PreviousBatchHashMismatch")
+        .withArgs(accepted.header.lastBatchHash, ZeroHash);
+      const chained = await submitRollup(v, genesis);
+      expect(chained.header.previousBatchHash).to.equal(accepted.header.lastBatchHash);
+      expect(await v.rollupRegistry.lastBatchHash()).to.equal(chained.header.lastBatchHash);
+    });
+
+    it("a rejection resets lastBatchHash to the rejected rollup's parent, where a corrected rollup chains", async () => {
+      const { v, genesis } = await load();
+      const parent = await submitRollup(v, genesis);
+      const msgs = await withdrawalMessages(v, [{ to: v.users[0].address, amount: 1n }]);
+      const rejected = await submitRollup(v, genesis, msgs);
+      await submitRollup(v, genesis); // built on the rejected one
+      await (await v.rollupRegistry.rejectRollup(rejected.header)).wait();
+      expect(await v.rollupRegistry.lastBatchHash()).to.equal(parent.header.lastBatchHash);
+      expect(await v.rollupRegistry.nextBatchSeq()).to.equal(rejected.header.firstBatchSeq);
+      const corrected = await submitRollup(v, genesis, msgs);
+      expect(corrected.header.previousBatchHash).to.equal(parent.header.lastBatchHash);
+      expect(corrected.header.firstBatchSeq).to.equal(rejected.header.firstBatchSeq);
     });
   });
 
@@ -383,7 +553,7 @@ describe("RollupRegistry", () => {
       const wrong = hexlify(randomBytes(32));
       const { header, payload } = await nextRollupHeader(v, { l1BlockHash: wrong });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockHashMismatch")
         .withArgs(block.number, wrong, block.hash);
     });
@@ -394,7 +564,7 @@ describe("RollupRegistry", () => {
       const parent = (await ethers.provider.getBlock(Number(block.number) - 1))!;
       const { header, payload } = await nextRollupHeader(v, { l1BlockHash: parent.hash! });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockHashMismatch")
         .withArgs(block.number, parent.hash!, block.hash);
     });
@@ -404,7 +574,7 @@ describe("RollupRegistry", () => {
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
       await networkHelpers.mine(300);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
         .withArgs(header.l1BlockNumber);
     });
@@ -418,7 +588,7 @@ describe("RollupRegistry", () => {
       const firstSig = await signRollup(v, genesis, first.header);
       // The transaction executes in the block after the latest: age = mined + 1.
       await networkHelpers.mine(maxAge - 1n);
-      await expect(v.rollupRegistry.addRollup(first.header, first.payload, firstSig)).to.emit(
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(first.header, first.payload, firstSig))).to.emit(
         v.rollupRegistry,
         "RollupAdded",
       );
@@ -426,7 +596,7 @@ describe("RollupRegistry", () => {
       const second = await nextRollupHeader(v);
       const secondSig = await signRollup(v, genesis, second.header);
       await networkHelpers.mine(maxAge);
-      await expect(v.rollupRegistry.addRollup(second.header, second.payload, secondSig))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(second.header, second.payload, secondSig)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
         .withArgs(second.header.l1BlockNumber);
     });
@@ -437,7 +607,7 @@ describe("RollupRegistry", () => {
       for (const number of [latest.number + 1n, latest.number + 10n]) {
         const { header, payload } = await nextRollupHeader(v, { l1BlockNumber: number, l1BlockHash: ZeroHash });
         const signature = await signRollup(v, genesis, header);
-        await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
           .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockNotMined")
           .withArgs(number);
       }
@@ -449,7 +619,7 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 1n, lastBatchSeq: 1n });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
         .withArgs(0n, 1n);
     });
@@ -459,7 +629,7 @@ describe("RollupRegistry", () => {
       await submitRollup(v, genesis, [], { lastBatchSeq: 4n });
       const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 3n, lastBatchSeq: 6n });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
         .withArgs(5n, 3n);
     });
@@ -468,8 +638,8 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 1n });
       const signature = await signRollup(v, genesis, header);
-      await (await v.rollupRegistry.addRollup(header, payload, signature)).wait();
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await (await v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).wait();
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BatchSequenceGap")
         .withArgs(2n, 0n);
       expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
@@ -479,22 +649,32 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       // The review's attack: lastBatchSeq = 2^64 - 2 made every later addRollup overflow.
       const brick = await nextRollupHeader(v, { lastBatchSeq: 2n ** 64n - 2n });
-      await expect(v.rollupRegistry.addRollup(brick.header, brick.payload, await signRollup(v, genesis, brick.header)))
+      await expect(
+        v.rollupRegistry.addRollup(
+          ...rollupArgs(brick.header, brick.payload, await signRollup(v, genesis, brick.header)),
+        ),
+      )
         .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
         .withArgs(2n ** 64n - 1n, 64n);
       // At most one batch per calldata byte, and never more than MAX_BATCHES_PER_ROLLUP.
       expect(await v.rollupRegistry.MAX_BATCHES_PER_ROLLUP()).to.equal(1024n);
       const thin = await nextRollupHeader(v, { payload: "0x0102", lastBatchSeq: 2n });
-      await expect(v.rollupRegistry.addRollup(thin.header, thin.payload, await signRollup(v, genesis, thin.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(thin.header, thin.payload, await signRollup(v, genesis, thin.header))),
+      )
         .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
         .withArgs(3n, 2n);
       const big = await nextRollupHeader(v, { payload: hexlify(randomBytes(2000)), lastBatchSeq: 1024n });
-      await expect(v.rollupRegistry.addRollup(big.header, big.payload, await signRollup(v, genesis, big.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(big.header, big.payload, await signRollup(v, genesis, big.header))),
+      )
         .to.be.revertedWithCustomError(v.rollupRegistry, "TooManyBatches")
         .withArgs(1025n, 1024n);
       const max = await nextRollupHeader(v, { payload: hexlify(randomBytes(2000)), lastBatchSeq: 1023n });
       await (
-        await v.rollupRegistry.addRollup(max.header, max.payload, await signRollup(v, genesis, max.header))
+        await v.rollupRegistry.addRollup(
+          ...rollupArgs(max.header, max.payload, await signRollup(v, genesis, max.header)),
+        )
       ).wait();
       // The registry keeps working.
       await submitRollup(v, genesis);
@@ -506,7 +686,7 @@ describe("RollupRegistry", () => {
       await submitRollup(v, genesis, [], { lastBatchSeq: 1n });
       const { header, payload } = await nextRollupHeader(v, { firstBatchSeq: 2n, lastBatchSeq: 1n });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "InvalidBatchRange")
         .withArgs(2n, 1n);
     });
@@ -518,7 +698,7 @@ describe("RollupRegistry", () => {
       const { header } = await nextRollupHeader(v);
       const other = hexlify(randomBytes(64));
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, other, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, other, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "PayloadHashMismatch")
         .withArgs(header.payloadHash, keccak256(other));
     });
@@ -528,7 +708,7 @@ describe("RollupRegistry", () => {
       for (const payloadHash of [ZeroHash, keccak256("0x")]) {
         const { header } = await nextRollupHeader(v, { payload: "0x", payloadHash });
         const signature = await signRollup(v, genesis, header);
-        await expect(v.rollupRegistry.addRollup(header, "0x", signature)).to.be.revertedWithCustomError(
+        await expect(v.rollupRegistry.addRollup(...rollupArgs(header, "0x", signature))).to.be.revertedWithCustomError(
           v.rollupRegistry,
           "MissingPayload",
         );
@@ -544,21 +724,25 @@ describe("RollupRegistry", () => {
 
       let next = await nextRollupHeader(v);
       expect(next.header.revelationEpoch).to.equal(0n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(0n, k0);
 
       // The same epoch with the same key: accepted, nothing newly committed.
       next = await nextRollupHeader(v);
       await expect(
-        v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)),
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
       ).not.to.emit(v.rollupRegistry, "EpochKeyCommitted");
 
       // Epoch 1 passes without a rollup.
       await networkHelpers.mineUpTo(2n * EPOCH_LENGTH + 3n);
       next = await nextRollupHeader(v);
       expect(next.header.revelationEpoch).to.equal(2n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(2n, k2);
       expect(await v.rollupRegistry.currentEpoch()).to.equal(2n);
@@ -577,7 +761,7 @@ describe("RollupRegistry", () => {
           keyCommitment: keccak256(testEpochKey(epoch)),
         });
         const signature = await signRollup(v, genesis, header);
-        await expect(v.rollupRegistry.addRollup(header, payload, signature))
+        await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
           .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
           .withArgs(latest.number, 1n, epoch);
       }
@@ -601,20 +785,28 @@ describe("RollupRegistry", () => {
         });
 
       let next = await bind(lastOf0, 1n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
         .withArgs(EPOCH_LENGTH - 1n, 0n, 1n);
       next = await bind(firstOf1, 0n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochMismatch")
         .withArgs(EPOCH_LENGTH, 1n, 0n);
 
       next = await bind(lastOf0, 0n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(0n, keccak256(testEpochKey(0n)));
       next = await bind(firstOf1, 1n);
-      await expect(v.rollupRegistry.addRollup(next.header, next.payload, await signRollup(v, genesis, next.header)))
+      await expect(
+        v.rollupRegistry.addRollup(...rollupArgs(next.header, next.payload, await signRollup(v, genesis, next.header))),
+      )
         .to.emit(v.rollupRegistry, "EpochKeyCommitted")
         .withArgs(1n, keccak256(testEpochKey(1n)));
     });
@@ -632,7 +824,7 @@ describe("RollupRegistry", () => {
       });
       expect(header.revelationEpoch).to.equal(1n);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "RevelationEpochDecreased")
         .withArgs(2n, 1n);
     });
@@ -644,7 +836,7 @@ describe("RollupRegistry", () => {
       await submitRollup(v, genesis);
       const { header, payload } = await nextRollupHeader(v, { keyCommitment: other });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "KeyCommitmentMismatch")
         .withArgs(0n, committed, other);
     });
@@ -653,7 +845,7 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v, { revelationEpoch: 0n, keyCommitment: ZeroHash });
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).to.be.revertedWithCustomError(
         v.rollupRegistry,
         "ZeroValue",
       );
@@ -771,24 +963,25 @@ describe("RollupRegistry", () => {
       });
       expect(header.revelationEpoch).to.equal(0n);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.be.revertedWithCustomError(v.rollupRegistry, "BindingBlockTooOld")
         .withArgs(EPOCH_LENGTH - 1n);
     });
   });
 
-  describe("addRollup: sequencer rewards", () => {
-    it("credits baseReward + perBatchReward × batches to the operator", async () => {
+  describe("addRollup: committee rewards", () => {
+    it("credits baseReward + perBatchReward × batches to the OperatorRegistry (for the committee)", async () => {
       const { v, genesis } = await load();
       await fundVault(v, ONE_ETH);
+      const operators = await v.rollupRegistry.operatorRegistry();
       const unallocated = await v.feeVault.unallocated();
       const { header, payload } = await nextRollupHeader(v, { lastBatchSeq: 4n });
       const signature = await signRollup(v, genesis, header);
       const reward = BASE_REWARD + 5n * PER_BATCH_REWARD;
-      await expect(v.rollupRegistry.addRollup(header, payload, signature))
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature)))
         .to.emit(v.feeVault, "RewardAccrued")
-        .withArgs(v.admin.address, reward, 5n);
-      expect(await accrued(v, v.admin.address)).to.equal(reward);
+        .withArgs(operators, reward, 5n);
+      expect(await accrued(v, operators)).to.equal(reward);
       expect(await v.feeVault.unallocated()).to.equal(unallocated - reward);
     });
 
@@ -796,9 +989,12 @@ describe("RollupRegistry", () => {
       const { v, genesis } = await load();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).not.to.emit(v.feeVault, "RewardAccrued");
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).not.to.emit(
+        v.feeVault,
+        "RewardAccrued",
+      );
       expect(await v.rollupRegistry.rollupCount()).to.equal(1n);
-      expect(await accrued(v, v.admin.address)).to.equal(0n);
+      expect(await accrued(v, await v.rollupRegistry.operatorRegistry())).to.equal(0n);
     });
   });
 
@@ -1073,6 +1269,7 @@ describe("RollupRegistry", () => {
           0,
           v.admin.address,
           await v.enclaveRegistry.getAddress(),
+          await v.rollupRegistry.operatorRegistry(),
           await v.messageBus.getAddress(),
           await v.feeVault.getAddress(),
           period,
@@ -1099,12 +1296,15 @@ describe("RollupRegistry", () => {
       await (await v.rollupRegistry.pause()).wait();
       const { header, payload } = await nextRollupHeader(v);
       const signature = await signRollup(v, genesis, header);
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.be.revertedWithCustomError(
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).to.be.revertedWithCustomError(
         v.rollupRegistry,
         "EnforcedPause",
       );
       await (await v.rollupRegistry.unpause()).wait();
-      await expect(v.rollupRegistry.addRollup(header, payload, signature)).to.emit(v.rollupRegistry, "RollupAdded");
+      await expect(v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).to.emit(
+        v.rollupRegistry,
+        "RollupAdded",
+      );
     });
 
     it("rejects every admin function from callers without the role", async () => {

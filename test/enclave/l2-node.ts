@@ -30,9 +30,14 @@ import { SequencerStore } from "../../enclave/sequencer/store.js";
 import { Validator } from "../../enclave/validator/validator.js";
 import { withdrawalMessage } from "../../protocol/messages.js";
 import { L2_CHAIN_ID, L2Predeploys } from "../../protocol/predeploys.js";
-import { type RollupHeader, rollupRegistryDomain, signRollupHeader } from "../../protocol/rollup.js";
+import {
+  type CommitteeSignatures,
+  type RollupHeader,
+  rollupRegistryDomain,
+  signRollupHeader,
+} from "../../protocol/rollup.js";
 import { at } from "../../testing/defined.js";
-import { type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { type Veilnet, deployVeilnet, initializeGenesis, rollupArgs } from "../../testing/veilnet.js";
 import { openTestSequencer, testL1Reader } from "../../testing/l2-sequencer.js";
 
 const logger = pino({ level: "silent" });
@@ -66,6 +71,7 @@ async function setup(): Promise<Harness> {
   const genesis = await initializeGenesis(v);
   const enclave: RollupSigningEnclave = {
     derive: (label) => derive(genesis.secret, label),
+    address: genesis.address,
     signRollupHeader: (domain, header) => signRollupHeader(genesis.wallet, domain, header),
   };
   const domain = rollupRegistryDomain(v.chainId, v.addresses.RollupRegistry);
@@ -94,8 +100,13 @@ async function transfer(
   });
 }
 
-async function submit(h: Harness, header: RollupHeader, payload: string, signature: string): Promise<void> {
-  await (await h.v.rollupRegistry.addRollup(header, payload, signature)).wait();
+async function submit(
+  h: Harness,
+  header: RollupHeader,
+  payload: string,
+  signature: CommitteeSignatures,
+): Promise<void> {
+  await (await h.v.rollupRegistry.addRollup(...rollupArgs(header, payload, signature))).wait();
 }
 
 describe("enclave L2: sequencer, mempool, restart, validators", function () {
@@ -229,8 +240,9 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
         batches: part,
         binding: { number: BigInt(block.number), hash: block.hash! },
         domain: h.domain,
+        previousBatchHash: await h.v.rollupRegistry.lastBatchHash(),
       });
-      await submit(h, r.header, r.payload, r.signature);
+      await submit(h, r.header, r.payload, r.committee);
     }
     const chain = await L2Chain.create({ l1Bridge: h.v.addresses.Bridge, l1FeeRecipient: h.v.addresses.FeeVault });
     try {
@@ -262,8 +274,9 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
       batches: [forged],
       binding: { number: BigInt(block.number), hash: block.hash! },
       domain: h.domain,
+      previousBatchHash: await h.v.rollupRegistry.lastBatchHash(),
     });
-    await submit(h, r.header, r.payload, r.signature); // L1 cannot tell: it does not execute
+    await submit(h, r.header, r.payload, r.committee); // L1 cannot tell: it does not execute
 
     const chain = await L2Chain.create({ l1Bridge: h.v.addresses.Bridge, l1FeeRecipient: h.v.addresses.FeeVault });
     try {

@@ -54,7 +54,7 @@ import {
 } from "../../protocol/private-rpc.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import { at, flipBit } from "../../testing/defined.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis, rollupArgs } from "../../testing/veilnet.js";
 import { openTestSequencer } from "../../testing/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
@@ -721,9 +721,10 @@ describe("privacy rules of the enclave's RPC", function () {
         batches,
         binding: { number: BigInt(block.number), hash: block.hash! },
         domain: rollupRegistryDomain(v.chainId, v.addresses.RollupRegistry),
+        previousBatchHash: await v.rollupRegistry.lastBatchHash(),
       });
       const submitted = await (
-        await v.rollupRegistry.addRollup(rollup.header, rollup.payload, rollup.signature)
+        await v.rollupRegistry.addRollup(...rollupArgs(rollup.header, rollup.payload, rollup.committee))
       ).wait();
       const calldata = Buffer.from(getBytes((await l1.getTransaction(submitted!.hash))!.data));
 

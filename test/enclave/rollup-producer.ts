@@ -163,6 +163,7 @@ describe("rollup-producer", function () {
     await (await v.admin.sendTransaction({ to: signer.address, value: parseEther("10") })).wait();
     // The attested genesis enclave: derives the epoch keys from the network secret, signs with its key.
     const enclave: RollupSigningEnclave = {
+      address: genesis.address,
       derive: (label) => derive(genesis.secret, label),
       signRollupHeader: (domain, header) => signRollupHeader(genesis.wallet, domain, header),
     };
@@ -230,6 +231,7 @@ describe("rollup-producer", function () {
                 firstBatchSeq: r.firstBatchSeq,
                 lastBatchSeq: r.lastBatchSeq,
                 lastBatchHash: r.lastBatchHash,
+                previousBatchHash: r.previousBatchHash,
                 l1BlockNumber: r.l1BlockNumber,
                 l1BlockHash: r.l1BlockHash,
                 messageRoot: r.messageRoot,

@@ -43,6 +43,8 @@ import {
   initializeGenesis,
   makeEnclave,
   nextRollupHeader,
+  rollupArgs,
+  signRollup,
 } from "../../testing/veilnet.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -718,9 +720,10 @@ describe("platform/tx-sender", function () {
       genesis = await initializeGenesis(v);
     });
 
+    /** addRollup calldata for the genesis committee of one, signed by a stranger enclave unless `signature`. */
     async function addRollupData(signature?: string): Promise<string> {
       const { header, payload } = await nextRollupHeader(v);
-      const stranger = await makeEnclave(v); // not attested, not a sequencer
+      const stranger = await makeEnclave(v); // not attested, not a member
       const sig =
         signature ??
         (await signRollupHeader(
@@ -728,7 +731,8 @@ describe("platform/tx-sender", function () {
           rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
           header,
         ));
-      return v.rollupRegistry.interface.encodeFunctionData("addRollup", [header, payload, sig]);
+      const committee = { members: [genesis.address], signerBitmap: 1n, signatures: sig };
+      return v.rollupRegistry.interface.encodeFunctionData("addRollup", rollupArgs(header, payload, committee));
     }
 
     it("does not broadcast a transaction that would revert; throws the decoded custom error", async function () {
@@ -745,20 +749,20 @@ describe("platform/tx-sender", function () {
       );
       expect(error).to.be.instanceOf(TxRevertedError);
       const reverted = error as TxRevertedError;
-      expect(reverted.errorName).to.equal("NotSequencer"); // raised by the EnclaveRegistry
-      expect(reverted.reason).to.match(/^NotSequencer\(0x[0-9a-fA-F]{40}\)$/);
+      expect(reverted.errorName).to.equal("SignerMismatch");
+      expect(reverted.reason).to.match(/^SignerMismatch\(0, 0x[0-9a-fA-F]{40}, 0x[0-9a-fA-F]{40}\)$/);
       expect(reverted.key).to.equal("rollup-bad-signer");
       expect(reverted.hash).to.equal(undefined);
-      expect(lines.some((l) => l.errorName === "NotSequencer" && l.key === "rollup-bad-signer")).to.equal(true);
+      expect(lines.some((l) => l.errorName === "SignerMismatch" && l.key === "rollup-bad-signer")).to.equal(true);
 
       const garbled = await addRollupData(hexlify(randomBytes(65)));
       const e2 = await sender.send({ key: "rollup-bad-sig", to, data: garbled }).catch((e: unknown) => e);
-      // A random 65-byte signature either fails to recover or recovers an address that is no sequencer.
-      expect((e2 as TxRevertedError).errorName).to.be.oneOf(["InvalidSignature", "NotSequencer"]);
+      // A random 65-byte signature either fails to recover or recovers an address that is not the member.
+      expect((e2 as TxRevertedError).errorName).to.be.oneOf(["InvalidSignature", "SignerMismatch"]);
       const short = await addRollupData("0x1234");
       const e3 = await sender.send({ key: "rollup-short-sig", to, data: short }).catch((e: unknown) => e);
-      expect((e3 as TxRevertedError).errorName).to.equal("InvalidSignature");
-      expect((e3 as TxRevertedError).reason).to.equal("InvalidSignature()");
+      expect((e3 as TxRevertedError).errorName).to.equal("SignaturesLengthMismatch");
+      expect((e3 as TxRevertedError).reason).to.equal("SignaturesLengthMismatch(2, 65)");
 
       expect(await nonceOf(key.address, "pending")).to.equal(0);
       expect(await metricValue(registry, "veilnet_tx_reverted_total", sender.address)).to.equal(3);
@@ -790,12 +794,8 @@ describe("platform/tx-sender", function () {
       const sender = makeSender(key, { simulateBlockTag: "latest", metrics: registry, logger });
       const to = await v.rollupRegistry.getAddress();
       const { header, payload } = await nextRollupHeader(v);
-      const signature = await signRollupHeader(
-        genesis.wallet,
-        rollupRegistryDomain(v.chainId, await v.rollupRegistry.getAddress()),
-        header,
-      );
-      const data = v.rollupRegistry.interface.encodeFunctionData("addRollup", [header, payload, signature]);
+      const signature = await signRollup(v, genesis, header);
+      const data = v.rollupRegistry.interface.encodeFunctionData("addRollup", rollupArgs(header, payload, signature));
       const before = await v.rollupRegistry.rollupCount();
       await rpc("evm_mine"); // the binding block must be in the past of the simulated one
       await rpc("evm_setAutomine", [false]);

@@ -4,10 +4,17 @@
  * of a withdrawal message (protocol/messages.ts).
  */
 import { expect } from "chai";
-import { Wallet, ZeroAddress, hexlify, randomBytes } from "ethers";
+import { Wallet, ZeroAddress, concat, hexlify, randomBytes } from "ethers";
 
 import { FINALIZE_WITHDRAWAL_SELECTOR, encodeFinalizeWithdrawal } from "../../protocol/messages.js";
-import { ADD_ROLLUP_SELECTOR, type RollupHeader, decodeAddRollup } from "../../protocol/rollup.js";
+import {
+  ADD_ROLLUP_SELECTOR,
+  type RollupHeader,
+  committeeSigners,
+  decodeAddRollup,
+  encodeAddRollup,
+  packCommitteeSignatures,
+} from "../../protocol/rollup.js";
 import { IBridge__factory, RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 
 const bytes32 = () => hexlify(randomBytes(32));
@@ -18,6 +25,7 @@ describe("protocol call formats", () => {
     firstBatchSeq: 3n,
     lastBatchSeq: 7n,
     lastBatchHash: bytes32(),
+    previousBatchHash: bytes32(),
     l1BlockNumber: 1234n,
     l1BlockHash: bytes32(),
     messageRoot: bytes32(),
@@ -30,9 +38,30 @@ describe("protocol call formats", () => {
     expect(ADD_ROLLUP_SELECTOR).to.equal(registry.getFunction("addRollup").selector);
   });
 
+  const members = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
+  const [sig0, sig2] = [hexlify(randomBytes(65)), hexlify(randomBytes(65))];
+
   it("decodes the calldata of RollupRegistry.addRollup as the contract's ABI encodes it", () => {
-    const data = registry.encodeFunctionData("addRollup", [header, "0xc0ffee", "0x1234"]);
-    expect(decodeAddRollup(data)).to.deep.equal({ header, payload: "0xc0ffee" });
+    const committee = { members, signerBitmap: 5n, signatures: concat([sig0, sig2]) };
+    const data = registry.encodeFunctionData("addRollup", [header, "0xc0ffee", members, 5n, committee.signatures]);
+    expect(decodeAddRollup(data)).to.deep.equal({ header, payload: "0xc0ffee", committee });
+    expect(encodeAddRollup(header, "0xc0ffee", committee)).to.equal(data);
+  });
+
+  it("packs committee signatures in ascending bit order and reads the signers back from the bitmap", () => {
+    const packed = packCommitteeSignatures(
+      members,
+      new Map([
+        [2, sig2],
+        [0, sig0],
+      ]),
+    );
+    expect(packed).to.deep.equal({ members, signerBitmap: 5n, signatures: concat([sig0, sig2]) });
+    const call = decodeAddRollup(encodeAddRollup(header, "0x", packed))!;
+    expect(committeeSigners(call)).to.deep.equal([members[0], members[2]]);
+    expect(() => packCommitteeSignatures(members, new Map([[3, sig0]]))).to.throw(/outside the committee/);
+    expect(() => packCommitteeSignatures(members, new Map([[1, "0x1234"]]))).to.throw(/not 65 bytes/);
+    expect(() => committeeSigners({ ...call, committee: { ...packed, signerBitmap: 9n } })).to.throw(/beyond/);
   });
 
   it("reads another call of the registry as no rollup, and throws on malformed addRollup calldata", () => {

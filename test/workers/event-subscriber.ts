@@ -353,7 +353,8 @@ describe("event-subscriber", function () {
         firstSeq: accepted.header.firstBatchSeq.toString(),
         lastSeq: accepted.header.lastBatchSeq.toString(),
         messageRoot: accepted.tree!.root,
-        sequencer: genesis.address,
+        committeeId: "1",
+        signerBitmap: "1",
       },
       {
         type: "RollupAdded",
@@ -361,7 +362,8 @@ describe("event-subscriber", function () {
         firstSeq: rejected.header.firstBatchSeq.toString(),
         lastSeq: rejected.header.lastBatchSeq.toString(),
         messageRoot: rejected.tree!.root,
-        sequencer: genesis.address,
+        committeeId: "1",
+        signerBitmap: "1",
       },
       {
         type: "RollupRejected",

@@ -218,7 +218,8 @@ function decoders(): Record<EventSourceName, EventDecoder[]> {
         firstSeq: str(o.firstSeq),
         lastSeq: str(o.lastSeq),
         messageRoot: o.messageRoot,
-        sequencer: o.sequencer,
+        committeeId: str(o.committeeId),
+        signerBitmap: str(o.signerBitmap),
       })),
       decoder<RollupRejectedEvent.OutputObject>(rollupRegistry, "RollupRejected", (o) => ({
         type: "RollupRejected",

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Test double of the OperatorRegistry (DESIGN §9.1): the active committee is whatever the test sets.
+pragma solidity ^0.8.28;
+
+import {IOperatorRegistry} from "../../interfaces/IOperatorRegistry.sol";
+
+/// @notice Stands in for the OperatorRegistry in RollupRegistry's tests: `activeCommittee()` returns the
+/// values last set, by anyone (test-only: it has no access control).
+contract TestOperatorRegistry is IOperatorRegistry {
+    /// @dev Two slots, as a real registry would pack its active committee (the gas bench measures it).
+    struct Committee {
+        bytes32 signersHash;
+        uint64 id;
+        uint64 signersGeneration;
+        uint8 size;
+        uint8 quorum;
+        bool liquidated;
+    }
+
+    Committee private _active;
+
+    /// @notice Emitted whenever the active committee's values change.
+    event ActiveCommitteeSet(
+        uint64 id,
+        bytes32 signersHash,
+        uint64 signersGeneration,
+        uint8 size,
+        uint8 quorum,
+        bool liquidated
+    );
+
+    /// @notice Accepts ETH: the FeeVault pays the committee's claimed rewards here.
+    receive() external payable {}
+
+    /// @notice Makes committee `id` of `signers` (in member order, hashed as the OperatorRegistry does)
+    /// with `quorum`, recorded at revocation generation `generation`, the active one (not liquidated).
+    function setCommittee(uint64 id, address[] calldata signers, uint8 quorum, uint64 generation) external {
+        _set(Committee(keccak256(abi.encodePacked(signers)), id, generation, uint8(signers.length), quorum, false));
+    }
+
+    /// @notice Sets every value `activeCommittee()` returns.
+    function setRaw(
+        uint64 id,
+        bytes32 signersHash,
+        uint64 signersGeneration,
+        uint8 size,
+        uint8 quorum,
+        bool liquidated
+    ) external {
+        _set(Committee(signersHash, id, signersGeneration, size, quorum, liquidated));
+    }
+
+    /// @notice Sets the liquidated flag of the active committee.
+    function setLiquidated(bool liquidated) external {
+        Committee memory c = _active;
+        c.liquidated = liquidated;
+        _set(c);
+    }
+
+    /// @notice Sets the revocation generation the active committee's signers were recorded at.
+    function setSignersGeneration(uint64 generation) external {
+        Committee memory c = _active;
+        c.signersGeneration = generation;
+        _set(c);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function activeCommittee()
+        external
+        view
+        returns (uint64 id, bytes32 signersHash, uint64 signersGeneration, uint8 size, uint8 quorum, bool liquidated)
+    {
+        Committee memory c = _active;
+        return (c.id, c.signersHash, c.signersGeneration, c.size, c.quorum, c.liquidated);
+    }
+
+    function _set(Committee memory c) private {
+        _active = c;
+        emit ActiveCommitteeSet(c.id, c.signersHash, c.signersGeneration, c.size, c.quorum, c.liquidated);
+    }
+}

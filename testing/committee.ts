@@ -1,0 +1,112 @@
+/**
+ * A RollupRegistry of its own whose OperatorRegistry is the test double TestOperatorRegistry: any
+ * committee (size, quorum, members) is one call away. For RollupRegistry's unit tests and the gas bench;
+ * everything else goes through the deployed suite (testing/veilnet.ts).
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import { type EnclaveIdentity, enclaveIdentity } from "../protocol/attestation.js";
+import {
+  type CommitteeSignatures,
+  type RollupHeader,
+  packCommitteeSignatures,
+  rollupRegistryDomain,
+  signRollupHeader,
+} from "../protocol/rollup.js";
+import {
+  type FeeVault,
+  FeeVault__factory,
+  MessageBus__factory,
+  type RollupRegistry,
+  RollupRegistry__factory,
+  type TestOperatorRegistry,
+  TestOperatorRegistry__factory,
+} from "../types/ethers-contracts/index.js";
+import { CHALLENGE_PERIOD, REVELATION_PERIOD, type Veilnet, nextRollupHeader } from "./veilnet.js";
+
+/** The id of the rig's committee. */
+export const RIG_COMMITTEE_ID = 42n;
+
+export interface CommitteeRig {
+  registry: RollupRegistry;
+  operators: TestOperatorRegistry;
+  vault: FeeVault;
+  /** The committee's enclave keys, in member order. */
+  members: EnclaveIdentity[];
+  /** Their addresses (the signer set). */
+  addresses: string[];
+}
+
+/**
+ * Deploys a RollupRegistry (with its own MessageBus and FeeVault, `rewards` = base and per-batch reward)
+ * on `v`'s EnclaveRegistry, whose active committee is `size` fresh enclave keys with `quorum`.
+ */
+export async function deployCommitteeRig(
+  v: Veilnet,
+  size: number,
+  quorum: number,
+  rewards: { base: bigint; perBatch: bigint } = { base: 0n, perBatch: 0n },
+  deployer: HardhatEthersSigner = v.admin,
+): Promise<CommitteeRig> {
+  const a = deployer.address;
+  const vault = await new FeeVault__factory(deployer).deploy(a, 0, a, rewards.base, rewards.perBatch, 0);
+  const bus = await new MessageBus__factory(deployer).deploy(a, 0, a, vault, 0);
+  const operators = await new TestOperatorRegistry__factory(deployer).deploy();
+  const registry = await new RollupRegistry__factory(deployer).deploy(
+    a,
+    0,
+    a,
+    v.enclaveRegistry,
+    operators,
+    bus,
+    vault,
+    CHALLENGE_PERIOD,
+    60,
+    REVELATION_PERIOD,
+  );
+  await (await bus.bindRollupRegistry(registry)).wait();
+  await (await vault.bindRewarder(registry)).wait();
+  const members = Array.from({ length: size }, () => enclaveIdentity());
+  const addresses = members.map((m) => m.address);
+  const generation = await v.enclaveRegistry.revocationGeneration();
+  await (await operators.setCommittee(RIG_COMMITTEE_ID, addresses, quorum, generation)).wait();
+  return { registry, operators, vault, members, addresses };
+}
+
+/** The next rollup header of the rig's registry (chained to its last one); `overrides` as nextRollupHeader's. */
+export async function nextRigHeader(
+  v: Veilnet,
+  r: CommitteeRig,
+  overrides: Parameters<typeof nextRollupHeader>[1] = {},
+): Promise<{ header: RollupHeader; payload: string }> {
+  const first = await r.registry.nextBatchSeq();
+  return nextRollupHeader(v, {
+    firstBatchSeq: first,
+    lastBatchSeq: first,
+    previousBatchHash: await r.registry.lastBatchHash(),
+    ...overrides,
+  });
+}
+
+/** `signer`'s signature of `header` under the rig registry's domain. */
+export async function signForRig(
+  v: Veilnet,
+  r: CommitteeRig,
+  header: RollupHeader,
+  signer: EnclaveIdentity,
+): Promise<string> {
+  return signRollupHeader(signer.wallet, rollupRegistryDomain(v.chainId, await r.registry.getAddress()), header);
+}
+
+/** Member i signs at bit i for every i in `bits` (or `signer(i)` does, to forge). */
+export async function signRigBits(
+  v: Veilnet,
+  r: CommitteeRig,
+  header: RollupHeader,
+  bits: readonly number[],
+  signer: (i: number) => EnclaveIdentity = (i) => r.members[i]!,
+): Promise<CommitteeSignatures> {
+  const signed = new Map<number, string>();
+  for (const i of bits) signed.set(i, await signForRig(v, r, header, signer(i)));
+  return packCommitteeSignatures(r.addresses, signed);
+}
