@@ -19,7 +19,11 @@ import type { Deployment } from "../../deploy/deployment-file.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { loadOrCreatePeerKey } from "../../platform/p2p/index.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
-import { EnclaveRegistry__factory, TimelockController__factory } from "../../types/ethers-contracts/index.js";
+import {
+  EnclaveRegistry__factory,
+  OperatorRegistry__factory,
+  TimelockController__factory,
+} from "../../types/ethers-contracts/index.js";
 import { type DevAccount, devAccounts, roleAccount } from "../accounts.js";
 import { freePort } from "../ports.js";
 import type { DevnetRun } from "../run.js";
@@ -112,19 +116,40 @@ export async function startCommittee(
     const admin = roleAccount(accounts, "admin");
     // The admin funds the operators' accounts and, as the governor, schedules the grants: one nonce sequence.
     const funder = new NonceManager(new Wallet(admin.privateKey, provider));
+    const operators = OperatorRegistry__factory.connect(deployment.addresses.OperatorRegistry, provider);
+    // Operator ids on L1: the genesis operator's (the genesis committee of one), then one registered
+    // now for each other seat, paid by that seat's account (its owner), so ids are known before any start.
+    const genesisId = Number(await operators.operatorIdOfEnclave(genesis.address));
+    if (genesisId === 0) throw new Error(`the genesis enclave ${genesis.address} is bound to no operator on L1`);
     const members: CommitteeMemberInfo[] = [];
-    for (let id = 1; id <= size; id++) {
-      const stateFile = id === 1 ? genesis.stateFile : path.join(dataDir, `operator-${id}-enclave.json`);
+    const payers = new Map<number, DevAccount>();
+    for (let seat = 1; seat <= size; seat++) {
+      const payer = operatorAccount(accounts, seat);
+      // Operators 2…n pay for their registration, secret request and rollups with their own account.
+      if (seat > 1 && (await provider.getBalance(payer.address)) < parseEther("1")) {
+        await (await funder.sendTransaction({ to: payer.address, value: parseEther("10") })).wait();
+      }
+      let operatorId = genesisId;
+      if (seat > 1) {
+        const key = new Wallet(payer.privateKey).signingKey.publicKey;
+        operatorId = Number(await operators.operatorIdOf(key));
+        if (operatorId === 0) {
+          await (await operators.connect(new Wallet(payer.privateKey, provider)).registerOperator(key, 0n)).wait();
+          operatorId = Number(await operators.operatorIdOf(key));
+        }
+      }
+      payers.set(operatorId, payer);
+      const stateFile = seat === 1 ? genesis.stateFile : path.join(dataDir, `operator-${seat}-enclave.json`);
       const enclave =
-        id === 1
+        seat === 1
           ? genesis.address
           : Enclave.loadOrCreate(stateFile, { measurement: deployment.parameters.measurement }).address;
-      const memberDir = path.join(dataDir, `operator-${id}-l2`);
+      const memberDir = path.join(dataDir, `operator-${seat}-l2`);
       const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(path.join(memberDir, "p2p"))).toString();
       const p2pPort = await freePort();
-      const l2Port = id === 1 ? settings.port : await freePort();
+      const l2Port = seat === 1 ? settings.port : await freePort();
       members.push({
-        operatorId: id,
+        operatorId,
         enclave,
         peerId,
         p2p: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
@@ -134,28 +159,32 @@ export async function startCommittee(
         stateFile,
         dataDir: memberDir,
       });
-      // Operators 2…n pay for their secret request and rollups with their own account.
-      const payer = operatorAccount(accounts, id);
-      if (id > 1 && (await provider.getBalance(payer.address)) < parseEther("1")) {
-        await (await funder.sendTransaction({ to: payer.address, value: parseEther("10") })).wait();
-      }
     }
+    members.sort((a, b) => a.operatorId - b.operatorId);
+    const committeeId = (await operators.committeeCount()) + 1n;
+    const payerOf = (m: CommitteeMemberInfo): DevAccount => {
+      const payer = payers.get(m.operatorId);
+      if (payer === undefined) throw new Error(`no account for operator ${m.operatorId}`);
+      return payer;
+    };
     const committee = members.map((m) => `${m.operatorId}=${m.enclave}`).join(",");
     const registry = EnclaveRegistry__factory.connect(deployment.addresses.EnclaveRegistry, provider);
     const { supervisor, readyMs } = launcher;
     const children = new Map<number, VeilnetChild["child"]>();
     const envs = new Map<number, NodeJS.ProcessEnv>();
     for (const m of members) {
-      const payer = operatorAccount(accounts, m.operatorId);
+      const payer = payerOf(m);
       const listen = m.p2p.replace(/\/p2p\/.*$/, "");
       const env: NodeJS.ProcessEnv = {
         SIGNER_PRIVATE_KEY: payer.privateKey,
         ATTESTATION_SERVICE_KEY: admin.privateKey,
         ENCLAVE_STATE_FILE: m.stateFile,
-        ...(m.operatorId === 1 ? genesis.host.node : {}),
+        ...(m.enclave === genesis.address ? genesis.host.node : {}),
         NODE_DATA_DIR: m.dataDir,
         L2_RPC_PORT: new URL(m.l2Url).port,
         OPERATOR_ID: String(m.operatorId),
+        COMMITTEE_ID: committeeId.toString(),
+        // Until the committee is active on L1 (below), its members are given; restarts read L1.
         COMMITTEE_MEMBERS: committee,
         P2P_LISTEN: listen,
         P2P_BOOTSTRAP: members
@@ -172,8 +201,8 @@ export async function startCommittee(
       m.healthUrl = healthUrl;
       m.metricsUrl = healthUrl.replace(/\/healthz$/, "/metrics");
       children.set(m.operatorId, child);
-      // Operator 1 serves at once (its enclave answers the others' secret requests); the others join first.
-      if (m.operatorId === 1) {
+      // The genesis operator serves at once (its enclave answers the others' secret requests); the others join first.
+      if (m.enclave === genesis.address) {
         await supervisor.waitHealthy(child, { kind: "json-rpc", url: m.l2Url, chainId: L2_CHAIN_ID }, readyMs);
       }
     }
@@ -204,13 +233,41 @@ export async function startCommittee(
       run.log(`granting the sequencer role to ${grants.length} operator enclaves through the timelock`);
       await governNow(provider, deployment, funder, grants, !settings.external);
     }
+    // On L1: each operator binds its enclave, the admin creates the committee (with a balance), and the
+    // timelock makes it the active committee: from then on RollupRegistry takes only its quorum's rollups.
+    for (const m of members) {
+      if (m.enclave === genesis.address) continue;
+      const owner = new Wallet(payerOf(m).privateKey, provider);
+      await (await operators.connect(owner).setOperatorEnclave(m.operatorId, m.enclave)).wait();
+    }
+    const ids = members.map((m) => m.operatorId);
+    await (await operators.connect(funder).createCommittee(ids, { value: parseEther("1") })).wait();
+    if ((await operators.committeeCount()) !== committeeId) {
+      throw new Error(
+        `the committee was created with another id than ${committeeId} (another committee was created meanwhile?)`,
+      );
+    }
+    run.log(`committee ${committeeId} of operators ${ids.join(", ")} created; activating it through the timelock`);
+    await governNow(
+      provider,
+      deployment,
+      funder,
+      [
+        {
+          target: deployment.addresses.OperatorRegistry,
+          data: operators.interface.encodeFunctionData("setActiveCommittee", [committeeId]),
+        },
+      ],
+      !settings.external,
+    );
+    for (const env of envs.values()) delete env.COMMITTEE_MEMBERS;
     for (const m of members) {
       await supervisor.waitHealthy(childOf(m), { kind: "http", url: m.healthUrl }, readyMs);
     }
     // The exporter follows the gossip read-only (no enclave): duties, and equivocations if any.
     const apiPort = await freePort();
+    // It reads the committee from L1 (the OperatorRegistry's events), as restarted operators do.
     const exporterChild = await launcher.spawn("exporter", ["node", "--exporter"], {
-      COMMITTEE_MEMBERS: committee,
       P2P_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
       P2P_BOOTSTRAP: members.map((o) => o.p2p).join(","),
       P2P_DHT: "false",

@@ -75,9 +75,22 @@ export const followerConfigSchema = z.object({
 });
 
 export const operatorConfigSchema = z.object({
-  OPERATOR_ID: z.coerce.number().int().min(1).describe("This operator's id in the OperatorRegistry"),
-  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee this operator sequences in"),
-  COMMITTEE_MEMBERS: committeeMembers,
+  OPERATOR_ID: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("This operator's id in the OperatorRegistry (default: the member whose enclave this node runs)"),
+  COMMITTEE_ID: z.coerce
+    .bigint()
+    .min(1n)
+    .optional()
+    .describe("The committee this operator sequences in (default: the OperatorRegistry's active committee)"),
+  COMMITTEE_MEMBERS: committeeMembers
+    .optional()
+    .describe(
+      "Override of the committee, <operator id>=<enclave address> pairs, ids ascending (default: the active committee's, from OperatorRegistry events)",
+    ),
   ...p2pFields("/ip4/127.0.0.1/tcp/9100"),
   ROLLUP_FAILOVER_MS: z.coerce
     .number()

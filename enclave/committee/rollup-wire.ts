@@ -21,7 +21,10 @@ export class RollupWireError extends Error {
 
 const MAX_BYTES = 512 * 1024;
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "32 bytes of lower-case hex");
-const uint = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, "a decimal uint64").transform(BigInt);
+const uint = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,19})$/, "a decimal uint64")
+  .transform(BigInt);
 
 const headerJson = z
   .object({

@@ -17,6 +17,7 @@ import { z } from "zod";
 
 import { CommitteeGossip } from "../committee/gossip.js";
 import { operatorConfigSchema } from "../committee/config.js";
+import { resolveMembership } from "../committee/membership.js";
 import { ecdsaVerifier } from "../consensus/keys.js";
 import { parseConfig } from "../../platform/config.js";
 import type { ServiceFactory } from "../../platform/context.js";
@@ -43,7 +44,8 @@ function reply(res: import("node:http").ServerResponse, status: number, body: un
 
 export const createExporterNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(exporterConfigSchema, ctx.source);
-  const members = settings.COMMITTEE_MEMBERS;
+  const membership = await resolveMembership(ctx, settings, 0);
+  const members = membership.members;
   const committee = [...members.keys()];
   const chainId = BigInt(ctx.chainId);
   const p2p = await createP2PNode({
@@ -52,7 +54,7 @@ export const createExporterNode: ServiceFactory = async (ctx) => {
     bootstrap: settings.P2P_BOOTSTRAP,
     dht: settings.P2P_DHT,
     mdns: settings.P2P_MDNS,
-    scoredTopics: CommitteeGossip.topics(chainId, settings.COMMITTEE_ID),
+    scoredTopics: CommitteeGossip.topics(chainId, membership.committeeId),
     logger: ctx.logger,
     registry: ctx.metrics,
   });
@@ -64,7 +66,7 @@ export const createExporterNode: ServiceFactory = async (ctx) => {
   const gossip = new CommitteeGossip({
     p2p,
     chainId,
-    committeeId: settings.COMMITTEE_ID,
+    committeeId: membership.committeeId,
     members,
     currentHeight: () => tracker.highestHeight + 1,
     logger: ctx.logger,
@@ -85,7 +87,7 @@ export const createExporterNode: ServiceFactory = async (ctx) => {
         return [
           200,
           {
-            committeeId: settings.COMMITTEE_ID.toString(),
+            committeeId: membership.committeeId.toString(),
             committee,
             height: tracker.highestHeight,
             votesFollowed: tracker.votesSeen,

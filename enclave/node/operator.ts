@@ -11,8 +11,10 @@ import path from "node:path";
 
 import { getBytes } from "ethers";
 
+import { RollupCosigner } from "../committee/cosigner.js";
 import { CommitteeGossip } from "../committee/gossip.js";
-import { type OperatorConfig, operatorConfigSchema } from "../committee/config.js";
+import { operatorConfigSchema } from "../committee/config.js";
+import { membershipDrift, resolveMembership } from "../committee/membership.js";
 import { CommitteeDriver } from "../consensus/driver.js";
 import { ecdsaVerifier, messageDigest } from "../consensus/keys.js";
 import { consensusMetrics } from "../consensus/metrics.js";
@@ -27,6 +29,7 @@ import { createRollupProducerService } from "../rollup-producer/index.js";
 import { L2RpcServer } from "../rpc/server.js";
 import type { Enclave } from "../secret/enclave.js";
 import { SequencerStore } from "../sequencer/store.js";
+import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import { ConfigError, parseConfig } from "../../platform/config.js";
 import type { ServiceFactory } from "../../platform/context.js";
 import { gauge } from "../../platform/metrics.js";
@@ -35,20 +38,22 @@ import type { Service } from "../../platform/service.js";
 import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
 import { CLIENT_VERSION, checkSecret, openChain, openSequencer, rollupIndexOf } from "./parts.js";
 
-/** The committee as this operator knows it; throws ConfigError when it does not include this enclave. */
-function committeeOf(settings: OperatorConfig, enclave: Enclave): OperatorId[] {
-  const own = settings.COMMITTEE_MEMBERS.get(settings.OPERATOR_ID);
-  if (own === undefined) {
+/** This node's operator id: OPERATOR_ID, or the member whose enclave this node runs. */
+function selfOf(
+  configured: number | undefined,
+  members: ReadonlyMap<OperatorId, string>,
+  enclave: Enclave,
+): OperatorId {
+  const mine = [...members].find(([, address]) => address.toLowerCase() === enclave.address.toLowerCase())?.[0];
+  if (mine === undefined) {
     throw new ConfigError(
-      `config: COMMITTEE_MEMBERS does not include OPERATOR_ID ${settings.OPERATOR_ID} (members: ${[...settings.COMMITTEE_MEMBERS.keys()].join(", ")})`,
+      `config: this node's enclave ${enclave.address} is not a member of the committee (${[...members.keys()].join(", ")})`,
     );
   }
-  if (own.toLowerCase() !== enclave.address.toLowerCase()) {
-    throw new ConfigError(
-      `config: COMMITTEE_MEMBERS names ${own} for operator ${settings.OPERATOR_ID}, but this node's enclave is ${enclave.address}`,
-    );
+  if (configured !== undefined && configured !== mine) {
+    throw new ConfigError(`config: OPERATOR_ID ${configured}, but this node's enclave is operator ${mine}'s`);
   }
-  return [...settings.COMMITTEE_MEMBERS.keys()];
+  return mine;
 }
 
 /** How many failover steps member `self` is from the member whose turn it is to post a rollup from `seq`. */
@@ -62,9 +67,11 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(nodeConfigSchema, ctx.source);
   const operator = parseConfig(operatorConfigSchema, ctx.source);
   const enclave = loadNodeEnclave(settings.ENCLAVE_STATE_FILE);
-  const committee = committeeOf(operator, enclave);
-  const self = operator.OPERATOR_ID;
   await checkSecret(ctx, enclave);
+  const membership = await resolveMembership(ctx, operator, settings.L1_CONFIRMATIONS);
+  const members = membership.members;
+  const committee = [...members.keys()];
+  const self = selfOf(operator.OPERATOR_ID, members, enclave);
   if (!(await ctx.contracts.enclaveRegistry.isSequencer(enclave.address))) {
     ctx.logger.warn({ enclave: enclave.address }, "the enclave is not a sequencer on L1: its rollups will be refused");
   }
@@ -79,7 +86,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
     bootstrap: operator.P2P_BOOTSTRAP,
     dht: operator.P2P_DHT,
     mdns: operator.P2P_MDNS,
-    scoredTopics: CommitteeGossip.topics(chainId, operator.COMMITTEE_ID),
+    scoredTopics: CommitteeGossip.topics(chainId, membership.committeeId),
     logger: ctx.logger,
     registry: ctx.metrics,
   });
@@ -88,8 +95,8 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
   const gossip = new CommitteeGossip({
     p2p,
     chainId,
-    committeeId: operator.COMMITTEE_ID,
-    members: operator.COMMITTEE_MEMBERS,
+    committeeId: membership.committeeId,
+    members,
     signer: { operatorId: BigInt(self), sign: (digest) => enclave.signGossipDigest(digest) },
     txKey: getBytes(enclave.derive(DerivationLabels.txGossip)),
     currentHeight: () => ref.driver?.status().height ?? sequencer.batchCount,
@@ -99,7 +106,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
     self,
     committee,
     signer: { sign: (message) => enclave.signGossipDigest(messageDigest(message)) },
-    verifier: ecdsaVerifier((id) => operator.COMMITTEE_MEMBERS.get(id)),
+    verifier: ecdsaVerifier((id) => members.get(id)),
     store: consensusStore,
     app: sequencerApp(sequencer, { valueKey: getBytes(enclave.derive(DerivationLabels.consensusValue)) }),
     transport: gossip,
@@ -136,10 +143,26 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
     unfiltered: settings.L2_RPC_UNFILTERED,
     rollups: rollupIndexOf(ctx),
   });
+  const source = { sealedBatches: (from: bigint, max: number) => Promise.resolve(sequencer.sealedBatches(from, max)) };
+  // Rollups carry a quorum of the members' signatures: each member checks a proposal against its own
+  // batches and L1 before it signs (enclave/committee/cosigner.ts).
+  const cosigner = new RollupCosigner({
+    gossip,
+    self,
+    members,
+    enclave,
+    batches: source,
+    l1: ctx.provider,
+    lastBatchHash: () => ctx.contracts.rollupRegistry.lastBatchHash(),
+    domain: async () => rollupRegistryDomain(chainId, await ctx.contracts.rollupRegistry.getAddress()),
+    logger: ctx.logger.child({ service: "cosigner" }),
+  });
+  cosigner.start();
   const producer = await createRollupProducerService(ctx, {
-    source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
+    source,
     enclave,
     turnDelayMs: (seq) => postingDistance(committee, self, seq) * operator.ROLLUP_FAILOVER_MS,
+    ...(committee.length > 1 ? { cosign: (built, landed) => cosigner.collect(built, landed) } : {}),
   });
   const revealer = await createEpochRevealerService(ctx, { enclave });
   const host = nodeEnclaveHost(ctx, enclave, settings);
@@ -148,13 +171,33 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
     name: "veilnet_mempool_transactions",
     help: "Transactions waiting in the mempool",
   });
-  const members = gauge(ctx.metrics, {
+  const sizeGauge = gauge(ctx.metrics, {
     name: "veilnet_committee_size",
     help: "Members of this operator's committee (n; a quorum is 2f+1 with n = 3f+1)",
   });
-  members.set(committee.length);
+  sizeGauge.set(committee.length);
   batches.set(sequencer.batchCount);
   const stale = Math.max(10_000, settings.BATCH_INTERVAL_MS * 20);
+  // L1 watch: the committee this node runs is still the active one; its balance in blocks of burn.
+  const balanceBlocks = gauge(ctx.metrics, {
+    name: "veilnet_committee_balance_blocks",
+    help: "L1 blocks the committee's OperatorRegistry balance covers at its burn rate (fees + network fee)",
+    labelNames: ["committee"],
+  });
+  let drift: string | undefined;
+  const registry = ctx.contracts.operatorRegistry;
+  const watchL1 = async (): Promise<void> => {
+    try {
+      drift = await membershipDrift(membership);
+      if (drift !== undefined) ctx.logger.error({ committee: membership.committeeId.toString() }, drift);
+      const id = membership.committeeId;
+      const [balance, burn] = await Promise.all([registry.committeeBalance(id), registry.burnRate(id)]);
+      balanceBlocks.set({ committee: id.toString() }, burn === 0n ? Number.POSITIVE_INFINITY : Number(balance / burn));
+    } catch (error) {
+      ctx.logger.warn({ err: error }, "reading the OperatorRegistry failed; next try in 15 s");
+    }
+  };
+  let watchTimer: NodeJS.Timeout | undefined;
   return {
     name: "operator",
     async start() {
@@ -168,6 +211,8 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
           url,
           operator: self,
           committee,
+          committeeId: membership.committeeId.toString(),
+          from: membership.source,
           enclave: enclave.address,
           peerId: p2p.peerId,
           p2p: p2p.multiaddrs(),
@@ -178,8 +223,11 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
       );
       await producer.start();
       await revealer.start();
+      await watchL1();
+      watchTimer = setInterval(() => void watchL1(), 15_000);
     },
     async stop() {
+      clearInterval(watchTimer);
       await host.stop();
       await revealer.stop();
       await producer.stop();
@@ -196,7 +244,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
       batches.set(sequencer.batchCount);
       pool.set(sequencer.mempool.size);
       const s = consensus.status();
-      const problems: string[] = [];
+      const problems: string[] = drift === undefined ? [] : [drift];
       const last = s.lastDecidedAtMs;
       if (committee.length > 1 && last !== undefined && Date.now() - last > stale) {
         problems.push(

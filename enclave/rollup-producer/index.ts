@@ -14,7 +14,7 @@ import type { WorkerContext } from "../../platform/context.js";
 import type { Service } from "../../platform/service.js";
 import { acquireSender } from "../../platform/tx-sender/shared.js";
 import { type IntentRecord, txSenderConfigSchema } from "../../platform/tx-sender/tx-sender.js";
-import { ROLLUP_INTENT_KEY, RollupProducer, type SealedBatchSource } from "./producer.js";
+import { ROLLUP_INTENT_KEY, RollupProducer, type RollupProducerDeps, type SealedBatchSource } from "./producer.js";
 
 export * from "./producer.js";
 export * from "./metrics.js";
@@ -49,6 +49,8 @@ export function createRollupProducerService(
     enclave: RollupSigningEnclave;
     /** A committee member's turn to post (RollupProducerSettings.turnDelayMs); default: always its turn. */
     turnDelayMs?: (firstBatchSeq: bigint) => number;
+    /** A committee member gathers a quorum's signatures (RollupProducerDeps.cosign). */
+    cosign?: RollupProducerDeps["cosign"];
   },
 ): Promise<Service> {
   const settings = parseConfig(rollupProducerConfigSchema, ctx.source);
@@ -64,6 +66,7 @@ export function createRollupProducerService(
     provider: ctx.provider,
     logger: ctx.logger,
     metrics: ctx.metrics,
+    ...(deps.cosign === undefined ? {} : { cosign: deps.cosign }),
     settings: {
       rollupIntervalMs: settings.ROLLUP_INTERVAL_MS,
       maxRollupBytes: settings.ROLLUP_MAX_BYTES,

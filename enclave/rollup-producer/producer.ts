@@ -31,9 +31,15 @@ import type { Provider, TypedDataDomain } from "ethers";
 import type { Registry } from "prom-client";
 
 import type { SealedBatch } from "../rollup/batch.js";
-import { type L1Binding, type RollupSigningEnclave, buildRollup } from "../rollup/builder.js";
+import { type BuiltRollup, type L1Binding, type RollupSigningEnclave, buildRollup } from "../rollup/builder.js";
 import { compress, encodeRollupContent } from "../rollup/codec.js";
-import { MAX_BATCHES_PER_ROLLUP, encodeAddRollup, maxBatchesFor, rollupRegistryDomain } from "../../protocol/rollup.js";
+import {
+  type CommitteeSignatures,
+  MAX_BATCHES_PER_ROLLUP,
+  encodeAddRollup,
+  maxBatchesFor,
+  rollupRegistryDomain,
+} from "../../protocol/rollup.js";
 import type { VeilnetContracts } from "../../platform/chain.js";
 import type { Logger } from "../../platform/logger.js";
 import { RoundLoop } from "../../platform/rounds.js";
@@ -89,6 +95,12 @@ export interface RollupProducerDeps {
   settings: RollupProducerSettings;
   /** Wall clock in ms (tests pass their own). */
   clock?: () => number;
+  /**
+   * A committee member's rollups need a quorum of the committee's signatures (enclave/committee/
+   * cosigner.ts): gathers them for `built` (its own included), or rejects — with RollupSupersededError
+   * once `landed()` says another rollup took its place. Default: the enclave alone (a committee of one).
+   */
+  cosign?: (built: BuiltRollup, landed: () => Promise<boolean>) => Promise<CommitteeSignatures>;
 }
 
 /** A rollup the producer built and sent. */
@@ -124,6 +136,14 @@ export function rollupIntentKey(chainId: number, first: bigint, last: bigint, bi
 
 /** Matches `rollupIntentKey`: groups chain id, first and last batch, binding hash. */
 export const ROLLUP_INTENT_KEY = /^rollup-(\d+)-(\d+)-(\d+)-(0x[0-9a-f]{64})$/;
+
+/** A rollup being signed was overtaken: L1 accepted another one for its first batch. */
+export class RollupSupersededError extends Error {
+  constructor(firstBatchSeq: bigint) {
+    super(`L1 moved past batch ${firstBatchSeq} while the committee signed the rollup starting there`);
+    this.name = "RollupSupersededError";
+  }
+}
 
 /** The source broke its contract (a gap, or batches not starting where asked). */
 export class BatchSourceError extends Error {
@@ -407,6 +427,19 @@ export class RollupProducer implements Service {
       binding: binding.number.toString(),
       messages: built.messages.length,
     };
+    const landed = async () => (await registry.nextBatchSeq()) > header.firstBatchSeq;
+    let committee = built.committee;
+    if (this.deps.cosign !== undefined) {
+      try {
+        committee = await this.deps.cosign(built, landed);
+      } catch (e) {
+        if (e instanceof RollupSupersededError) {
+          this.log.info({ ...fields, reason: e.message }, "another rollup landed first: reading L1 again");
+          return { kind: "superseded", rollup, reason: e.message };
+        }
+        throw e;
+      }
+    }
     this.log.info(fields, "submitting rollup");
     const started = this.now();
     let outcome: TxOutcome;
@@ -414,7 +447,7 @@ export class RollupProducer implements Service {
       outcome = await writer.send({
         key: rollup.key,
         to: await registry.getAddress(),
-        data: encodeAddRollup(header, built.payload, built.committee),
+        data: encodeAddRollup(header, built.payload, committee),
         alreadyDone: async () => (await registry.nextBatchSeq()) > header.firstBatchSeq,
       });
     } catch (e) {
