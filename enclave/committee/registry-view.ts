@@ -25,6 +25,8 @@ export interface CommitteeView {
   quorum: number;
   /** The members' enclaves in member order, as last recorded (CommitteeSignersUpdated). */
   signers: string[];
+  /** Every enclave ever recorded as a signer of it (lower case): rollups signed before a refresh stay valid. */
+  everSigners: Set<string>;
   liquidated: boolean;
 }
 
@@ -98,12 +100,16 @@ export class OperatorRegistryView {
           operatorIds: (a.operatorIds as bigint[]).map(Number),
           quorum: num(a.quorum),
           signers: [],
+          everSigners: new Set(),
           liquidated: false,
         });
         break;
       case "CommitteeSignersUpdated": {
         const c = this.committees.get(num(a.committeeId));
-        if (c !== undefined) c.signers = (a.signers as string[]).map((s) => getAddress(s));
+        if (c !== undefined) {
+          c.signers = (a.signers as string[]).map((s) => getAddress(s));
+          for (const signer of c.signers) c.everSigners.add(signer.toLowerCase());
+        }
         break;
       }
       case "CommitteeLiquidated": {

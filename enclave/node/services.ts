@@ -17,6 +17,7 @@ import path from "node:path";
 import { getBytes } from "ethers";
 
 import { CommitteeGossip, OPEN_SENDER } from "../committee/gossip.js";
+import { OperatorRegistryView } from "../committee/registry-view.js";
 import { followerConfigSchema } from "../committee/config.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import type { Enclave } from "../secret/enclave.js";
@@ -142,12 +143,23 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
   await checkSecret(ctx, enclave);
   const { chain, l1 } = await openChain(ctx, settings);
   const logger = ctx.logger;
+  // Who may sign rollups, from the OperatorRegistry's events (checked again on top of L1's check).
+  const operators = new OperatorRegistryView({
+    provider: ctx.provider,
+    address: ctx.deployment.addresses.OperatorRegistry,
+    fromBlock: ctx.deployment.deploymentBlock,
+  });
   const validator = new Validator({
     chain,
     l1,
     entropy: entropyOf(enclave),
     epochKey: (epoch) => epochKey(enclave, epoch),
     logger,
+    committee: async (id) => {
+      await operators.sync();
+      const c = operators.committees.get(Number(id));
+      return c === undefined ? undefined : { signers: c.everSigners, quorum: c.quorum };
+    },
   });
   const link = await committeeLink(ctx, enclave, settings);
   const rpc = new L2RpcServer({

@@ -32,6 +32,12 @@ export interface ValidatorDeps {
   /** The AES key of revelation epoch `epoch`. */
   epochKey: (epoch: bigint) => string;
   logger: Logger;
+  /**
+   * The signers committee `committeeId` has ever had on L1 and its quorum (the OperatorRegistry's
+   * events, enclave/committee/registry-view.ts): a rollup whose signers are not a quorum of distinct
+   * members is refused, on top of L1's own check. Without it, L1's check is trusted.
+   */
+  committee?: (committeeId: bigint) => Promise<{ signers: ReadonlySet<string>; quorum: number } | undefined>;
 }
 
 export class RollupRefusedError extends Error {
@@ -117,6 +123,25 @@ export class Validator {
     return done;
   }
 
+  /** Refuses a rollup not signed by a quorum of distinct members of the committee it names. */
+  private async checkSigners(rollup: L1Rollup): Promise<void> {
+    if (this.deps.committee === undefined) return;
+    const committee = await this.deps.committee(rollup.committeeId);
+    if (committee === undefined) this.refuse(rollup, `it names committee ${rollup.committeeId}, unknown on L1`);
+    const signers = rollup.signers.map((s) => s.toLowerCase());
+    const outsider = signers.find((s) => !committee.signers.has(s));
+    if (outsider !== undefined) {
+      this.refuse(rollup, `${outsider} signed it, not a member of committee ${rollup.committeeId}`);
+    }
+    const distinct = new Set(signers).size;
+    if (distinct < committee.quorum) {
+      this.refuse(
+        rollup,
+        `${distinct} distinct members signed it, committee ${rollup.committeeId} needs ${committee.quorum}`,
+      );
+    }
+  }
+
   /** Whether a later reopening voids `rollup` before it is replayed (it starts at or after the reopened batch). */
   private voided(index: number, rollup: L1Rollup): boolean {
     return this.deps.l1
@@ -161,6 +186,7 @@ export class Validator {
 
   private async verify(rollup: L1Rollup): Promise<void> {
     const { header } = rollup;
+    await this.checkSigners(rollup);
     if (header.firstBatchSeq !== this.nextSeq) {
       this.refuse(rollup, `it starts at batch ${header.firstBatchSeq}, the next batch is ${this.nextSeq}`);
     }

@@ -262,6 +262,36 @@ describe("enclave L2: sequencer, mempool, restart, validators", function () {
     }
   });
 
+  it("a validator checks who signed: a rollup whose signer is not in the committee it names is refused", async () => {
+    const chain = await L2Chain.create({ l1Bridge: h.v.addresses.Bridge, l1FeeRecipient: h.v.addresses.FeeVault });
+    try {
+      const validator = new Validator({
+        chain,
+        l1: testL1Reader(h.v),
+        entropy: (seq) => h.enclave.derive(DerivationLabels.batchEntropy(seq)),
+        epochKey: (epoch) => epochKey(h.enclave, epoch),
+        logger,
+        // A view of L1 in which the committee's only member is another enclave.
+        committee: () =>
+          Promise.resolve({ signers: new Set([Wallet.createRandom().address.toLowerCase()]), quorum: 1 }),
+      });
+      expect(await validator.step()).to.equal(0);
+      expect(validator.refused?.reason).to.match(/signed it, not a member of committee/);
+      const quorumOfTwo = new Validator({
+        chain,
+        l1: testL1Reader(h.v),
+        entropy: (seq) => h.enclave.derive(DerivationLabels.batchEntropy(seq)),
+        epochKey: (epoch) => epochKey(h.enclave, epoch),
+        logger,
+        committee: () => Promise.resolve({ signers: new Set([h.enclave.address.toLowerCase()]), quorum: 2 }),
+      });
+      expect(await quorumOfTwo.step()).to.equal(0);
+      expect(quorumOfTwo.refused?.reason).to.match(/1 distinct members signed it, committee 1 needs 2/);
+    } finally {
+      await chain.close();
+    }
+  });
+
   it("a validator refuses a signed rollup whose batches do not re-execute to the claimed hash", async () => {
     const raw = await transfer(alice, 5, bob, 7n);
     await h.sequencer.mempool.add(raw);
