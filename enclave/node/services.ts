@@ -18,6 +18,8 @@ import { getBytes } from "ethers";
 
 import { CommitteeGossip, OPEN_SENDER } from "../committee/gossip.js";
 import { OperatorRegistryView } from "../committee/registry-view.js";
+import { DecidedBook } from "../committee/decided-book.js";
+import { ecdsaVerifier } from "../consensus/keys.js";
 import { followerConfigSchema } from "../committee/config.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import type { Enclave } from "../secret/enclave.js";
@@ -109,7 +111,7 @@ async function committeeLink(
   ctx: WorkerContext,
   enclave: Enclave,
   settings: NodeConfig,
-): Promise<{ p2p: P2PNode; gossip: CommitteeGossip; committee: number[] } | undefined> {
+): Promise<{ p2p: P2PNode; gossip: CommitteeGossip; decided: DecidedBook; committee: number[] } | undefined> {
   const follow = parseConfig(followerConfigSchema, ctx.source);
   const members = follow.COMMITTEE_MEMBERS;
   if (members === undefined) return undefined;
@@ -134,7 +136,18 @@ async function committeeLink(
     currentHeight: () => 0,
     logger: ctx.logger,
   });
-  return { p2p, gossip, committee: [...members.keys()] };
+  // Decided batches with their certificates, to check each rollup's batches against.
+  const decided = new DecidedBook({
+    committee: [...members.keys()],
+    verifier: ecdsaVerifier((id) => members.get(id)),
+    valueKey: getBytes(enclave.derive(DerivationLabels.consensusValue)),
+  });
+  gossip.onConsensus((message) => {
+    if (message.kind !== "decided") return;
+    const problem = decided.observe(message.decided);
+    if (problem !== undefined) ctx.logger.warn({ height: message.decided.height, problem }, "decided record refused");
+  });
+  return { p2p, gossip, decided, committee: [...members.keys()] };
 }
 
 export const createValidatorNode: ServiceFactory = async (ctx) => {
@@ -143,6 +156,7 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
   await checkSecret(ctx, enclave);
   const { chain, l1 } = await openChain(ctx, settings);
   const logger = ctx.logger;
+  const link = await committeeLink(ctx, enclave, settings);
   // Who may sign rollups, from the OperatorRegistry's events (checked again on top of L1's check).
   const operators = new OperatorRegistryView({
     provider: ctx.provider,
@@ -155,13 +169,13 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     entropy: entropyOf(enclave),
     epochKey: (epoch) => epochKey(enclave, epoch),
     logger,
+    ...(link === undefined ? {} : { decided: (seq, batch) => link.decided.problem(seq, batch) }),
     committee: async (id) => {
       await operators.sync();
       const c = operators.committees.get(Number(id));
       return c === undefined ? undefined : { signers: c.everSigners, quorum: c.quorum };
     },
   });
-  const link = await committeeLink(ctx, enclave, settings);
   const rpc = new L2RpcServer({
     ...(link === undefined ? {} : { forward: (raw: string) => link.gossip.forwardTransaction(raw) }),
     provider: chain.provider,
@@ -186,6 +200,11 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
     name: "veilnet_validator_refused",
     help: "1 when the validator refused a rollup and stopped following",
   });
+  const certified = gauge(ctx.metrics, {
+    name: "veilnet_validator_batches",
+    help: "Replayed batches checked against the committee's decided record and certificate (checked), or without one (none)",
+    labelNames: ["certificate"],
+  });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -203,6 +222,8 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
       })
       .finally(() => {
         verified.set(validator.status.rollupsVerified);
+        certified.set({ certificate: "checked" }, validator.certified);
+        certified.set({ certificate: "none" }, validator.uncertified);
         refused.set(validator.refused === undefined ? 0 : 1);
         if (!stopped) timer = setTimeout(tick, settings.VALIDATOR_POLL_MS);
       });

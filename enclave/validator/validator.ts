@@ -17,7 +17,7 @@ import type { CrossChainMessage } from "../../protocol/messages.js";
 import { BatchExecutionError, type L2Chain } from "../execution/l2-chain.js";
 import { type EntropySource, replayBatch } from "../execution/replay.js";
 import type { L1Reader, L1Rollup } from "../l1/reader.js";
-import { RollupPayloadError, openRollupPayload } from "../rollup/codec.js";
+import { type RollupBatch, RollupPayloadError, openRollupPayload } from "../rollup/codec.js";
 
 export interface RefusedRollup {
   hash: string;
@@ -38,6 +38,12 @@ export interface ValidatorDeps {
    * members is refused, on top of L1's own check. Without it, L1's check is trusted.
    */
   committee?: (committeeId: bigint) => Promise<{ signers: ReadonlySet<string>; quorum: number } | undefined>;
+  /**
+   * The batches the committee decided, with their certificates, as this validator followed them in
+   * gossip (enclave/committee/decided-book.ts): why batch `seq` is not the decided one, "unknown" when
+   * it holds no certificate for it, undefined when it is.
+   */
+  decided?: (seq: bigint, batch: RollupBatch) => string | undefined | "unknown";
 }
 
 export class RollupRefusedError extends Error {
@@ -52,6 +58,9 @@ export class Validator {
   private nextReopening = 0;
   private nextSeq = 0n;
   private refused_: RefusedRollup | undefined;
+  /** Batches checked against a decided record with its certificate, and batches this node had none for. */
+  certified = 0;
+  uncertified = 0;
   /** The first batch of the refused rollup (a rejection reopening at or before it lifts the refusal). */
   private refusedSeq?: bigint;
   private verified = 0;
@@ -211,6 +220,14 @@ export class Validator {
         rollup,
         `its payload holds batches ${content.firstSeq}+${content.batches.length}, the header ${header.firstBatchSeq}…${header.lastBatchSeq}`,
       );
+    }
+    if (this.deps.decided !== undefined) {
+      for (const [i, batch] of content.batches.entries()) {
+        const problem = this.deps.decided(header.firstBatchSeq + BigInt(i), batch);
+        if (problem === "unknown") this.uncertified++;
+        else if (problem !== undefined) this.refuse(rollup, `it is not what the committee decided: ${problem}`);
+        else this.certified++;
+      }
     }
     // Reverted to when the rollup is refused, or kept for a later rejection's rewind (used once either way).
     const snapshot = await this.deps.chain.snapshot();
