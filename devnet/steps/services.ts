@@ -150,7 +150,7 @@ export async function startValidator(
   settings: {
     port: number;
     bountyEth?: string;
-    /** With a committee: forward users' transactions to it (COMMITTEE_MEMBERS, bootstrap on its members). */
+    /** With a committee: follow its gossip (bootstrap on its members; the committee read from L1). */
     committee?: readonly { operatorId: number; enclave: string; p2p: string }[];
   },
 ): Promise<JoiningValidator> {
@@ -170,7 +170,6 @@ export async function startValidator(
       ...(settings.committee === undefined
         ? {}
         : {
-            COMMITTEE_MEMBERS: settings.committee.map((m) => `${m.operatorId}=${m.enclave}`).join(","),
             P2P_BOOTSTRAP: settings.committee.map((m) => m.p2p).join(","),
             P2P_DHT: "false",
           }),

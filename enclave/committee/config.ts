@@ -63,14 +63,20 @@ const p2pFields = (listen: string) => ({
 });
 
 /**
- * A validator's (optional) link to the committee: with COMMITTEE_MEMBERS set it joins the gossip and
- * forwards the transactions its users send to the committee; unset, it stays read-only.
+ * A validator's (optional) link to the committee: with P2P_BOOTSTRAP (or P2P_MDNS, or COMMITTEE_MEMBERS)
+ * set it joins the committee's gossip, forwards the transactions its users send to the committee and
+ * checks every replayed batch against the decided record and its certificate; unset, it stays
+ * read-only and trusts L1's check of the rollups' signers.
  */
 export const followerConfigSchema = z.object({
-  COMMITTEE_ID: z.coerce.bigint().min(1n).default(1n).describe("The committee whose gossip this node follows"),
+  COMMITTEE_ID: z.coerce
+    .bigint()
+    .min(1n)
+    .optional()
+    .describe("The committee whose gossip this node follows (default: the OperatorRegistry's active committee)"),
   COMMITTEE_MEMBERS: committeeMembers
     .optional()
-    .describe("The committee to forward users' transactions to (as an operator's); unset: read-only validator"),
+    .describe("Override of the committee's members (default: from OperatorRegistry events)"),
   ...p2pFields("/ip4/127.0.0.1/tcp/0"),
 });
 

@@ -18,6 +18,7 @@ import { getBytes } from "ethers";
 
 import { CommitteeGossip, OPEN_SENDER } from "../committee/gossip.js";
 import { OperatorRegistryView } from "../committee/registry-view.js";
+import { resolveMembership } from "../committee/membership.js";
 import { DecidedBook } from "../committee/decided-book.js";
 import { ecdsaVerifier } from "../consensus/keys.js";
 import { followerConfigSchema } from "../committee/config.js";
@@ -113,8 +114,9 @@ async function committeeLink(
   settings: NodeConfig,
 ): Promise<{ p2p: P2PNode; gossip: CommitteeGossip; decided: DecidedBook; committee: number[] } | undefined> {
   const follow = parseConfig(followerConfigSchema, ctx.source);
-  const members = follow.COMMITTEE_MEMBERS;
-  if (members === undefined) return undefined;
+  if (follow.COMMITTEE_MEMBERS === undefined && follow.P2P_BOOTSTRAP.length === 0 && !follow.P2P_MDNS) return undefined;
+  const membership = await resolveMembership(ctx, follow, settings.L1_CONFIRMATIONS);
+  const members = membership.members;
   const chainId = BigInt(ctx.chainId);
   const p2p = await createP2PNode({
     privateKey: await loadOrCreatePeerKey(path.join(dataDirOf(settings), "p2p")),
@@ -122,14 +124,14 @@ async function committeeLink(
     bootstrap: follow.P2P_BOOTSTRAP,
     dht: follow.P2P_DHT,
     mdns: follow.P2P_MDNS,
-    scoredTopics: CommitteeGossip.topics(chainId, follow.COMMITTEE_ID),
+    scoredTopics: CommitteeGossip.topics(chainId, membership.committeeId),
     logger: ctx.logger,
     registry: ctx.metrics,
   });
   const gossip = new CommitteeGossip({
     p2p,
     chainId,
-    committeeId: follow.COMMITTEE_ID,
+    committeeId: membership.committeeId,
     members,
     signer: { operatorId: OPEN_SENDER, sign: (digest) => enclave.signGossipDigest(digest) },
     txKey: getBytes(enclave.derive(DerivationLabels.txGossip)),
