@@ -11,7 +11,7 @@
  * rate and the peer-record binding; on the consensus topic also the height window and that the QBFT
  * message's own sender is the envelope's signer. A refused message lowers the sender's gossipsub score.
  */
-import { getBytes, hexlify } from "ethers";
+import { decodeRlp, encodeRlp, getBytes, hexlify } from "ethers";
 
 import type { Logger } from "../../platform/logger.js";
 import {
@@ -66,6 +66,25 @@ export interface CommitteeGossipOptions {
  */
 export const OPEN_SENDER = 0n;
 
+/** Forwarded transactions wait at most this long to be bundled, ms. */
+export const TX_BUNDLE_MS = 20;
+/** A bundle is sent once it holds this many bytes of transactions. */
+export const TX_BUNDLE_BYTES = 128 * 1024;
+
+/** A bundle of forwarded transactions: the RLP list of their signed bytes. */
+export function encodeTxBundle(raws: readonly string[]): Uint8Array {
+  return getBytes(encodeRlp(raws.map((r) => hexlify(r))));
+}
+
+/** The transactions of a bundle; throws on anything but an RLP list of byte strings. */
+export function decodeTxBundle(bundle: Uint8Array): string[] {
+  const items = decodeRlp(bundle);
+  if (!Array.isArray(items) || !items.every((i): i is string => typeof i === "string")) {
+    throw new Error("a transaction bundle is an RLP list of byte strings");
+  }
+  return items;
+}
+
 /** The height an envelope carrying `message` names (the window and the exporter read it). */
 export function wireHeight(message: WireMessage): number {
   switch (message.kind) {
@@ -93,6 +112,9 @@ export class CommitteeGossip {
   readonly peerRecordsTopic: string;
   private readonly consensusHandlers: ((message: WireMessage, from: OperatorId) => void)[] = [];
   private readonly txHandlers: ((raw: string) => void)[] = [];
+  private pendingTxs: string[] = [];
+  private pendingBytes = 0;
+  private txTimer: NodeJS.Timeout | undefined;
   private readonly rollupHandlers: ((message: RollupGossip, from: OperatorId) => void)[] = [];
   readonly partialSigsTopic: string;
   private readonly now: () => number;
@@ -245,8 +267,15 @@ export class CommitteeGossip {
           },
         }),
         (envelope) => {
-          const raw = hexlify(openPayload(txKey, this.txTopic, envelope.payload));
-          for (const handler of this.txHandlers) handler(raw);
+          const bundle = openPayload(txKey, this.txTopic, envelope.payload);
+          let raws: string[];
+          try {
+            raws = decodeTxBundle(bundle);
+          } catch {
+            this.options.logger.warn({ operator: Number(envelope.operatorId) }, "a forwarded bundle is malformed");
+            return;
+          }
+          for (const raw of raws) for (const handler of this.txHandlers) handler(raw);
         },
       );
     }
@@ -283,6 +312,7 @@ export class CommitteeGossip {
 
   stop(): void {
     clearInterval(this.recordTimer);
+    this.flushTxs();
   }
 
   /** Members (a signer that is an operator) take part in signing rollups. */
@@ -297,11 +327,30 @@ export class CommitteeGossip {
     this.publish(topic, BigInt(wireHeight(message)), encodeWire(message));
   }
 
-  /** Forwards a user's transaction (signed, 0x-hex) to the committee, sealed. */
+  /**
+   * Forwards a user's transaction (signed, 0x-hex) to the committee, sealed. Transactions are sent in
+   * bundles (at most every TX_BUNDLE_MS, or at TX_BUNDLE_BYTES): one gossip message per transaction
+   * would exceed the peers' rate limits under load and get this node graylisted.
+   */
   forwardTransaction(raw: string): void {
+    if (this.options.txKey === undefined) {
+      throw new Error("CommitteeGossip: no tx key (only members and validators forward transactions)");
+    }
+    this.pendingTxs.push(raw);
+    this.pendingBytes += raw.length / 2;
+    if (this.pendingBytes >= TX_BUNDLE_BYTES) this.flushTxs();
+    else this.txTimer ??= setTimeout(() => this.flushTxs(), TX_BUNDLE_MS);
+  }
+
+  private flushTxs(): void {
+    clearTimeout(this.txTimer);
+    this.txTimer = undefined;
     const key = this.options.txKey;
-    if (key === undefined) throw new Error("CommitteeGossip: no tx key (only members forward transactions)");
-    this.publish(this.txTopic, BigInt(this.options.currentHeight()), sealPayload(key, this.txTopic, getBytes(raw)));
+    if (key === undefined || this.pendingTxs.length === 0) return;
+    const bundle = encodeTxBundle(this.pendingTxs);
+    this.pendingTxs = [];
+    this.pendingBytes = 0;
+    this.publish(this.txTopic, BigInt(this.options.currentHeight()), sealPayload(key, this.txTopic, bundle));
   }
 
   private publishPeerRecord(): void {
