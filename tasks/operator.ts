@@ -30,7 +30,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { type CommitteeView, OperatorRegistryView } from "../enclave/committee/registry-view.js";
 import { bindContracts } from "../platform/chain.js";
-import type { OperatorRegistry } from "../types/ethers-contracts/index.js";
+import type { FeeVault, OperatorRegistry } from "../types/ethers-contracts/index.js";
 import { VeilnetTaskError, connect, loadDeployment, table, taskSigner, transactionError } from "./lib.js";
 
 export const OPERATOR_ACTIONS = [
@@ -108,6 +108,11 @@ export interface CommitteeStatus {
   burnRate: bigint;
   /** L1 blocks its balance covers at its burn rate (undefined: the burn rate is zero). */
   blocksLeft: bigint | undefined;
+  /**
+   * L1 blocks of burn (while active) before it becomes liquidatable: its balance above the larger of the
+   * minimum collateral and `minimumBlocksBeforeLiquidation` blocks of its burn rate (undefined: burn rate zero).
+   */
+  blocksUntilLiquidatable: bigint | undefined;
   liquidatable: boolean;
 }
 
@@ -121,6 +126,8 @@ export interface OperatorRegistryStatus {
   minimumLiquidationCollateral: bigint;
   /** Sequencing rewards credited to the registry in the FeeVault and claimable now (collect-rewards), wei. */
   collectableRewards: bigint;
+  /** Rewards credited to the registry and not vested yet, wei, and when the last of them vests (Unix time). */
+  unvestedRewards: { amount: bigint; vestsAt: bigint };
 }
 
 export interface OperatorResult {
@@ -277,10 +284,14 @@ async function committeeStatus(
   registry: OperatorRegistry,
   c: CommitteeView,
   activeId: bigint | undefined,
+  thresholds: { minimumBlocksBeforeLiquidation: bigint; minimumLiquidationCollateral: bigint },
 ): Promise<CommitteeStatus> {
   const id = BigInt(c.id);
   const balance = await registry.committeeBalance(id);
   const burnRate = await registry.burnRate(id);
+  const floor = [thresholds.minimumLiquidationCollateral, thresholds.minimumBlocksBeforeLiquidation * burnRate].reduce(
+    (a, b) => (a > b ? a : b),
+  );
   return {
     id,
     owner: c.owner,
@@ -292,17 +303,19 @@ async function committeeStatus(
     balance,
     burnRate,
     blocksLeft: burnRate === 0n ? undefined : balance / burnRate,
+    blocksUntilLiquidatable: burnRate === 0n ? undefined : balance > floor ? (balance - floor) / burnRate : 0n,
     liquidatable: await registry.isLiquidatable(id),
   };
 }
 
 async function readStatus(
   registry: OperatorRegistry,
-  feeVaultRewards: () => Promise<bigint>,
+  feeVault: FeeVault,
   fromBlock: number,
   only: { operator?: bigint; committee?: bigint },
 ): Promise<OperatorRegistryStatus> {
   const address = await registry.getAddress();
+  const parameters = await registry.parameters();
   const view = new OperatorRegistryView({ provider: registry.runner!.provider!, address, fromBlock });
   await view.sync();
   const activeId = view.activeId === undefined ? undefined : BigInt(view.activeId);
@@ -316,7 +329,9 @@ async function readStatus(
     committeeIds.add(Number(only.committee));
   }
   const committees: CommitteeStatus[] = [];
-  for (const id of committeeIds) committees.push(await committeeStatus(registry, view.committees.get(id)!, activeId));
+  for (const id of committeeIds) {
+    committees.push(await committeeStatus(registry, view.committees.get(id)!, activeId, parameters));
+  }
 
   if (only.operator !== undefined && !view.operators.has(Number(only.operator))) {
     throw new VeilnetTaskError(`--operator ${only.operator}: no such operator (${view.operators.size} registered)`);
@@ -342,7 +357,7 @@ async function readStatus(
           : { fee: declared.fee, executableFrom: declared.executableFrom, executableUntil: declared.executableUntil },
     });
   }
-  const parameters = await registry.parameters();
+  const [unvested, vestsAt] = await feeVault.unvestedRewardsOf(address);
   return {
     registry: address,
     activeCommitteeId: activeId,
@@ -351,7 +366,8 @@ async function readStatus(
     networkFee: await registry.networkFee(),
     minimumBlocksBeforeLiquidation: parameters.minimumBlocksBeforeLiquidation,
     minimumLiquidationCollateral: parameters.minimumLiquidationCollateral,
-    collectableRewards: await feeVaultRewards(),
+    collectableRewards: await feeVault.rewardsOf(address),
+    unvestedRewards: { amount: unvested, vestsAt },
   };
 }
 
@@ -363,7 +379,12 @@ function printStatus(s: OperatorRegistryStatus, network: string): void {
     `  network fee ${s.networkFee} wei/block; liquidatable below ${s.minimumBlocksBeforeLiquidation} blocks ` +
       `of the burn rate or below ${eth(s.minimumLiquidationCollateral)}`,
   );
-  console.log(`  FeeVault rewards to collect (collect-rewards): ${eth(s.collectableRewards)}`);
+  console.log(
+    `  FeeVault rewards to collect (collect-rewards): ${eth(s.collectableRewards)}` +
+      (s.unvestedRewards.amount === 0n
+        ? ""
+        : `; ${eth(s.unvestedRewards.amount)} more vesting (all vested at ${when(s.unvestedRewards.vestsAt)})`),
+  );
   if (s.activeCommitteeId === undefined) console.log("Active committee: none");
   for (const c of s.committees) {
     console.log(`${c.active ? "Active committee" : "Committee"} ${c.id}${c.liquidated ? " (liquidated)" : ""}`);
@@ -376,6 +397,12 @@ function printStatus(s: OperatorRegistryStatus, network: string): void {
         ["balance", eth(c.balance)],
         ["burn rate", `${c.burnRate} wei/block${c.active ? "" : " (paid only while active)"}`],
         ["blocks left", c.blocksLeft === undefined ? "unlimited (burn rate 0)" : c.blocksLeft.toString()],
+        [
+          "liquidatable in",
+          c.blocksUntilLiquidatable === undefined
+            ? "never at burn rate 0"
+            : `${c.blocksUntilLiquidatable} blocks of burn (deposit to stay clear)`,
+        ],
         ["liquidatable", c.liquidatable ? "YES: anyone may liquidate it now" : "no"],
       ]),
     );
@@ -451,12 +478,7 @@ export default async function operatorTask(
   const network = connection.networkName;
 
   if (action === "status") {
-    const status = await readStatus(
-      registry,
-      async () => contracts.feeVault.rewardsOf(registryAddress),
-      deployment.deploymentBlock,
-      inputs,
-    );
+    const status = await readStatus(registry, contracts.feeVault, deployment.deploymentBlock, inputs);
     printStatus(status, network);
     return { action, status };
   }

@@ -221,11 +221,14 @@ describe("veil:operator", function () {
     expect(c.signers).to.deep.equal(enclaves);
     expect(c.burnRate).to.equal(1100n + 900n + 2n * FEE);
     expect(c.blocksLeft).to.equal(parseEther("0.001") / c.burnRate);
+    expect(c.blocksUntilLiquidatable).to.equal((parseEther("0.001") - 214_800n * c.burnRate) / c.burnRate);
+    expect(s.unvestedRewards).to.deep.equal({ amount: 0n, vestsAt: 0n });
     expect(s.operators.map((o) => o.id)).to.deep.equal([1n, 2n, 3n, 4n, 5n]);
     expect(output).to.contain("Active committee 1");
     expect(output).to.contain("Committee 2");
     expect(output).to.match(/quorum\s+3 of 4/);
     expect(output).to.match(new RegExp(`blocks left\\s+${c.blocksLeft}`));
+    expect(output).to.match(new RegExp(`liquidatable in\\s+${c.blocksUntilLiquidatable} blocks of burn`));
     expect(output).to.match(/liquidatable\s+no/);
     expect(output).to.contain(
       "To make it the active committee (timelock): npx hardhat veil:govern schedule --contract OperatorRegistry " +
