@@ -109,8 +109,9 @@ export interface CommitteeStatus {
   /** L1 blocks its balance covers at its burn rate (undefined: the burn rate is zero). */
   blocksLeft: bigint | undefined;
   /**
-   * L1 blocks of burn (while active) before it becomes liquidatable: its balance above the larger of the
-   * minimum collateral and `minimumBlocksBeforeLiquidation` blocks of its burn rate (undefined: burn rate zero).
+   * L1 blocks of burn (while active) after which it is liquidatable, its balance then below the larger of
+   * the minimum collateral and `minimumBlocksBeforeLiquidation` blocks of its burn rate (0: liquidatable
+   * now; undefined: burn rate zero).
    */
   blocksUntilLiquidatable: bigint | undefined;
   liquidatable: boolean;
@@ -303,7 +304,8 @@ async function committeeStatus(
     balance,
     burnRate,
     blocksLeft: burnRate === 0n ? undefined : balance / burnRate,
-    blocksUntilLiquidatable: burnRate === 0n ? undefined : balance > floor ? (balance - floor) / burnRate : 0n,
+    // Liquidatable once the balance is below the floor: after the first block of burn that takes it there.
+    blocksUntilLiquidatable: burnRate === 0n ? undefined : balance >= floor ? (balance - floor) / burnRate + 1n : 0n,
     liquidatable: await registry.isLiquidatable(id),
   };
 }
@@ -401,7 +403,9 @@ function printStatus(s: OperatorRegistryStatus, network: string): void {
           "liquidatable in",
           c.blocksUntilLiquidatable === undefined
             ? "never at burn rate 0"
-            : `${c.blocksUntilLiquidatable} blocks of burn (deposit to stay clear)`,
+            : c.blocksUntilLiquidatable === 0n
+              ? "now"
+              : `${c.blocksUntilLiquidatable} blocks of burn (deposit to stay clear)`,
         ],
         ["liquidatable", c.liquidatable ? "YES: anyone may liquidate it now" : "no"],
       ]),

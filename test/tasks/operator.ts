@@ -221,7 +221,7 @@ describe("veil:operator", function () {
     expect(c.signers).to.deep.equal(enclaves);
     expect(c.burnRate).to.equal(1100n + 900n + 2n * FEE);
     expect(c.blocksLeft).to.equal(parseEther("0.001") / c.burnRate);
-    expect(c.blocksUntilLiquidatable).to.equal((parseEther("0.001") - 214_800n * c.burnRate) / c.burnRate);
+    expect(c.blocksUntilLiquidatable).to.equal((parseEther("0.001") - 214_800n * c.burnRate) / c.burnRate + 1n);
     expect(s.unvestedRewards).to.deep.equal({ amount: 0n, vestsAt: 0n });
     expect(s.operators.map((o) => o.id)).to.deep.equal([1n, 2n, 3n, 4n, 5n]);
     expect(output).to.contain("Active committee 1");
@@ -271,6 +271,41 @@ describe("veil:operator", function () {
 
   it("refuses to liquidate a healthy committee, naming CommitteeNotLiquidatable", async function () {
     expect(await failure("liquidate", { committee: "2" })).to.contain("reverted with CommitteeNotLiquidatable(2)");
+  });
+
+  it("liquidates a committee below the threshold and reactivates it with enough balance", async function () {
+    const thresholds = (collateral: string) => ({
+      contract: "OperatorRegistry",
+      method: "setLiquidationThresholds",
+      args: `[214800, "${collateral}"]`,
+    });
+    const floor = parseEther("0.01");
+    await govern("schedule", thresholds(floor.toString()));
+    await govern("execute", thresholds(floor.toString()));
+    try {
+      const before = await operator("status");
+      expect(before.result.status!.committees[0]).to.deep.include({ liquidatable: true, blocksUntilLiquidatable: 0n });
+      expect(before.output).to.match(/liquidatable in\s+now/);
+      expect(before.output).to.contain("YES: anyone may liquidate it now");
+
+      const balance = await v.operatorRegistry.committeeBalance(2n);
+      const { output } = await operator("liquidate", { committee: "2" });
+      expect(output).to.match(/Liquidated committee 2: collected its balance of 0\.000\d+ ETH/);
+      expect((await v.operatorRegistry.activeCommittee()).liquidated).to.equal(true);
+      expect(balance).to.be.lessThan(floor);
+      expect(await failure("reactivate", { committee: "2", amount: "0.005" })).to.contain(
+        "OperatorRegistry.reactivate(2) with 0.005 ETH reverted with CommitteeBalanceTooLow(2, 5000000000000000)",
+      );
+      const back = await operator("reactivate", { committee: "2", amount: "0.02" });
+      expect(back.output).to.contain("Reactivated committee 2");
+      expect(back.output).to.contain("balance 0.02 ETH");
+      expect((await v.operatorRegistry.activeCommittee()).liquidated).to.equal(false);
+      const after = (await operator("status")).result.status!.committees[0]!;
+      expect(after.blocksUntilLiquidatable).to.equal((parseEther("0.02") - floor) / after.burnRate + 1n);
+    } finally {
+      await govern("schedule", thresholds("0"));
+      await govern("execute", thresholds("0"));
+    }
   });
 
   it("removes an operator: fee zero, no enclave, earnings still withdrawable", async function () {
