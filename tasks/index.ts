@@ -10,6 +10,7 @@
  *   npx hardhat veil:deposit --amount <amount> [--token <address>] [--to <l2Recipient>] [--network X]
  *   npx hardhat veil:withdrawal-status <sequence> [--redis-url URL] [--queue-prefix P] [--network X]
  *   npx hardhat veil:withdraw --gateway <gateway URL> --tx <L2 tx hash> [--wait] [--network X]
+ *   npx hardhat veil:operator <register|set-enclave|create-committee|deposit|…|status> [options] [--network X]
  *
  * Every task takes --deployments-dir (default $VEILNET_DEPLOYMENTS_DIR or ./deployments).
  */
@@ -196,6 +197,68 @@ const withdrawTask = task(
   .setAction(afterBuild(() => import("./withdraw.js")))
   .build();
 
+const operatorTask = task(
+  "veil:operator",
+  "Operator network: registers operators, binds enclaves, creates and funds committees, manages fees; status",
+)
+  .addPositionalArgument({
+    name: "action",
+    description:
+      "register | set-enclave | create-committee | deposit | withdraw | liquidate | reactivate | declare-fee | " +
+      "execute-fee | cancel-fee | reduce-fee | remove | withdraw-earnings | collect-rewards | status",
+  })
+  .addOption({
+    name: "publicKey",
+    description: "register: the operator's secp256k1 public key, hex, 33 or 65 bytes (default: the sender's own)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "fee",
+    description: "register (default 0), declare-fee, reduce-fee: the operator's fee, wei per L1 block",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "operator",
+    description: "The operator id (set-enclave, fee actions, remove, withdraw-earnings; status: show only it)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "enclave",
+    description: "set-enclave: address of the operator's attested sequencer enclave",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "operators",
+    description: "create-committee: the members' operator ids, comma-separated, 1, 4, 7, 10 or 13 of them",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "deposit",
+    description: "create-committee: the committee's initial balance, ether (default 0)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "committee",
+    description: "The committee id (deposit, withdraw, liquidate, reactivate; status: show it too)",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption({
+    name: "amount",
+    description: "deposit, withdraw, reactivate, withdraw-earnings: ether, e.g. 0.5",
+    type: ArgumentType.STRING_WITHOUT_DEFAULT,
+    defaultValue: undefined,
+  })
+  .addOption(deploymentsDirOption)
+  .setAction(afterBuild(() => import("./operator.js")))
+  .build();
+
 export const veilnetTasks = [
   deployTask,
   statusTask,
@@ -204,4 +267,5 @@ export const veilnetTasks = [
   depositTask,
   withdrawalStatusTask,
   withdrawTask,
+  operatorTask,
 ];

@@ -22,7 +22,16 @@ import {
   type TestOperatorRegistry,
   TestOperatorRegistry__factory,
 } from "../types/ethers-contracts/index.js";
-import { CHALLENGE_PERIOD, REVELATION_PERIOD, type Veilnet, nextRollupHeader } from "./veilnet.js";
+import { govern } from "./governance.js";
+import { requestFields, requestReport } from "./secret-requests.js";
+import {
+  CHALLENGE_PERIOD,
+  REVELATION_PERIOD,
+  type Veilnet,
+  makeEnclave,
+  nextRollupHeader,
+  secretResponse,
+} from "./veilnet.js";
 
 /** The id of the rig's committee. */
 export const RIG_COMMITTEE_ID = 42n;
@@ -109,4 +118,35 @@ export async function signRigBits(
   const signed = new Map<number, string>();
   for (const i of bits) signed.set(i, await signForRig(v, r, header, signer(i)));
   return packCommitteeSignatures(r.addresses, signed);
+}
+
+/**
+ * A fresh enclave made an attested sequencer of the deployed suite, the way an operator's enclave joins:
+ * `payer` requests the network secret for it, `responder` (an enclave holding the secret, e.g. the genesis
+ * one) answers with `secret`, and governance grants it the sequencer role (`grantSequencer` through the
+ * timelock). Its operator in the EnclaveRegistry is `payer`.
+ */
+export async function attestedSequencer(
+  v: Veilnet,
+  responder: EnclaveIdentity,
+  secret: string,
+  payer: HardhatEthersSigner = v.stranger,
+): Promise<EnclaveIdentity & { report: string }> {
+  const enclave = await makeEnclave(v);
+  await (await v.enclaveRegistry.connect(payer).requestNetworkSecret(enclave.report)).wait();
+  const requestId = await v.enclaveRegistry.requestCount();
+  const { encryptedSecret, signature } = await secretResponse(v, responder, requestId, enclave.publicKey, secret);
+  await (
+    await v.enclaveRegistry
+      .connect(payer)
+      .respondNetworkSecret(
+        requestId,
+        await requestFields(v, requestId),
+        await requestReport(v, requestId),
+        encryptedSecret,
+        signature,
+      )
+  ).wait();
+  await (await govern(v, v.enclaveRegistry, "grantSequencer", [enclave.address])).wait();
+  return enclave;
 }
