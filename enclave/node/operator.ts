@@ -63,6 +63,23 @@ export function postingDistance(committee: readonly OperatorId[], self: Operator
   return (sorted.indexOf(self) - leader + sorted.length) % sorted.length;
 }
 
+/**
+ * L1 blocks a committee can still be charged before the OperatorRegistry's liquidation rule applies to
+ * it (below the minimum collateral, or fewer than the minimum blocks of burn left): 0 when it does.
+ */
+export function blocksBeforeLiquidation(
+  balance: bigint,
+  burnPerBlock: bigint,
+  rule: { minimumBlocksBeforeLiquidation: bigint; minimumLiquidationCollateral: bigint },
+): number {
+  if (balance < rule.minimumLiquidationCollateral) return 0;
+  if (burnPerBlock === 0n) return Number.POSITIVE_INFINITY;
+  const byBlocks = balance / burnPerBlock - rule.minimumBlocksBeforeLiquidation;
+  const byCollateral = (balance - rule.minimumLiquidationCollateral) / burnPerBlock;
+  const left = byBlocks < byCollateral ? byBlocks : byCollateral;
+  return left > 0n ? Number(left) : 0;
+}
+
 export const createOperatorNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(nodeConfigSchema, ctx.source);
   const operator = parseConfig(operatorConfigSchema, ctx.source);
@@ -181,7 +198,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
   // L1 watch: the committee this node runs is still the active one; its balance in blocks of burn.
   const balanceBlocks = gauge(ctx.metrics, {
     name: "veilnet_committee_balance_blocks",
-    help: "L1 blocks the committee's OperatorRegistry balance covers at its burn rate (fees + network fee)",
+    help: "L1 blocks the committee can still be charged (members' fees + network fee) before it is liquidatable (0: it is)",
     labelNames: ["committee"],
   });
   let drift: string | undefined;
@@ -191,8 +208,12 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
       drift = await membershipDrift(membership);
       if (drift !== undefined) ctx.logger.error({ committee: membership.committeeId.toString() }, drift);
       const id = membership.committeeId;
-      const [balance, burn] = await Promise.all([registry.committeeBalance(id), registry.burnRate(id)]);
-      balanceBlocks.set({ committee: id.toString() }, burn === 0n ? Number.POSITIVE_INFINITY : Number(balance / burn));
+      const [balance, burn, parameters] = await Promise.all([
+        registry.committeeBalance(id),
+        registry.burnRate(id),
+        registry.parameters(),
+      ]);
+      balanceBlocks.set({ committee: id.toString() }, blocksBeforeLiquidation(balance, burn, parameters));
     } catch (error) {
       ctx.logger.warn({ err: error }, "reading the OperatorRegistry failed; next try in 15 s");
     }
