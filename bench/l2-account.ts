@@ -26,6 +26,15 @@ export class L2Account {
     return new L2Account(key, getAddress("0x" + keccak256(pub.subarray(1)).slice(26)));
   }
 
+  /** The account of `privateKey` (0x-hex), at nonce `nonce`. */
+  static fromKey(privateKey: string, nonce = 0): L2Account {
+    const key = getBytes(privateKey);
+    const pub = secp256k1.publicKeyCreate(key, false);
+    const account = new L2Account(key, getAddress("0x" + keccak256(pub.subarray(1)).slice(26)));
+    account.nonce = nonce;
+    return account;
+  }
+
   /** An ethers Wallet of the same key (for typed-data signatures), made on first use. */
   get wallet(): Wallet {
     this.#wallet ??= new Wallet(hexlify(this.key));

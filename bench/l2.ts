@@ -20,208 +20,53 @@
  * - validator: 1,000 rollups (one batch of 3 transfers each) on a fresh L1, replayed by a fresh L2 chain
  *   through L1Reader + Validator.step().
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 
-import { BrowserProvider, type TypedDataDomain, getCreateAddress, hexlify, parseEther, randomBytes } from "ethers";
-import { network } from "hardhat";
+import { getCreateAddress, parseEther } from "ethers";
 
-import { DerivationLabels, derive } from "../enclave/crypto/derive.js";
+import { DerivationLabels } from "../enclave/crypto/derive.js";
 import { L2Chain } from "../enclave/execution/l2-chain.js";
-import { L1Reader } from "../enclave/l1/reader.js";
 import type { SealedBatch } from "../enclave/rollup/batch.js";
 import { compress, encodeRollupContent } from "../enclave/rollup/codec.js";
-import { type BuiltRollup, type RollupSigningEnclave, buildRollup, epochKey } from "../enclave/rollup/builder.js";
-import { decodeSigned } from "../enclave/sequencer/mempool.js";
-import { Sequencer, type SequencerSettings } from "../enclave/sequencer/sequencer.js";
-import { SequencerStore } from "../enclave/sequencer/store.js";
+import { type BuiltRollup, buildRollup, epochKey } from "../enclave/rollup/builder.js";
 import { Validator } from "../enclave/validator/validator.js";
-import { rollupRegistryDomain, signRollupHeader } from "../protocol/rollup.js";
 import { at, defined, take } from "../testing/defined.js";
-import { type Veilnet, deployVeilnet, initializeGenesis, rollupArgs } from "../testing/veilnet.js";
+import { rollupArgs } from "../testing/veilnet.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { silentLogger } from "../platform/logger.js";
 import { BENCH_FEE, L2Account } from "./l2-account.js";
+import {
+  BATCH_INTERVAL_MS,
+  type Harness,
+  type StepProfile,
+  THROUGHPUT_SENDERS as SENDERS,
+  admit,
+  amount,
+  edrAlonePerSecond,
+  freshAddress,
+  fundSenders,
+  l1Reader,
+  openHarness,
+  run,
+  throughputRun,
+  transferPair,
+} from "./l2-harness.js";
 import { type Row, formatRows, writeResults } from "./report.js";
 
-/** Time spent per L2 JSON-RPC method while a measurement runs (to see which step dominates). */
-type RpcProfile = Record<string, { calls: number; ms: number }>;
-
-/** Where one measured step spent its time: RPC into EDR per method, the store's fsync'd appends, the rest. */
-interface StepProfile {
-  txs: number;
-  seconds: number;
-  rpc: RpcProfile;
-  rpcMs: number;
-  /** SequencerStore appends (mempool journal lines and sealed batches), each written and fsync'd. */
-  journal: { calls: number; ms: number };
-  /** JavaScript: decoding, selection, bookkeeping. */
-  otherMs: number;
-}
-
 const rows: Row[] = [];
-const profiles: Record<string, StepProfile> = {};
 const logger = silentLogger();
-const GWEI = 10n ** 9n;
+const profiles: Record<string, StepProfile> = {};
 /** Priority fee (= max fee: the L2 base fee is 0) of every transaction. */
 const FEE = BENCH_FEE;
 const ERC20_GAS_LIMIT = 60_000n;
 const ROLLUP_TARGET_BYTES = 100_000;
-const BATCH_INTERVAL_MS = 1000;
 const ROLLUP_AGE_MS = 2000;
 const L1_BLOCK_MS = 1000;
-const SENDERS = 4096; // 64 × 64: funded through a two-level distribution tree
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tokenInterface = TestToken__factory.createInterface();
 
-const freshAddress = (): string => hexlify(randomBytes(20));
-/** A transfer amount as people type them: up to four significant digits (0.000001–0.009999 ETH). */
-const amount = (): bigint => BigInt(1 + Math.floor(Math.random() * 9999)) * 10n ** 12n;
-
-// --- L1 + L2 harness ---------------------------------------------------------------------------
-
-interface Harness {
-  v: Veilnet;
-  enclave: RollupSigningEnclave;
-  domain: TypedDataDomain;
-  dir: string;
-  chain: L2Chain;
-  store: SequencerStore;
-  sequencer: Sequencer;
-  settings: SequencerSettings;
-  /** Next batch sequence number not rolled up on L1 yet. */
-  rolledUpTo: bigint;
-  /** Times the chain's RPC per method and the store's appends while `on` is set. */
-  profile: { on: boolean; rpc: RpcProfile; journal: { calls: number; ms: number } };
-  close(): Promise<void>;
-}
-
-async function openHarness(): Promise<Harness> {
-  const connection = await network.create();
-  const v = await deployVeilnet(connection);
-  const genesis = await initializeGenesis(v);
-  const enclave: RollupSigningEnclave = {
-    derive: (label) => derive(genesis.secret, label),
-    address: genesis.address,
-    signRollupHeader: (domain, header) => signRollupHeader(genesis.wallet, domain, header),
-  };
-  const chain = await L2Chain.create({ l1Bridge: v.addresses.Bridge, l1FeeRecipient: v.addresses.FeeVault });
-  const profile = { on: false, rpc: {} as RpcProfile, journal: { calls: 0, ms: 0 } };
-  const inner = chain.rpc.bind(chain);
-  chain.rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {
-    if (!profile.on) return inner(method, params);
-    const t = performance.now();
-    try {
-      return await inner(method, params);
-    } finally {
-      const entry = (profile.rpc[method] ??= { calls: 0, ms: 0 });
-      entry.calls++;
-      entry.ms += performance.now() - t;
-    }
-  };
-  const dir = mkdtempSync(join(tmpdir(), "veilnet-bench-l2-"));
-  const store = new SequencerStore(dir);
-  const timed =
-    <A extends unknown[]>(append: (...args: A) => void) =>
-    (...args: A): void => {
-      if (!profile.on) return append(...args);
-      const t = performance.now();
-      try {
-        append(...args);
-      } finally {
-        profile.journal.calls++;
-        profile.journal.ms += performance.now() - t;
-      }
-    };
-  store.accepted = timed(store.accepted.bind(store));
-  store.removed = timed(store.removed.bind(store));
-  store.appendBatch = timed(store.appendBatch.bind(store));
-  const settings: SequencerSettings = {
-    batchIntervalMs: BATCH_INTERVAL_MS,
-    maxTxsPerBatch: 100_000, // the block gas limit and the byte budget bound a batch
-    maxBatchBytes: 100_000, // the node's default MAX_BATCH_BYTES
-    maxL1MessagesPerBatch: 256,
-    maxGapArrivals: 100_000,
-  };
-  const sequencer = await Sequencer.open({
-    chain,
-    store,
-    l1: l1Reader(v),
-    entropy: (seq) => enclave.derive(DerivationLabels.batchEntropy(seq)),
-    l1BaseFee: async () => (await v.connection.ethers.provider.getBlock("latest"))!.baseFeePerGas ?? 0n,
-    mempool: { minPriorityFee: GWEI / 1000n },
-    settings,
-    logger,
-  });
-  return {
-    v,
-    enclave,
-    domain: rollupRegistryDomain(v.chainId, v.addresses.RollupRegistry),
-    dir,
-    chain,
-    store,
-    sequencer,
-    settings,
-    rolledUpTo: 0n,
-    profile,
-    async close() {
-      await sequencer.stop();
-      await chain.close();
-      store.close();
-      rmSync(dir, { recursive: true, force: true });
-      await connection.close();
-    },
-  };
-}
-
-/** An L1 reader from block 0 over ethers' own provider class (no block-number cache, static network). */
-function l1Reader(v: Veilnet): L1Reader {
-  return new L1Reader({
-    provider: new BrowserProvider(v.connection.provider, Number(v.chainId), { staticNetwork: true, cacheTimeout: -1 }),
-    messageBus: v.addresses.MessageBus,
-    rollupRegistry: v.addresses.RollupRegistry,
-    fromBlock: 0,
-    confirmations: 0,
-  });
-}
-
-/** Seals batches until the mempool is empty; returns the batches. Throws if a transaction was dropped. */
-async function drain(h: Harness): Promise<SealedBatch[]> {
-  const batches: SealedBatch[] = [];
-  while (h.sequencer.mempool.size > 0) {
-    const batch = await h.sequencer.produceBatch();
-    if (batch === undefined) throw new Error(`${h.sequencer.mempool.size} transactions pending but no batch sealed`);
-    batches.push(batch);
-  }
-  return batches;
-}
-
-async function admit(h: Harness, raws: readonly string[]): Promise<string[]> {
-  const hashes: string[] = [];
-  for (const raw of raws) hashes.push(await h.sequencer.mempool.add(raw));
-  return hashes;
-}
-
-function expectIncluded(h: Harness, hashes: readonly string[], what: string): void {
-  const missing = hashes.filter((x) => h.sequencer.mempool.status(x)?.status !== "included");
-  const [first] = missing;
-  if (first !== undefined) {
-    const s = h.sequencer.mempool.status(first);
-    throw new Error(
-      `${what}: ${missing.length} of ${hashes.length} transactions not included (first: ${JSON.stringify(s)})`,
-    );
-  }
-}
-
-/** Admits `raws` and seals them (setup steps, not measured). */
-async function run(h: Harness, raws: readonly string[], what: string): Promise<SealedBatch[]> {
-  const hashes = await admit(h, raws);
-  const batches = await drain(h);
-  expectIncluded(h, hashes, what);
-  return batches;
-}
+// --- rollups ---------------------------------------------------------------------------------
 
 interface LandedRollup {
   rollup: BuiltRollup;
@@ -308,62 +153,6 @@ function byteFigures(rollups: readonly LandedRollup[]) {
   };
 }
 
-/** Runs `body` over `txs` transactions with the chain's RPC and the store timed; records it under `name`. */
-async function profiled<T>(
-  h: Harness,
-  name: string,
-  txs: number,
-  body: () => Promise<T>,
-): Promise<{ result: T; seconds: number }> {
-  h.profile.rpc = {};
-  h.profile.journal = { calls: 0, ms: 0 };
-  h.profile.on = true;
-  const t = performance.now();
-  const result = await body();
-  const ms = performance.now() - t;
-  h.profile.on = false;
-  const rpcMs = Object.values(h.profile.rpc).reduce((n, e) => n + e.ms, 0);
-  const rpc = Object.fromEntries(
-    Object.entries(h.profile.rpc)
-      .sort((a, b) => b[1].ms - a[1].ms)
-      .map(([m, e]) => [m, { calls: e.calls, ms: round(e.ms) }]),
-  );
-  const journal = { calls: h.profile.journal.calls, ms: round(h.profile.journal.ms) };
-  profiles[name] = {
-    txs,
-    seconds: round(ms / 1000, 3),
-    rpc,
-    rpcMs: round(rpcMs),
-    journal,
-    otherMs: round(ms - rpcMs - h.profile.journal.ms),
-  };
-  return { result, seconds: ms / 1000 };
-}
-
-/** Deposits to a root account, then a two-level tree: 64 distributors fund 64 senders each. */
-async function fundSenders(h: Harness, perSender: bigint): Promise<{ root: L2Account; senders: L2Account[] }> {
-  const root = L2Account.random();
-  const distributors = Array.from({ length: 64 }, () => L2Account.random());
-  const senders = Array.from({ length: SENDERS }, () => L2Account.random());
-  const perDistributor = perSender * 64n + parseEther("0.1");
-  const depositor = h.v.users[0];
-  await (
-    await h.v.bridge.connect(depositor).depositNative(root.address, { value: perDistributor * 64n + parseEther("10") })
-  ).wait();
-  await h.sequencer.produceBatch(); // delivers the deposit
-  await run(
-    h,
-    distributors.map((d) => root.sign(d.address, perDistributor)),
-    "funding distributors",
-  );
-  await run(
-    h,
-    senders.map((s, i) => at(distributors, i % distributors.length, "distributor").sign(s.address, perSender)),
-    "funding senders",
-  );
-  return { root, senders };
-}
-
 // --- 1–4: throughput, bytes, latency on one L1 + L2 -------------------------------------------
 
 const h = await openHarness();
@@ -381,7 +170,7 @@ let bytesMix: ReturnType<typeof byteFigures>;
 const bigBatchBytes: Record<string, ReturnType<typeof byteFigures>> = {};
 try {
   const setupStart = performance.now();
-  const { root, senders } = await fundSenders(h, parseEther("0.1"));
+  const { root, senders } = await fundSenders(h, parseEther("0.1"), SENDERS);
 
   // ERC-20 on L2: deployed by a signed transaction; every sender mints itself a balance.
   const deployer = root;
@@ -404,7 +193,7 @@ try {
     {
       name: "transfers",
       label: "ETH transfers",
-      make: (s: L2Account): string[] => [s.sign(freshAddress(), amount()), s.sign(freshAddress(), amount())],
+      make: (s: L2Account): string[] => transferPair(s),
     },
     {
       name: "mix",
@@ -414,40 +203,36 @@ try {
     },
   ] as const;
   for (const { name, label, make } of kinds) {
-    const raws = senders.flatMap((s, i) => make(s, i));
-    const n = raws.length;
-    const decodeStart = performance.now();
-    for (const raw of raws) decodeSigned(raw);
-    const decodeMs = performance.now() - decodeStart;
-    const admission = await profiled(h, `${name}: admission (Mempool.add)`, n, () => admit(h, raws));
-    const execName = `${name}: execution (Sequencer.produceBatch)`;
-    const execution = await profiled(h, execName, n, () => drain(h));
-    expectIncluded(h, admission.result, name);
-    const executedPerSecond = n / execution.seconds;
-    const { rpc } = defined(profiles[execName], `the profile of ${execName}`);
-    const engineMs = (rpc.eth_sendRawTransaction?.ms ?? 0) + (rpc.evm_mine?.ms ?? 0);
+    const r = await throughputRun(
+      h,
+      profiles,
+      name,
+      senders.flatMap((s, i) => make(s, i)),
+    );
+    const n = r.txs;
+    const executedPerSecond = n / r.executionSeconds;
     rows.push({
       figure: `${label}: executed per second`,
       value: Math.round(executedPerSecond),
       unit: "tx/s",
       ...(name === "transfers" ? { target: ">= 1,000", ok: executedPerSecond >= 1000 } : {}),
-      note: `${n} txs, ${SENDERS} senders, ${n} fresh recipients; Sequencer.produceBatch: ${execution.result.length} batches in ${execution.seconds.toFixed(2)} s`,
+      note: `${n} txs, ${SENDERS} senders, ${n} fresh recipients; Sequencer.produceBatch: ${r.batches} batches in ${r.executionSeconds.toFixed(2)} s`,
     });
     rows.push({
       figure: `${label}: EDR alone (sendRawTransaction + mine) per s`,
-      value: Math.round(n / (engineMs / 1000)),
+      value: Math.round(edrAlonePerSecond(r)),
       unit: "tx/s",
-      note: `the ceiling the L2 engine puts on the line above: ${((engineMs * 1000) / n).toFixed(0)} µs per tx of its ${((execution.seconds * 1e6) / n).toFixed(0)} µs`,
+      note: `the ceiling the L2 engine puts on the line above: ${((r.engineMs * 1000) / n).toFixed(0)} µs per tx of its ${((r.executionSeconds * 1e6) / n).toFixed(0)} µs`,
     });
     rows.push({
       figure: `${label}: admitted per second`,
-      value: Math.round(n / admission.seconds),
+      value: Math.round(n / r.admissionSeconds),
       unit: "tx/s",
-      note: `Mempool.add, ${admission.seconds.toFixed(2)} s; decode + native sender recovery alone ${(decodeMs / 1000).toFixed(2)} s`,
+      note: `Mempool.add, ${r.admissionSeconds.toFixed(2)} s; decode + native sender recovery alone ${(r.decodeMs / 1000).toFixed(2)} s`,
     });
     rows.push({
       figure: `${label}: end to end per second`,
-      value: Math.round(n / (admission.seconds + execution.seconds)),
+      value: Math.round(n / (r.admissionSeconds + r.executionSeconds)),
       unit: "tx/s",
       note: "admission then execution, on one thread",
     });

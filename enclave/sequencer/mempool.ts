@@ -153,6 +153,10 @@ export class Mempool {
    */
   private readonly accountNonces = new Map<string, bigint>();
   private arrivals = 0;
+  /** Admissions in flight, per sender (chained: one at a time). */
+  private readonly admitting = new Map<string, Promise<void>>();
+  /** Moves whenever transactions are settled (included or dropped), which moves or forgets nonces. */
+  private nonceEpoch = 0;
   private readonly admittedListeners: ((raw: string, hash: string) => void)[] = [];
   private readonly feeModel: L1FeeModel;
 
@@ -178,6 +182,25 @@ export class Mempool {
     if (length > maxBytes) throw new MempoolError("oversized", `transaction of ${length} bytes exceeds ${maxBytes}`);
     const { tx, sender } = decodeSigned(raw);
     const hash = keccak256(raw);
+    if (this.byHash.has(hash)) throw new MempoolError("already-known", `already known: ${hash}`);
+    // One admission per sender at a time: each reads the sender's queue and nonce across awaits (the
+    // state's nonce and balance), so concurrent ones (several requests, forwarded transactions) would
+    // each start from a queue the other is about to replace.
+    const previous = this.admitting.get(sender) ?? Promise.resolve();
+    const turn = previous.then(() => this.admit(raw, tx, sender, hash, length));
+    const done = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.admitting.set(sender, done);
+    try {
+      return await turn;
+    } finally {
+      if (this.admitting.get(sender) === done) this.admitting.delete(sender);
+    }
+  }
+
+  private async admit(raw: string, tx: Transaction, sender: string, hash: string, length: number): Promise<string> {
     if (this.byHash.has(hash)) throw new MempoolError("already-known", `already known: ${hash}`);
     if (tx.type !== 0 && tx.type !== 1 && tx.type !== 2) {
       throw new MempoolError("unsupported-type", `transaction type ${tx.type} is not supported on Veilnet L2`);
@@ -208,6 +231,7 @@ export class Mempool {
     if (this.byHash.size >= (this.options.maxPending ?? 100_000)) {
       throw new MempoolError("pool-full", "mempool is full; try again later");
     }
+    const epoch = this.nonceEpoch;
     const accountNonce = await this.accountNonce(sender);
     if (tx.nonce < accountNonce) {
       throw new MempoolError(
@@ -263,7 +287,8 @@ export class Mempool {
     this.byHash.set(hash, pending);
     queue.set(pending.nonce, pending);
     this.bySender.set(sender, queue);
-    if (!this.accountNonces.has(sender)) this.accountNonces.set(sender, accountNonce);
+    // Not when a batch settled transactions meanwhile: the nonce read before may be stale (read again).
+    if (!this.accountNonces.has(sender) && epoch === this.nonceEpoch) this.accountNonces.set(sender, accountNonce);
     this.finished.delete(hash);
     this.journal?.accepted(raw);
     for (const listener of this.admittedListeners) listener(raw, hash);
@@ -333,6 +358,7 @@ export class Mempool {
 
   /** Marks transactions as included in batch `batch` (their senders' nonces move past them). */
   included(hashes: readonly string[], batch: bigint): void {
+    this.nonceEpoch++;
     for (const hash of hashes) {
       const tx = this.byHash.get(hash);
       if (tx === undefined) continue;
@@ -369,6 +395,7 @@ export class Mempool {
    * from the state again next time: a drop is where a remembered nonce could have gone stale.
    */
   drop(hash: string, reason: string): void {
+    this.nonceEpoch++;
     const tx = this.byHash.get(hash);
     if (tx !== undefined) this.accountNonces.delete(tx.sender);
     this.remove(hash, { status: "dropped", reason });

@@ -128,6 +128,49 @@ describe("mempool", () => {
     expect(reads).to.equal(1);
   });
 
+  it("admits one sender's transactions arriving concurrently (several requests at once) without losing one", async () => {
+    // The state answers a little later, so that admissions of one sender interleave.
+    const { state } = fakeState();
+    const slow = {
+      ...state,
+      nonce: async (address: string) => (await new Promise((r) => setTimeout(r, 5)), state.nonce(address)),
+      balance: async (address: string) => (await new Promise((r) => setTimeout(r, 5)), state.balance(address)),
+    };
+    const pool = new Mempool(slow, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const raws = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => sign(a, n, GWEI)));
+    const hashes = await Promise.all(
+      [raws.slice(3), raws.slice(0, 3)].map((rs) => Promise.all(rs.map((r) => pool.add(r)))),
+    );
+    expect(hashes.flat()).to.have.length(6);
+    expect(pool.pendingNonce(a.address, 0n)).to.equal(6n);
+    expect((await pool.select(10_000_000n, 100)).map((t) => t.nonce)).to.deep.equal([0n, 1n, 2n, 3n, 4n, 5n]);
+  });
+
+  it("does not remember a sender's nonce read before a batch included its transactions", async () => {
+    const { state, nonces } = fakeState();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let hold = false;
+    const gated = {
+      ...state,
+      balance: async (address: string) => {
+        if (hold) await held;
+        return state.balance(address);
+      },
+    };
+    const pool = new Mempool(gated, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
+    const a0 = await pool.add(await sign(a, 0, GWEI));
+    hold = true;
+    const late = pool.add(await sign(a, 1, GWEI)); // read the nonce (0), waits for the balance
+    await new Promise((r) => setTimeout(r, 5));
+    // Meanwhile a batch includes a0: the account is at nonce 1 now.
+    nonces.set(a.address, 1n);
+    pool.included([a0], 0n);
+    release();
+    await late;
+    expect((await pool.select(10_000_000n, 100)).map((t) => t.nonce)).to.deep.equal([1n]);
+  });
+
   it("keeps a batch within its byte budget", async () => {
     const pool = new Mempool(fakeState().state, { minPriorityFee: 1n, blockGasLimit: 30_000_000n });
     const small = await sign(a, 0, GWEI);
