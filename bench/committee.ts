@@ -82,7 +82,8 @@ const BATCH_INTERVAL_MS = 1000;
 const IDLE_MS = 15_000;
 const FAILOVERS = 3;
 const COMMITTEE = 4;
-const COMMITTEE_ID = 1n;
+/** The committee's id on L1 (the devnet's committee of n is the second, after the genesis committee of one). */
+let committeeId = 1n;
 const VALIDATION_PASSES = 3;
 /** How long the end-to-end runs wait for their transactions; then (n = 4) how long the rest may drain. */
 const WAIT_MS = 90_000;
@@ -280,13 +281,13 @@ async function startRecorder(
     listen: ["/ip4/127.0.0.1/tcp/0"],
     bootstrap: members.map((m) => m.p2p),
     dht: false,
-    scoredTopics: CommitteeGossip.topics(chainId, COMMITTEE_ID),
+    scoredTopics: CommitteeGossip.topics(chainId, committeeId),
     logger: pino({ level: "silent" }),
     registry: new Registry(),
   });
   const recorded: Recorded[] = [];
   const recording = { on: false };
-  for (const topic of [consensusTopic(chainId, COMMITTEE_ID), decidedTopic(chainId)]) {
+  for (const topic of [consensusTopic(chainId, committeeId), decidedTopic(chainId)]) {
     node.subscribe(
       topic,
       (origin, data) => {
@@ -303,7 +304,7 @@ async function startRecorder(
     );
   }
   const deadline = Date.now() + 30_000;
-  while (node.subscribers(consensusTopic(chainId, COMMITTEE_ID)).length < members.length) {
+  while (node.subscribers(consensusTopic(chainId, committeeId)).length < members.length) {
     if (Date.now() > deadline) throw new Error("the recorder did not see the committee on the consensus topic");
     await sleep(100);
   }
@@ -417,13 +418,13 @@ function validationRate(devnet: Devnet, recorded: readonly Recorded[], withQbft:
     };
   const common: Omit<EnvelopeValidatorOptions, "topic" | "check"> = {
     chainId,
-    committeeId: COMMITTEE_ID,
+    committeeId: committeeId,
     addressOf: (id) => addresses.get(Number(id)),
     peerRecords,
     now: () => clock,
     rateLimit: { perSecond: 1e12, burst: 1e12 }, // a replay at full speed: the per-peer limit is not what is timed
   };
-  const consensus = consensusTopic(chainId, COMMITTEE_ID);
+  const consensus = consensusTopic(chainId, committeeId);
   let seconds = 0;
   const times: number[] = [];
   for (let pass = 0; pass < VALIDATION_PASSES; pass++) {
@@ -575,6 +576,7 @@ async function withDevnet<T>(
   let ok = false;
   try {
     log(`${elapsed()}  devnet up`);
+    if (devnet.operators !== undefined) committeeId = devnet.operators.committeeId;
     const result = await body(devnet);
     ok = !keep(result);
     return result;

@@ -49,6 +49,8 @@ export interface StartedCommittee {
 
 /** Failover drills on a running committee devnet. */
 export interface CommitteeControl {
+  /** The committee's id in the OperatorRegistry (its gossip topics carry it). */
+  readonly committeeId: bigint;
   /** Sends `signal` (default SIGKILL, as a crash) to operator `id` and waits for it to exit. */
   kill(id: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts operator `id` again from its data directory (same ports); resolves once its L2 JSON-RPC answers. */
@@ -287,6 +289,7 @@ export async function startCommittee(
       return m;
     };
     const control: CommitteeControl = {
+      committeeId,
       async kill(id, signal = "SIGKILL") {
         const child = childOf(memberOf(id));
         if (!child.running()) return;
