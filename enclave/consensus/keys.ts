@@ -4,7 +4,9 @@
  * signatures are deterministic, so a member replaying its log after a restart re-signs its messages
  * byte for byte.
  */
-import { Signature, type SigningKey, getBytes, hexlify, keccak256, recoverAddress } from "ethers";
+import { type SigningKey, keccak256 } from "ethers";
+
+import { recoverSigner, signDigest } from "../../platform/secp256k1.js";
 
 import { type Message, type OperatorId, type Signed, type Signer, type Verifier, encodeMessage } from "./qbft/index.js";
 
@@ -15,7 +17,7 @@ export function messageDigest(message: Message): string {
 
 /** Signs this operator's QBFT messages with `key`. */
 export function ecdsaSigner(key: SigningKey): Signer {
-  return { sign: (message) => getBytes(key.sign(messageDigest(message)).serialized) };
+  return { sign: (message) => signDigest(key.privateKey, messageDigest(message)) };
 }
 
 /** Verifies QBFT signatures against the addresses of the committee's operators (`addressOf` gives undefined for a non-member). */
@@ -25,8 +27,8 @@ export function ecdsaVerifier(addressOf: (id: OperatorId) => string | undefined)
       const expected = addressOf(sender);
       if (expected === undefined || signed.signature.length !== 65) return false;
       try {
-        const recovered = recoverAddress(messageDigest(signed.message), Signature.from(hexlify(signed.signature)));
-        return recovered.toLowerCase() === expected.toLowerCase();
+        const recovered = recoverSigner(messageDigest(signed.message), signed.signature);
+        return recovered !== undefined && recovered.toLowerCase() === expected.toLowerCase();
       } catch {
         return false;
       }

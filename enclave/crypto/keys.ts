@@ -9,6 +9,7 @@
 import { type TypedDataDomain, Wallet, computeAddress, getBytes } from "ethers";
 
 import { enclaveIdentity } from "../../protocol/attestation.js";
+import { signDigest } from "../../platform/secp256k1.js";
 import { type RpcKeyAnnouncement, announceRpcKey } from "../../protocol/private-rpc.js";
 import { type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
 import { decryptSecret, signOperatorBinding, signSecretResponse } from "../../protocol/secret.js";
@@ -69,7 +70,7 @@ export class EnclaveKey {
    * can be taken for the other or for an EIP-712 digest (which starts 0x1901).
    */
   signGossipDigest(digest: string): Uint8Array {
-    return getBytes(this.#wallet.signingKey.sign(digest).serialized);
+    return signDigest(this.#wallet.privateKey, digest);
   }
 
   /** EIP-712 announcement of the RPC public key `rpcPublicKey` (veil_rpcKey; protocol/private-rpc.ts). */

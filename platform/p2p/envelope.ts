@@ -7,7 +7,6 @@
  * only the canonical form and names what is wrong.
  */
 import {
-  Signature,
   type SigningKey,
   concat,
   decodeRlp,
@@ -15,12 +14,13 @@ import {
   getBytes,
   hexlify,
   keccak256,
-  recoverAddress,
   toBeHex,
   toBigInt,
   toUtf8Bytes,
   toUtf8String,
 } from "ethers";
+
+import { recoverSigner, signDigest } from "../secp256k1.js";
 
 export const ENVELOPE_VERSION = 1n;
 const DOMAIN = hexlify(toUtf8Bytes("veilnet-p2p-envelope-v1"));
@@ -73,7 +73,7 @@ export interface EnvelopeSigner {
 }
 
 export function secp256k1EnvelopeSigner(key: SigningKey, operatorId: bigint): EnvelopeSigner {
-  return { operatorId, sign: (digest) => getBytes(key.sign(digest).serialized) };
+  return { operatorId, sign: (digest) => signDigest(key.privateKey, digest) };
 }
 
 /** The envelope's bytes, signed by `signer`. */
@@ -128,7 +128,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 /** The address that signed `envelope`, or undefined when the signature does not recover. */
 export function envelopeSigner(envelope: Envelope): string | undefined {
   try {
-    return recoverAddress(envelopeDigest(envelope, envelope.payload), Signature.from(hexlify(envelope.signature)));
+    return recoverSigner(envelopeDigest(envelope, envelope.payload), envelope.signature);
   } catch {
     return undefined;
   }
