@@ -270,6 +270,18 @@ describe("enclave/consensus/qbft", function () {
       ]);
     });
 
+    it("a member that lags jumps to the lowest round of the f+1 highest senders' rounds, each at its highest", function () {
+      const node = instance();
+      node.start();
+      // One member moved from round 3 to 8: one sender, no jump yet.
+      node.receive(roundChange(12, 3));
+      node.receive(roundChange(12, 8));
+      expect(node.currentRound).to.equal(1);
+      // Another is at 9: f+1 = 2 senders above, at 8 and 9: to 8 (not to 12's stale 3).
+      node.receive(roundChange(13, 9));
+      expect(node.currentRound).to.equal(8);
+    });
+
     it("a timeout moves to the next round with the prepared certificate; the new proposer re-proposes it", function () {
       const node = instance(11);
       node.start(inputValue(11, HEIGHT));

@@ -546,18 +546,26 @@ export class Instance {
     }
   }
 
-  /** Algorithm 3: f+1 ROUND-CHANGEs for rounds above ours move us to the smallest of them. */
+  /**
+   * Algorithm 3: f+1 ROUND-CHANGEs for rounds above ours move us to the smallest round of such a set.
+   * Of the sets that exist, the one of the f+1 highest senders' rounds (each sender counted at its
+   * highest round) is taken, so a member that lags jumps as far as the algorithm allows: choosing the
+   * lowest senders' rounds instead (also a valid Frc) left members spread over several rounds under
+   * load, each timing out one round behind the next and never forming a quorum in one round.
+   */
   private tryJumpRound(actions: Action[]): void {
-    const lowestAbove = new Map<OperatorId, number>();
+    const highestAbove = new Map<OperatorId, number>();
     for (const round of this.roundChanges.roundsHeld()) {
       if (round <= this.round) continue;
       for (const rc of this.roundChanges.inRound(round)) {
-        const seen = lowestAbove.get(rc.message.sender);
-        if (seen === undefined || round < seen) lowestAbove.set(rc.message.sender, round);
+        const seen = highestAbove.get(rc.message.sender);
+        if (seen === undefined || round > seen) highestAbove.set(rc.message.sender, round);
       }
     }
-    if (lowestAbove.size < this.f + 1) return;
-    this.enterRound(Math.min(...lowestAbove.values()), actions);
+    if (highestAbove.size < this.f + 1) return;
+    const rounds = [...highestAbove.values()].sort((a, b) => b - a);
+    const target = rounds[this.f];
+    if (target !== undefined) this.enterRound(target, actions);
   }
 
   /** Algorithm 2: the current round's justified proposal (or a later one's, moving there) earns our PREPARE. */
