@@ -24,9 +24,7 @@ import { ConsensusStore } from "../consensus/store.js";
 import { DerivationLabels } from "../crypto/derive.js";
 import { createEpochRevealerService } from "../epoch-revealer/index.js";
 import { nodeEnclaveHost } from "../host/index.js";
-import { rollupHeads } from "../l1/safe-heads.js";
 import { createRollupProducerService } from "../rollup-producer/index.js";
-import { L2RpcServer } from "../rpc/server.js";
 import type { Enclave } from "../secret/enclave.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
@@ -36,7 +34,7 @@ import { gauge } from "../../platform/metrics.js";
 import { createP2PNode, loadOrCreatePeerKey } from "../../platform/p2p/index.js";
 import type { Service } from "../../platform/service.js";
 import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
-import { CLIENT_VERSION, checkSecret, openChain, openSequencer, rollupIndexOf } from "./parts.js";
+import { checkSecret, openChain, openSequencer, sequencerRpc } from "./parts.js";
 
 /** This node's operator id: OPERATOR_ID, or the member whose enclave this node runs. */
 function selfOf(
@@ -146,20 +144,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
     if (!fromGossip.has(raw) && committee.length > 1) gossip.forwardTransaction(raw);
   });
 
-  const rpc = new L2RpcServer({
-    provider: chain.provider,
-    l1Fees: chain,
-    heads: rollupHeads(
-      () => l1.rollupsRead(),
-      () => l1.l1Timestamp,
-    ),
-    mempool: sequencer.mempool,
-    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
-    clientVersion: CLIENT_VERSION,
-    enclave,
-    unfiltered: settings.L2_RPC_UNFILTERED,
-    rollups: rollupIndexOf(ctx),
-  });
+  const rpc = sequencerRpc(ctx, settings, { enclave, chain, l1, sequencer });
   const source = { sealedBatches: (from: bigint, max: number) => Promise.resolve(sequencer.sealedBatches(from, max)) };
   // Rollups carry a quorum of the members' signatures: each member checks a proposal against its own
   // batches and L1 before it signs (enclave/committee/cosigner.ts).

@@ -10,7 +10,9 @@ import { DEFAULT_L1_FEE_MODEL } from "../execution/l1-fee.js";
 import { L2Chain } from "../execution/l2-chain.js";
 import type { EntropySource } from "../execution/replay.js";
 import { L1Reader } from "../l1/reader.js";
+import { rollupHeads } from "../l1/safe-heads.js";
 import { RollupIndex } from "../rpc/rollup-index.js";
+import { L2RpcServer } from "../rpc/server.js";
 import type { Enclave } from "../secret/enclave.js";
 import { Sequencer } from "../sequencer/sequencer.js";
 import type { SequencerStore } from "../sequencer/store.js";
@@ -83,5 +85,31 @@ export function openSequencer(
       maxGapArrivals: 10_000,
     },
     logger: ctx.logger,
+  });
+}
+
+/**
+ * The L2 JSON-RPC of a node with a mempool (a sequencer, a committee member): its safe blocks are the
+ * rollups its L1 reader has read (L1_CONFIRMATIONS deep).
+ */
+export function sequencerRpc(
+  ctx: WorkerContext,
+  settings: NodeConfig,
+  deps: { enclave: Enclave; chain: L2Chain; l1: L1Reader; sequencer: Sequencer },
+): L2RpcServer {
+  const { chain, l1 } = deps;
+  return new L2RpcServer({
+    provider: chain.provider,
+    l1Fees: chain,
+    heads: rollupHeads(
+      () => l1.rollupsRead(),
+      () => l1.l1Timestamp,
+    ),
+    mempool: deps.sequencer.mempool,
+    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
+    clientVersion: CLIENT_VERSION,
+    enclave: deps.enclave,
+    unfiltered: settings.L2_RPC_UNFILTERED,
+    rollups: rollupIndexOf(ctx),
   });
 }

@@ -32,7 +32,15 @@ import { createRollupProducerService } from "../rollup-producer/index.js";
 import { createEpochRevealerService } from "../epoch-revealer/index.js";
 import { nodeEnclaveHost } from "../host/index.js";
 import { type NodeConfig, dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
-import { CLIENT_VERSION, checkSecret, entropyOf, openChain, openSequencer, rollupIndexOf } from "./parts.js";
+import {
+  CLIENT_VERSION,
+  checkSecret,
+  entropyOf,
+  openChain,
+  openSequencer,
+  sequencerRpc,
+  rollupIndexOf,
+} from "./parts.js";
 
 export const createSequencerNode: ServiceFactory = async (ctx) => {
   const settings = parseConfig(nodeConfigSchema, ctx.source);
@@ -44,21 +52,7 @@ export const createSequencerNode: ServiceFactory = async (ctx) => {
   const { chain, l1 } = await openChain(ctx, settings);
   const store = new SequencerStore(dataDirOf(settings));
   const sequencer = await openSequencer(ctx, settings, { enclave, chain, l1, store });
-  const rpc = new L2RpcServer({
-    provider: chain.provider,
-    l1Fees: chain,
-    // The sequencer's rollups on L1 are those its L1 reader has read (L1_CONFIRMATIONS deep).
-    heads: rollupHeads(
-      () => l1.rollupsRead(),
-      () => l1.l1Timestamp,
-    ),
-    mempool: sequencer.mempool,
-    minPriorityFee: settings.MIN_PRIORITY_FEE_WEI,
-    clientVersion: CLIENT_VERSION,
-    enclave,
-    unfiltered: settings.L2_RPC_UNFILTERED,
-    rollups: rollupIndexOf(ctx),
-  });
+  const rpc = sequencerRpc(ctx, settings, { enclave, chain, l1, sequencer });
   const producer = await createRollupProducerService(ctx, {
     source: { sealedBatches: (from, max) => Promise.resolve(sequencer.sealedBatches(from, max)) },
     enclave,
