@@ -44,11 +44,11 @@ import { Registry } from "prom-client";
 import { type Devnet, startDevnet } from "../devnet/index.js";
 import { freePort } from "../devnet/ports.js";
 import type { CommitteeMemberInfo } from "../devnet/types.js";
-import { CommitteeGossip, wireHeight } from "../enclave/committee/gossip.js";
+import { CommitteeGossip, checkWireEnvelope } from "../enclave/committee/gossip.js";
 import { certificateProblem } from "../enclave/consensus/certificate.js";
 import { ecdsaVerifier } from "../enclave/consensus/keys.js";
 import type { Signed } from "../enclave/consensus/qbft/index.js";
-import { type WireMessage, WireFormatError, decodeWire } from "../enclave/consensus/wire.js";
+import { type WireMessage, decodeWire } from "../enclave/consensus/wire.js";
 import {
   type Envelope,
   type EnvelopeValidatorOptions,
@@ -397,22 +397,8 @@ function validationRate(devnet: Devnet, recorded: readonly Recorded[], withQbft:
   const wireCheck =
     (requireSender: boolean, decidedOnly: boolean) =>
     (envelope: Envelope): string | undefined => {
-      let message: WireMessage;
-      try {
-        message = decodeWire(envelope.payload);
-      } catch (error) {
-        if (error instanceof WireFormatError) return "malformed-consensus-message";
-        throw error;
-      }
-      if (BigInt(wireHeight(message)) !== envelope.height) return "height-mismatch";
-      const sender =
-        message.kind === "qbft"
-          ? message.signed.message.sender
-          : message.kind === "sync-request"
-            ? message.sender
-            : undefined;
-      if (requireSender && sender !== undefined && BigInt(sender) !== envelope.operatorId) return "sender-mismatch";
-      if (requireSender && message.kind === "decided") return "decided-on-consensus-topic";
+      const message = checkWireEnvelope(envelope, requireSender);
+      if (typeof message === "string") return message;
       if (decidedOnly && message.kind !== "decided") return "not-a-decided-record";
       return withQbft ? qbftProblem(message, committee, verifier) : undefined;
     };

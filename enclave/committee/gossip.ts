@@ -104,6 +104,26 @@ function wireSender(message: WireMessage): OperatorId | undefined {
   return undefined;
 }
 
+/**
+ * The consensus and decided topics' own check of an envelope's payload: a well-formed wire message of
+ * the envelope's height, sent (for a QBFT message or sync request on the consensus topic) by the
+ * envelope's signer; decided records only on the decided topic. The message, or why it is refused.
+ */
+export function checkWireEnvelope(envelope: Envelope, onConsensusTopic: boolean): WireMessage | string {
+  let message: WireMessage;
+  try {
+    message = decodeWire(envelope.payload);
+  } catch (error) {
+    if (error instanceof WireFormatError) return "malformed-consensus-message";
+    throw error;
+  }
+  if (BigInt(wireHeight(message)) !== envelope.height) return "height-mismatch";
+  const sender = wireSender(message);
+  if (onConsensusTopic && sender !== undefined && BigInt(sender) !== envelope.operatorId) return "sender-mismatch";
+  if (onConsensusTopic && message.kind === "decided") return "decided-on-consensus-topic";
+  return message;
+}
+
 export class CommitteeGossip {
   readonly peerRecords = new PeerRecordBook();
   readonly consensusTopic: string;
@@ -185,18 +205,9 @@ export class CommitteeGossip {
     const wireCheck =
       (requireSender: boolean) =>
       (envelope: Envelope): string | undefined => {
-        let message: WireMessage;
-        try {
-          message = decodeWire(envelope.payload);
-        } catch (error) {
-          if (error instanceof WireFormatError) return "malformed-consensus-message";
-          throw error;
-        }
-        if (BigInt(wireHeight(message)) !== envelope.height) return "height-mismatch";
-        const sender = wireSender(message);
-        if (requireSender && sender !== undefined && BigInt(sender) !== envelope.operatorId) return "sender-mismatch";
-        if (requireSender && message.kind === "decided") return "decided-on-consensus-topic";
-        this.decoded.set(envelope, message);
+        const checked = checkWireEnvelope(envelope, requireSender);
+        if (typeof checked === "string") return checked;
+        this.decoded.set(envelope, checked);
         return undefined;
       };
     const deliver = (envelope: Envelope): void => {
