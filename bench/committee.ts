@@ -469,6 +469,27 @@ interface LoadResult {
   /** Of the ones not included within the wait, still not in a block after the drain. */
   leftAfterDrain: number;
   drainedSeconds: number;
+  /** CPU seconds (user + system, process_cpu_seconds_total) the node processes spent from the first submission until the last inclusion: each, and in all. */
+  nodeCpuSeconds: number[];
+}
+
+/** The metrics URLs of the devnet's sequencing processes: the sequencer, or every committee member. */
+function nodeMetricsUrls(devnet: Devnet): string[] {
+  const members = devnet.committee;
+  if (members !== undefined) return members.map((m) => m.metricsUrl);
+  return [devnet.health.sequencer.replace(/\/healthz$/, "/metrics")];
+}
+
+/** process_cpu_seconds_total of each URL. */
+async function cpuSeconds(urls: readonly string[]): Promise<number[]> {
+  return Promise.all(
+    urls.map(async (url) => {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+      const v = /^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1];
+      if (v === undefined) throw new Error(`${url}: no process_cpu_seconds_total`);
+      return Number(v);
+    }),
+  );
 }
 
 /**
@@ -498,6 +519,8 @@ async function load(devnet: Devnet, waitMs: number, drainMs = 0): Promise<LoadRe
   const hashes = raws.map((raw) => keccak256(raw));
   const pending = new Set(hashes);
   const from = Number(await rpc(url, "eth_blockNumber")) + 1;
+  const nodes = nodeMetricsUrls(devnet);
+  const cpuBefore = await cpuSeconds(nodes);
   const t = performance.now();
   let submitSeconds = 0;
   const [, blocks] = await Promise.all([
@@ -506,6 +529,8 @@ async function load(devnet: Devnet, waitMs: number, drainMs = 0): Promise<LoadRe
   ]);
   const seconds = pending.size === 0 ? (blocks.at(-1)?.ms ?? 0) / 1000 : (performance.now() - t) / 1000;
   const within = raws.length - pending.size;
+  const cpuAfter = await cpuSeconds(nodes);
+  const nodeCpuSeconds = cpuAfter.map((v, i) => v - (cpuBefore[i] ?? 0));
   // Not measured: what did not make it waits (at most drainMs) so that what follows starts without a backlog.
   const drainStart = performance.now();
   if (pending.size > 0 && drainMs > 0) await included(url, pending, from, drainMs);
@@ -523,6 +548,7 @@ async function load(devnet: Devnet, waitMs: number, drainMs = 0): Promise<LoadRe
     blocks,
     leftAfterDrain: pending.size,
     drainedSeconds,
+    nodeCpuSeconds,
   };
 }
 
@@ -737,6 +763,22 @@ rows.push({
   unit: "%",
   target: "≥ 60%",
   ok: ratio >= 0.6,
+});
+const cpuPerThousand = (r: LoadResult): number =>
+  (1000 * r.nodeCpuSeconds.reduce((a, b) => a + b, 0)) / Math.max(1, r.included);
+const cpuNote = (r: LoadResult): string =>
+  `process_cpu_seconds_total of each node process over the run above: ${r.nodeCpuSeconds.map((c) => c.toFixed(1)).join(" + ")} s for ${r.included} transfers`;
+rows.push({
+  figure: "node CPU per 1,000 transfers, n = 1 (the sequencer)",
+  value: round(cpuPerThousand(single), 2),
+  unit: "s",
+  note: cpuNote(single),
+});
+rows.push({
+  figure: `node CPU per 1,000 transfers, n = ${COMMITTEE} (all members)`,
+  value: round(cpuPerThousand(committee.load), 2),
+  unit: "s",
+  note: `${cpuNote(committee.load)}; the machine has ${cpus().length} cores for every member, the L1, the workers and this bench`,
 });
 rows.push({
   figure: "EDR alone (sendRawTransaction + mine), as bench/l2.ts",

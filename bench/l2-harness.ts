@@ -45,7 +45,7 @@ export interface StepProfile {
   seconds: number;
   rpc: RpcProfile;
   rpcMs: number;
-  /** SequencerStore appends (mempool journal lines and sealed batches), each written and fsync'd. */
+  /** SequencerStore appends (mempool journal lines and sealed batches): their time on the main thread (a journal line's fsync is a group commit in the thread pool). */
   journal: { calls: number; ms: number };
   /** JavaScript: decoding, selection, bookkeeping. */
   otherMs: number;
@@ -95,12 +95,12 @@ export async function openHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "veilnet-bench-l2-"));
   const store = new SequencerStore(dir);
   const timed =
-    <A extends unknown[]>(append: (...args: A) => void) =>
-    (...args: A): void => {
+    <A extends unknown[], R>(append: (...args: A) => R) =>
+    (...args: A): R => {
       if (!profile.on) return append(...args);
       const t = performance.now();
       try {
-        append(...args);
+        return append(...args);
       } finally {
         profile.journal.calls++;
         profile.journal.ms += performance.now() - t;

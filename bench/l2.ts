@@ -117,7 +117,7 @@ async function rollUpAll(h: Harness, targetBytes = ROLLUP_TARGET_BYTES): Promise
   const ratio =
     rawBytes(sample) === 0
       ? 1
-      : compress(encodeRollupContent({ firstSeq: sample.seq, batches: [sample] })).length / rawBytes(sample);
+      : (await compress(encodeRollupContent({ firstSeq: sample.seq, batches: [sample] }))).length / rawBytes(sample);
   let group: SealedBatch[] = [];
   let estimate = 0;
   for (const batch of pending) {

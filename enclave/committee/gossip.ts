@@ -11,8 +11,8 @@
  * rate and the peer-record binding; on the consensus topic also the height window and that the QBFT
  * message's own sender is the envelope's signer. A refused message lowers the sender's gossipsub score.
  */
-import { decodeRlp, encodeRlp, getBytes, hexlify } from "ethers";
 
+import { rlpDecode, rlpEncode, toHex } from "../../platform/rlp.js";
 import type { Logger } from "../../platform/logger.js";
 import {
   type Envelope,
@@ -73,16 +73,16 @@ export const TX_BUNDLE_BYTES = 128 * 1024;
 
 /** A bundle of forwarded transactions: the RLP list of their signed bytes. */
 export function encodeTxBundle(raws: readonly string[]): Uint8Array {
-  return getBytes(encodeRlp(raws.map((r) => hexlify(r))));
+  return rlpEncode(raws);
 }
 
 /** The transactions of a bundle; throws on anything but an RLP list of byte strings. */
 export function decodeTxBundle(bundle: Uint8Array): string[] {
-  const items = decodeRlp(bundle);
-  if (!Array.isArray(items) || !items.every((i): i is string => typeof i === "string")) {
+  const items = rlpDecode(bundle);
+  if (!Array.isArray(items) || !items.every((i): i is Uint8Array => i instanceof Uint8Array)) {
     throw new Error("a transaction bundle is an RLP list of byte strings");
   }
-  return items;
+  return items.map(toHex);
 }
 
 /** The height an envelope carrying `message` names (the window and the exporter read it). */

@@ -4,9 +4,10 @@
  * the batch). A committee of one goes through the same path and decides at once.
  *
  * Height h is the number of batches the application has sealed: a member never starts a height before
- * the previous one is decided and applied. Each height starts `batchIntervalMs` after the previous
- * decision (the batch interval, as a single sequencer keeps it); its round-1 proposer proposes, the
- * others wait for it, and the instance's round timers take over if it does not come.
+ * the previous one is decided and applied. Each height starts `batchIntervalMs` after the previous one
+ * started (the batch interval, as a single sequencer keeps it; at once when deciding and applying took
+ * longer); its round-1 proposer proposes, the others wait for it, and the instance's round timers take
+ * over if it does not come.
  *
  * Inputs are handled one at a time, in order. Before any message leaves, the inputs that produced it are
  * fsync'd to the log, so a member restarted from its data directory replays into the very state it was
@@ -360,7 +361,9 @@ export class CommitteeDriver {
       await this.onDecidedRecord(ahead);
       return;
     }
-    this.scheduleStart(this.config.batchIntervalMs);
+    // A fixed cadence, as L1 and OP Stack chains keep a block time: the next height starts one interval
+    // after this one started (at once when deciding took longer), not one interval after the decision.
+    this.scheduleStart(this.config.batchIntervalMs - (now - this.heightStartedAt));
   }
 
   // ---- inputs ---------------------------------------------------------------------------------------

@@ -4,11 +4,10 @@
  * member hashes the same bytes, so the digest a vote carries names exactly one batch. Decoding accepts
  * only the canonical form (it re-encodes and compares), and names the first field that is wrong.
  */
-import { decodeRlp, encodeRlp, getBytes, hexlify, isHexString, toBeHex, toBigInt } from "ethers";
-
+import { type RlpItem, RlpError, bytesToBigInt, rlpDecode, rlpEncode, toHex } from "../../platform/rlp.js";
 import type { BatchProposal } from "../sequencer/sequencer.js";
 
-const TAG = hexlify(new TextEncoder().encode("veilnet-batch-proposal-v1"));
+const TAG = new TextEncoder().encode("veilnet-batch-proposal-v1");
 
 /** A proposal that cannot be decoded, with the reason. */
 export class ProposalFormatError extends Error {
@@ -18,63 +17,57 @@ export class ProposalFormatError extends Error {
   }
 }
 
-function quantity(value: bigint): string {
-  return value === 0n ? "0x" : toBeHex(value);
-}
-
 /** The canonical bytes of `proposal`. */
 export function encodeProposal(proposal: BatchProposal): Uint8Array {
-  return getBytes(
-    encodeRlp([
-      TAG,
-      quantity(proposal.seq),
-      proposal.parentHash.toLowerCase(),
-      quantity(proposal.timestamp),
-      quantity(proposal.l1BaseFee),
-      quantity(proposal.l1MessagesTo),
-      quantity(proposal.l1Block),
-      proposal.txs.map((raw) => raw.toLowerCase()),
-    ]),
-  );
+  return rlpEncode([
+    TAG,
+    proposal.seq,
+    proposal.parentHash,
+    proposal.timestamp,
+    proposal.l1BaseFee,
+    proposal.l1MessagesTo,
+    proposal.l1Block,
+    proposal.txs,
+  ]);
 }
 
-function field(items: unknown[], index: number, name: string): string {
+function field(items: RlpItem[], index: number, name: string): Uint8Array {
   const item = items[index];
-  if (typeof item !== "string") throw new ProposalFormatError(`${name} is not a byte string`);
+  if (!(item instanceof Uint8Array)) throw new ProposalFormatError(`${name} is not a byte string`);
   return item;
 }
 
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b);
+
 /** Decodes canonical proposal bytes; throws ProposalFormatError naming what is wrong. */
 export function decodeProposal(bytes: Uint8Array): BatchProposal {
-  let decoded: unknown;
+  let decoded: RlpItem;
   try {
-    decoded = decodeRlp(bytes);
+    decoded = rlpDecode(bytes);
   } catch (error) {
-    throw new ProposalFormatError(`not RLP (${(error as Error).message})`);
+    if (!(error instanceof RlpError)) throw error;
+    throw new ProposalFormatError(`not RLP (${error.message})`);
   }
   if (!Array.isArray(decoded) || decoded.length !== 8) throw new ProposalFormatError("not a list of 8 fields");
-  const items = decoded as unknown[];
-  if (field(items, 0, "tag") !== TAG) throw new ProposalFormatError("unknown tag or version");
+  const items = decoded;
+  if (!sameBytes(field(items, 0, "tag"), TAG)) throw new ProposalFormatError("unknown tag or version");
   const parentHash = field(items, 2, "parentHash");
-  if (!isHexString(parentHash, 32)) throw new ProposalFormatError("parentHash is not 32 bytes");
+  if (parentHash.length !== 32) throw new ProposalFormatError("parentHash is not 32 bytes");
   const txs = items[7];
-  if (!Array.isArray(txs) || !txs.every((t): t is string => typeof t === "string" && t.length > 2)) {
+  if (!Array.isArray(txs) || !txs.every((t): t is Uint8Array => t instanceof Uint8Array && t.length > 0)) {
     throw new ProposalFormatError("txs is not a list of non-empty byte strings");
   }
-  const number = (index: number, name: string): bigint => {
-    const value = field(items, index, name);
-    return value === "0x" ? 0n : toBigInt(value);
-  };
+  const number = (index: number, name: string): bigint => bytesToBigInt(field(items, index, name));
   const proposal: BatchProposal = {
     seq: number(1, "seq"),
-    parentHash,
+    parentHash: toHex(parentHash),
     timestamp: number(3, "timestamp"),
     l1BaseFee: number(4, "l1BaseFee"),
     l1MessagesTo: number(5, "l1MessagesTo"),
     l1Block: number(6, "l1Block"),
-    txs,
+    txs: txs.map(toHex),
   };
-  if (hexlify(encodeProposal(proposal)) !== hexlify(bytes)) {
+  if (!sameBytes(encodeProposal(proposal), bytes)) {
     throw new ProposalFormatError("not in canonical form (leading zeros or trailing bytes)");
   }
   return proposal;

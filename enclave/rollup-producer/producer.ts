@@ -296,13 +296,13 @@ export class RollupProducer implements Service {
       this.oldest = undefined;
       return { kind: "idle", nextBatchSeq: next };
     }
-    const decision = this.decide(batches);
+    const decision = await this.decide(batches);
     if ("waitMs" in decision) return { kind: "waiting", nextBatchSeq: next, batches: batches.length, ...decision };
-    return this.submit(batches.slice(0, this.withinBatchBound(batches, decision.take)));
+    return this.submit(batches.slice(0, await this.withinBatchBound(batches, decision.take)));
   }
 
   /** How many of `batches` to roll up now, or how long until the time threshold. */
-  private decide(batches: readonly SealedBatch[]): { take: number } | { waitMs: number } {
+  private async decide(batches: readonly SealedBatch[]): Promise<{ take: number } | { waitMs: number }> {
     const first = firstBatch(batches);
     const now = this.now();
     if (this.oldest?.seq !== first.seq) {
@@ -313,11 +313,11 @@ export class RollupProducer implements Service {
     const turn = this.settings.turnDelayMs(first.seq);
     const sizeReached =
       batches.length >= this.settings.maxBatchesPerRollup ||
-      (!this.surelyBelow(batches, max) && this.payloadBytes(batches) >= max);
+      (!this.surelyBelow(batches, max) && (await this.payloadBytes(batches)) >= max);
     // The batch's own timestamp counts too: after a restart, batches sealed long ago go out at once.
     const since = Math.min(this.oldest.seenAt, Number(first.timestamp) * 1000);
     const waited = now - since;
-    if (sizeReached && waited >= turn) return { take: this.longestFitting(batches, max) };
+    if (sizeReached && waited >= turn) return { take: await this.longestFitting(batches, max) };
     if (waited >= this.settings.rollupIntervalMs + turn) return { take: batches.length };
     return { waitMs: (sizeReached ? turn : this.settings.rollupIntervalMs + turn) - waited };
   }
@@ -328,26 +328,26 @@ export class RollupProducer implements Service {
   }
 
   /** The exact payload size of `batches` (the codec's compression; encryption adds a fixed overhead). */
-  private payloadBytes(batches: readonly SealedBatch[]): number {
+  private async payloadBytes(batches: readonly SealedBatch[]): Promise<number> {
     const key = `${firstBatch(batches).seq}-${batches.length}`;
     let size = this.sizes.get(key);
     if (size === undefined) {
-      size = compress(encodeRollupContent(contentOf(batches))).length + PAYLOAD_OVERHEAD;
+      size = (await compress(encodeRollupContent(contentOf(batches)))).length + PAYLOAD_OVERHEAD;
       this.sizes.set(key, size);
     }
     return size;
   }
 
   /** The longest run from the first batch whose payload fits in `max` (at least the first batch). */
-  private longestFitting(batches: readonly SealedBatch[], max: number): number {
-    const fits = (n: number) =>
-      this.surelyBelow(batches.slice(0, n), max) || this.payloadBytes(batches.slice(0, n)) <= max;
-    if (fits(batches.length)) return batches.length;
+  private async longestFitting(batches: readonly SealedBatch[], max: number): Promise<number> {
+    const fits = async (n: number) =>
+      this.surelyBelow(batches.slice(0, n), max) || (await this.payloadBytes(batches.slice(0, n))) <= max;
+    if (await fits(batches.length)) return batches.length;
     let lo = 0; // fits (0: vacuously)
     let hi = batches.length; // does not fit
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2);
-      if (fits(mid)) lo = mid;
+      if (await fits(mid)) lo = mid;
       else hi = mid;
     }
     if (lo === 0)
@@ -362,11 +362,11 @@ export class RollupProducer implements Service {
    * At most `take` of `batches`, as many as RollupRegistry accepts in one calldata rollup: one batch per
    * payload byte at most (empty batches compress to about 1.24 bytes each, so this rarely bites).
    */
-  private withinBatchBound(batches: readonly SealedBatch[], take: number): number {
+  private async withinBatchBound(batches: readonly SealedBatch[], take: number): Promise<number> {
     let n = take;
     // Below PAYLOAD_OVERHEAD batches the payload is always long enough (it has that many bytes of overhead).
     while (n > PAYLOAD_OVERHEAD) {
-      const allowed = maxBatchesFor(this.payloadBytes(batches.slice(0, n)));
+      const allowed = maxBatchesFor(await this.payloadBytes(batches.slice(0, n)));
       if (n <= allowed) break;
       n = Math.max(PAYLOAD_OVERHEAD, Math.min(n - 1, allowed));
     }

@@ -76,7 +76,7 @@ export async function buildRollup(args: {
   }
   const epoch = epochOf(args.binding.number);
   const key = epochKey(args.enclave, epoch);
-  const payload = sealRollupPayload(
+  const payload = await sealRollupPayload(
     {
       firstSeq: first.seq,
       batches: batches.map((b) => ({

@@ -87,7 +87,8 @@ export interface MempoolOptions {
  * not journaled: the sealed batch holds the transaction, and recovery leaves out what a batch holds.
  */
 export interface MempoolJournal {
-  accepted(raw: string): void;
+  /** Resolves once the admission is durable (the caller answers only then). */
+  accepted(raw: string): Promise<void> | void;
   removed(hash: string, reason: string): void;
 }
 
@@ -290,7 +291,7 @@ export class Mempool {
     // Not when a batch settled transactions meanwhile: the nonce read before may be stale (read again).
     if (!this.accountNonces.has(sender) && epoch === this.nonceEpoch) this.accountNonces.set(sender, accountNonce);
     this.finished.delete(hash);
-    this.journal?.accepted(raw);
+    await this.journal?.accepted(raw);
     for (const listener of this.admittedListeners) listener(raw, hash);
     return hash;
   }

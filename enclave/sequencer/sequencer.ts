@@ -103,9 +103,14 @@ export class Sequencer {
     return this.lastError === undefined ? { ok: true } : { ok: false, detail: this.lastError };
   }
 
-  /** Produces a batch every `batchIntervalMs` until stopped. */
+  /**
+   * Produces a batch every `batchIntervalMs` until stopped: a fixed cadence, as L1 and OP Stack chains
+   * keep a block time (the next batch starts one interval after this one started, at once if producing
+   * it took longer).
+   */
   start(): void {
     const tick = (): void => {
+      const startedAt = performance.now();
       this.running = this.produceBatch({ empty: true })
         .then(() => (this.lastError = undefined))
         .catch((e: unknown) => {
@@ -113,7 +118,8 @@ export class Sequencer {
           this.deps.logger.error({ err: e }, "batch production failed; retrying next interval");
         })
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.deps.settings.batchIntervalMs);
+          const wait = Math.max(0, this.deps.settings.batchIntervalMs - (performance.now() - startedAt));
+          if (!this.stopped) this.timer = setTimeout(tick, wait);
         });
     };
     this.timer = setTimeout(tick, this.deps.settings.batchIntervalMs);

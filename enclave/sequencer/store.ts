@@ -56,8 +56,9 @@ export class SequencerStore implements MempoolJournal {
     return this.batches.slice(Number(from), Number(from) + max);
   }
 
-  accepted(raw: string): void {
-    this.journalFile.append([JSON.stringify({ a: raw } satisfies JournalLine)]);
+  /** Journals an admitted transaction; resolves once it is on disk (a group commit with the others of the moment). */
+  accepted(raw: string): Promise<void> {
+    return this.journalFile.appendDurable([JSON.stringify({ a: raw } satisfies JournalLine)]);
   }
 
   removed(hash: string, reason: string): void {

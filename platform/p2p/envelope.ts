@@ -6,24 +6,13 @@
  * (65 bytes) over keccak256("veilnet-p2p-envelope-v1" ‖ RLP of the fields before it). Decoding accepts
  * only the canonical form and names what is wrong.
  */
-import {
-  type SigningKey,
-  concat,
-  decodeRlp,
-  encodeRlp,
-  getBytes,
-  hexlify,
-  keccak256,
-  toBeHex,
-  toBigInt,
-  toUtf8Bytes,
-  toUtf8String,
-} from "ethers";
+import { type SigningKey, keccak256 } from "ethers";
 
+import { type RlpItem, RlpError, bytesToBigInt, rlpDecode, rlpEncode } from "../rlp.js";
 import { recoverSigner, signDigest } from "../secp256k1.js";
 
 export const ENVELOPE_VERSION = 1n;
-const DOMAIN = hexlify(toUtf8Bytes("veilnet-p2p-envelope-v1"));
+const DOMAIN = new TextEncoder().encode("veilnet-p2p-envelope-v1");
 
 export interface EnvelopeHeader {
   readonly chainId: bigint;
@@ -46,24 +35,22 @@ export class EnvelopeFormatError extends Error {
   }
 }
 
-const q = (v: bigint): string => (v === 0n ? "0x" : toBeHex(v));
-
-function fields(h: EnvelopeHeader, payload: Uint8Array): string[] {
+function fields(h: EnvelopeHeader, payload: Uint8Array): (bigint | Uint8Array)[] {
   return [
-    q(ENVELOPE_VERSION),
-    q(h.chainId),
-    hexlify(toUtf8Bytes(h.topic)),
-    q(h.committeeId),
-    q(h.operatorId),
-    q(h.height),
-    q(h.sentAtMs),
-    hexlify(payload),
+    ENVELOPE_VERSION,
+    h.chainId,
+    new TextEncoder().encode(h.topic),
+    h.committeeId,
+    h.operatorId,
+    h.height,
+    h.sentAtMs,
+    payload,
   ];
 }
 
 /** What the sender signs. */
 export function envelopeDigest(h: EnvelopeHeader, payload: Uint8Array): string {
-  return keccak256(concat([DOMAIN, encodeRlp(fields(h, payload))]));
+  return keccak256(Buffer.concat([DOMAIN, rlpEncode(fields(h, payload))]));
 }
 
 /** Signs envelopes as one operator. */
@@ -84,30 +71,32 @@ export function sealEnvelope(
 ): Uint8Array {
   const h = { ...header, operatorId: signer.operatorId };
   const signature = signer.sign(envelopeDigest(h, payload));
-  return getBytes(encodeRlp([...fields(h, payload), hexlify(signature)]));
+  return rlpEncode([...fields(h, payload), signature]);
 }
 
 /** Decodes envelope bytes (no signature check); throws EnvelopeFormatError. */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  let items: unknown;
+  let items: RlpItem;
   try {
-    items = decodeRlp(bytes);
+    items = rlpDecode(bytes);
   } catch (error) {
-    throw new EnvelopeFormatError(`not RLP (${(error as Error).message})`);
+    if (!(error instanceof RlpError)) throw error;
+    throw new EnvelopeFormatError(`not RLP (${error.message})`);
   }
-  if (!Array.isArray(items) || items.length !== 9 || !items.every((i) => typeof i === "string")) {
+  if (!Array.isArray(items) || items.length !== 9 || !items.every((i) => i instanceof Uint8Array)) {
     throw new EnvelopeFormatError("not a list of 9 byte strings");
   }
-  const f = items as string[];
-  const num = (i: number): bigint => (f[i] === "0x" ? 0n : toBigInt(f[i] ?? "0x"));
+  const f = items as Uint8Array[];
+  const at = (i: number): Uint8Array => f[i] ?? new Uint8Array();
+  const num = (i: number): bigint => bytesToBigInt(at(i));
   if (num(0) !== ENVELOPE_VERSION) throw new EnvelopeFormatError(`unknown version ${num(0)}`);
   let topic: string;
   try {
-    topic = toUtf8String(f[2] ?? "0x");
+    topic = new TextDecoder("utf-8", { fatal: true }).decode(at(2));
   } catch {
     throw new EnvelopeFormatError("topic is not UTF-8");
   }
-  const signature = getBytes(f[8] ?? "0x");
+  const signature = at(8);
   if (signature.length !== 65) throw new EnvelopeFormatError(`signature is ${signature.length} bytes, not 65`);
   const envelope: Envelope = {
     chainId: num(1),
@@ -116,10 +105,10 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     operatorId: num(4),
     height: num(5),
     sentAtMs: num(6),
-    payload: getBytes(f[7] ?? "0x"),
+    payload: at(7),
     signature,
   };
-  if (hexlify(getBytes(encodeRlp([...fields(envelope, envelope.payload), hexlify(signature)]))) !== hexlify(bytes)) {
+  if (!Buffer.from(rlpEncode([...fields(envelope, envelope.payload), signature])).equals(bytes)) {
     throw new EnvelopeFormatError("not in canonical form");
   }
   return envelope;

@@ -68,7 +68,7 @@ describe("checking a member's rollup against one's own batches", () => {
     const r = await built(mine);
     const other = batches(3);
     const key = epochKey(enclave, r.header.revelationEpoch);
-    const forgedPayload = sealRollupPayload(
+    const forgedPayload = await sealRollupPayload(
       {
         firstSeq: 10n,
         batches: other.map((b) => ({
@@ -89,7 +89,7 @@ describe("checking a member's rollup against one's own batches", () => {
     expect(check({ revelationEpoch: 7n })).to.match(/epoch 7/);
     expect(check({ keyCommitment: keccak256("0x03") })).to.match(/key commitment/);
     expect(check({ messageRoot: keccak256("0x04") })).to.match(/message root/);
-    const wrongKey = sealRollupPayload({ firstSeq: 10n, batches: [] }, hexlify(randomBytes(32)));
+    const wrongKey = await sealRollupPayload({ firstSeq: 10n, batches: [] }, hexlify(randomBytes(32)));
     expect(check({ payloadHash: keccak256(wrongKey) }, wrongKey)).to.match(/does not decrypt/);
   });
 

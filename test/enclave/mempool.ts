@@ -224,6 +224,29 @@ describe("sequencer store", () => {
     }
   });
 
+  it("journals admissions as group commits: every one resolves once on disk, in order, and close settles those in flight", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "veilnet-store-"));
+    try {
+      const store = new SequencerStore(dir);
+      const raws = Array.from({ length: 200 }, (_, i) => `0x${(i + 1).toString(16).padStart(4, "0")}`);
+      const settled: string[] = [];
+      await Promise.all(raws.slice(0, 150).map((raw) => store.accepted(raw).then(() => settled.push(raw))));
+      expect(settled).to.have.length(150);
+      // Some still waiting for their fsync when the store closes: close fsyncs and resolves them.
+      const late = raws.slice(150).map((raw) => store.accepted(raw));
+      store.close();
+      await Promise.all(late);
+      let refused: unknown;
+      await store.accepted("0xff").catch((e: unknown) => (refused = e));
+      expect((refused as Error).message).to.match(/closed/);
+      const reopened = new SequencerStore(dir);
+      expect(reopened.recoverMempool(keccak256).pending).to.deep.equal(raws);
+      reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("recovers as pending only what no sealed batch holds (inclusions are not journaled)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "veilnet-store-"));
     try {
@@ -257,8 +280,8 @@ describe("rollup payload", () => {
   const key = hexlify(randomBytes(32));
   const content = { firstSeq: 7n, batches: [{ timestamp: 1n, l1BaseFee: 2n, l1MessagesTo: 0n, txs: ["0xaabb"] }] };
 
-  it("round-trips and refuses a flipped bit or another epoch's key", () => {
-    const payload = sealRollupPayload(content, key);
+  it("round-trips and refuses a flipped bit or another epoch's key", async () => {
+    const payload = await sealRollupPayload(content, key);
     expect(openRollupPayload(payload, key)).to.deep.equal(content);
     const bytes = Buffer.from(payload.slice(2), "hex");
     flipBit(bytes, 20);

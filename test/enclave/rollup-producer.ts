@@ -380,7 +380,7 @@ describe("rollup-producer", function () {
           txs: b.txs,
         })),
       };
-      expect(compress(encodeRollupContent(content)).length + 29).to.be.greaterThan(max);
+      expect((await compress(encodeRollupContent(content))).length + 29).to.be.greaterThan(max);
     }
     expect(landed.some((r) => r.header.firstBatchSeq === 12n && r.header.lastBatchSeq === 12n)).to.equal(true);
     expect(await h.v.rollupRegistry.nextBatchSeq()).to.equal(next);
