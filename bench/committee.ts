@@ -4,7 +4,7 @@
  * `veilnet node --operator` processes deciding every batch with QBFT over libp2p on loopback), on free
  * ports in temporary directories. Prints a table and writes bench/results/committee.json.
  *
- *   npm run bench:committee        (about 6 minutes on a 2-core machine: three devnets, ~35 s to start each)
+ *   npm run bench:committee        (about 3 minutes on a 2-core machine: three devnets, ~25 s to start each)
  *
  * - EDR alone: bench/l2.ts's "EDR alone (sendRawTransaction + mine)" ceiling, measured the same way
  *   (bench/l2-harness.ts: 8,192 ETH transfers from 4,096 senders through the in-process Sequencer, the

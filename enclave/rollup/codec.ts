@@ -77,8 +77,9 @@ export function decodeRollupContent(bytes: Uint8Array): RollupContent {
 }
 
 /**
- * Brotli quality 9: on a rollup of 3,388 ETH transfers (406 kB), quality 11 takes 910 ms for 78.0% and
- * quality 9 71 ms for 78.3% (`npm run bench:codec`); signatures, most of a transfer, do not compress.
+ * Brotli quality 9: on a rollup of 3,388 ETH transfers (403 kB), quality 11 takes 803 ms for 73.3% of the
+ * bytes and quality 9 80 ms for 73.5% (`npm run bench:codec`): signatures, most of a transfer, do not
+ * compress.
  */
 export const BROTLI_QUALITY = 9;
 
