@@ -165,6 +165,51 @@ export function addRollupArguments(
   return [header, payload, committee.members, committee.signerBitmap, committee.signatures];
 }
 
+/** RollupRegistry.THRESHOLD_SIGNATURE_LENGTH: a G1 signature (128 bytes) then the G2 public key (256). */
+export const THRESHOLD_SIGNATURE_LENGTH = 384;
+
+/**
+ * The `signatures` of a threshold-signed rollup: the committee's recovered BLS signature (G1, 128-byte
+ * EIP-2537 form) followed by its public key (G2, 256 bytes), with `members` and the bitmap of the members
+ * whose shares made it.
+ */
+export function packThresholdSignature(
+  members: readonly string[],
+  signerBitmap: bigint,
+  signature: string,
+  publicKey: string,
+): CommitteeSignatures {
+  if (!isHexString(signature, 128)) throw new Error("a threshold signature is 128 bytes (G1, EIP-2537)");
+  if (!isHexString(publicKey, 256)) throw new Error("a committee public key is 256 bytes (G2, EIP-2537)");
+  if (signerBitmap >> BigInt(members.length) !== 0n) throw new Error("the signer bitmap names a non-member");
+  return { members: [...members], signerBitmap, signatures: concat([signature, publicKey]) };
+}
+
+/** EIP-712 type of a member enclave's approval of its committee's threshold key (RollupRegistry.COMMITTEE_KEY_TYPEHASH). */
+export const COMMITTEE_KEY_TYPES = {
+  CommitteeKey: [
+    { name: "committeeId", type: "uint64" },
+    { name: "publicKeyHash", type: "bytes32" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
+
+/** What a member enclave approves: the committee's key (by its hash) at the registry's current key nonce. */
+export interface CommitteeKeyApproval {
+  committeeId: bigint;
+  publicKeyHash: string;
+  nonce: bigint;
+}
+
+/** `signer`'s approval of `approval` under the registry's EIP-712 domain (65 bytes, hex). */
+export async function signCommitteeKey(
+  signer: Signer,
+  domain: TypedDataDomain,
+  approval: CommitteeKeyApproval,
+): Promise<string> {
+  return signer.signTypedData(domain, { CommitteeKey: [...COMMITTEE_KEY_TYPES.CommitteeKey] }, { ...approval });
+}
+
 /** Encodes a RollupRegistry.addRollup call (selector and arguments). */
 export function encodeAddRollup(header: RollupHeader, payload: string, committee: CommitteeSignatures): string {
   return concat([

@@ -5,12 +5,27 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
+import { TypedDataEncoder, getBytes, keccak256 } from "ethers";
+
+import {
+  type SplitKey,
+  generateSecretKey,
+  hexOf,
+  proofOfPossession,
+  recoverSignature,
+  sign,
+  splitSecret,
+  thresholdFor,
+} from "../platform/bls/index.js";
 import { type EnclaveIdentity, enclaveIdentity } from "../protocol/attestation.js";
 import {
   type CommitteeSignatures,
+  ROLLUP_HEADER_TYPES,
   type RollupHeader,
   packCommitteeSignatures,
+  packThresholdSignature,
   rollupRegistryDomain,
+  signCommitteeKey,
   signRollupHeader,
 } from "../protocol/rollup.js";
 import {
@@ -118,6 +133,69 @@ export async function signRigBits(
   const signed = new Map<number, string>();
   for (const i of bits) signed.set(i, await signForRig(v, r, header, signer(i)));
   return packCommitteeSignatures(r.addresses, signed);
+}
+
+/** The owner the rig's committee reports (proofs of possession name it). */
+export const RIG_OWNER = "0x000000000000000000000000000000000000bEEF";
+
+/** A threshold key dealt to the rig's committee (threshold 2f+1), with its secret for proofs and forgeries. */
+export interface RigKey {
+  secretKey: Uint8Array;
+  split: SplitKey;
+  /** The public key in its EIP-2537 form (256 bytes, hex). */
+  publicKey: string;
+}
+
+/** Deals a fresh threshold key to the rig's committee (a dealer split, as `veilnet keys split` does) and sets its owner. */
+export async function dealRigKey(r: CommitteeRig): Promise<RigKey> {
+  await (await r.operators.setOwner(RIG_OWNER)).wait();
+  const secretKey = generateSecretKey();
+  const split = splitSecret(secretKey, r.members.length, thresholdFor(r.members.length));
+  return { secretKey, split, publicKey: hexOf(split.publicKey.eip2537) };
+}
+
+/** Every member's approval of `publicKey` at `nonce`, in member order, concatenated. */
+export async function rigKeyApprovals(v: Veilnet, r: CommitteeRig, publicKey: string, nonce: bigint): Promise<string> {
+  const domain = rollupRegistryDomain(v.chainId, await r.registry.getAddress());
+  const approval = { committeeId: RIG_COMMITTEE_ID, publicKeyHash: keccak256(publicKey), nonce };
+  const signatures: string[] = [];
+  for (const m of r.members) signatures.push((await signCommitteeKey(m.wallet, domain, approval)).slice(2));
+  return `0x${signatures.join("")}`;
+}
+
+/** The arguments of `registerCommitteeKey` for `key` at the registry's current nonce. */
+export async function rigKeyRegistration(
+  v: Veilnet,
+  r: CommitteeRig,
+  key: RigKey,
+): Promise<[bigint, string, string, string[], string]> {
+  const nonce = await r.registry.committeeKeyNonce(RIG_COMMITTEE_ID);
+  const pop = hexOf(proofOfPossession(key.secretKey, RIG_OWNER, nonce).eip2537);
+  return [RIG_COMMITTEE_ID, key.publicKey, pop, r.addresses, await rigKeyApprovals(v, r, key.publicKey, nonce)];
+}
+
+/** The EIP-712 digest the rig's registry checks signatures of `header` against. */
+export async function rigDigest(v: Veilnet, r: CommitteeRig, header: RollupHeader): Promise<Uint8Array> {
+  const domain = rollupRegistryDomain(v.chainId, await r.registry.getAddress());
+  return getBytes(TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, header));
+}
+
+/** The threshold signature of `header` recovered from the shares of the members at `bits` (0-based). */
+export async function thresholdSignRigBits(
+  v: Veilnet,
+  r: CommitteeRig,
+  key: RigKey,
+  header: RollupHeader,
+  bits: readonly number[],
+): Promise<CommitteeSignatures> {
+  const digest = await rigDigest(v, r, header);
+  const partials = bits.map((i) => {
+    const share = key.split.shares[i];
+    if (share === undefined) throw new Error(`no share for member ${i}`);
+    return { index: share.index, signature: sign(share.secretKey, digest) };
+  });
+  const bitmap = bits.reduce((b, i) => b | (1n << BigInt(i)), 0n);
+  return packThresholdSignature(r.addresses, bitmap, hexOf(recoverSignature(partials).eip2537), key.publicKey);
 }
 
 /**

@@ -72,6 +72,12 @@ interface IRollupRegistryErrors {
     error RollupAlreadyRejected(bytes32 rollupHash);
     /// @notice A zero value where one is required.
     error ZeroValue();
+    /// @notice A threshold-signed rollup for a committee that has registered no threshold key.
+    error NoCommitteeKey(uint64 committeeId);
+    /// @notice A threshold-signed rollup carrying another key than the committee's registered one.
+    error WrongCommitteeKey(uint64 committeeId, bytes32 registered, bytes32 given);
+    /// @notice `registerCommitteeKey` with a proof of possession that does not verify.
+    error InvalidProofOfPossession(uint64 committeeId);
     /// @notice Rollup submission is paused (as OpenZeppelin's Pausable).
     error EnforcedPause();
     /// @notice Rollup submission is not paused (as OpenZeppelin's Pausable).

@@ -10,12 +10,18 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {IFeeVault} from "../interfaces/IFeeVault.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
+import {IOperatorRegistryCommittees} from "../interfaces/IOperatorRegistryCommittees.sol";
 import {IRollupRegistryErrors} from "../interfaces/IRollupRegistryErrors.sol";
+import {BLS12381} from "../libraries/BLS12381.sol";
 import {MessageBus} from "./MessageBus.sol";
 
 /// @title RollupRegistry
 /// @notice Accepts rollups signed by a quorum of the OperatorRegistry's active committee (DESIGN §9.1):
-/// at least `quorum` of its `size` members' attested sequencer enclaves. Each rollup is bound to a recent L1
+/// at least `quorum` of its `size` members' attested sequencer enclaves, either each with its own ECDSA key
+/// or together with the committee's threshold BLS12-381 key (DESIGN §9.4: one signature recovered from
+/// `quorum` shares, verified with the EIP-2537 precompiles). A committee's threshold key is registered by
+/// `registerCommitteeKey` with the approval of every member enclave and a proof of possession: no role can
+/// set it. Each rollup is bound to a recent L1
 /// block (so a reorg of that block invalidates it), continues the batch sequence without gaps and the
 /// chain of batch hashes (`previousBatchHash`), commits to its data (calldata or blob), and spans at most
 /// as many batches as its payload can carry.
@@ -79,6 +85,13 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
             "uint64 l1BlockNumber,bytes32 l1BlockHash,bytes32 messageRoot,bytes32 payloadHash,uint64 revelationEpoch,"
             "bytes32 keyCommitment)"
         );
+    /// @notice EIP-712 type hash of `CommitteeKey`: what every member enclave of a committee signs to approve
+    /// its threshold key (the key's hash, at the committee's current key nonce).
+    bytes32 public constant COMMITTEE_KEY_TYPEHASH =
+        keccak256("CommitteeKey(uint64 committeeId,bytes32 publicKeyHash,uint64 nonce)");
+    /// @notice Length of a threshold-signed rollup's `signatures`: the G1 signature (128 bytes, EIP-2537)
+    /// followed by the committee's G2 public key (256 bytes; L1 keeps only its hash).
+    uint256 public constant THRESHOLD_SIGNATURE_LENGTH = 384;
     /// @notice How far back the binding block may be (the EVM's `blockhash` window).
     uint256 public constant MAX_BINDING_AGE = 256;
     /// @notice L1 blocks per revelation epoch: a rollup bound to L1 block `n` is in epoch `n / EPOCH_LENGTH`.
@@ -119,6 +132,9 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     event RevelationPeriodSet(uint64 revelationPeriod);
     /// @notice Emitted when an epoch's key is published: its rollups can be decrypted by anyone.
     event EpochKeyRevealed(uint64 indexed epoch, bytes32 key);
+    /// @notice Emitted when a committee's threshold key is registered (or registered again, as after a
+    /// resharing that keeps it): `nonce` is the key nonce the approvals were for.
+    event CommitteeKeyRegistered(uint64 indexed committeeId, bytes32 publicKeyHash, bytes publicKey, uint64 nonce);
     /// @notice Emitted when rollup submission is paused (as OpenZeppelin's Pausable).
     event Paused(address account);
     /// @notice Emitted when rollup submission resumes (as OpenZeppelin's Pausable).
@@ -159,6 +175,11 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     mapping(uint64 epoch => bytes32 keyCommitment) public epochKeyCommitment;
     /// @notice Each revealed epoch's key (zero: not revealed).
     mapping(uint64 epoch => bytes32 key) public epochKey;
+    /// @notice keccak256 of each committee's threshold BLS12-381 public key (zero: none; it signs with its
+    /// members' ECDSA keys only).
+    mapping(uint64 committeeId => bytes32 publicKeyHash) public committeeKeyHash;
+    /// @notice The nonce the next `registerCommitteeKey` of each committee must be approved for.
+    mapping(uint64 committeeId => uint64 nonce) public committeeKeyNonce;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (the timelock in a deployment): sets the challenge and
     /// revelation periods.
@@ -233,6 +254,58 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         rollupHash = hashRollupHeader(header);
         uint64 committeeId = _authenticate(_hashTypedDataV4(rollupHash), members, signerBitmap, signatures);
         _record(state, header, payload, rollupHash, committeeId, signerBitmap);
+    }
+
+    /// @notice Registers committee `committeeId`'s threshold BLS12-381 key (made by its members' DKG, or
+    /// kept through a resharing). Anyone may submit it; it takes effect only with
+    /// - the approval of every member enclave: `enclaveSignatures` holds, in member order, each member's
+    ///   65-byte EIP-712 signature of `CommitteeKey(committeeId, keccak256(publicKey), committeeKeyNonce)`,
+    ///   `members` being the committee's current signers (hashing to its `signersHash`, recorded at the
+    ///   EnclaveRegistry's current revocation generation): only attested enclaves, all of them, vouch for
+    ///   the key their shares belong to;
+    /// - a proof of possession: `proofOfPossession` is the key's BLS signature (G1, 128 bytes) of
+    ///   keccak256(abi.encode(publicKey, owner, nonce)) under `BLS12381.POP_DST`, `owner` being the
+    ///   committee's owner in the OperatorRegistry: whoever registers it could make the key sign.
+    /// @param publicKey The G2 public key, 256 bytes (EIP-2537).
+    function registerCommitteeKey(
+        uint64 committeeId,
+        bytes calldata publicKey,
+        bytes calldata proofOfPossession,
+        address[] calldata members,
+        bytes calldata enclaveSignatures
+    ) external {
+        uint64 nonce = committeeKeyNonce[committeeId];
+        bytes32 publicKeyHash = keccak256(publicKey);
+        address owner = _checkKeyApprovals(committeeId, publicKeyHash, nonce, members, enclaveSignatures);
+        bytes32 possessionMessage = keccak256(abi.encode(publicKey, owner, nonce));
+        if (!BLS12381.verify(publicKey, possessionMessage, proofOfPossession, BLS12381.POP_DST)) {
+            revert InvalidProofOfPossession(committeeId);
+        }
+        committeeKeyHash[committeeId] = publicKeyHash;
+        committeeKeyNonce[committeeId] = nonce + 1;
+        emit CommitteeKeyRegistered(committeeId, publicKeyHash, publicKey, nonce);
+    }
+
+    /// @dev Checks every member enclave of committee `committeeId` signed `CommitteeKey(committeeId,
+    /// publicKeyHash, nonce)`; returns the committee's owner.
+    function _checkKeyApprovals(
+        uint64 committeeId,
+        bytes32 publicKeyHash,
+        uint64 nonce,
+        address[] calldata members,
+        bytes calldata enclaveSignatures
+    ) private view returns (address owner) {
+        IOperatorRegistryCommittees.CommitteeRecord memory c = IOperatorRegistryCommittees(
+            address(operatorRegistry)
+        ).committee(committeeId);
+        _checkSigners(committeeId, c.signersHash, c.signersGeneration, c.size, members);
+        uint256 expected = 65 * uint256(c.size);
+        if (enclaveSignatures.length != expected) revert SignaturesLengthMismatch(enclaveSignatures.length, expected);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(COMMITTEE_KEY_TYPEHASH, committeeId, publicKeyHash, nonce))
+        );
+        _checkSignatures(digest, members, (uint256(1) << c.size) - 1, enclaveSignatures);
+        owner = c.owner;
     }
 
     /// @notice Rejects an accepted rollup during its challenge period. Its message root, and those of every
@@ -400,8 +473,25 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
     ) private view returns (uint64 committeeId) {
         uint256 count;
         (committeeId, count) = _checkCommittee(members, signerBitmap);
+        if (signatures.length == THRESHOLD_SIGNATURE_LENGTH) {
+            _checkThresholdSignature(committeeId, digest, signatures);
+            return committeeId;
+        }
         if (signatures.length != 65 * count) revert SignaturesLengthMismatch(signatures.length, 65 * count);
         _checkSignatures(digest, members, signerBitmap, signatures);
+    }
+
+    /// @dev Checks `signatures` (G1 signature ‖ G2 public key) is committee `committeeId`'s threshold
+    /// signature of `digest`: the key is its registered one, and the signature verifies under `ROLLUP_DST`.
+    /// (A quorum of shares made it: the bitmap was checked to name a quorum, and a signature of the key
+    /// cannot be made from fewer shares.)
+    function _checkThresholdSignature(uint64 committeeId, bytes32 digest, bytes calldata signatures) private view {
+        bytes32 registered = committeeKeyHash[committeeId];
+        if (registered == bytes32(0)) revert NoCommitteeKey(committeeId);
+        bytes calldata publicKey = signatures[128:THRESHOLD_SIGNATURE_LENGTH];
+        bytes32 given = keccak256(publicKey);
+        if (given != registered) revert WrongCommitteeKey(committeeId, registered, given);
+        if (!BLS12381.verify(publicKey, digest, signatures[:128], BLS12381.ROLLUP_DST)) revert InvalidSignature();
     }
 
     /// @dev Checks `members` are the active committee's current signers and `signerBitmap` a quorum of
@@ -418,15 +508,27 @@ contract RollupRegistry is IRollupRegistryErrors, EIP712, AccessControlDefaultAd
         (id, signersHash, generation, size, quorum, liquidated) = operatorRegistry.activeCommittee();
         if (id == 0) revert NoActiveCommittee();
         if (liquidated) revert CommitteeLiquidated(id);
+        _checkSigners(id, signersHash, generation, size, members);
+        if (signerBitmap >> size != 0) revert SignerBitmapOutOfRange(signerBitmap, size);
+        count = _popCount(signerBitmap);
+        // A committee always has a quorum of at least one; refuse an unsigned rollup even if it had not.
+        if (count < quorum || count == 0) revert QuorumNotReached(id, count, quorum);
+    }
+
+    /// @dev Checks `members` are committee `id`'s signers (`size` of them, hashing to `signersHash`), recorded
+    /// at the EnclaveRegistry's current revocation generation.
+    function _checkSigners(
+        uint64 id,
+        bytes32 signersHash,
+        uint64 generation,
+        uint8 size,
+        address[] calldata members
+    ) private view {
         if (members.length != size) revert CommitteeSizeMismatch(id, size, members.length);
         bytes32 given = keccak256(abi.encodePacked(members));
         if (given != signersHash) revert WrongCommitteeMembers(id, signersHash, given);
         uint64 current = enclaveRegistry.revocationGeneration();
         if (generation != current) revert StaleCommitteeSigners(id, generation, current);
-        if (signerBitmap >> size != 0) revert SignerBitmapOutOfRange(signerBitmap, size);
-        count = _popCount(signerBitmap);
-        // A committee always has a quorum of at least one; refuse an unsigned rollup even if it had not.
-        if (count < quorum || count == 0) revert QuorumNotReached(id, count, quorum);
     }
 
     /// @dev Checks the k-th 65-byte signature recovers to the member at the k-th set bit of `signerBitmap`

@@ -3,10 +3,12 @@
 pragma solidity ^0.8.28;
 
 import {IOperatorRegistry} from "../../interfaces/IOperatorRegistry.sol";
+import {IOperatorRegistryCommittees} from "../../interfaces/IOperatorRegistryCommittees.sol";
 
 /// @notice Stands in for the OperatorRegistry in RollupRegistry's tests: `activeCommittee()` returns the
-/// values last set, by anyone (test-only: it has no access control).
-contract TestOperatorRegistry is IOperatorRegistry {
+/// values last set, by anyone (test-only: it has no access control), and `committee(id)` the same values
+/// for the active id (with `owner` as its owner; it reverts for any other id).
+contract TestOperatorRegistry is IOperatorRegistry, IOperatorRegistryCommittees {
     /// @dev Two slots, as a real registry would pack its active committee (the gas bench measures it).
     struct Committee {
         bytes32 signersHash;
@@ -18,6 +20,11 @@ contract TestOperatorRegistry is IOperatorRegistry {
     }
 
     Committee private _active;
+    /// @notice The owner `committee()` reports.
+    address public owner;
+
+    /// @notice `committee()` of another id than the active one.
+    error UnknownCommittee(uint64 committeeId);
 
     /// @notice Emitted whenever the active committee's values change.
     event ActiveCommitteeSet(
@@ -50,6 +57,11 @@ contract TestOperatorRegistry is IOperatorRegistry {
         _set(Committee(signersHash, id, signersGeneration, size, quorum, liquidated));
     }
 
+    /// @notice Sets the owner `committee()` reports.
+    function setOwner(address owner_) external {
+        owner = owner_;
+    }
+
     /// @notice Sets the liquidated flag of the active committee.
     function setLiquidated(bool liquidated) external {
         Committee memory c = _active;
@@ -72,6 +84,18 @@ contract TestOperatorRegistry is IOperatorRegistry {
     {
         Committee memory c = _active;
         return (c.id, c.signersHash, c.signersGeneration, c.size, c.quorum, c.liquidated);
+    }
+
+    /// @inheritdoc IOperatorRegistryCommittees
+    function committee(uint64 committeeId) external view returns (CommitteeRecord memory r) {
+        Committee memory c = _active;
+        if (committeeId != c.id || c.id == 0) revert UnknownCommittee(committeeId);
+        r.owner = owner;
+        r.signersGeneration = c.signersGeneration;
+        r.size = c.size;
+        r.quorum = c.quorum;
+        r.liquidated = c.liquidated;
+        r.signersHash = c.signersHash;
     }
 
     function _set(Committee memory c) private {
