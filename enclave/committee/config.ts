@@ -106,6 +106,13 @@ export const operatorConfigSchema = z.object({
     .describe(
       "A member posts a rollup this long (times its distance from the rollup's leader) after the leader should have",
     ),
+  COMMITTEE_KEY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The committee's dealt threshold key (JSON of `veilnet keys split`; this member's share is sealed to its enclave). With it, and the key registered on L1, rollups carry one threshold signature (default: ECDSA signatures of a quorum)",
+    ),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;

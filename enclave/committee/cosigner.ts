@@ -12,16 +12,23 @@
  *
  * A member that has not sealed the rollup's batches yet waits for them a little, then ignores the
  * proposal (the poster sends it again).
+ *
+ * A committee with a threshold key registered on L1 (DESIGN §9.4, `threshold`): members answer with a
+ * `partial` signature of their key share instead; the poster checks each against the member's share
+ * public key, recovers the committee's signature from a quorum of them (Lagrange at 0) and packs it with
+ * the key for addRollup (384 bytes, whatever the committee's size).
  */
-import { type Provider, type TypedDataDomain, verifyTypedData } from "ethers";
+import { type Provider, type TypedDataDomain, TypedDataEncoder, getBytes, verifyTypedData } from "ethers";
 
 import {
   type CommitteeSignatures,
   ROLLUP_HEADER_TYPES,
   type RollupHeader,
   packCommitteeSignatures,
+  packThresholdSignature,
   rollupHash,
 } from "../../protocol/rollup.js";
+import { type PublicKeyInput, hexOf, recoverSignature, verify as blsVerify } from "../../platform/bls/index.js";
 import type { Logger } from "../../platform/logger.js";
 import type { OperatorId } from "../consensus/qbft/index.js";
 import type { BuiltRollup, RollupSigningEnclave } from "../rollup/builder.js";
@@ -56,6 +63,18 @@ export interface RollupCosignerOptions {
   collectTimeoutMs?: number;
   /** How often the poster sends its proposal again (default 1 s). */
   resendMs?: number;
+  /** The committee's threshold key, when it signs with one (registered on L1). */
+  threshold?: CommitteeThresholdKey;
+}
+
+/** A committee's threshold key as one member uses it. */
+export interface CommitteeThresholdKey {
+  /** The committee's public key, EIP-2537 form (256 bytes, hex), as registered on L1. */
+  publicKey: string;
+  /** Each member's share index (1..n) and share public key. */
+  shares: ReadonlyMap<OperatorId, { index: number; publicKey: PublicKeyInput }>;
+  /** This member's partial signature (48 bytes, hex) of a header (its enclave: RollupSigningEnclave's share). */
+  sign(domain: TypedDataDomain, header: RollupHeader): string;
 }
 
 interface Collecting {
@@ -82,6 +101,7 @@ export class RollupCosigner {
   start(): void {
     this.options.gossip.onRollupMessage((message, from) => {
       if (message.kind === "proposal") void this.onProposal(message, from);
+      else if (message.kind === "partial") this.onPartial(message.rollupHash, message.signature, from);
       else this.onSignature(message.rollupHash, message.signature, from);
     });
   }
@@ -94,9 +114,11 @@ export class RollupCosigner {
   /** Gathers a quorum of signatures of `built` (its own included); rejects with CosignTimeoutError. */
   async collect(built: BuiltRollup, landed: () => Promise<boolean> = async () => false): Promise<CommitteeSignatures> {
     const hash = built.hash.toLowerCase();
-    const signatures = new Map<number, string>([[this.order.indexOf(this.options.self), built.signature]]);
+    const threshold = this.options.threshold;
+    const own = threshold === undefined ? built.signature : threshold.sign(await this.options.domain(), built.header);
+    const signatures = new Map<number, string>([[this.order.indexOf(this.options.self), own]]);
     const timeoutMs = this.options.collectTimeoutMs ?? 20_000;
-    if (signatures.size >= this.quorum) return packCommitteeSignatures(this.signerSet, signatures);
+    if (signatures.size >= this.quorum) return this.pack(signatures, built.header);
     const proposal: RollupGossip = { kind: "proposal", header: built.header, payload: built.payload };
     const send = () => this.options.gossip.sendRollupMessage(proposal, built.header.firstBatchSeq);
     let timer: NodeJS.Timeout | undefined;
@@ -123,10 +145,55 @@ export class RollupCosigner {
       this.collecting.delete(hash);
     }
     this.options.logger.info(
-      { rollup: hash, signers: [...signatures.keys()].map((i) => this.order[i]) },
+      {
+        rollup: hash,
+        signers: [...signatures.keys()].map((i) => this.order[i]),
+        scheme: threshold === undefined ? "ecdsa" : "threshold",
+      },
       "rollup signed by a quorum of the committee",
     );
-    return packCommitteeSignatures(this.signerSet, signatures);
+    return this.pack(signatures, built.header);
+  }
+
+  /** The quorum's signatures for addRollup: ECDSA ones as they are, or the threshold signature recovered from the partials. */
+  private async pack(signatures: ReadonlyMap<number, string>, header: RollupHeader): Promise<CommitteeSignatures> {
+    const threshold = this.options.threshold;
+    if (threshold === undefined) return packCommitteeSignatures(this.signerSet, signatures);
+    const partials = [...signatures].map(([i, signature]) => {
+      const share = threshold.shares.get(this.order[i] ?? -1);
+      if (share === undefined) throw new Error(`member ${this.order[i]} has no share of the committee key`);
+      return { index: share.index, signature };
+    });
+    const recovered = recoverSignature(partials);
+    const digest = getBytes(TypedDataEncoder.hash(await this.options.domain(), ROLLUP_HEADER_TYPES, header));
+    if (!blsVerify(threshold.publicKey, digest, recovered)) {
+      throw new Error("the signature recovered from the members' partials does not verify under the committee key");
+    }
+    const bitmap = [...signatures.keys()].reduce((b, i) => b | (1n << BigInt(i)), 0n);
+    return packThresholdSignature(this.signerSet, bitmap, hexOf(recovered.eip2537), threshold.publicKey);
+  }
+
+  /** A member's partial signature: kept when it verifies under the member's share public key. */
+  private onPartial(hash: string, signature: string, from: OperatorId): void {
+    const c = this.collecting.get(hash.toLowerCase());
+    const index = this.order.indexOf(from);
+    const share = this.options.threshold?.shares.get(from);
+    if (c === undefined || index < 0 || share === undefined || c.signatures.has(index)) return;
+    void this.options.domain().then((domain) => {
+      const digest = getBytes(TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, c.header));
+      let valid = false;
+      try {
+        valid = blsVerify(share.publicKey, digest, signature);
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        this.options.logger.warn({ rollup: hash, from }, "a member's partial signature does not verify: ignored");
+        return;
+      }
+      c.signatures.set(index, signature);
+      if (c.signatures.size >= this.quorum) c.done();
+    });
   }
 
   private onSignature(hash: string, signature: string, from: OperatorId): void {
@@ -153,12 +220,10 @@ export class RollupCosigner {
     const { header, payload } = message;
     const hash = rollupHash(header).toLowerCase();
     const log = this.options.logger;
+    const kind = this.options.threshold === undefined ? "signature" : "partial";
     const held = this.signed.get(hash);
     if (held !== undefined) {
-      this.options.gossip.sendRollupMessage(
-        { kind: "signature", rollupHash: hash, signature: held },
-        header.firstBatchSeq,
-      );
+      this.options.gossip.sendRollupMessage({ kind, rollupHash: hash, signature: held }, header.firstBatchSeq);
       return;
     }
     try {
@@ -167,10 +232,15 @@ export class RollupCosigner {
         if (problem !== NOT_YET) log.warn({ rollup: hash, from, problem }, "refusing to sign a member's rollup");
         return;
       }
-      const signature = await this.options.enclave.signRollupHeader(await this.options.domain(), header);
+      const domain = await this.options.domain();
+      const threshold = this.options.threshold;
+      const signature =
+        threshold === undefined
+          ? await this.options.enclave.signRollupHeader(domain, header)
+          : threshold.sign(domain, header);
       this.signed.set(hash, signature);
       if (this.signed.size > 1024) this.signed.delete(this.signed.keys().next().value as string);
-      this.options.gossip.sendRollupMessage({ kind: "signature", rollupHash: hash, signature }, header.firstBatchSeq);
+      this.options.gossip.sendRollupMessage({ kind, rollupHash: hash, signature }, header.firstBatchSeq);
       log.debug({ rollup: hash, from }, "signed a member's rollup");
     } catch (error) {
       log.warn({ err: error, rollup: hash }, "checking a member's rollup failed; it will come again");

@@ -2,7 +2,8 @@
  * What members send each other on the committee's partial-signatures topic to sign a rollup together:
  * the poster's `proposal` (the header and the payload it built, so every member can check the payload
  * against its own batches) and each member's `signature` of a header (EIP-712, as RollupRegistry checks
- * it). JSON with numbers as decimal strings and bytes in hex, parsed strictly with zod.
+ * it) or, for a committee with a threshold key, its `partial` signature with its key share (BLS12-381,
+ * G1, 48 bytes compressed). JSON with numbers as decimal strings and bytes in hex, parsed strictly with zod.
  */
 import { z } from "zod";
 
@@ -10,7 +11,8 @@ import type { RollupHeader } from "../../protocol/rollup.js";
 
 export type RollupGossip =
   | { readonly kind: "proposal"; readonly header: RollupHeader; readonly payload: string }
-  | { readonly kind: "signature"; readonly rollupHash: string; readonly signature: string };
+  | { readonly kind: "signature"; readonly rollupHash: string; readonly signature: string }
+  | { readonly kind: "partial"; readonly rollupHash: string; readonly signature: string };
 
 export class RollupWireError extends Error {
   constructor(message: string) {
@@ -54,6 +56,13 @@ const wireJson = z.discriminatedUnion("kind", [
       kind: z.literal("signature"),
       rollupHash: hex32,
       signature: z.string().regex(/^0x[0-9a-f]{130}$/, "a 65-byte signature in lower-case hex"),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("partial"),
+      rollupHash: hex32,
+      signature: z.string().regex(/^0x[0-9a-f]{96}$/, "a 48-byte BLS signature in lower-case hex"),
     })
     .strict(),
 ]);

@@ -11,7 +11,12 @@ import { type TypedDataDomain, Wallet, computeAddress, getBytes } from "ethers";
 import { enclaveIdentity } from "../../protocol/attestation.js";
 import { signDigest } from "../../platform/secp256k1.js";
 import { type RpcKeyAnnouncement, announceRpcKey } from "../../protocol/private-rpc.js";
-import { type RollupHeader, signRollupHeader } from "../../protocol/rollup.js";
+import {
+  type CommitteeKeyApproval,
+  type RollupHeader,
+  signCommitteeKey,
+  signRollupHeader,
+} from "../../protocol/rollup.js";
 import { decryptSecret, signOperatorBinding, signSecretResponse } from "../../protocol/secret.js";
 
 export class EnclaveKey {
@@ -61,6 +66,11 @@ export class EnclaveKey {
   /** EIP-712 signature of a rollup header (RollupRegistry.addRollup). */
   signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
     return signRollupHeader(this.#wallet, rollupDomain, header);
+  }
+
+  /** EIP-712 approval of a committee's threshold key (RollupRegistry.registerCommitteeKey). */
+  signCommitteeKey(rollupDomain: TypedDataDomain, approval: CommitteeKeyApproval): Promise<string> {
+    return signCommitteeKey(this.#wallet, rollupDomain, approval);
   }
 
   /**

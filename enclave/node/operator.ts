@@ -7,13 +7,15 @@
  * whose turn it is posts each rollup; the others post only after ROLLUP_FAILOVER_MS per step of
  * distance, if it has not landed. A committee of one goes through the same path.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { getBytes } from "ethers";
+import { getBytes, keccak256 } from "ethers";
 
-import { RollupCosigner } from "../committee/cosigner.js";
+import { type CommitteeThresholdKey, RollupCosigner } from "../committee/cosigner.js";
 import { CommitteeGossip } from "../committee/gossip.js";
-import { operatorConfigSchema } from "../committee/config.js";
+import { type OperatorConfig, operatorConfigSchema } from "../committee/config.js";
+import { type KeyDealing, KeyDealingError, parseKeyDealing, sharePublicKeys } from "../committee/key-dealing.js";
 import { membershipDrift, resolveMembership } from "../committee/membership.js";
 import { CommitteeDriver } from "../consensus/driver.js";
 import { ecdsaVerifier, messageDigest } from "../consensus/keys.js";
@@ -29,7 +31,7 @@ import type { Enclave } from "../secret/enclave.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import { ConfigError, parseConfig } from "../../platform/config.js";
-import type { ServiceFactory } from "../../platform/context.js";
+import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
 import { gauge } from "../../platform/metrics.js";
 import { createP2PNode, loadOrCreatePeerKey } from "../../platform/p2p/index.js";
 import type { Service } from "../../platform/service.js";
@@ -76,6 +78,50 @@ export function blocksBeforeLiquidation(
   const byCollateral = (balance - rule.minimumLiquidationCollateral) / burnPerBlock;
   const left = byBlocks < byCollateral ? byBlocks : byCollateral;
   return left > 0n ? Number(left) : 0;
+}
+
+/**
+ * The committee's threshold key from COMMITTEE_KEY_FILE, this member's share loaded into its enclave:
+ * used once L1 has it registered for the committee (RollupRegistry.committeeKeyHash); before that, the
+ * committee signs with ECDSA and this says so.
+ */
+async function committeeThresholdKey(
+  ctx: WorkerContext,
+  enclave: Enclave,
+  operator: OperatorConfig,
+  committeeId: bigint,
+  self: number,
+): Promise<CommitteeThresholdKey | undefined> {
+  if (operator.COMMITTEE_KEY_FILE === undefined) return undefined;
+  let dealing: KeyDealing;
+  try {
+    dealing = parseKeyDealing(readFileSync(operator.COMMITTEE_KEY_FILE, "utf8"));
+    if (BigInt(dealing.committeeId) !== committeeId) {
+      throw new KeyDealingError(`it is for committee ${dealing.committeeId}, this node runs committee ${committeeId}`);
+    }
+    enclave.loadCommitteeShare(dealing, self);
+  } catch (error) {
+    if (error instanceof KeyDealingError || (error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ConfigError(`config: COMMITTEE_KEY_FILE: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  const registered = await ctx.contracts.rollupRegistry.committeeKeyHash(committeeId);
+  if (registered.toLowerCase() !== keccak256(dealing.publicKey).toLowerCase()) {
+    ctx.logger.warn(
+      { committee: committeeId.toString(), registered },
+      "COMMITTEE_KEY_FILE's key is not registered for the committee on L1: signing rollups with ECDSA (register it with registerCommitteeKey, then restart)",
+    );
+    return undefined;
+  }
+  const shares = new Map(
+    [...sharePublicKeys(dealing)].map(([id, key]) => [
+      id,
+      { index: dealing.shares.find((s) => s.operatorId === id)?.index ?? 0, publicKey: key },
+    ]),
+  );
+  ctx.logger.info({ committee: committeeId.toString() }, "signing rollups with the committee's threshold key");
+  return { publicKey: dealing.publicKey, shares, sign: (domain, header) => enclave.signRollupShare(domain, header) };
 }
 
 export const createOperatorNode: ServiceFactory = async (ctx) => {
@@ -148,7 +194,9 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
   const source = { sealedBatches: (from: bigint, max: number) => Promise.resolve(sequencer.sealedBatches(from, max)) };
   // Rollups carry a quorum of the members' signatures: each member checks a proposal against its own
   // batches and L1 before it signs (enclave/committee/cosigner.ts).
+  const threshold = await committeeThresholdKey(ctx, enclave, operator, membership.committeeId, self);
   const cosigner = new RollupCosigner({
+    ...(threshold === undefined ? {} : { threshold }),
     gossip,
     self,
     members,

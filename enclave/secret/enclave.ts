@@ -11,12 +11,14 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { type TypedDataDomain, getAddress, isHexString } from "ethers";
+import { type TypedDataDomain, TypedDataEncoder, getAddress, getBytes, hexlify, isHexString, keccak256 } from "ethers";
 import { z } from "zod";
 
 import { decodeAttestationReport } from "../../protocol/attestation.js";
 import { ChannelKey, type RpcKeyAnnouncement } from "../../protocol/private-rpc.js";
-import type { RollupHeader } from "../../protocol/rollup.js";
+import { ROLLUP_HEADER_TYPES, type RollupHeader } from "../../protocol/rollup.js";
+import { hexOf, sign as blsSign } from "../../platform/bls/index.js";
+import { type KeyDealing, openShare, sharePublicKeys } from "../committee/key-dealing.js";
 import { decodeRevertError, isRevert } from "../../platform/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
 import { DerivationLabels } from "../crypto/derive.js";
@@ -111,6 +113,10 @@ export class Enclave {
   readonly measurement: string;
   readonly #attestation: AttestationProvider | undefined;
   readonly #clock: () => bigint;
+  /** The committee key share this enclave holds (loadCommitteeShare), never exported. */
+  #share: { committeeId: bigint; publicKey: string; index: number; secretKey: Uint8Array } | undefined;
+  /** Rollup signing roots this enclave signed with its share, by first batch: it never signs two at one. */
+  readonly #signedShares = new Map<bigint, string>();
 
   private constructor(key: EnclaveKey, secret: NetworkSecret | undefined, options: EnclaveOptions) {
     if (!isHexString(options.measurement, 32)) throw new Error("Enclave: measurement must be 32 bytes of 0x-hex");
@@ -298,6 +304,57 @@ export class Enclave {
   signRollupHeader(rollupDomain: TypedDataDomain, header: RollupHeader): Promise<string> {
     this.#requireSecret();
     return this.#key.signRollupHeader(rollupDomain, header);
+  }
+
+  /**
+   * Opens operator `operatorId`'s share of a dealt committee key (sealed to this enclave's key) and keeps
+   * it inside: checked against the dealing's commitments, never returned. Returns the share's index and
+   * public key (what the other members check this enclave's partial signatures against).
+   */
+  loadCommitteeShare(dealing: KeyDealing, operatorId: number): { index: number; sharePublicKey: string } {
+    const { index, secretKey } = openShare(dealing, operatorId, (c) => getBytes(this.#key.decrypt(hexlify(c))));
+    this.#share = {
+      committeeId: BigInt(dealing.committeeId),
+      publicKey: dealing.publicKey.toLowerCase(),
+      index,
+      secretKey,
+    };
+    const shareKey = sharePublicKeys(dealing).get(operatorId);
+    return { index, sharePublicKey: shareKey === undefined ? "" : hexOf(shareKey.bytes) };
+  }
+
+  /**
+   * This enclave's partial BLS signature (its share, G1, 48 bytes compressed, hex) of a rollup header's
+   * EIP-712 digest. Slashing protection: it refuses a second, different header with the same first batch.
+   * Needs the secret and a loaded share.
+   */
+  signRollupShare(rollupDomain: TypedDataDomain, header: RollupHeader): string {
+    this.#requireSecret();
+    const share = this.#share;
+    if (share === undefined) throw new Error(`enclave ${this.address} holds no committee key share`);
+    const digest = TypedDataEncoder.hash(rollupDomain, ROLLUP_HEADER_TYPES, header);
+    const held = this.#signedShares.get(header.firstBatchSeq);
+    if (held !== undefined && held !== digest) {
+      throw new Error(
+        `enclave ${this.address} already signed another rollup from batch ${header.firstBatchSeq} with its share: refusing a second`,
+      );
+    }
+    this.#signedShares.set(header.firstBatchSeq, digest);
+    return hexOf(blsSign(share.secretKey, getBytes(digest)).bytes);
+  }
+
+  /**
+   * This enclave's EIP-712 approval of its committee's key (RollupRegistry.registerCommitteeKey) at the
+   * registry's key `nonce`: only for the key whose share it holds.
+   */
+  approveCommitteeKey(rollupDomain: TypedDataDomain, nonce: bigint): Promise<string> {
+    const share = this.#share;
+    if (share === undefined) throw new Error(`enclave ${this.address} holds no committee key share to approve`);
+    return this.#key.signCommitteeKey(rollupDomain, {
+      committeeId: share.committeeId,
+      publicKeyHash: keccak256(share.publicKey),
+      nonce,
+    });
   }
 
   /** This enclave's signature of a QBFT message or p2p envelope digest (EnclaveKey.signGossipDigest). */
