@@ -181,11 +181,11 @@ export class RollupCosigner {
     if (c === undefined || index < 0 || share === undefined || c.signatures.has(index)) return;
     void this.options.domain().then((domain) => {
       const digest = getBytes(TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, c.header));
-      let valid = false;
+      let valid: boolean;
       try {
         valid = blsVerify(share.publicKey, digest, signature);
       } catch {
-        valid = false;
+        valid = false; // not a point: as invalid as a wrong signature
       }
       if (!valid) {
         this.options.logger.warn({ rollup: hash, from }, "a member's partial signature does not verify: ignored");
