@@ -90,6 +90,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             deployment,
             batchIntervalMs: options.batchIntervalMs,
             rollupIntervalMs: options.rollupIntervalMs,
+            thresholdKey: options.thresholdKey === true,
           })
         : undefined;
     const sequencer =

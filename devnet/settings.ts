@@ -20,7 +20,7 @@ export interface DevnetSettings {
   options: DevnetOptions;
 }
 
-export const DEVNET_HELP = `Usage: npm run devnet [-- --validator] [-- --committee <n>] [-- --verbose]
+export const DEVNET_HELP = `Usage: npm run devnet [-- --validator] [-- --committee <n> [--threshold-key]] [-- --verbose]
 
 Starts a whole local Veilnet and keeps it up until Ctrl-C:
   1. L1: a Hardhat node on L1_PORT (a block every second), or the L1 at L1_RPC_URL
@@ -46,6 +46,10 @@ Options:
   --committee <n>
                 sequence with a committee of n operators: 4, 7, 10 or 13 (same as DEVNET_COMMITTEE=n;
                 default 1: one sequencer)
+  --threshold-key
+                with --committee: deal the committee a threshold BLS12-381 key (a dealer split, each
+                share sealed to its operator's enclave), register it on L1 with every enclave's
+                approval, and sign rollups with it (same as DEVNET_THRESHOLD_KEY=1)
   --verbose     echo the output of every process, prefixed with its name
   -h, --help    this help
 
@@ -57,6 +61,7 @@ Environment:
   REDIS_URL         Redis to use (default redis://127.0.0.1:6379)
   DEVNET_VALIDATOR  1 to also run a validator enclave node
   DEVNET_COMMITTEE  committee size (4, 7, 10 or 13; default 1)
+  DEVNET_THRESHOLD_KEY  1 to sign the committee's rollups with a threshold key (as --threshold-key)
   DEVNET_DIR        directory of the logs and data (default .devnet): logs in <DEVNET_DIR>/logs/<name>.log
 
 The dev accounts are Hardhat's public test accounts: never use their keys on a real network.
@@ -116,11 +121,13 @@ export function parseDevnetSettings(argv: readonly string[], env: NodeJS.Process
   let verbose = false;
   let validator = flag(env, "DEVNET_VALIDATOR");
   let committee = committeeSize("DEVNET_COMMITTEE", env.DEVNET_COMMITTEE);
+  let thresholdKey = flag(env, "DEVNET_THRESHOLD_KEY");
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "-h" || arg === "--help") help = true;
     else if (arg === "--verbose") verbose = true;
     else if (arg === "--validator") validator = true;
+    else if (arg === "--threshold-key") thresholdKey = true;
     else if (arg === "--committee" || arg.startsWith("--committee=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
       committee = committeeSize("--committee", value ?? "");
@@ -140,6 +147,11 @@ export function parseDevnetSettings(argv: readonly string[], env: NodeJS.Process
     dir: env.DEVNET_DIR === "" ? undefined : env.DEVNET_DIR,
   };
   if (committee !== undefined && committee > 1) options.committee = committee;
+  if (thresholdKey) {
+    if (options.committee === undefined)
+      throw new DevnetSettingError("--threshold-key needs --committee <n> (4, 7, 10 or 13)");
+    options.thresholdKey = true;
+  }
   const gatewayPort = port(env, "GATEWAY_PORT");
   if (gatewayPort !== undefined) options.gatewayPort = gatewayPort;
   return { help, verbose, options };

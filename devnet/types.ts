@@ -52,6 +52,8 @@ export interface DevnetOptions {
   validator?: boolean;
   /** Sequence with a committee of this many operators (4, 7, 10 or 13; default 1: one sequencer). */
   committee?: number;
+  /** With `committee`: sign its rollups with a threshold BLS12-381 key dealt to its enclaves (DESIGN §9.4). */
+  thresholdKey?: boolean;
   /** The devnet directory (default $DEVNET_DIR or <repo>/.devnet): logs and data. */
   dir?: string;
   /** Directory of deployments/<chainId>.json (default: the deploy task's, ./deployments). */

@@ -10,18 +10,23 @@
  * joined, the governor grants their enclaves the sequencer role through the timelock (on the devnet's
  * own L1 the timelock delay is skipped with evm_increaseTime), so that any member can post rollups.
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { JsonRpcProvider, NonceManager, Wallet, ZeroHash, hexlify, parseEther, randomBytes } from "ethers";
 
 import type { Deployment } from "../../deploy/deployment-file.js";
+import { type KeyDealing, dealCommitteeKey } from "../../enclave/committee/key-dealing.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
+import { hexOf, proofOfPossession } from "../../platform/bls/index.js";
 import { loadOrCreatePeerKey } from "../../platform/p2p/index.js";
 import { L2_CHAIN_ID } from "../../protocol/predeploys.js";
+import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import {
   EnclaveRegistry__factory,
   OperatorRegistry__factory,
+  RollupRegistry__factory,
   TimelockController__factory,
 } from "../../types/ethers-contracts/index.js";
 import { type DevAccount, devAccounts, roleAccount } from "../accounts.js";
@@ -92,6 +97,69 @@ async function governNow(
   await (await timelock.executeBatch(targets, values, datas, ZeroHash, salt)).wait();
 }
 
+/** A key dealt to the devnet's committee: the dealing's file, and the secret for the proof of possession. */
+interface DevnetKey {
+  file: string;
+  dealing: KeyDealing;
+  secretKey: Uint8Array;
+}
+
+/** Deals a threshold key to `members` (their enclaves' state files are the devnet's) and writes the dealing. */
+function dealDevnetKey(
+  committeeId: bigint,
+  members: readonly CommitteeMemberInfo[],
+  deployment: Deployment,
+  dataDir: string,
+): DevnetKey {
+  const dealingMembers = members.map((m) => ({
+    operatorId: m.operatorId,
+    enclave: m.enclave,
+    enclavePublicKey: Enclave.load(m.stateFile).publicKey,
+  }));
+  const { dealing, secretKey } = dealCommitteeKey(committeeId, dealingMembers);
+  const file = path.join(dataDir, `committee-${committeeId}-key.json`);
+  writeFileSync(file, JSON.stringify(dealing, null, 2) + "\n", { mode: 0o600 });
+  return { file, dealing, secretKey };
+}
+
+/**
+ * Registers the dealt key on L1: every member's enclave opens its share and approves the key (the
+ * devnet holds their state files), the dealer's secret makes the proof of possession for the committee's
+ * owner (the admin, who created it).
+ */
+async function registerDevnetKey(
+  provider: JsonRpcProvider,
+  funder: NonceManager,
+  deployment: Deployment,
+  committeeId: bigint,
+  members: readonly CommitteeMemberInfo[],
+  key: DevnetKey,
+): Promise<void> {
+  const rollups = RollupRegistry__factory.connect(deployment.addresses.RollupRegistry, funder);
+  const operators = OperatorRegistry__factory.connect(deployment.addresses.OperatorRegistry, provider);
+  const { chainId } = await provider.getNetwork();
+  const domain = rollupRegistryDomain(chainId, deployment.addresses.RollupRegistry);
+  const nonce = await rollups.committeeKeyNonce(committeeId);
+  const approvals: string[] = [];
+  for (const m of members) {
+    const enclave = Enclave.load(m.stateFile);
+    enclave.loadCommitteeShare(key.dealing, m.operatorId);
+    approvals.push((await enclave.approveCommitteeKey(domain, nonce)).slice(2));
+  }
+  const owner = (await operators.committee(committeeId)).owner;
+  const pop = hexOf(proofOfPossession(key.secretKey, owner, nonce).eip2537);
+  key.secretKey.fill(0); // the dealer forgets the key
+  await (
+    await rollups.registerCommitteeKey(
+      committeeId,
+      key.dealing.publicKey,
+      pop,
+      members.map((m) => m.enclave),
+      `0x${approvals.join("")}`,
+    )
+  ).wait();
+}
+
 /** Step 6 with `--committee n`: n operator nodes; resolves once every one is healthy (deciding batches). */
 export async function startCommittee(
   run: DevnetRun,
@@ -107,6 +175,8 @@ export async function startCommittee(
     deployment: Deployment;
     batchIntervalMs?: number;
     rollupIntervalMs?: number;
+    /** Deal the committee a threshold key and register it on L1 (rollups then carry one BLS signature). */
+    thresholdKey?: boolean;
   },
 ): Promise<StartedCommittee> {
   const { size, deployment } = settings;
@@ -170,6 +240,8 @@ export async function startCommittee(
       return payer;
     };
     const committee = members.map((m) => `${m.operatorId}=${m.enclave}`).join(",");
+    // With a threshold key: dealt now (the enclaves' keys are known), registered once the committee exists.
+    const dealt = settings.thresholdKey === true ? dealDevnetKey(committeeId, members, deployment, dataDir) : undefined;
     const registry = EnclaveRegistry__factory.connect(deployment.addresses.EnclaveRegistry, provider);
     const { supervisor, readyMs } = launcher;
     const children = new Map<number, VeilnetChild["child"]>();
@@ -196,6 +268,7 @@ export async function startCommittee(
         P2P_DHT: "false",
         BATCH_INTERVAL_MS: String(settings.batchIntervalMs ?? 1000),
         ROLLUP_INTERVAL_MS: String(settings.rollupIntervalMs ?? 5000),
+        ...(dealt === undefined ? {} : { COMMITTEE_KEY_FILE: dealt.file }),
       };
       const { child, healthUrl } = await launcher.spawn(`operator-${m.operatorId}`, ["node", "--operator"], env);
       // A restart keeps the metrics port, so the member's /healthz URL stays the same.
@@ -247,6 +320,12 @@ export async function startCommittee(
     if ((await operators.committeeCount()) !== committeeId) {
       throw new Error(
         `the committee was created with another id than ${committeeId} (another committee was created meanwhile?)`,
+      );
+    }
+    if (dealt !== undefined) {
+      await registerDevnetKey(provider, funder, deployment, committeeId, members, dealt);
+      run.log(
+        `committee ${committeeId}'s threshold key registered on L1 (${dealt.file}); rollups carry one BLS signature`,
       );
     }
     run.log(`committee ${committeeId} of operators ${ids.join(", ")} created; activating it through the timelock`);

@@ -75,6 +75,8 @@ export interface CommitteeThresholdKey {
   shares: ReadonlyMap<OperatorId, { index: number; publicKey: PublicKeyInput }>;
   /** This member's partial signature (48 bytes, hex) of a header (its enclave: RollupSigningEnclave's share). */
   sign(domain: TypedDataDomain, header: RollupHeader): string;
+  /** Whether L1 has the key registered for the committee (until then the committee signs with ECDSA). */
+  registered(): Promise<boolean>;
 }
 
 interface Collecting {
@@ -114,11 +116,11 @@ export class RollupCosigner {
   /** Gathers a quorum of signatures of `built` (its own included); rejects with CosignTimeoutError. */
   async collect(built: BuiltRollup, landed: () => Promise<boolean> = async () => false): Promise<CommitteeSignatures> {
     const hash = built.hash.toLowerCase();
-    const threshold = this.options.threshold;
+    const threshold = await this.scheme();
     const own = threshold === undefined ? built.signature : threshold.sign(await this.options.domain(), built.header);
     const signatures = new Map<number, string>([[this.order.indexOf(this.options.self), own]]);
     const timeoutMs = this.options.collectTimeoutMs ?? 20_000;
-    if (signatures.size >= this.quorum) return this.pack(signatures, built.header);
+    if (signatures.size >= this.quorum) return this.pack(signatures, built.header, threshold);
     const proposal: RollupGossip = { kind: "proposal", header: built.header, payload: built.payload };
     const send = () => this.options.gossip.sendRollupMessage(proposal, built.header.firstBatchSeq);
     let timer: NodeJS.Timeout | undefined;
@@ -152,12 +154,26 @@ export class RollupCosigner {
       },
       "rollup signed by a quorum of the committee",
     );
-    return this.pack(signatures, built.header);
+    return this.pack(signatures, built.header, threshold);
+  }
+
+  /** The threshold key when the committee signs with it now (registered on L1), else undefined (ECDSA). */
+  private async scheme(): Promise<CommitteeThresholdKey | undefined> {
+    const threshold = this.options.threshold;
+    if (threshold === undefined) return undefined;
+    try {
+      return (await threshold.registered()) ? threshold : undefined;
+    } catch {
+      return undefined; // L1 unreachable: ECDSA still lands (RollupRegistry takes both)
+    }
   }
 
   /** The quorum's signatures for addRollup: ECDSA ones as they are, or the threshold signature recovered from the partials. */
-  private async pack(signatures: ReadonlyMap<number, string>, header: RollupHeader): Promise<CommitteeSignatures> {
-    const threshold = this.options.threshold;
+  private async pack(
+    signatures: ReadonlyMap<number, string>,
+    header: RollupHeader,
+    threshold: CommitteeThresholdKey | undefined,
+  ): Promise<CommitteeSignatures> {
     if (threshold === undefined) return packCommitteeSignatures(this.signerSet, signatures);
     const partials = [...signatures].map(([i, signature]) => {
       const share = threshold.shares.get(this.order[i] ?? -1);
@@ -220,8 +236,9 @@ export class RollupCosigner {
     const { header, payload } = message;
     const hash = rollupHash(header).toLowerCase();
     const log = this.options.logger;
-    const kind = this.options.threshold === undefined ? "signature" : "partial";
-    const held = this.signed.get(hash);
+    const threshold = await this.scheme();
+    const kind = threshold === undefined ? "signature" : "partial";
+    const held = this.signed.get(`${kind}/${hash}`);
     if (held !== undefined) {
       this.options.gossip.sendRollupMessage({ kind, rollupHash: hash, signature: held }, header.firstBatchSeq);
       return;
@@ -233,12 +250,11 @@ export class RollupCosigner {
         return;
       }
       const domain = await this.options.domain();
-      const threshold = this.options.threshold;
       const signature =
         threshold === undefined
           ? await this.options.enclave.signRollupHeader(domain, header)
           : threshold.sign(domain, header);
-      this.signed.set(hash, signature);
+      this.signed.set(`${kind}/${hash}`, signature);
       if (this.signed.size > 1024) this.signed.delete(this.signed.keys().next().value as string);
       this.options.gossip.sendRollupMessage({ kind, rollupHash: hash, signature }, header.firstBatchSeq);
       log.debug({ rollup: hash, from }, "signed a member's rollup");

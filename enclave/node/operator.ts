@@ -82,8 +82,8 @@ export function blocksBeforeLiquidation(
 
 /**
  * The committee's threshold key from COMMITTEE_KEY_FILE, this member's share loaded into its enclave:
- * used once L1 has it registered for the committee (RollupRegistry.committeeKeyHash); before that, the
- * committee signs with ECDSA and this says so.
+ * used once L1 has it registered for the committee (RollupRegistry.committeeKeyHash, read until it is);
+ * before that, the committee signs with ECDSA and this says so once.
  */
 async function committeeThresholdKey(
   ctx: WorkerContext,
@@ -106,22 +106,35 @@ async function committeeThresholdKey(
     }
     throw error;
   }
-  const registered = await ctx.contracts.rollupRegistry.committeeKeyHash(committeeId);
-  if (registered.toLowerCase() !== keccak256(dealing.publicKey).toLowerCase()) {
-    ctx.logger.warn(
-      { committee: committeeId.toString(), registered },
-      "COMMITTEE_KEY_FILE's key is not registered for the committee on L1: signing rollups with ECDSA (register it with registerCommitteeKey, then restart)",
-    );
-    return undefined;
-  }
+  const expected = keccak256(dealing.publicKey).toLowerCase();
+  let registered = false;
+  let warned = false;
+  const isRegistered = async (): Promise<boolean> => {
+    if (registered) return true;
+    registered = (await ctx.contracts.rollupRegistry.committeeKeyHash(committeeId)).toLowerCase() === expected;
+    if (registered)
+      ctx.logger.info({ committee: committeeId.toString() }, "signing rollups with the committee's threshold key");
+    else if (!warned) {
+      warned = true;
+      ctx.logger.warn(
+        { committee: committeeId.toString() },
+        "COMMITTEE_KEY_FILE's key is not registered for the committee on L1 yet: signing rollups with ECDSA until it is (RollupRegistry.registerCommitteeKey)",
+      );
+    }
+    return registered;
+  };
   const shares = new Map(
     [...sharePublicKeys(dealing)].map(([id, key]) => [
       id,
       { index: dealing.shares.find((s) => s.operatorId === id)?.index ?? 0, publicKey: key },
     ]),
   );
-  ctx.logger.info({ committee: committeeId.toString() }, "signing rollups with the committee's threshold key");
-  return { publicKey: dealing.publicKey, shares, sign: (domain, header) => enclave.signRollupShare(domain, header) };
+  return {
+    publicKey: dealing.publicKey,
+    shares,
+    sign: (domain, header) => enclave.signRollupShare(domain, header),
+    registered: isRegistered,
+  };
 }
 
 export const createOperatorNode: ServiceFactory = async (ctx) => {
