@@ -1,7 +1,12 @@
 /**
- * Typed domain events: the Veilnet contract logs the workers react to, decoded and made JSON-safe
- * (bigints as decimal strings, addresses checksummed). The event-subscriber is the only component that
- * reads L1 logs; it turns them into these and enqueues them.
+ * Typed domain events: the Veilnet contract logs that workers and nodes react to, decoded and made
+ * JSON-safe (bigints and uint64 as decimal strings, small integers as numbers, addresses checksummed).
+ * They come from one reader, the L1 event follower (platform/l1-events/): the event-subscriber worker
+ * runs it and enqueues them for the workers; every node runs it in-process for the OperatorRegistry's
+ * events, to know who may sign (enclave/committee/registry-view.ts). Not every L1 log goes through it:
+ * the enclave node's L1 reader (enclave/l1/reader.ts) takes deposits and rollups, with their
+ * transactions and blocks, straight from L1 in L1 order, and the host interface reads one secret
+ * request's log from its receipt (enclave/host/secret-answers.ts).
  */
 
 /** Where a log sits on L1. Together with `removed`, identifies a delivery. */
@@ -97,6 +102,164 @@ export interface TokenRegistered {
   decimals: number;
 }
 
+// ------------------------------------------------------------------------------------------------
+// OperatorRegistry (contracts/l1/OperatorRegistry.sol). Ids (uint64) are decimal strings.
+
+export interface OperatorRegistered {
+  type: "OperatorRegistered";
+  operatorId: string;
+  owner: string;
+  /** The operator's compressed secp256k1 key (hex). */
+  publicKey: string;
+  fee: string;
+}
+export interface OperatorEnclaveSet {
+  type: "OperatorEnclaveSet";
+  operatorId: string;
+  /** The zero address on removal. */
+  enclave: string;
+}
+export interface OperatorRemoved {
+  type: "OperatorRemoved";
+  operatorId: string;
+}
+export interface OperatorFeeDeclared {
+  type: "OperatorFeeDeclared";
+  operatorId: string;
+  fee: string;
+  /** Unix time (s). */
+  executableFrom: string;
+  executableUntil: string;
+}
+export interface OperatorFeeDeclarationCancelled {
+  type: "OperatorFeeDeclarationCancelled";
+  operatorId: string;
+}
+export interface OperatorFeeExecuted {
+  type: "OperatorFeeExecuted";
+  operatorId: string;
+  fee: string;
+}
+export interface OperatorWithdrawn {
+  type: "OperatorWithdrawn";
+  operatorId: string;
+  to: string;
+  amount: string;
+}
+export interface OperatorWhitelistUpdated {
+  type: "OperatorWhitelistUpdated";
+  account: string;
+  whitelisted: boolean;
+}
+export interface WhitelistEnabledSet {
+  type: "WhitelistEnabledSet";
+  enabled: boolean;
+}
+export interface CommitteeCreated {
+  type: "CommitteeCreated";
+  committeeId: string;
+  owner: string;
+  operatorIds: string[];
+  quorum: number;
+  balance: string;
+}
+export interface CommitteeSignersUpdated {
+  type: "CommitteeSignersUpdated";
+  committeeId: string;
+  /** The members' enclaves in member order. */
+  signers: string[];
+  /** The EnclaveRegistry revocation generation they were checked at. */
+  generation: string;
+}
+export interface ActiveCommitteeChanged {
+  type: "ActiveCommitteeChanged";
+  /** "0": none. */
+  previous: string;
+  next: string;
+}
+export interface CommitteeDeposited {
+  type: "CommitteeDeposited";
+  committeeId: string;
+  from: string;
+  amount: string;
+  balance: string;
+}
+export interface CommitteeWithdrawn {
+  type: "CommitteeWithdrawn";
+  committeeId: string;
+  owner: string;
+  amount: string;
+  balance: string;
+}
+export interface CommitteeLiquidated {
+  type: "CommitteeLiquidated";
+  committeeId: string;
+  liquidator: string;
+  amount: string;
+}
+export interface CommitteeReactivated {
+  type: "CommitteeReactivated";
+  committeeId: string;
+  amount: string;
+  balance: string;
+}
+export interface RewardsCollected {
+  type: "RewardsCollected";
+  committeeId: string;
+  amount: string;
+}
+export interface NetworkEarningsWithdrawn {
+  type: "NetworkEarningsWithdrawn";
+  to: string;
+  amount: string;
+}
+export interface FeeParametersSet {
+  type: "FeeParametersSet";
+  maxOperatorFee: string;
+  /** Seconds. */
+  declarePeriod: string;
+  executePeriod: string;
+  maxIncreaseBps: number;
+}
+export interface NetworkFeeSet {
+  type: "NetworkFeeSet";
+  fee: string;
+}
+export interface LiquidationThresholdsSet {
+  type: "LiquidationThresholdsSet";
+  minimumBlocks: string;
+  minimumCollateral: string;
+}
+export interface PausedSet {
+  type: "PausedSet";
+  paused: boolean;
+}
+
+/** The OperatorRegistry's events (no worker consumes them: nodes follow them in-process). */
+export type OperatorRegistryEvent =
+  | OperatorRegistered
+  | OperatorEnclaveSet
+  | OperatorRemoved
+  | OperatorFeeDeclared
+  | OperatorFeeDeclarationCancelled
+  | OperatorFeeExecuted
+  | OperatorWithdrawn
+  | OperatorWhitelistUpdated
+  | WhitelistEnabledSet
+  | CommitteeCreated
+  | CommitteeSignersUpdated
+  | ActiveCommitteeChanged
+  | CommitteeDeposited
+  | CommitteeWithdrawn
+  | CommitteeLiquidated
+  | CommitteeReactivated
+  | RewardsCollected
+  | NetworkEarningsWithdrawn
+  | FeeParametersSet
+  | NetworkFeeSet
+  | LiquidationThresholdsSet
+  | PausedSet;
+
 export type DomainEvent =
   | NetworkSecretRequested
   | NetworkSecretResponded
@@ -108,13 +271,15 @@ export type DomainEvent =
   | MessageRelayFailed
   | DepositInitiated
   | WithdrawalFinalized
-  | TokenRegistered;
+  | TokenRegistered
+  | OperatorRegistryEvent;
 
 export type DomainEventType = DomainEvent["type"];
 
 /**
- * The payload of every job the event-subscriber enqueues. `removed: true` is the compensation for an
- * event of a block that a reorg took away: consumers undo or forget what the original delivery did.
+ * One delivery of the L1 event follower: the payload of every job the event-subscriber enqueues, and
+ * what a node's in-process view takes. `removed: true` is the compensation for an event of a block that
+ * a reorg took away: consumers undo or forget what the original delivery did.
  */
 export interface EventJob<E extends DomainEvent = DomainEvent> {
   ref: EventRef;

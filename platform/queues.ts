@@ -40,7 +40,8 @@ export type EventRoutes = Readonly<Partial<Record<DomainEventType, readonly stri
  * The routes of the events a worker consumes. L1→L2 messages (MessagePublished, DepositInitiated,
  * TokenRegistered) have none: the enclave node reads them from L1 itself, in L1 order and at the
  * confirmation depth it chooses. Relay outcomes have none either: the withdrawal-processor reads them
- * from its own relay receipts and the messenger's state.
+ * from its own relay receipts and the messenger's state. Nor do the OperatorRegistry's events: every
+ * node follows them in-process (enclave/committee/registry-view.ts), never through Redis.
  */
 export const EVENT_ROUTES: EventRoutes = {
   NetworkSecretRequested: [QueueNames.secretRequests],

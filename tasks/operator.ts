@@ -30,6 +30,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { type CommitteeView, OperatorRegistryView } from "../enclave/committee/registry-view.js";
 import { bindContracts } from "../platform/chain.js";
+import type { JsonRpcSender } from "../platform/l1-events/rpc.js";
 import type { FeeVault, OperatorRegistry } from "../types/ethers-contracts/index.js";
 import { VeilnetTaskError, connect, loadDeployment, table, taskSigner, transactionError } from "./lib.js";
 
@@ -313,12 +314,13 @@ async function committeeStatus(
 async function readStatus(
   registry: OperatorRegistry,
   feeVault: FeeVault,
+  provider: JsonRpcSender,
   fromBlock: number,
   only: { operator?: bigint; committee?: bigint },
 ): Promise<OperatorRegistryStatus> {
   const address = await registry.getAddress();
   const parameters = await registry.parameters();
-  const view = new OperatorRegistryView({ provider: registry.runner!.provider!, address, fromBlock });
+  const view = new OperatorRegistryView({ provider, address, fromBlock });
   await view.sync();
   const activeId = view.activeId === undefined ? undefined : BigInt(view.activeId);
 
@@ -482,7 +484,13 @@ export default async function operatorTask(
   const network = connection.networkName;
 
   if (action === "status") {
-    const status = await readStatus(registry, contracts.feeVault, deployment.deploymentBlock, inputs);
+    const status = await readStatus(
+      registry,
+      contracts.feeVault,
+      connection.ethers.provider,
+      deployment.deploymentBlock,
+      inputs,
+    );
     printStatus(status, network);
     return { action, status };
   }

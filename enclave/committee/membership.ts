@@ -1,6 +1,7 @@
 /**
  * Which committee a node works with: the OperatorRegistry's active committee, read from its events
- * (registry-view.ts), or — for tests and for a network without it — the COMMITTEE_MEMBERS override.
+ * through the event-subscriber's reading path run in-process (registry-view.ts), or — for tests and for
+ * a network without it — the COMMITTEE_MEMBERS override.
  * A node that runs a committee keeps watching L1 and reports (health, logs) when the active committee
  * is no longer the one it runs: it must be restarted to follow the new one.
  */
@@ -37,6 +38,8 @@ export async function resolveMembership(
     address: ctx.deployment.addresses.OperatorRegistry,
     fromBlock: ctx.deployment.deploymentBlock,
     confirmations,
+    chainId: ctx.chainId,
+    logger: ctx.logger,
   });
   await view.sync();
   const id = settings.COMMITTEE_ID === undefined ? view.activeId : Number(settings.COMMITTEE_ID);

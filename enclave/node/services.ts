@@ -153,11 +153,15 @@ export const createValidatorNode: ServiceFactory = async (ctx) => {
   const { chain, l1 } = await openChain(ctx, settings);
   const logger = ctx.logger;
   const link = await committeeLink(ctx, enclave, settings);
-  // Who may sign rollups, from the OperatorRegistry's events (checked again on top of L1's check).
+  // Who may sign rollups, from the OperatorRegistry's events (checked again on top of L1's check),
+  // followed in-process with reorg handling; at the head (0 confirmations): L1 accepted these rollups.
   const operators = new OperatorRegistryView({
     provider: ctx.provider,
     address: ctx.deployment.addresses.OperatorRegistry,
     fromBlock: ctx.deployment.deploymentBlock,
+    confirmations: 0,
+    chainId: ctx.chainId,
+    logger: ctx.logger,
   });
   const validator = new Validator({
     chain,

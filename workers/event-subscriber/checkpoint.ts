@@ -1,5 +1,6 @@
 /**
- * The subscriber's state in Redis, under `<prefix>:subscriber:<chainId>:`:
+ * The event-subscriber's CheckpointStore (platform/l1-events/checkpoint.ts), in Redis, so that a restarted
+ * worker resumes where it stopped. Under `<prefix>:subscriber:<chainId>:`:
  * - `checkpoint` (hash): the last processed block, `number` and `hash`;
  * - `hashes` (hash): block number → hash of recent processed blocks (the last N blocks, plus the blocks
  *   that carried events and the range ends within them), to find the common ancestor after a reorg;
@@ -10,15 +11,9 @@
 import type { Redis } from "ioredis";
 
 import type { EventJob } from "../../platform/events.js";
+import type { Checkpoint, CheckpointStore } from "../../platform/l1-events/checkpoint.js";
 
-export interface Checkpoint {
-  /** Last processed block. */
-  number: number;
-  /** Its hash; null when unknown (before the first range, or after a reorg deeper than the history). */
-  hash: string | null;
-}
-
-export class CheckpointStore {
+export class RedisCheckpointStore implements CheckpointStore {
   readonly base: string;
 
   constructor(

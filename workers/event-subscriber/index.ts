@@ -1,6 +1,6 @@
 /**
- * The event-subscriber service: reads the deployment's L1 logs and enqueues them as domain events
- * (see subscriber.ts). Settings: subscriberConfigSchema (SUBSCRIBER_*).
+ * The event-subscriber service: follows the deployment's L1 logs (platform/l1-events/) and enqueues them
+ * as domain events for the workers (see subscriber.ts). Settings: subscriberConfigSchema (SUBSCRIBER_*).
  */
 import { parseConfig } from "../../platform/config.js";
 import type { ServiceFactory } from "../../platform/context.js";
@@ -9,8 +9,16 @@ import { createSubscriberProvider } from "./rpc.js";
 import { EventSubscriber } from "./subscriber.js";
 
 export { CONSUMED_EVENT_QUEUES, type SubscriberConfig, subscriberConfigSchema } from "./config.js";
-export { type Checkpoint, CheckpointStore } from "./checkpoint.js";
-export { DOMAIN_EVENT_TYPES, type EventSourceAddresses, LogDecoder, type RawLog } from "./decode.js";
+export type { Checkpoint } from "../../platform/l1-events/checkpoint.js";
+export { RedisCheckpointStore } from "./checkpoint.js";
+export {
+  DOMAIN_EVENT_TYPES,
+  LogDecoder,
+  type RawLog,
+  WORKER_EVENT_SOURCES,
+  type WorkerEventSourceAddresses as EventSourceAddresses,
+} from "./decode.js";
+export { BullMqSink } from "./sink.js";
 export { subscriberMetrics, type SubscriberMetrics } from "./metrics.js";
 export { createSubscriberProvider } from "./rpc.js";
 export {
