@@ -42,6 +42,22 @@ describe("devnet: settings, accounts and directory lock", () => {
     );
   });
 
+  it("--threshold-key (or DEVNET_THRESHOLD_KEY=1) takes a committee, and says so without one", () => {
+    expect(parseDevnetSettings(["--committee", "4", "--threshold-key"], {}).options).to.include({
+      committee: 4,
+      thresholdKey: true,
+    });
+    expect(parseDevnetSettings([], { DEVNET_COMMITTEE: "7", DEVNET_THRESHOLD_KEY: "1" }).options.thresholdKey).to.equal(
+      true,
+    );
+    expect(parseDevnetSettings(["--committee", "4"], {}).options.thresholdKey).to.equal(undefined);
+    expect(() => parseDevnetSettings(["--threshold-key"], {})).to.throw(DevnetSettingError, /needs --committee/);
+    expect(() => parseDevnetSettings([], { DEVNET_THRESHOLD_KEY: "maybe" })).to.throw(
+      DevnetSettingError,
+      /DEVNET_THRESHOLD_KEY must be 1 or 0/,
+    );
+  });
+
   it("names the bad setting", () => {
     const bad: Array<[string[], NodeJS.ProcessEnv, string]> = [
       [[], { L1_PORT: "80x" }, 'L1_PORT must be a TCP port (1-65535), got "80x"'],
