@@ -250,8 +250,10 @@ export class SlashingProtection {
     const store = new SlashingProtection(resolved, id);
     try {
       store.#checkRegistry();
-      store.#load();
+      const torn = store.#load();
       store.#file = new AppendFile(path.join(resolved, RECORD_FILE));
+      // A torn last line would glue itself to the next append: rewrite the file without it first.
+      if (torn) store.#file.rewrite(store.#lines());
     } catch (e) {
       store.close();
       throw e;
@@ -285,8 +287,11 @@ export class SlashingProtection {
     }
   }
 
-  #load(): void {
+  /** Reads the record; true when the file ends in a torn line (a crash mid-write), which is dropped. */
+  #load(): boolean {
     const file = path.join(this.#dir, RECORD_FILE);
+    if (!existsSync(file)) return false;
+    const content = readFileSync(file, "utf8");
     let lines: unknown[];
     try {
       lines = readJsonLines(file);
@@ -307,6 +312,21 @@ export class SlashingProtection {
       if (!d.ok) throw new SlashingProtectionError(`${file}: record ${i + 1} conflicts with an earlier one: ${d.detail}`);
       if (!d.repeat) records.splice(d.index, 0, record);
     }
+    return content.length > 0 && !content.endsWith("\n");
+  }
+
+  /** The record's lines, as the file holds them. */
+  #lines(): string[] {
+    return [...this.#byKey.entries()].flatMap(([pk, records]) => records.map((record) => this.#line(pk, record)));
+  }
+
+  #line(pk: string, record: SignedRollup): string {
+    return JSON.stringify({
+      pk,
+      f: record.firstBatchSeq.toString(),
+      l: record.lastBatchSeq.toString(),
+      root: record.signingRoot,
+    });
   }
 
   #records(publicKey: string): SignedRollup[] {
@@ -320,16 +340,7 @@ export class SlashingProtection {
 
   #append(entries: ReadonlyArray<{ pk: string; record: SignedRollup }>): void {
     if (this.#file === undefined) throw new SlashingProtectionError(`${this.#dir}: the record is closed`);
-    this.#file.append(
-      entries.map(({ pk, record }) =>
-        JSON.stringify({
-          pk,
-          f: record.firstBatchSeq.toString(),
-          l: record.lastBatchSeq.toString(),
-          root: record.signingRoot,
-        }),
-      ),
-    );
+    this.#file.append(entries.map(({ pk, record }) => this.#line(pk, record)));
   }
 
   /** What checkAndRecord would decide, without recording anything. */
