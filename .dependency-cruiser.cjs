@@ -31,7 +31,9 @@ module.exports = {
       severity: "error",
       comment: "protocol/ is the shared vocabulary: it imports nothing of ours, not even TypeChain's output.",
       from: { path: "^protocol/" },
-      to: { path: "^(deploy|platform|enclave|workers|gateway|signer|cli|devnet|tasks|scripts|testing|test|bench|types)/" },
+      to: {
+        path: "^(deploy|platform|enclave|workers|gateway|signer|cli|devnet|tasks|scripts|testing|test|bench|types)/",
+      },
     },
     {
       name: "deploy-below-platform",

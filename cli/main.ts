@@ -118,11 +118,12 @@ async function gatewayHelp(): Promise<string> {
 
 /** Help text of `veilnet signer`: the settings it reads (no Redis, no L1). */
 async function signerHelp(): Promise<string> {
-  const { signerCommonConfigSchema, signerConfigSchema, signerRuntimeConfigSchema } = await import("../signer/config.js");
+  const { signerCommonConfigSchema, signerConfigSchema, signerRuntimeConfigSchema } =
+    await import("../signer/config.js");
   return (
     "\nThe API (EIP-3030 at Web3Signer's paths): GET /upcheck, GET /api/v1/eth2/publicKeys, POST\n" +
     "/api/v1/eth2/sign/{publicKey}; every path but /upcheck needs `Authorization: Bearer <SIGNER_AUTH_TOKEN>`.\n" +
-    "See docs/distributed-key.md, \"Slashing protection and the remote signer\".\n" +
+    'See docs/distributed-key.md, "Slashing protection and the remote signer".\n' +
     SETTINGS_NOTE +
     formatSettings("Common settings", [
       ...describeSchema(signerCommonConfigSchema),

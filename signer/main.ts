@@ -134,7 +134,13 @@ export async function runSigner(options: RunSignerOptions = {}): Promise<number>
     registerHealthGauge(metrics, health);
     let ops: OpsServer;
     try {
-      ops = await startOpsServer({ port: config.METRICS_PORT, host: config.METRICS_HOST, registry: metrics, health, logger });
+      ops = await startOpsServer({
+        port: config.METRICS_PORT,
+        host: config.METRICS_HOST,
+        registry: metrics,
+        health,
+        logger,
+      });
     } catch (e) {
       throw new ConfigError(
         `config: METRICS_PORT: cannot serve /healthz and /metrics on ${config.METRICS_HOST}:${config.METRICS_PORT}: ${(e as Error).message}`,

@@ -106,7 +106,8 @@ export async function startSignerServer(options: SignerServerOptions): Promise<S
     labelNames: ["reason"] as const,
   });
   for (const kind of ["new", "repeat"]) signatures.inc({ kind }, 0);
-  for (const reason of ["double-sign", "overlap", "unknown-key", "invalid", "unauthorized"]) refusals.inc({ reason }, 0);
+  for (const reason of ["double-sign", "overlap", "unknown-key", "invalid", "unauthorized"])
+    refusals.inc({ reason }, 0);
 
   const sign = async (req: IncomingMessage, identifier: string): Promise<unknown> => {
     const publicKey = normalizePublicKey(identifier);

@@ -44,7 +44,9 @@ export function headerAt(first: bigint, last: bigint = first, variant = 0): Roll
 
 /** `n` shares derived from fixed seeds (the same across processes). */
 export function testShares(n: number, tag = "signer-test"): Share[] {
-  const secretKeys = Array.from({ length: n }, (_, i) => deriveSecretKey(toUtf8Bytes(`${tag} share ${i} `.padEnd(32, "."))));
+  const secretKeys = Array.from({ length: n }, (_, i) =>
+    deriveSecretKey(toUtf8Bytes(`${tag} share ${i} `.padEnd(32, "."))),
+  );
   return sharesOf(keystoreJson(secretKeys));
 }
 

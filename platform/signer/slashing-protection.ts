@@ -27,7 +27,17 @@
  * malformed, for another registry, or conflicting (with itself or with the record); otherwise it is
  * merged: the union of both records, which is the most restrictive.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 
 import { getAddress, isAddress } from "ethers";
@@ -61,8 +71,7 @@ export interface SignedRollup extends BatchRange {
 /** What checkAndRecord decided. */
 export type ProtectionDecision =
   /** Sign: `repeat` when this very header was signed before (nothing new was written). */
-  | { ok: true; repeat: boolean }
-  | { ok: false; reason: RefusalReason; detail: string; conflict: SignedRollup };
+  { ok: true; repeat: boolean } | { ok: false; reason: RefusalReason; detail: string; conflict: SignedRollup };
 
 /** The interchange file (EIP-3076's shape for rollups; docs/distributed-key.md). */
 export interface Interchange {
@@ -309,7 +318,8 @@ export class SlashingProtection {
       };
       const records = this.#records(parsed.data.pk);
       const d = decide(records, record);
-      if (!d.ok) throw new SlashingProtectionError(`${file}: record ${i + 1} conflicts with an earlier one: ${d.detail}`);
+      if (!d.ok)
+        throw new SlashingProtectionError(`${file}: record ${i + 1} conflicts with an earlier one: ${d.detail}`);
       if (!d.repeat) records.splice(d.index, 0, record);
     }
     return content.length > 0 && !content.endsWith("\n");
@@ -360,7 +370,11 @@ export class SlashingProtection {
   checkAndRecord(publicKey: string, range: BatchRange, signingRoot: string): ProtectionDecision {
     checkRange(range);
     const pk = pubkey.parse(publicKey);
-    const record = { firstBatchSeq: range.firstBatchSeq, lastBatchSeq: range.lastBatchSeq, signingRoot: root.parse(signingRoot) };
+    const record = {
+      firstBatchSeq: range.firstBatchSeq,
+      lastBatchSeq: range.lastBatchSeq,
+      signingRoot: root.parse(signingRoot),
+    };
     const records = this.#records(pk);
     const { index, ...decision } = decide(records, record);
     if (decision.ok && !decision.repeat) {
