@@ -2,7 +2,8 @@
  * `veilnet signer` as operators run it (bin/veilnet.mjs): its help lists every setting, a bad setting
  * stops it with one line naming it (exit 2), a keystore readable by others is refused, and a signer
  * that starts answers /upcheck, signs through the client, serves /healthz and /metrics, and stops on
- * SIGTERM (exit 0).
+ * SIGTERM (exit 0); `veilnet slashing-protection export|import` is refused while it runs (the lock) and
+ * moves the record to another data directory once it stopped.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { RemoteShareSigner } from "../../platform/signer/index.js";
+import { RemoteShareSigner, SignerRefusedError } from "../../platform/signer/index.js";
 import { freePort } from "../../testing/l1-node.js";
 import { TEST_DOMAIN, TEST_REGISTRY, headerAt, testShares, writeTestKeystore } from "../../testing/signer.js";
 import { type VeilnetProcess, getHealth, opsPort, spawnVeilnet } from "../../testing/worker-process.js";
@@ -102,7 +103,25 @@ describe("veilnet signer: the process", function () {
     expect((await getHealth(ops)).status).to.equal(200);
     const metrics = await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text();
     expect(metrics).to.match(/veilnet_signer_signatures_total\{kind="new"\} 1/);
+    // The record is locked while the signer runs.
+    const locked = run({}, ["slashing-protection", "export"]);
+    expect((await locked.waitForExit()).code).to.equal(2);
+    expect(locked.stderr()).to.match(/used by another process \(pid \d+\): stop it first/);
     signer.child.kill("SIGTERM");
     expect((await signer.waitForExit()).code).to.equal(0);
+
+    // Stopped: export, and import into another record, which then refuses another header at batch 1.
+    const out = path.join(dir, "record.json");
+    const exported = run({}, ["slashing-protection", "export", "-o", out]);
+    expect((await exported.waitForExit()).code).to.equal(0);
+    const imported = run({ SIGNER_DATA_DIR: path.join(dir, "moved") }, ["slashing-protection", "import", "-f", out]);
+    expect((await imported.waitForExit()).code).to.equal(0);
+    expect(imported.stdout()).to.match(/imported 1 record\(s\)/);
+    const moved = run({ SIGNER_PORT: String(port), SIGNER_DATA_DIR: path.join(dir, "moved") });
+    await moved.waitForLog("signer: serving", 60_000);
+    const refused = await client.signRollupHeader(share!.publicKey, headerAt(1n, 1n, 1), TEST_DOMAIN).catch((e) => e);
+    expect(refused).to.be.instanceOf(SignerRefusedError);
+    moved.child.kill("SIGTERM");
+    expect((await moved.waitForExit()).code).to.equal(0);
   });
 });
