@@ -5,7 +5,7 @@
  *   deploy    →  protocol
  *   platform  →  protocol, deploy/deployment-file (config, logs, metrics, HTTP, Redis, queues,
  *                the service runtime, TxSender: Veilnet's op-service)
- *   enclave, workers, gateway  →  platform, protocol (never each other)
+ *   enclave, workers, gateway, signer  →  platform, protocol (never each other)
  *   cli, devnet, tasks, scripts  →  every production layer (composition roots)
  *   bench, test  →  anything production, and testing/ (never each other)
  *   testing   →  anything production (the shared test library)
@@ -13,8 +13,8 @@
  * TypeChain's output (types/) is generated from contracts/ and may be imported by any layer but
  * protocol. `npm run lint:deps` checks this file; it runs in `npm run lint` and CI.
  */
-const PRODUCTION = "^(protocol|deploy|platform|enclave|workers|gateway|cli|devnet|tasks|scripts)/";
-const APPS = ["enclave", "workers", "gateway"];
+const PRODUCTION = "^(protocol|deploy|platform|enclave|workers|gateway|signer|cli|devnet|tasks|scripts)/";
+const APPS = ["enclave", "workers", "gateway", "signer"];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -31,14 +31,16 @@ module.exports = {
       severity: "error",
       comment: "protocol/ is the shared vocabulary: it imports nothing of ours, not even TypeChain's output.",
       from: { path: "^protocol/" },
-      to: { path: "^(deploy|platform|enclave|workers|gateway|cli|devnet|tasks|scripts|testing|test|bench|types)/" },
+      to: {
+        path: "^(deploy|platform|enclave|workers|gateway|signer|cli|devnet|tasks|scripts|testing|test|bench|types)/",
+      },
     },
     {
       name: "deploy-below-platform",
       severity: "error",
       comment: "deploy/ knows the contracts and protocol/, nothing that runs them.",
       from: { path: "^deploy/" },
-      to: { path: "^(platform|enclave|workers|gateway|cli|devnet|tasks|scripts|testing|test|bench)/" },
+      to: { path: "^(platform|enclave|workers|gateway|signer|cli|devnet|tasks|scripts|testing|test|bench)/" },
     },
     {
       name: "platform-below-apps",
@@ -46,7 +48,7 @@ module.exports = {
       comment: "platform/ is shared by every app: it imports protocol/ and deploy's deployment reader only.",
       from: { path: "^platform/" },
       to: {
-        path: "^(deploy|enclave|workers|gateway|cli|devnet|tasks|scripts|testing|test|bench)/",
+        path: "^(deploy|enclave|workers|gateway|signer|cli|devnet|tasks|scripts|testing|test|bench)/",
         pathNot: "^deploy/deployment-file\\.ts$",
       },
     },

@@ -10,6 +10,8 @@
  *   veilnet decrypt --rollup <h>   decrypt a rollup whose epoch key is revealed on L1, list its transactions
  *   veilnet gateway                run the gateway: JSON-RPC for wallets in front of an enclave node
  *   veilnet withdraw --tx <h>      prove and finalize your own withdrawal on L1 (no relayer needed)
+ *   veilnet signer                 run the remote share signer (EIP-3030 API, slashing protection)
+ *   veilnet slashing-protection export|import   the signer's record in the EIP-3076-shaped interchange
  *
  * Settings come from the environment, optionally layered over a JSON file (`--config` or
  * VEILNET_CONFIG) whose keys are the same names; `<command> --help` lists them.
@@ -35,6 +37,7 @@ import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runt
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
 import { type WithdrawCommandOptions, runWithdraw, withdrawCommandConfigSchema } from "./withdraw.js";
+import { slashingProtectionCommandSchema } from "../signer/config.js";
 
 /** Settings the queue administration commands read (no L1 needed). */
 const queueAdminSchema = commonConfigSchema.pick({
@@ -110,6 +113,23 @@ async function gatewayHelp(): Promise<string> {
       ...describeSchema(gatewayRuntimeConfigSchema),
     ]) +
     formatSettings("Gateway", describeSchema(gatewayConfigSchema))
+  );
+}
+
+/** Help text of `veilnet signer`: the settings it reads (no Redis, no L1). */
+async function signerHelp(): Promise<string> {
+  const { signerCommonConfigSchema, signerConfigSchema, signerRuntimeConfigSchema } =
+    await import("../signer/config.js");
+  return (
+    "\nThe API (EIP-3030 at Web3Signer's paths): GET /upcheck, GET /api/v1/eth2/publicKeys, POST\n" +
+    "/api/v1/eth2/sign/{publicKey}; every path but /upcheck needs `Authorization: Bearer <SIGNER_AUTH_TOKEN>`.\n" +
+    'See docs/distributed-key.md, "Slashing protection and the remote signer".\n' +
+    SETTINGS_NOTE +
+    formatSettings("Common settings", [
+      ...describeSchema(signerCommonConfigSchema),
+      ...describeSchema(signerRuntimeConfigSchema),
+    ]) +
+    formatSettings("Signer", describeSchema(signerConfigSchema))
   );
 }
 
@@ -361,6 +381,49 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
       process.exit(await runGateway({ configFile: opts.config }));
     });
 
+  program
+    .command("signer")
+    .description(
+      "Run the remote share signer: committee key shares behind the EIP-3030 HTTP API (/upcheck, " +
+        "/api/v1/eth2/publicKeys, /api/v1/eth2/sign/{key}), with slashing protection",
+    )
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", () => helpFor.get("signer") ?? "")
+    .action(async (opts: { config?: string }) => {
+      const { runSigner } = await import("../signer/main.js");
+      process.exit(await runSigner({ configFile: opts.config }));
+    });
+
+  const protectionHelp =
+    "\nThe record is SIGNER_DATA_DIR's, bound to SIGNER_CHAIN_ID and SIGNER_ROLLUP_REGISTRY; stop the signer first\n" +
+    "(the record is locked while it runs). Format: docs/distributed-key.md.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(slashingProtectionCommandSchema));
+  const protection = program
+    .command("slashing-protection")
+    .description("Export or import the signer's slashing-protection record (EIP-3076-shaped interchange JSON)")
+    .addHelpText("after", protectionHelp);
+  protection
+    .command("export")
+    .description("Print (or write) the record as interchange JSON")
+    .option("-o, --out <file>", "write it to this file instead of stdout")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", protectionHelp)
+    .action(async (opts: { out?: string; config?: string }) => {
+      const { exportSlashingProtection } = await import("../signer/interchange.js");
+      exportSlashingProtection(opts);
+    });
+  protection
+    .command("import")
+    .description("Merge an interchange file into the record (refused whole if malformed or conflicting)")
+    .requiredOption("-f, --file <file>", "the interchange JSON file")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", protectionHelp)
+    .action(async (opts: { file: string; config?: string }) => {
+      const { importSlashingProtection } = await import("../signer/interchange.js");
+      importSlashingProtection(opts);
+    });
+
   return program;
 }
 
@@ -380,6 +443,7 @@ export async function runCli(argv: readonly string[], registry: WorkerRegistry):
       helpFor.set("workers", await workersHelp(entries));
       if (args[0] === "node") helpFor.set("node", await nodeHelp());
       if (args[0] === "gateway") helpFor.set("gateway", await gatewayHelp());
+      if (args[0] === "signer") helpFor.set("signer", await signerHelp());
     }
     const program = await buildProgram(registry, helpFor);
     await program.parseAsync([...argv]);
