@@ -8,7 +8,7 @@
  */
 import { pippenger } from "@noble/curves/abstract/curve.js";
 
-import { type BytesLike, type G2Point, decodeG2 } from "./encoding.js";
+import { type BytesLike, type G2Point } from "./encoding.js";
 import { BlsError } from "./errors.js";
 import {
   type PublicKey,
@@ -17,6 +17,7 @@ import {
   type SignatureInput,
   generateSecretKey,
   publicKeyFromPoint,
+  publicKeyPoint,
   scalarOf,
   secretKeyOf,
   signatureFromPoint,
@@ -110,10 +111,13 @@ export function splitSecret(secretKey: BytesLike, n: number, threshold: number, 
 /** The G2 points of a commitment vector: at least one, each in the subgroup and not infinity. */
 function commitmentPoints(commitments: readonly PublicKeyInput[]): G2Point[] {
   if (commitments.length === 0) throw new BlsError("commitments", "none given");
+  // publicKeyPoint keeps the points it parsed: a DKG checks many shares against the same commitments.
   return commitments.map((c, j) => {
-    const p = decodeG2(typeof c === "string" || c instanceof Uint8Array ? c : c.bytes, "commitments");
-    if (p.is0()) throw new BlsError("commitments", `commitment ${j} is the point at infinity`);
-    return p;
+    try {
+      return publicKeyPoint(c);
+    } catch (e) {
+      throw e instanceof BlsError ? e.as("commitments", `commitment ${j}`) : e;
+    }
   });
 }
 
