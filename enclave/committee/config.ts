@@ -111,8 +111,20 @@ export const operatorConfigSchema = z.object({
     .min(1)
     .optional()
     .describe(
-      "The committee's dealt threshold key (JSON of `veilnet keys split`; this member's share is sealed to its enclave). With it, and the key registered on L1, rollups carry one threshold signature (default: ECDSA signatures of a quorum)",
+      "The committee's dealt threshold key (JSON of a key dealing; this member's share is sealed to its enclave). With it, and the key registered on L1, rollups carry one threshold signature (default: ECDSA signatures of a quorum)",
     ),
+  COMMITTEE_SIGNER_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "With COMMITTEE_KEY_FILE: sign with this member's share through a remote signer (`veilnet signer`, EIP-3030 paths) instead of the enclave; it keeps the slashing-protection record",
+    ),
+  COMMITTEE_SIGNER_TOKEN: z
+    .string()
+    .min(32)
+    .optional()
+    .describe("The remote signer's SIGNER_AUTH_TOKEN (sent as a bearer token)"),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;

@@ -73,8 +73,11 @@ export interface CommitteeThresholdKey {
   publicKey: string;
   /** Each member's share index (1..n) and share public key. */
   shares: ReadonlyMap<OperatorId, { index: number; publicKey: PublicKeyInput }>;
-  /** This member's partial signature (48 bytes, hex) of a header (its enclave: RollupSigningEnclave's share). */
-  sign(domain: TypedDataDomain, header: RollupHeader): string;
+  /**
+   * This member's partial signature (48 bytes, hex) of a header: its enclave's share after the durable
+   * slashing-protection record, or a remote signer (`veilnet signer`). Rejects when it refuses or is down.
+   */
+  sign(domain: TypedDataDomain, header: RollupHeader): Promise<string>;
   /** Whether L1 has the key registered for the committee (until then the committee signs with ECDSA). */
   registered(): Promise<boolean>;
 }
@@ -117,7 +120,8 @@ export class RollupCosigner {
   async collect(built: BuiltRollup, landed: () => Promise<boolean> = async () => false): Promise<CommitteeSignatures> {
     const hash = built.hash.toLowerCase();
     const threshold = await this.scheme();
-    const own = threshold === undefined ? built.signature : threshold.sign(await this.options.domain(), built.header);
+    const own =
+      threshold === undefined ? built.signature : await threshold.sign(await this.options.domain(), built.header);
     const signatures = new Map<number, string>([[this.order.indexOf(this.options.self), own]]);
     const timeoutMs = this.options.collectTimeoutMs ?? 20_000;
     if (signatures.size >= this.quorum) return this.pack(signatures, built.header, threshold);
@@ -253,7 +257,7 @@ export class RollupCosigner {
       const signature =
         threshold === undefined
           ? await this.options.enclave.signRollupHeader(domain, header)
-          : threshold.sign(domain, header);
+          : await threshold.sign(domain, header);
       this.signed.set(`${kind}/${hash}`, signature);
       if (this.signed.size > 1024) this.signed.delete(this.signed.keys().next().value as string);
       this.options.gossip.sendRollupMessage({ kind, rollupHash: hash, signature }, header.firstBatchSeq);

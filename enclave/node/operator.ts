@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { getBytes, keccak256 } from "ethers";
+import { type TypedDataDomain, TypedDataEncoder, getBytes, keccak256 } from "ethers";
 
 import { type CommitteeThresholdKey, RollupCosigner } from "../committee/cosigner.js";
 import { CommitteeGossip } from "../committee/gossip.js";
@@ -29,10 +29,12 @@ import { nodeEnclaveHost } from "../host/index.js";
 import { createRollupProducerService } from "../rollup-producer/index.js";
 import type { Enclave } from "../secret/enclave.js";
 import { SequencerStore } from "../sequencer/store.js";
-import { rollupRegistryDomain } from "../../protocol/rollup.js";
+import { ROLLUP_HEADER_TYPES, type RollupHeader, rollupRegistryDomain } from "../../protocol/rollup.js";
+import { hexOf, publicKeyFromPoint, publicKeyPoint } from "../../platform/bls/index.js";
+import { RemoteShareSigner, SignerRefusedError, SlashingProtection } from "../../platform/signer/index.js";
 import { ConfigError, parseConfig } from "../../platform/config.js";
 import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
-import { gauge } from "../../platform/metrics.js";
+import { counter, gauge } from "../../platform/metrics.js";
 import { createP2PNode, loadOrCreatePeerKey } from "../../platform/p2p/index.js";
 import type { Service } from "../../platform/service.js";
 import { dataDirOf, loadNodeEnclave, nodeConfigSchema } from "./config.js";
@@ -81,9 +83,13 @@ export function blocksBeforeLiquidation(
 }
 
 /**
- * The committee's threshold key from COMMITTEE_KEY_FILE, this member's share loaded into its enclave:
- * used once L1 has it registered for the committee (RollupRegistry.committeeKeyHash, read until it is);
- * before that, the committee signs with ECDSA and this says so once.
+ * The committee's threshold key from COMMITTEE_KEY_FILE: used once L1 has it registered for the
+ * committee (RollupRegistry.committeeKeyHash, read until it is); before that, the committee signs with
+ * ECDSA and this says so once. This member signs with its share either in its enclave (the share opened
+ * there from the dealing), after the durable slashing-protection record in `<data dir>/slashing-protection`
+ * (platform/signer: record, fsync, then sign), or through a remote signer (COMMITTEE_SIGNER_URL), which
+ * keeps its own record. A signature that fails (refused, signer down) is a missed duty, counted in
+ * veilnet_committee_share_signatures_total{result}.
  */
 async function committeeThresholdKey(
   ctx: WorkerContext,
@@ -91,15 +97,21 @@ async function committeeThresholdKey(
   operator: OperatorConfig,
   committeeId: bigint,
   self: number,
+  dataDir: string,
 ): Promise<CommitteeThresholdKey | undefined> {
   if (operator.COMMITTEE_KEY_FILE === undefined) return undefined;
+  const remote = operator.COMMITTEE_SIGNER_URL;
+  if (remote !== undefined && operator.COMMITTEE_SIGNER_TOKEN === undefined) {
+    throw new ConfigError("config: COMMITTEE_SIGNER_URL needs COMMITTEE_SIGNER_TOKEN (the signer's SIGNER_AUTH_TOKEN)");
+  }
   let dealing: KeyDealing;
   try {
     dealing = parseKeyDealing(readFileSync(operator.COMMITTEE_KEY_FILE, "utf8"));
     if (BigInt(dealing.committeeId) !== committeeId) {
       throw new KeyDealingError(`it is for committee ${dealing.committeeId}, this node runs committee ${committeeId}`);
     }
-    enclave.loadCommitteeShare(dealing, self);
+    // With a remote signer the share lives there; the enclave only needs the dealing's public parts.
+    if (remote === undefined) enclave.loadCommitteeShare(dealing, self);
   } catch (error) {
     if (error instanceof KeyDealingError || (error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new ConfigError(`config: COMMITTEE_KEY_FILE: ${(error as Error).message}`);
@@ -129,10 +141,51 @@ async function committeeThresholdKey(
       { index: dealing.shares.find((s) => s.operatorId === id)?.index ?? 0, publicKey: key },
     ]),
   );
+  const ownKey = shares.get(self)?.publicKey;
+  if (ownKey === undefined) throw new ConfigError(`config: COMMITTEE_KEY_FILE: operator ${self} has no share in it`);
+  const sharePublicKey = hexOf(publicKeyFromPoint(publicKeyPoint(ownKey)).bytes);
+  const registryId = { chainId: BigInt(ctx.chainId), address: await ctx.contracts.rollupRegistry.getAddress() };
+  const outcomes = counter(ctx.metrics, {
+    name: "veilnet_committee_share_signatures_total",
+    help: "This member's share signatures of rollup headers by result (refused or signer-down: a missed duty)",
+    labelNames: ["result"],
+  });
+  let signShare: (domain: TypedDataDomain, header: RollupHeader) => Promise<string>;
+  if (remote !== undefined) {
+    const signer = new RemoteShareSigner({
+      url: remote,
+      token: operator.COMMITTEE_SIGNER_TOKEN ?? "",
+      metrics: ctx.metrics,
+    });
+    signShare = async (domain, header) =>
+      (
+        await signer.signRollupHeader(sharePublicKey, header, {
+          chainId: registryId.chainId,
+          verifyingContract: registryId.address,
+        })
+      ).signature;
+  } else {
+    const protection = SlashingProtection.open(path.join(dataDir, "slashing-protection"), registryId);
+    signShare = async (domain, header) => {
+      const root = TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, header);
+      const decision = protection.checkAndRecord(sharePublicKey, header, root);
+      if (!decision.ok) throw new SignerRefusedError(decision.reason, decision.detail);
+      return enclave.signRollupShare(domain, header);
+    };
+  }
   return {
     publicKey: dealing.publicKey,
     shares,
-    sign: (domain, header) => enclave.signRollupShare(domain, header),
+    sign: async (domain, header) => {
+      try {
+        const signature = await signShare(domain, header);
+        outcomes.inc({ result: "signed" });
+        return signature;
+      } catch (error) {
+        outcomes.inc({ result: error instanceof SignerRefusedError ? "refused" : "failed" });
+        throw error;
+      }
+    },
     registered: isRegistered,
   };
 }
@@ -207,7 +260,7 @@ export const createOperatorNode: ServiceFactory = async (ctx) => {
   const source = { sealedBatches: (from: bigint, max: number) => Promise.resolve(sequencer.sealedBatches(from, max)) };
   // Rollups carry a quorum of the members' signatures: each member checks a proposal against its own
   // batches and L1 before it signs (enclave/committee/cosigner.ts).
-  const threshold = await committeeThresholdKey(ctx, enclave, operator, membership.committeeId, self);
+  const threshold = await committeeThresholdKey(ctx, enclave, operator, membership.committeeId, self, dataDir);
   const cosigner = new RollupCosigner({
     ...(threshold === undefined ? {} : { threshold }),
     gossip,
