@@ -1,10 +1,12 @@
 /**
- * `npm run drill:committee [-- --committee <n>] [-- --check-dashboards]`: starts a committee devnet (default n = 4) in a
+ * `npm run drill:committee [-- --committee <n>] [-- --threshold-key] [-- --check-dashboards]`: starts a committee devnet (default n = 4) in a
  * temporary directory on free ports, runs the failover drills of devnet/committee-drill.ts (kill -9
  * the leader, kill f+1, restart from data; same blocks everywhere, no conflicting vote, no rollup
  * gap), prints what happened and the failover time, and stops everything. With --check-dashboards it
  * first runs every Grafana dashboard query against the committee through a real Prometheus
- * (scripts/check-dashboards.ts --strict). Exit code 0 when every
+ * (scripts/check-dashboards.ts --strict). With --threshold-key the committee signs rollups with its
+ * threshold key (devnet --threshold-key), so the drills show a quorum of shares still signs with members
+ * down. Exit code 0 when every
  * check passed, 1 otherwise. Takes about 3 minutes for n = 4 on a 2-core machine.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +29,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const devnet = await startDevnet({
   dir,
   committee: size,
+  thresholdKey: args.includes("--threshold-key"),
   l1Port: await freePort(),
   l2RpcPort: await freePort(),
   gatewayPort: await freePort(),
