@@ -36,6 +36,7 @@ import {
 import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runtime.js";
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
+import { keysRegisterConfigSchema, runKeysApprove, runKeysRegister, runKeysSplit } from "./keys/index.js";
 import { type WithdrawCommandOptions, runWithdraw, withdrawCommandConfigSchema } from "./withdraw.js";
 import { slashingProtectionCommandSchema } from "../signer/config.js";
 
@@ -294,6 +295,59 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .addHelpText("after", decryptHelp)
     .action(async (opts: { rollup: string; json?: boolean; config?: string }) => {
       await runDecrypt(opts);
+    });
+
+  const keysHelp =
+    "\nA committee's threshold key by hand (docs/distributed-key.md): the dealer splits, each operator approves\n" +
+    "with its enclave, anyone registers; then every node runs with COMMITTEE_KEY_FILE=<the dealing>.\n" +
+    SETTINGS_NOTE +
+    formatSettings("Settings", describeSchema(keysRegisterConfigSchema));
+  const keys = program.command("keys").description("A committee's threshold BLS12-381 key: split, approve, register");
+  keys
+    .command("split")
+    .description("Split a key (fresh, or --secret-key-file) into shares sealed to the committee's enclaves")
+    .requiredOption("--committee <id>", "the committee's id in the OperatorRegistry")
+    .requiredOption(
+      "--enclave-key <operator=publicKey>",
+      "each member's enclave public key (repeat, or comma-separated), checked against L1",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .requiredOption("-o, --out <file>", "where to write the dealing (mode 0600)")
+    .option("--secret-key-file <file>", "an existing key to import (32-byte 0x-hex), as ssv-keys does")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", keysHelp)
+    .action(
+      async (opts: {
+        committee: string;
+        enclaveKey: string[];
+        out: string;
+        secretKeyFile?: string;
+        config?: string;
+      }) => {
+        await runKeysSplit(opts);
+      },
+    );
+  keys
+    .command("approve")
+    .description("Open this operator's share in its enclave and print the enclave's approval of the key")
+    .requiredOption("--dealing <file>", "the dealing of veilnet keys split")
+    .requiredOption("-s, --state-file <file>", "the operator's enclave state file")
+    .requiredOption("--operator <id>", "the operator's id")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", keysHelp)
+    .action(async (opts: { dealing: string; stateFile: string; operator: string; config?: string }) => {
+      await runKeysApprove(opts);
+    });
+  keys
+    .command("register")
+    .description("RollupRegistry.registerCommitteeKey with every member's approval (SIGNER_PRIVATE_KEY pays)")
+    .requiredOption("--dealing <file>", "the dealing of veilnet keys split")
+    .requiredOption("--approvals <list>", "every member's approval, in member order, comma-separated")
+    .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
+    .addHelpText("after", keysHelp)
+    .action(async (opts: { dealing: string; approvals: string; config?: string }) => {
+      await runKeysRegister(opts);
     });
 
   program

@@ -133,6 +133,8 @@ const dealingJson = z
           .strict(),
       )
       .min(1),
+    /** What `veilnet keys split` adds for the registration (owner, nonce, proof of possession): not the node's. */
+    registration: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -151,7 +153,7 @@ export function parseKeyDealing(input: unknown): KeyDealing {
     const issue = parsed.error.issues[0];
     throw new KeyDealingError(`${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
-  const d = parsed.data;
+  const { registration: _registration, ...d } = parsed.data;
   if (d.commitments.length !== d.threshold) {
     throw new KeyDealingError(`${d.commitments.length} commitments for a threshold of ${d.threshold}`);
   }
