@@ -36,7 +36,13 @@ import {
 import { queueSettings, runWorkers, runtimeConfigSchema } from "../platform/runtime.js";
 import { enclaveCommandConfigSchema, runEnclaveInit, runEnclaveJoin } from "./enclave-commands.js";
 import { decryptCommandConfigSchema, runDecrypt } from "./decrypt/index.js";
-import { keysRegisterConfigSchema, runKeysApprove, runKeysRegister, runKeysSplit } from "./keys/index.js";
+import {
+  keysConfigSchema,
+  keysRegisterConfigSchema,
+  runKeysApprove,
+  runKeysRegister,
+  runKeysSplit,
+} from "./keys/index.js";
 import { type WithdrawCommandOptions, runWithdraw, withdrawCommandConfigSchema } from "./withdraw.js";
 import { slashingProtectionCommandSchema } from "../signer/config.js";
 
@@ -300,8 +306,9 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
   const keysHelp =
     "\nA committee's threshold key by hand (docs/distributed-key.md): the dealer splits, each operator approves\n" +
     "with its enclave, anyone registers; then every node runs with COMMITTEE_KEY_FILE=<the dealing>.\n" +
-    SETTINGS_NOTE +
-    formatSettings("Settings", describeSchema(keysRegisterConfigSchema));
+    SETTINGS_NOTE;
+  const keysSettings = (schema: typeof keysConfigSchema | typeof keysRegisterConfigSchema): string =>
+    keysHelp + formatSettings("Settings", describeSchema(schema));
   const keys = program.command("keys").description("A committee's threshold BLS12-381 key: split, approve, register");
   keys
     .command("split")
@@ -316,7 +323,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .requiredOption("-o, --out <file>", "where to write the dealing (mode 0600)")
     .option("--secret-key-file <file>", "an existing key to import (32-byte 0x-hex), as ssv-keys does")
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
-    .addHelpText("after", keysHelp)
+    .addHelpText("after", keysSettings(keysConfigSchema))
     .action(
       async (opts: {
         committee: string;
@@ -335,7 +342,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .requiredOption("-s, --state-file <file>", "the operator's enclave state file")
     .requiredOption("--operator <id>", "the operator's id")
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
-    .addHelpText("after", keysHelp)
+    .addHelpText("after", keysSettings(keysConfigSchema))
     .action(async (opts: { dealing: string; stateFile: string; operator: string; config?: string }) => {
       await runKeysApprove(opts);
     });
@@ -345,7 +352,7 @@ async function buildProgram(registry: WorkerRegistry, helpFor: Map<string, strin
     .requiredOption("--dealing <file>", "the dealing of veilnet keys split")
     .requiredOption("--approvals <list>", "every member's approval, in member order, comma-separated")
     .option("-c, --config <file>", "JSON file of settings (keys as the environment variables below)")
-    .addHelpText("after", keysHelp)
+    .addHelpText("after", keysSettings(keysRegisterConfigSchema))
     .action(async (opts: { dealing: string; approvals: string; config?: string }) => {
       await runKeysRegister(opts);
     });
