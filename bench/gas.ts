@@ -16,10 +16,12 @@ import { network } from "hardhat";
 
 import { blobCommitments, kzg, toBlobs } from "../protocol/blobs.js";
 import { MessageTree } from "../protocol/messages.js";
+import type { CommitteeSignatures, RollupHeader } from "../protocol/rollup.js";
 import { secretRequestFields } from "../protocol/secret.js";
 import { TestToken__factory } from "../types/ethers-contracts/index.js";
 import { thresholdFor } from "../platform/bls/index.js";
 import {
+  type CommitteeRig,
   dealRigKey,
   deployCommitteeRig,
   nextRigHeader,
@@ -150,16 +152,27 @@ await addRollupWithBlob("addRollup (header alone, no messages)", ZeroHash);
 // Committees of n = 3f + 1 signing with their quorum 2f + 1: a RollupRegistry of its own whose
 // OperatorRegistry is the test double (testing/committee.ts), rewards funded as above. The second rollup
 // of each is measured (the first pays for the first write of lastBatchHash and the epoch's commitment).
-for (const size of [1, 4, 7, 10, 13]) {
-  const quorum = 2 * ((size - 1) / 3) + 1;
-  const rig = await deployCommitteeRig(v, size, quorum, { base: 10n ** 15n, perBatch: 10n ** 14n });
+
+/** A committee rig of `size` (quorum 2f + 1) with its FeeVault funded. */
+async function fundedRig(size: number): Promise<CommitteeRig> {
+  const rig = await deployCommitteeRig(v, size, thresholdFor(size), { base: 10n ** 15n, perBatch: 10n ** 14n });
   await (await v.admin.sendTransaction({ to: await rig.vault.getAddress(), value: 10n ** 18n })).wait();
-  const bits = Array.from({ length: quorum }, (_, i) => i);
+  return rig;
+}
+
+/** Two blob rollups signed by `sign` (the quorum's bits 0…q-1); measures the second as `operation`. */
+async function measureRigRollups(
+  rig: CommitteeRig,
+  sign: (header: RollupHeader, bits: number[]) => Promise<CommitteeSignatures>,
+  operation: string,
+  extra: Omit<Row, "operation" | "gas">,
+): Promise<void> {
+  const bits = Array.from({ length: thresholdFor(rig.members.length) }, (_, i) => i);
   for (const measured of [false, true]) {
     const blobs = toBlobs(randomBytes(10_240));
     const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
     const { header } = await nextRigHeader(v, rig, { payload: "0x", payloadHash: versionedHash });
-    const signed = await signRigBits(v, rig, header, bits);
+    const signed = await sign(header, bits);
     const send = blobSender.sendTransaction({
       to: await rig.registry.getAddress(),
       data: rig.registry.interface.encodeFunctionData("addRollup", rollupArgs(header, "0x", signed)),
@@ -169,63 +182,45 @@ for (const size of [1, 4, 7, 10, 13]) {
       maxFeePerBlobGas: 10n ** 10n,
       gasLimit: 400_000n,
     });
-    if (!measured) {
-      await (await send).wait();
-      continue;
-    }
-    await measure(
-      `addRollup (header alone, no messages, committee of ${size})`,
-      send as Promise<ContractTransactionResponse>,
-      {
-        target: size === 13 ? 150_000 : undefined,
-        note: `${quorum} of ${size} signatures; payload in one blob`,
-      },
-    );
+    if (measured) await measure(operation, send as Promise<ContractTransactionResponse>, extra);
+    else await (await send).wait();
   }
+}
+
+for (const size of [1, 4, 7, 10, 13]) {
+  const rig = await fundedRig(size);
+  await measureRigRollups(
+    rig,
+    (header, bits) => signRigBits(v, rig, header, bits),
+    `addRollup (header alone, no messages, committee of ${size})`,
+    {
+      target: size === 13 ? 150_000 : undefined,
+      note: `${thresholdFor(size)} of ${size} signatures; payload in one blob`,
+    },
+  );
 }
 
 // The same committees signing with their threshold BLS12-381 key (DESIGN §9.4): one G1 signature
 // recovered from the quorum's shares (and the G2 key, which L1 checks against the hash it registered),
 // verified with the EIP-2537 precompiles. The key is registered first (every member's approval and a
-// proof of possession); the second rollup is measured, as above.
+// proof of possession).
 for (const size of [4, 7, 10, 13]) {
-  const quorum = thresholdFor(size);
-  const rig = await deployCommitteeRig(v, size, quorum, { base: 10n ** 15n, perBatch: 10n ** 14n });
-  await (await v.admin.sendTransaction({ to: await rig.vault.getAddress(), value: 10n ** 18n })).wait();
+  const rig = await fundedRig(size);
   const key = await dealRigKey(rig);
   await measure(
     `registerCommitteeKey (committee of ${size})`,
     rig.registry.registerCommitteeKey(...(await rigKeyRegistration(v, rig, key))),
     { note: `${size} enclave approvals (ECDSA) and a proof of possession (BLS12-381 pairing)` },
   );
-  const bits = Array.from({ length: quorum }, (_, i) => i);
-  for (const measured of [false, true]) {
-    const blobs = toBlobs(randomBytes(10_240));
-    const { versionedHash } = only(blobCommitments(blobs), "blob commitment");
-    const { header } = await nextRigHeader(v, rig, { payload: "0x", payloadHash: versionedHash });
-    const signed = await thresholdSignRigBits(v, rig, key, header, bits);
-    const send = blobSender.sendTransaction({
-      to: await rig.registry.getAddress(),
-      data: rig.registry.interface.encodeFunctionData("addRollup", rollupArgs(header, "0x", signed)),
-      type: 3,
-      blobs,
-      kzg: kzg(),
-      maxFeePerBlobGas: 10n ** 10n,
-      gasLimit: 400_000n,
-    });
-    if (!measured) {
-      await (await send).wait();
-      continue;
-    }
-    await measure(
-      `addRollup (header alone, no messages, committee of ${size}, threshold signature)`,
-      send as Promise<ContractTransactionResponse>,
-      {
-        target: size === 13 ? 230_000 : undefined,
-        note: `one BLS12-381 signature from ${quorum} of ${size} shares; payload in one blob`,
-      },
-    );
-  }
+  await measureRigRollups(
+    rig,
+    (header, bits) => thresholdSignRigBits(v, rig, key, header, bits),
+    `addRollup (header alone, no messages, committee of ${size}, threshold signature)`,
+    {
+      target: size === 13 ? 230_000 : undefined,
+      note: `one BLS12-381 signature from ${thresholdFor(size)} of ${size} shares; payload in one blob`,
+    },
+  );
 }
 
 // --- withdrawals ------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import path from "node:path";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { keccak256, toUtf8Bytes } from "ethers";
 
-/** The domain tags of rollup signatures and proofs of possession (as in contracts/libraries/BLS12381.sol). */
-const ROLLUP_DST = "VEILNET-ROLLUP-V1_BLS12381G1_XMD:SHA-256_SSWU_RO_";
-const POP_DST = "VEILNET-POP-V1_BLS12381G1_XMD:SHA-256_SSWU_RO_";
+import { type G1Point, type G2Point, g1ToEip2537, g2ToEip2537, hexOf } from "../platform/bls/index.js";
+
+import { POP_DST, ROLLUP_DST } from "../platform/bls/index.js";
 
 /** One vector: hex strings with 0x. */
 interface BlsSolVector {
@@ -30,27 +30,11 @@ interface BlsSolVector {
 }
 
 const short = bls12_381.shortSignatures;
-type G1Point = ReturnType<typeof short.hash>;
-type G2Point = ReturnType<typeof short.getPublicKey>;
 
-/** An Fp element as EIP-2537 encodes it: 64 bytes big-endian (16 zero bytes, then 48). */
-function fp(value: bigint): string {
-  return value.toString(16).padStart(128, "0");
-}
-
-/** A G1 point in the 128-byte EIP-2537 encoding (x, y; all zeros for the identity). */
-function encodeG1(point: G1Point): string {
-  if (point.is0()) return "0x" + "00".repeat(128);
-  const { x, y } = point.toAffine();
-  return "0x" + fp(x) + fp(y);
-}
-
-/** A G2 point in the 256-byte EIP-2537 encoding (x.c0, x.c1, y.c0, y.c1; all zeros for the identity). */
-function encodeG2(point: G2Point): string {
-  if (point.is0()) return "0x" + "00".repeat(256);
-  const { x, y } = point.toAffine();
-  return "0x" + fp(x.c0) + fp(x.c1) + fp(y.c0) + fp(y.c1);
-}
+/** A G1 point in the 128-byte EIP-2537 encoding (platform/bls). */
+const encodeG1 = (point: G1Point): string => hexOf(g1ToEip2537(point));
+/** A G2 point in the 256-byte EIP-2537 encoding (platform/bls). */
+const encodeG2 = (point: G2Point): string => hexOf(g2ToEip2537(point));
 
 /** The i-th secret key of the fixed seed: keccak256 of a label, reduced into [1, r - 1]. */
 function secretKey(i: number): Uint8Array {

@@ -14,6 +14,7 @@ import { getBytes, hexlify, keccak256, randomBytes, toUtf8Bytes, zeroPadValue } 
 import fc from "fast-check";
 import { network } from "hardhat";
 
+import { g1ToEip2537, g2ToEip2537, hexOf } from "../../platform/bls/index.js";
 import { type BLS12381Harness, BLS12381Harness__factory } from "../../types/ethers-contracts/index.js";
 
 const connection = await network.create();
@@ -69,17 +70,8 @@ function fp(value: bigint): string {
   return value.toString(16).padStart(128, "0");
 }
 
-function encodeG1(point: G1Point): string {
-  if (point.is0()) return "0x" + "00".repeat(128);
-  const { x, y } = point.toAffine();
-  return "0x" + fp(x) + fp(y);
-}
-
-function encodeG2(point: G2Point): string {
-  if (point.is0()) return "0x" + "00".repeat(256);
-  const { x, y } = point.toAffine();
-  return "0x" + fp(x.c0) + fp(x.c1) + fp(y.c0) + fp(y.c1);
-}
+const encodeG1 = (point: G1Point): string => hexOf(g1ToEip2537(point));
+const encodeG2 = (point: G2Point): string => hexOf(g2ToEip2537(point));
 
 /** A point on E(Fp): y² = x³ + 4 at the first x from `start` where a root exists, as (x, y). */
 function curvePointFrom(start: bigint): { x: bigint; y: bigint } {
