@@ -10,9 +10,10 @@
  * A data directory holds the enclave state files, the L2 data of the nodes, the Ignition journal of a
  * started L1, and `devnet.json` (what the devnet runs: URLs, ports, queue prefix, addresses; no keys).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+import { acquirePidLock } from "../platform/pid-lock.js";
 import { projectRoot } from "./commands.js";
 
 /** Another devnet runs with the same directory. */
@@ -32,34 +33,13 @@ export function devnetDir(dir?: string): string {
   return chosen !== undefined && chosen !== "" ? path.resolve(chosen) : path.join(projectRoot, ".devnet");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Marks `dir` as used by this process; throws DevnetBusyError when a live process holds it. Returns
  * the release function (removes the mark if it is still ours).
  */
 export function lockDevnetDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "devnet.pid");
-  if (existsSync(file)) {
-    const pid = Number(readFileSync(file, "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DevnetBusyError(dir, pid);
-  }
-  writeFileSync(file, `${process.pid}\n`);
-  return () => {
-    try {
-      if (Number(readFileSync(file, "utf8").trim()) === process.pid) rmSync(file, { force: true });
-    } catch {
-      // already gone
-    }
-  };
+  return acquirePidLock(path.join(dir, "devnet.pid"), (holder) => new DevnetBusyError(dir, holder.pid));
 }
 
 /** An empty directory `dir` (whatever was there is deleted). */

@@ -19,9 +19,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
@@ -31,6 +29,7 @@ import { z } from "zod";
 
 import { type AccountBinding, ChannelKey } from "../../protocol/private-rpc.js";
 import type { Logger } from "../../platform/logger.js";
+import { acquirePidLock, fsyncDir } from "../../platform/pid-lock.js";
 import { MAX_BINDINGS, type User, newToken, normalizeToken } from "./user.js";
 
 /** The store's file is unreadable or malformed (not at its last line). */
@@ -80,32 +79,12 @@ interface MutableUser extends User {
   readonly bindings: Map<string, AccountBinding>;
 }
 
-/** Directories opened by this process (the pid file cannot tell two stores of one process apart). */
-const openHere = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class UserStore {
   readonly #dir: string;
   readonly #file: string;
   readonly #users = new Map<string, MutableUser>();
   #fd: number | undefined;
+  #release: () => void = () => {};
 
   private constructor(dir: string) {
     this.#dir = dir;
@@ -116,17 +95,9 @@ export class UserStore {
   static open(dir: string, logger?: Logger): UserStore {
     const resolved = path.resolve(dir);
     mkdirSync(resolved, { recursive: true, mode: 0o700 });
-    if (openHere.has(resolved)) throw new UserStoreBusyError(resolved, process.pid);
-    const lock = path.join(resolved, LOCK_FILE);
-    if (existsSync(lock)) {
-      const pid = Number(readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new UserStoreBusyError(resolved, pid);
-      }
-    }
-    writeFileSync(lock, `${process.pid}\n`, { mode: 0o600 });
-    openHere.add(resolved);
+    const release = acquirePidLock(path.join(resolved, LOCK_FILE), (h) => new UserStoreBusyError(resolved, h.pid));
     const store = new UserStore(resolved);
+    store.#release = release;
     try {
       store.#load(logger);
     } catch (e) {
@@ -183,13 +154,7 @@ export class UserStore {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
-    const lock = path.join(this.#dir, LOCK_FILE);
-    try {
-      if (Number(readFileSync(lock, "utf8").trim()) === process.pid) rmSync(lock, { force: true });
-    } catch {
-      // already gone
-    }
-    openHere.delete(this.#dir);
+    this.#release();
   }
 
   #load(logger?: Logger): void {

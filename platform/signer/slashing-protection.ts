@@ -27,23 +27,14 @@
  * malformed, for another registry, or conflicting (with itself or with the record); otherwise it is
  * merged: the union of both records, which is the most restrictive.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
 
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 
 import { AppendFile, JsonlFileError, readJsonLines } from "../jsonl-file.js";
+import { acquirePidLock, fsyncDir } from "../pid-lock.js";
 import { type RefusalReason, SlashingProtectionError } from "./errors.js";
 
 /** The EIP-3076 interchange format version this store writes and reads. */
@@ -133,27 +124,6 @@ const interchangeSchema = z.object({
 const lineSchema = z.object({ pk: pubkey, f: decimal("f"), l: decimal("l"), root });
 const registrySchema = z.object({ chain_id: decimal("chain_id"), verifying_contract: address });
 
-/** Directories opened by this process (the pid file cannot tell two stores of one process apart). */
-const openHere = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Writes `content` to `file` atomically (tmp, fsync, rename, fsync the directory). */
 function writeAtomically(file: string, content: string): void {
   const tmp = `${file}.tmp`;
@@ -228,6 +198,7 @@ export class SlashingProtection {
   readonly #dir: string;
   readonly #byKey = new Map<string, SignedRollup[]>();
   #file: AppendFile | undefined;
+  #release: () => void = () => {};
 
   private constructor(dir: string, registry: RollupRegistryId) {
     this.#dir = dir;
@@ -242,21 +213,15 @@ export class SlashingProtection {
     const resolved = path.resolve(dir);
     const id = { chainId: registry.chainId, address: getAddress(registry.address) };
     mkdirSync(resolved, { recursive: true, mode: 0o700 });
-    if (openHere.has(resolved)) {
-      throw new SlashingProtectionError(`${resolved}: the slashing-protection record is already open in this process`);
-    }
-    const lock = path.join(resolved, LOCK_FILE);
-    if (existsSync(lock)) {
-      const pid = Number(readFileSync(lock, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new SlashingProtectionError(
-          `${resolved}: the slashing-protection record is used by another process (pid ${pid}): stop it first`,
-        );
-      }
-    }
-    writeAtomically(lock, `${process.pid}\n`);
-    openHere.add(resolved);
+    const release = acquirePidLock(path.join(resolved, LOCK_FILE), (holder) =>
+      holder.here
+        ? new SlashingProtectionError(`${resolved}: the slashing-protection record is already open in this process`)
+        : new SlashingProtectionError(
+            `${resolved}: the slashing-protection record is used by another process (pid ${holder.pid}): stop it first`,
+          ),
+    );
     const store = new SlashingProtection(resolved, id);
+    store.#release = release;
     try {
       store.#checkRegistry();
       const torn = store.#load();
@@ -465,6 +430,6 @@ export class SlashingProtection {
   close(): void {
     this.#file?.close();
     this.#file = undefined;
-    if (openHere.delete(this.#dir)) rmSync(path.join(this.#dir, LOCK_FILE), { force: true });
+    this.#release();
   }
 }
