@@ -3,7 +3,7 @@
  * deployment, TimelockController included) and offers helpers to make enclaves, reports, rollups and
  * message trees. Admin actions go through the timelock: testing/governance.ts `govern()`.
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -230,6 +230,21 @@ export async function initializeGenesis(v: Veilnet): Promise<EnclaveIdentity & {
     operatorKey: Wallet.createRandom().signingKey.publicKey,
   });
   return { ...genesis, secret };
+}
+
+/**
+ * Writes `identity`'s enclave state file (mode 0600), holding `secret`, as `veilnet enclave init` would
+ * have: what a node or a command loads with ENCLAVE_STATE_FILE / --state-file.
+ */
+export function writeEnclaveState(file: string, identity: EnclaveIdentity, secret: string | null): void {
+  const state = {
+    version: 1,
+    enclaveId: identity.address,
+    privateKey: identity.wallet.privateKey,
+    measurement: MEASUREMENT,
+    secret,
+  };
+  writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
 }
 
 /** A signed response of `responder` to request `requestId`, encrypting `secret` to `requesterPubKey`. */

@@ -3,7 +3,7 @@
  * genesis committee (checking the enclave key against L1), the operator's enclave opens its share and
  * approves it, and the registration lands on L1. Wrong keys and inputs are refused by name.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -15,7 +15,7 @@ import { GENESIS_COMMITTEE_ID } from "../../platform/committee.js";
 import { ConfigError } from "../../platform/config.js";
 import { RollupRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { type L1Node, startL1Node } from "../../testing/l1-node.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis } from "../../testing/veilnet.js";
+import { type Veilnet, deployVeilnet, initializeGenesis, writeEnclaveState } from "../../testing/veilnet.js";
 import { deploymentOf, deploymentsDir } from "../../testing/worker-process.js";
 
 /** Hardhat's dev account #1 (pays for the registration). */
@@ -58,17 +58,7 @@ describe("veilnet keys: split, approve, register", function () {
     expect(dealing.registration.nonce).to.equal("0");
     // The operator's enclave: its state file holds the genesis enclave's key.
     const stateFile = path.join(dir, "enclave.json");
-    writeFileSync(
-      stateFile,
-      JSON.stringify({
-        version: 1,
-        enclaveId: genesis.address,
-        privateKey: genesis.wallet.privateKey,
-        measurement: MEASUREMENT,
-        secret: genesis.secret,
-      }),
-      { mode: 0o600 },
-    );
+    writeEnclaveState(stateFile, genesis, genesis.secret);
     const approval = await runKeysApprove({ dealing: out, stateFile, operator: operatorId.toString() }, () => {});
     process.env.SIGNER_PRIVATE_KEY = PAYER;
     await runKeysRegister({ dealing: out, approvals: approval }, () => {});

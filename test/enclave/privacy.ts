@@ -7,7 +7,7 @@
  * account; errors with private data in full only to their owner; blocks without their transactions;
  * forged bindings and tampered envelopes refused; and no L2 plaintext in a rollup's L1 calldata.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -54,7 +54,13 @@ import {
 } from "../../protocol/private-rpc.js";
 import { rollupRegistryDomain } from "../../protocol/rollup.js";
 import { at, flipBit } from "../../testing/defined.js";
-import { MEASUREMENT, type Veilnet, deployVeilnet, initializeGenesis, rollupArgs } from "../../testing/veilnet.js";
+import {
+  type Veilnet,
+  deployVeilnet,
+  initializeGenesis,
+  rollupArgs,
+  writeEnclaveState,
+} from "../../testing/veilnet.js";
 import { openTestSequencer } from "../../testing/l2-sequencer.js";
 
 const MIN_FEE = 1_000_000n;
@@ -203,17 +209,7 @@ describe("privacy rules of the enclave's RPC", function () {
     dir = mkdtempSync(path.join(tmpdir(), "veilnet-privacy-"));
     // The genesis enclave (attested on L1) as the node loads it, with the network secret.
     const stateFile = path.join(dir, "enclave.json");
-    writeFileSync(
-      stateFile,
-      JSON.stringify({
-        version: 1,
-        enclaveId: genesis.address,
-        privateKey: genesis.wallet.privateKey,
-        measurement: MEASUREMENT,
-        secret: genesis.secret,
-      }),
-      { mode: 0o600 },
-    );
+    writeEnclaveState(stateFile, genesis, genesis.secret);
     enclave = Enclave.load(stateFile);
     ({ chain, store, sequencer } = await openTestSequencer(v, {
       dataDir: path.join(dir, "l2-data"),
