@@ -84,6 +84,8 @@ export interface CommitteeThresholdKey {
 
 interface Collecting {
   header: RollupHeader;
+  /** The header's EIP-712 digest under RollupRegistry's domain (what partials sign). */
+  digest: Uint8Array;
   signatures: Map<number, string>;
   done: () => void;
 }
@@ -120,18 +122,19 @@ export class RollupCosigner {
   async collect(built: BuiltRollup, landed: () => Promise<boolean> = async () => false): Promise<CommitteeSignatures> {
     const hash = built.hash.toLowerCase();
     const threshold = await this.scheme();
-    const own =
-      threshold === undefined ? built.signature : await threshold.sign(await this.options.domain(), built.header);
+    const domain = await this.options.domain();
+    const digest = getBytes(TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, built.header));
+    const own = threshold === undefined ? built.signature : await threshold.sign(domain, built.header);
     const signatures = new Map<number, string>([[this.order.indexOf(this.options.self), own]]);
     const timeoutMs = this.options.collectTimeoutMs ?? 20_000;
-    if (signatures.size >= this.quorum) return this.pack(signatures, built.header, threshold);
+    if (signatures.size >= this.quorum) return this.pack(signatures, digest, threshold);
     const proposal: RollupGossip = { kind: "proposal", header: built.header, payload: built.payload };
     const send = () => this.options.gossip.sendRollupMessage(proposal, built.header.firstBatchSeq);
     let timer: NodeJS.Timeout | undefined;
     let resend: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        this.collecting.set(hash, { header: built.header, signatures, done: resolve });
+        this.collecting.set(hash, { header: built.header, digest, signatures, done: resolve });
         send();
         resend = setInterval(() => {
           send();
@@ -158,7 +161,7 @@ export class RollupCosigner {
       },
       "rollup signed by a quorum of the committee",
     );
-    return this.pack(signatures, built.header, threshold);
+    return this.pack(signatures, digest, threshold);
   }
 
   /** The threshold key when the committee signs with it now (registered on L1), else undefined (ECDSA). */
@@ -173,11 +176,11 @@ export class RollupCosigner {
   }
 
   /** The quorum's signatures for addRollup: ECDSA ones as they are, or the threshold signature recovered from the partials. */
-  private async pack(
+  private pack(
     signatures: ReadonlyMap<number, string>,
-    header: RollupHeader,
+    digest: Uint8Array,
     threshold: CommitteeThresholdKey | undefined,
-  ): Promise<CommitteeSignatures> {
+  ): CommitteeSignatures {
     if (threshold === undefined) return packCommitteeSignatures(this.signerSet, signatures);
     const partials = [...signatures].map(([i, signature]) => {
       const share = threshold.shares.get(this.order[i] ?? -1);
@@ -185,7 +188,6 @@ export class RollupCosigner {
       return { index: share.index, signature };
     });
     const recovered = recoverSignature(partials);
-    const digest = getBytes(TypedDataEncoder.hash(await this.options.domain(), ROLLUP_HEADER_TYPES, header));
     if (!blsVerify(threshold.publicKey, digest, recovered)) {
       throw new Error("the signature recovered from the members' partials does not verify under the committee key");
     }
@@ -199,21 +201,18 @@ export class RollupCosigner {
     const index = this.order.indexOf(from);
     const share = this.options.threshold?.shares.get(from);
     if (c === undefined || index < 0 || share === undefined || c.signatures.has(index)) return;
-    void this.options.domain().then((domain) => {
-      const digest = getBytes(TypedDataEncoder.hash(domain, ROLLUP_HEADER_TYPES, c.header));
-      let valid: boolean;
-      try {
-        valid = blsVerify(share.publicKey, digest, signature);
-      } catch {
-        valid = false; // not a point: as invalid as a wrong signature
-      }
-      if (!valid) {
-        this.options.logger.warn({ rollup: hash, from }, "a member's partial signature does not verify: ignored");
-        return;
-      }
-      c.signatures.set(index, signature);
-      if (c.signatures.size >= this.quorum) c.done();
-    });
+    let valid: boolean;
+    try {
+      valid = blsVerify(share.publicKey, c.digest, signature);
+    } catch {
+      valid = false; // not a point: as invalid as a wrong signature
+    }
+    if (!valid) {
+      this.options.logger.warn({ rollup: hash, from }, "a member's partial signature does not verify: ignored");
+      return;
+    }
+    c.signatures.set(index, signature);
+    if (c.signatures.size >= this.quorum) c.done();
   }
 
   private onSignature(hash: string, signature: string, from: OperatorId): void {

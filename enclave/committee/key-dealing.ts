@@ -166,9 +166,14 @@ export function parseKeyDealing(input: unknown): KeyDealing {
   return d;
 }
 
-/** Each member's share public key (operator id → key), from the dealing's commitments. */
-export function sharePublicKeys(dealing: KeyDealing): Map<number, PublicKey> {
-  return new Map(dealing.shares.map((s) => [s.operatorId, sharePublicKey(s.index, dealing.commitments)]));
+/** Each member's share (operator id → its index and public key, from the dealing's commitments). */
+export function dealtShareKeys(dealing: KeyDealing): Map<number, { index: number; publicKey: PublicKey }> {
+  return new Map(
+    dealing.shares.map((s) => [
+      s.operatorId,
+      { index: s.index, publicKey: sharePublicKey(s.index, dealing.commitments) },
+    ]),
+  );
 }
 
 /** The public key in both forms (parsed: refuses a point that is not a valid key). */

@@ -15,7 +15,7 @@ import { type TypedDataDomain, TypedDataEncoder, getBytes, keccak256 } from "eth
 import { type CommitteeThresholdKey, RollupCosigner } from "../committee/cosigner.js";
 import { CommitteeGossip } from "../committee/gossip.js";
 import { type OperatorConfig, operatorConfigSchema } from "../committee/config.js";
-import { type KeyDealing, KeyDealingError, parseKeyDealing, sharePublicKeys } from "../committee/key-dealing.js";
+import { type KeyDealing, KeyDealingError, dealtShareKeys, parseKeyDealing } from "../committee/key-dealing.js";
 import { membershipDrift, resolveMembership } from "../committee/membership.js";
 import { CommitteeDriver } from "../consensus/driver.js";
 import { ecdsaVerifier, messageDigest } from "../consensus/keys.js";
@@ -30,7 +30,7 @@ import { createRollupProducerService } from "../rollup-producer/index.js";
 import type { Enclave } from "../secret/enclave.js";
 import { SequencerStore } from "../sequencer/store.js";
 import { ROLLUP_HEADER_TYPES, type RollupHeader, rollupRegistryDomain } from "../../protocol/rollup.js";
-import { hexOf, publicKeyFromPoint, publicKeyPoint } from "../../platform/bls/index.js";
+import { hexOf } from "../../platform/bls/index.js";
 import { RemoteShareSigner, SignerRefusedError, SlashingProtection } from "../../platform/signer/index.js";
 import { ConfigError, parseConfig } from "../../platform/config.js";
 import type { ServiceFactory, WorkerContext } from "../../platform/context.js";
@@ -135,15 +135,10 @@ async function committeeThresholdKey(
     }
     return registered;
   };
-  const shares = new Map(
-    [...sharePublicKeys(dealing)].map(([id, key]) => [
-      id,
-      { index: dealing.shares.find((s) => s.operatorId === id)?.index ?? 0, publicKey: key },
-    ]),
-  );
+  const shares = dealtShareKeys(dealing);
   const ownKey = shares.get(self)?.publicKey;
   if (ownKey === undefined) throw new ConfigError(`config: COMMITTEE_KEY_FILE: operator ${self} has no share in it`);
-  const sharePublicKey = hexOf(publicKeyFromPoint(publicKeyPoint(ownKey)).bytes);
+  const sharePublicKey = hexOf(ownKey.bytes);
   const registryId = { chainId: BigInt(ctx.chainId), address: await ctx.contracts.rollupRegistry.getAddress() };
   const outcomes = counter(ctx.metrics, {
     name: "veilnet_committee_share_signatures_total",

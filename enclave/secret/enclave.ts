@@ -18,7 +18,7 @@ import { decodeAttestationReport } from "../../protocol/attestation.js";
 import { ChannelKey, type RpcKeyAnnouncement } from "../../protocol/private-rpc.js";
 import { ROLLUP_HEADER_TYPES, type RollupHeader } from "../../protocol/rollup.js";
 import { hexOf, sign as blsSign } from "../../platform/bls/index.js";
-import { type KeyDealing, openShare, sharePublicKeys } from "../committee/key-dealing.js";
+import { type KeyDealing, dealtShareKeys, openShare } from "../committee/key-dealing.js";
 import { decodeRevertError, isRevert } from "../../platform/revert.js";
 import { SignedReportVerifier__factory } from "../../types/ethers-contracts/index.js";
 import { DerivationLabels } from "../crypto/derive.js";
@@ -319,7 +319,7 @@ export class Enclave {
       index,
       secretKey,
     };
-    const shareKey = sharePublicKeys(dealing).get(operatorId);
+    const shareKey = dealtShareKeys(dealing).get(operatorId)?.publicKey;
     return { index, sharePublicKey: shareKey === undefined ? "" : hexOf(shareKey.bytes) };
   }
 

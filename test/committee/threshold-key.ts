@@ -14,7 +14,7 @@ import {
   KeyDealingError,
   dealCommitteeKey,
   parseKeyDealing,
-  sharePublicKeys,
+  dealtShareKeys,
 } from "../../enclave/committee/key-dealing.js";
 import { Enclave } from "../../enclave/secret/enclave.js";
 import { hexOf, proofOfPossession, recoverSignature, thresholdFor, verify } from "../../platform/bls/index.js";
@@ -84,8 +84,8 @@ describe("a committee's threshold key in its enclaves", () => {
       const h = header(5n);
       const digest = getBytes(TypedDataEncoder.hash(DOMAIN, ROLLUP_HEADER_TYPES, h));
       const partials = list.map((e, i) => ({ index: i + 1, signature: e.signRollupShare(DOMAIN, h) }));
-      const keys = sharePublicKeys(dealing);
-      partials.forEach((p, i) => expect(verify(keys.get(i + 1)!, digest, p.signature)).to.equal(true));
+      const keys = dealtShareKeys(dealing);
+      partials.forEach((p, i) => expect(verify(keys.get(i + 1)!.publicKey, digest, p.signature)).to.equal(true));
       const t = thresholdFor(n);
       expect(verify(dealing.publicKey, digest, recoverSignature(partials.slice(n - t)))).to.equal(true);
       expect(verify(dealing.publicKey, digest, recoverSignature(partials.slice(0, t - 1)))).to.equal(false);
