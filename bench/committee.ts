@@ -197,10 +197,15 @@ async function metricsText(m: CommitteeMemberInfo): Promise<string> {
   return (await fetch(m.metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
 }
 
+/** The value of the first sample of `name` (any labels) in a Prometheus text exposition. */
+function sampleIn(text: string, name: string): number | undefined {
+  const v = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1];
+  return v === undefined ? undefined : Number(v);
+}
+
 async function metric(m: CommitteeMemberInfo, name: string): Promise<number | undefined> {
   try {
-    const v = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(await metricsText(m))?.[1];
-    return v === undefined ? undefined : Number(v);
+    return sampleIn(await metricsText(m), name);
   } catch {
     return undefined;
   }
@@ -485,9 +490,9 @@ async function cpuSeconds(urls: readonly string[]): Promise<number[]> {
   return Promise.all(
     urls.map(async (url) => {
       const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
-      const v = /^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1];
+      const v = sampleIn(text, "process_cpu_seconds_total");
       if (v === undefined) throw new Error(`${url}: no process_cpu_seconds_total`);
-      return Number(v);
+      return v;
     }),
   );
 }
