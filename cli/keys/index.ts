@@ -55,13 +55,16 @@ export interface DealingFile extends KeyDealing {
 type Print = (line: string) => void;
 const stdout: Print = (line) => process.stdout.write(`${line}\n`);
 
-async function open<T extends z.ZodTypeAny>(schema: T, config: string | undefined) {
-  const settings = parseConfig(schema, configSource(process.env, config ?? process.env.VEILNET_CONFIG)) as z.infer<
-    typeof keysConfigSchema
-  >;
+/** The command's settings (the environment, or the --config file). */
+function settingsOf<S extends z.ZodTypeAny>(schema: S, config: string | undefined): z.infer<S> {
+  return parseConfig(schema, configSource(process.env, config ?? process.env.VEILNET_CONFIG));
+}
+
+/** The L1 and the deployment the settings name. */
+async function open(settings: z.infer<typeof keysConfigSchema>) {
   const { provider, chainId } = await connectL1(settings.L1_RPC_URL);
   const deployment = loadDeployment(chainId, settings.VEILNET_DEPLOYMENTS_DIR);
-  return { settings, provider, chainId, deployment };
+  return { provider, chainId, deployment };
 }
 
 function readDealing(file: string): DealingFile {
@@ -107,7 +110,7 @@ export async function runKeysSplit(
     if (!isHexString(hex, 32)) throw new ConfigError("error: --secret-key-file: not a 32-byte 0x-hex secret key");
     secretKey = Buffer.from(hex.slice(2), "hex");
   }
-  const { provider, deployment } = await open(keysConfigSchema, opts.config);
+  const { provider, deployment } = await open(settingsOf(keysConfigSchema, opts.config));
   try {
     const operators = OperatorRegistry__factory.connect(deployment.addresses.OperatorRegistry, provider);
     const rollups = RollupRegistry__factory.connect(deployment.addresses.RollupRegistry, provider);
@@ -152,7 +155,7 @@ export async function runKeysApprove(
   const dealing = readDealing(opts.dealing);
   const enclave = Enclave.load(opts.stateFile);
   const { index } = enclave.loadCommitteeShare(dealing, Number(opts.operator));
-  const { provider, chainId, deployment } = await open(keysConfigSchema, opts.config);
+  const { provider, chainId, deployment } = await open(settingsOf(keysConfigSchema, opts.config));
   try {
     const approval = await enclave.approveCommitteeKey(
       rollupRegistryDomain(BigInt(chainId), deployment.addresses.RollupRegistry),
@@ -178,10 +181,11 @@ export async function runKeysRegister(
       `error: --approvals: ${dealing.shares.length} 65-byte signatures in member order, comma-separated`,
     );
   }
-  const { settings, provider, deployment } = await open(keysRegisterConfigSchema, opts.config);
+  const settings = settingsOf(keysRegisterConfigSchema, opts.config);
+  const { provider, deployment } = await open(settings);
   try {
-    const key = (settings as unknown as { SIGNER_PRIVATE_KEY: string }).SIGNER_PRIVATE_KEY;
-    const rollups = RollupRegistry__factory.connect(deployment.addresses.RollupRegistry, new Wallet(key, provider));
+    const payer = new Wallet(settings.SIGNER_PRIVATE_KEY, provider);
+    const rollups = RollupRegistry__factory.connect(deployment.addresses.RollupRegistry, payer);
     const tx = await rollups.registerCommitteeKey(
       BigInt(dealing.committeeId),
       dealing.publicKey,
