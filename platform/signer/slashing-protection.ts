@@ -148,20 +148,23 @@ const describe = (r: SignedRollup) =>
   `batches ${r.firstBatchSeq}..${r.lastBatchSeq} with signing root ${r.signingRoot}`;
 
 /**
- * Where `candidate` stands against the disjoint sorted `records`: the index it would be inserted at,
- * and the record whose range intersects it, if any (at most one can: the records are disjoint, so the
- * one with the greatest first ≤ candidate.last is the only candidate).
+ * Where `candidate` stands against the disjoint sorted `records`: the index it would be inserted at, and
+ * the first record whose range intersects it, if any. A candidate may intersect several records (it can
+ * span two disjoint ones); the first is the one that decides, since a record starting at the candidate's
+ * own first batch, when there is one, is always the first to intersect it (nothing before it can reach
+ * that batch: the records are disjoint). Records are sorted by first batch and disjoint, so their last
+ * batches are sorted too: a binary search finds the first record ending at or after the candidate's first.
  */
 function locate(records: readonly SignedRollup[], candidate: BatchRange): { index: number; hit?: SignedRollup } {
   let lo = 0;
   let hi = records.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (records[mid]!.firstBatchSeq <= candidate.lastBatchSeq) lo = mid + 1;
+    if (records[mid]!.lastBatchSeq < candidate.firstBatchSeq) lo = mid + 1;
     else hi = mid;
   }
-  const before = records[lo - 1];
-  if (before !== undefined && before.lastBatchSeq >= candidate.firstBatchSeq) return { index: lo - 1, hit: before };
+  const next = records[lo];
+  if (next !== undefined && next.firstBatchSeq <= candidate.lastBatchSeq) return { index: lo, hit: next };
   return { index: lo };
 }
 
