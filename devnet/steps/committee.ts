@@ -102,30 +102,27 @@ interface DevnetKey {
   file: string;
   dealing: KeyDealing;
   secretKey: Uint8Array;
+  /** The members' enclaves (from the devnet's state files), in member order, with their shares opened. */
+  enclaves: Enclave[];
 }
 
 /** Deals a threshold key to `members` (their enclaves' state files are the devnet's) and writes the dealing. */
-function dealDevnetKey(
-  committeeId: bigint,
-  members: readonly CommitteeMemberInfo[],
-  deployment: Deployment,
-  dataDir: string,
-): DevnetKey {
-  const dealingMembers = members.map((m) => ({
-    operatorId: m.operatorId,
-    enclave: m.enclave,
-    enclavePublicKey: Enclave.load(m.stateFile).publicKey,
-  }));
-  const { dealing, secretKey } = dealCommitteeKey(committeeId, dealingMembers);
+function dealDevnetKey(committeeId: bigint, members: readonly CommitteeMemberInfo[], dataDir: string): DevnetKey {
+  const enclaves = members.map((m) => Enclave.load(m.stateFile));
+  const { dealing, secretKey } = dealCommitteeKey(
+    committeeId,
+    members.map((m, i) => ({ operatorId: m.operatorId, enclave: m.enclave, enclavePublicKey: enclaves[i]!.publicKey })),
+  );
+  members.forEach((m, i) => enclaves[i]!.loadCommitteeShare(dealing, m.operatorId));
   const file = path.join(dataDir, `committee-${committeeId}-key.json`);
   writeFileSync(file, JSON.stringify(dealing, null, 2) + "\n", { mode: 0o600 });
-  return { file, dealing, secretKey };
+  return { file, dealing, secretKey, enclaves };
 }
 
 /**
- * Registers the dealt key on L1: every member's enclave opens its share and approves the key (the
- * devnet holds their state files), the dealer's secret makes the proof of possession for the committee's
- * owner (the admin, who created it).
+ * Registers the dealt key on L1: every member's enclave (its share opened when the key was dealt; the
+ * devnet holds their state files) approves the key, and the dealer's secret makes the proof of possession
+ * for the committee's owner (the admin, who created it).
  */
 async function registerDevnetKey(
   provider: JsonRpcProvider,
@@ -141,11 +138,7 @@ async function registerDevnetKey(
   const domain = rollupRegistryDomain(chainId, deployment.addresses.RollupRegistry);
   const nonce = await rollups.committeeKeyNonce(committeeId);
   const approvals: string[] = [];
-  for (const m of members) {
-    const enclave = Enclave.load(m.stateFile);
-    enclave.loadCommitteeShare(key.dealing, m.operatorId);
-    approvals.push((await enclave.approveCommitteeKey(domain, nonce)).slice(2));
-  }
+  for (const enclave of key.enclaves) approvals.push((await enclave.approveCommitteeKey(domain, nonce)).slice(2));
   const owner = (await operators.committee(committeeId)).owner;
   const pop = hexOf(proofOfPossession(key.secretKey, owner, nonce).eip2537);
   key.secretKey.fill(0); // the dealer forgets the key
@@ -241,7 +234,7 @@ export async function startCommittee(
     };
     const committee = members.map((m) => `${m.operatorId}=${m.enclave}`).join(",");
     // With a threshold key: dealt now (the enclaves' keys are known), registered once the committee exists.
-    const dealt = settings.thresholdKey === true ? dealDevnetKey(committeeId, members, deployment, dataDir) : undefined;
+    const dealt = settings.thresholdKey === true ? dealDevnetKey(committeeId, members, dataDir) : undefined;
     const registry = EnclaveRegistry__factory.connect(deployment.addresses.EnclaveRegistry, provider);
     const { supervisor, readyMs } = launcher;
     const children = new Map<number, VeilnetChild["child"]>();
